@@ -1,0 +1,130 @@
+# vanthu: the daemon, its client, their tests and their installation.
+# `make` builds, `make run` runs on the embedded default, `make check` tests.
+# Each of them first runs `make deps`, which installs what Debian lacks.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CC ?= cc
+PYTHON := /usr/bin/python3
+
+# pkg-config names, and the Debian packages that provide them and the tools.
+PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
+DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
+	libicu-dev libjansson-dev libinih-dev libssl-dev
+DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps
+DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
+
+# Recursive (=) so pkg-config runs after `make deps` has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g $(PKG_CFLAGS)
+OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+# Modules linked into the daemon; the client shares the wire format only.
+CORE := config diag log vnfmt hash fsutil store proto peer ctl lockfile notify
+DAEMON_SRC := $(CORE) main
+CLIENT_SRC := vanthuctl proto
+UNIT_TESTS := test_config test_proto test_store
+
+B := build
+S := build/san
+
+.PHONY: all deps run check test-unit test-e2e install uninstall clean templates
+all: $(B)/vanthud $(B)/vanthuctl templates
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$$missing </dev/null; \
+	fi
+
+# ---- release build ----
+$(B)/obj/%.o: daemon/%.c daemon/*.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -c $< -o $@
+
+$(B)/vanthud: $(DAEMON_SRC:%=$(B)/obj/%.o)
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/vanthuctl: $(CLIENT_SRC:%=$(B)/obj/%.o)
+	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Templates are kept unzipped in templates-docx/NAME/; each becomes build/templates/NAME.docx.
+templates: | deps
+	@mkdir -p $(B)/templates
+	@for t in templates-docx/*/; do \
+		[ -d "$$t" ] || continue; n=$$(basename "$$t"); \
+		$(PYTHON) tests/tools/zipdir.py "$$t" "$(B)/templates/$$n.docx"; \
+	done
+
+# ---- sanitizer build, used by `make check` ----
+$(S)/obj/%.o: daemon/%.c daemon/*.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+$(S)/obj/tests/%.o: tests/unit/%.c daemon/*.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Idaemon -c $< -o $@
+
+$(S)/vanthud: $(DAEMON_SRC:%=$(S)/obj/%.o)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(S)/vanthuctl: $(CLIENT_SRC:%=$(S)/obj/%.o)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(S)/test_%: $(S)/obj/tests/test_%.o $(CORE:%=$(S)/obj/%.o)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+check: deps templates $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
+	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)"
+
+# ---- running ----
+run: all
+	@echo "vanthud: starting on the embedded default (spool ./spool, database ./vanthu.db)."
+	@echo "In another shell, from this folder:  build/vanthuctl status"
+	@echo "                                     build/vanthuctl whoami"
+	@echo "Stop with Ctrl-C."
+	$(B)/vanthud
+
+# ---- installation ----
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/vanthu/templates $(DESTDIR)$(PREFIX)/share/vanthu/workflows \
+		$(DESTDIR)$(SYSCONFDIR)/vanthu
+	install -m 0755 $(B)/vanthud $(DESTDIR)$(PREFIX)/sbin/vanthud
+	install -m 0755 $(B)/vanthuctl $(DESTDIR)$(PREFIX)/bin/vanthuctl
+	install -m 0644 daemon/vanthuctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1
+	install -m 0644 daemon/vanthu.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/vanthu.conf.5
+	install -m 0644 daemon/vanthud.8 $(DESTDIR)$(PREFIX)/share/man/man8/vanthud.8
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' daemon/vanthud.service.in \
+		> $(DESTDIR)$(UNITDIR)/vanthud.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vanthud.service
+	cp -R workflows/. $(DESTDIR)$(PREFIX)/share/vanthu/workflows/
+	cp -R $(B)/templates/. $(DESTDIR)$(PREFIX)/share/vanthu/templates/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vanthu/vanthu.conf ] || \
+		sed -e 's|@PREFIX@|$(PREFIX)|g' daemon/vanthu.conf.example \
+		> $(DESTDIR)$(SYSCONFDIR)/vanthu/vanthu.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/vanthud $(DESTDIR)$(PREFIX)/bin/vanthuctl \
+		$(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/vanthu.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/vanthud.8 $(DESTDIR)$(UNITDIR)/vanthud.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/vanthu
+
+clean:
+	rm -rf build

@@ -1,0 +1,573 @@
+/*
+ * config.c: vanthu.conf. Reads the INI file with inih over the embedded
+ * default, checks every key and value, and reports every problem with its
+ * file and line. Knows nothing of what the settings are used for.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vnfmt.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+enum key_type { KEY_PATH, KEY_TEXT, KEY_GROUP, KEY_UINT, KEY_LOGLEVEL };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;          /* into struct config */
+	unsigned min, max;      /* KEY_UINT */
+};
+
+#define OFF(field) offsetof(struct config, field)
+static const struct key keys[] = {
+	{ "paths", "spool", KEY_PATH, OFF(spool), 0, 0 },
+	{ "paths", "database", KEY_PATH, OFF(database), 0, 0 },
+	{ "paths", "socket", KEY_PATH, OFF(socket), 0, 0 },
+	{ "paths", "socket_group", KEY_GROUP, OFF(socket_group), 0, 0 },
+	{ "paths", "templates", KEY_PATH, OFF(templates), 0, 0 },
+	{ "paths", "workflows", KEY_PATH, OFF(workflows), 0, 0 },
+	{ "organisation", "name", KEY_TEXT, OFF(org_name), 0, 0 },
+	{ "organisation", "parent", KEY_TEXT, OFF(org_parent), 0, 0 },
+	{ "organisation", "abbreviation", KEY_TEXT, OFF(org_abbrev), 0, 0 },
+	{ "organisation", "place", KEY_TEXT, OFF(org_place), 0, 0 },
+	{ "roles", "drafter", KEY_GROUP, OFF(role_group[0]), 0, 0 },
+	{ "roles", "reviewer", KEY_GROUP, OFF(role_group[1]), 0, 0 },
+	{ "roles", "signer", KEY_GROUP, OFF(role_group[2]), 0, 0 },
+	{ "roles", "clerk", KEY_GROUP, OFF(role_group[3]), 0, 0 },
+	{ "roles", "admin", KEY_GROUP, OFF(role_group[4]), 0, 0 },
+	{ "roles", "auditor", KEY_GROUP, OFF(role_group[5]), 0, 0 },
+	{ "limits", "max_clients", KEY_UINT, OFF(max_clients), 1, 4096 },
+	{ "limits", "max_clients_per_uid", KEY_UINT, OFF(max_clients_per_uid), 1, 4096 },
+	{ "limits", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400 },
+	{ "log", "level", KEY_LOGLEVEL, OFF(log_level), 0, 0 },
+};
+#undef OFF
+
+static const char *const role_names[ROLE_COUNT] = {
+	"drafter", "reviewer", "signer", "clerk", "admin", "auditor",
+};
+
+static const char *const authorities[] = { "TM.", "KT.", "TL.", "TUQ.", "Q." };
+
+const char *config_role_name(int role_bit_index)
+{
+	if (role_bit_index < 0 || role_bit_index >= ROLE_COUNT)
+		return "?";
+	return role_names[role_bit_index];
+}
+
+/* The parser's state: the input in memory and the line inih is on. */
+struct parse {
+	const char *name;   /* file name for messages */
+	const char *text;
+	size_t len, pos;
+	int line;
+	struct config *cfg;
+	struct diag_list *diags;
+	int errors;
+};
+
+static void problem(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct parse *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->errors++;
+	diag_add(p->diags, p->name, p->line, "%s", msg);
+}
+
+/*
+ * The shapes inih accepts: blank, comment, [section], key = value, or an
+ * indented continuation. Checked here so that every bad line is reported,
+ * not only the first one inih would name.
+ */
+static int line_shape_ok(const char *line)
+{
+	const char *s = line;
+
+	if (*s == ' ' || *s == '\t')
+		return 1;
+	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
+		return 1;
+	if (strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	if (*s == '[')
+		return strchr(s, ']') != NULL;
+	return strpbrk(s, "=:") != NULL && *s != '=' && *s != ':';
+}
+
+/*
+ * inih's reader: hands over one line at a time so that the handler knows
+ * the line number. A line longer than inih's buffer is reported here and
+ * replaced by a comment, so inih never sees half a line.
+ */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct parse *p = stream;
+	const char *start, *nl;
+	size_t n;
+
+	if (p->pos >= p->len)
+		return NULL;
+	start = p->text + p->pos;
+	nl = memchr(start, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - start) + 1 : p->len - p->pos;
+	p->pos += n;
+	p->line++;
+	if (n + 1 > (size_t)size - 2) {
+		problem(p, "line longer than %d bytes", 196);
+		strcpy(buf, ";\n");
+		return buf;
+	}
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	if (!line_shape_ok(buf)) {
+		problem(p, "not a [section] or a key = value line");
+		strcpy(buf, ";\n");
+	}
+	return buf;
+}
+
+static int set_string(struct parse *p, char **slot, const char *value, int normalise)
+{
+	char *copy = NULL;
+
+	if (normalise) {
+		int rc = vnfmt_nfc(value, strlen(value), &copy);
+		if (rc == VNFMT_EINVAL) {
+			problem(p, "value is not valid UTF-8");
+			return -1;
+		}
+		if (rc != VNFMT_OK)
+			return -1;
+	} else {
+		copy = strdup(value);
+		if (copy == NULL)
+			return -1;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int valid_group_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static void set_key(struct parse *p, const struct key *k, const char *value)
+{
+	void *slot = (char *)p->cfg + k->offset;
+
+	switch (k->type) {
+	case KEY_PATH:
+		if (*value == '\0' || strlen(value) >= PATH_MAX) {
+			problem(p, "%s: a path is required", k->name);
+			return;
+		}
+		set_string(p, slot, value, 0);
+		return;
+	case KEY_TEXT:
+		set_string(p, slot, value, 1);
+		return;
+	case KEY_GROUP:
+		if (!valid_group_name(value)) {
+			problem(p, "%s: '%s' is not a valid group name", k->name, value);
+			return;
+		}
+		set_string(p, slot, value, 0);
+		return;
+	case KEY_UINT: {
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || end == value || *end != '\0' || *value == '-' ||
+		    v < k->min || v > k->max) {
+			problem(p, "%s: expected a whole number from %u to %u, not '%s'",
+			    k->name, k->min, k->max, value);
+			return;
+		}
+		*(unsigned *)slot = (unsigned)v;
+		return;
+	}
+	case KEY_LOGLEVEL:
+		if (log_parse_level(value, slot) != 0)
+			problem(p, "%s: '%s' is not one of error, warning, info, debug", k->name, value);
+		return;
+	}
+}
+
+static struct config_user *user_slot(struct parse *p, const char *login)
+{
+	struct config *cfg = p->cfg;
+	struct config_user *users;
+
+	for (size_t i = 0; i < cfg->nusers; i++)
+		if (strcmp(cfg->users[i].login, login) == 0)
+			return &cfg->users[i];
+	users = realloc(cfg->users, (cfg->nusers + 1) * sizeof(*users));
+	if (users == NULL)
+		return NULL;
+	cfg->users = users;
+	memset(&users[cfg->nusers], 0, sizeof(users[0]));
+	users[cfg->nusers].login = strdup(login);
+	if (users[cfg->nusers].login == NULL)
+		return NULL;
+	return &users[cfg->nusers++];
+}
+
+static void set_user_key(struct parse *p, const char *login, const char *name, const char *value)
+{
+	struct config_user *u;
+
+	if (*login == '\0' || strlen(login) > 64 || strchr(login, ' ') != NULL) {
+		problem(p, "[user %s]: not a valid login name", login);
+		return;
+	}
+	u = user_slot(p, login);
+	if (u == NULL) {
+		problem(p, "out of memory");
+		return;
+	}
+	if (strcmp(name, "full_name") == 0) {
+		set_string(p, &u->full_name, value, 1);
+	} else if (strcmp(name, "title") == 0) {
+		set_string(p, &u->title, value, 1);
+	} else if (strcmp(name, "authority") == 0) {
+		for (size_t i = 0; i < sizeof(authorities) / sizeof(authorities[0]); i++) {
+			if (strcmp(value, authorities[i]) == 0) {
+				set_string(p, &u->authority, value, 0);
+				return;
+			}
+		}
+		problem(p, "authority: '%s' is not one of TM., KT., TL., TUQ., Q.", value);
+	} else {
+		problem(p, "unknown key '%s' in [user %s]", name, login);
+	}
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	int known_section = 0;
+
+	if (strncmp(section, "user ", 5) == 0) {
+		set_user_key(p, section + 5, name, value);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(section, keys[i].section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(name, keys[i].name) == 0) {
+			set_key(p, &keys[i], value);
+			return 1;
+		}
+	}
+	if (known_section)
+		problem(p, "unknown key '%s' in [%s]", name, section);
+	else if (*section == '\0')
+		problem(p, "key '%s' outside any section%s", name, "");
+	else
+		problem(p, "unknown section [%s] (key '%s')", section, name);
+	return 1;
+}
+
+int config_default(struct config *cfg)
+{
+	static const char *const groups[ROLE_COUNT] = {
+		"vanthu-drafter", "vanthu-reviewer", "vanthu-signer",
+		"vanthu-clerk", "vanthu-admin", "vanthu-auditor",
+	};
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->spool = strdup("./spool");
+	cfg->database = strdup("./vanthu.db");
+	cfg->socket = strdup("./run/vanthu.sock");
+	cfg->templates = strdup("./build/templates");
+	cfg->workflows = strdup("./workflows");
+	cfg->org_name = strdup("Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu");
+	cfg->org_parent = strdup("");
+	cfg->org_abbrev = strdup("UBND");
+	cfg->org_place = strdup("Bà Rịa - Vũng Tàu");
+	cfg->max_clients = 256;
+	cfg->max_clients_per_uid = 64;
+	cfg->idle_timeout = 300;
+	cfg->log_level = LOG_LEVEL_INFO;
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if ((cfg->role_group[i] = strdup(groups[i])) == NULL)
+			goto fail;
+	if (!cfg->spool || !cfg->database || !cfg->socket || !cfg->templates ||
+	    !cfg->workflows || !cfg->org_name || !cfg->org_parent || !cfg->org_abbrev ||
+	    !cfg->org_place)
+		goto fail;
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+/* What must hold once every key is read. */
+static void check_whole(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+
+	p->line = 0;
+	if (cfg->org_name[0] == '\0')
+		problem(p, "[organisation] name must not be empty");
+	if (cfg->org_abbrev[0] == '\0' || strchr(cfg->org_abbrev, ' ') != NULL)
+		problem(p, "[organisation] abbreviation must be one word such as UBND");
+	if (cfg->org_place[0] == '\0')
+		problem(p, "[organisation] place must not be empty (it starts the date line)");
+	for (int i = 0; i < ROLE_COUNT; i++)
+		for (int j = i + 1; j < ROLE_COUNT; j++)
+			if (strcmp(cfg->role_group[i], cfg->role_group[j]) == 0)
+				problem(p, "[roles] %s and %s name the same group", role_names[i], role_names[j]);
+	if (cfg->max_clients_per_uid > cfg->max_clients)
+		problem(p, "[limits] max_clients_per_uid is above max_clients");
+}
+
+int config_load_string(const char *name, const char *text, size_t len,
+    struct config *cfg, struct diag_list *diags)
+{
+	struct parse p = { .name = name, .text = text, .len = len, .cfg = cfg, .diags = diags };
+	int rc;
+
+	if (config_default(cfg) != 0) {
+		diag_add(diags, name, 0, "out of memory");
+		return -1;
+	}
+	if ((cfg->path = strdup(name)) == NULL)
+		goto fail;
+	rc = ini_parse_stream(read_line, &p, handler, &p);
+	if (rc > 0) {
+		/* inih's own syntax error: a line that is neither [section] nor key = value. */
+		p.line = rc;
+		problem(&p, "not a [section] or a key = value line");
+	} else if (rc < 0) {
+		diag_add(diags, name, 0, "out of memory");
+		p.errors++;
+	}
+	check_whole(&p);
+	if (p.errors == 0)
+		return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+int config_load(const char *file, struct config *cfg, struct diag_list *diags)
+{
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -1;
+	struct stat st;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		diag_add(diags, file, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		diag_add(diags, file, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > CONFIG_MAX_BYTES) {
+		diag_add(diags, file, 0, "larger than %d bytes", CONFIG_MAX_BYTES);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		diag_add(diags, file, 0, "out of memory");
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			diag_add(diags, file, 0, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = config_load_string(file, text, len, cfg, diags);
+out:
+	free(text);
+	close(fd);
+	return rc;
+}
+
+/* The deepest folder of path that exists, for "cannot be created" messages. */
+static void check_creatable_dir(const char *file, const char *key, const char *path,
+    struct diag_list *diags, int *errors)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			diag_add(diags, file, 0, "%s: %s exists and is not a folder", key, path);
+			(*errors)++;
+		} else if (access(path, W_OK | X_OK) != 0) {
+			diag_add(diags, file, 0, "%s: %s is not writable: %s", key, path, strerror(errno));
+			(*errors)++;
+		}
+		return;
+	}
+	if (errno != ENOENT) {
+		diag_add(diags, file, 0, "%s: %s: %s", key, path, strerror(errno));
+		(*errors)++;
+		return;
+	}
+	/* Walk up to the first ancestor that exists; it must be a writable folder. */
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+		if (slash == NULL) {
+			strcpy(buf, ".");
+		} else if (slash == buf) {
+			buf[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+		if (stat(buf, &st) == 0) {
+			if (!S_ISDIR(st.st_mode)) {
+				diag_add(diags, file, 0, "%s: %s cannot be created: %s is not a folder",
+				    key, path, buf);
+				(*errors)++;
+			} else if (access(buf, W_OK | X_OK) != 0) {
+				diag_add(diags, file, 0, "%s: %s cannot be created: %s: %s",
+				    key, path, buf, strerror(errno));
+				(*errors)++;
+			}
+			return;
+		}
+		if (errno != ENOENT) {
+			diag_add(diags, file, 0, "%s: %s cannot be created: %s: %s",
+			    key, path, buf, strerror(errno));
+			(*errors)++;
+			return;
+		}
+		if (strcmp(buf, ".") == 0 || strcmp(buf, "/") == 0)
+			return;
+	}
+}
+
+static void check_existing_dir(const char *file, const char *key, const char *path,
+    struct diag_list *diags, int *errors)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		diag_add(diags, file, 0, "%s: %s: %s", key, path, strerror(errno));
+		(*errors)++;
+	} else if (!S_ISDIR(st.st_mode)) {
+		diag_add(diags, file, 0, "%s: %s is not a folder", key, path);
+		(*errors)++;
+	}
+}
+
+static void parent_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, size, ".");
+	else if (slash == path)
+		snprintf(out, size, "/");
+	else
+		snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+int config_check_paths(const struct config *cfg, struct diag_list *diags)
+{
+	const char *file = cfg->path;
+	char dir[PATH_MAX];
+	int errors = 0;
+	struct stat st;
+
+	check_creatable_dir(file, "spool", cfg->spool, diags, &errors);
+	parent_of(cfg->database, dir, sizeof(dir));
+	check_creatable_dir(file, "database", dir, diags, &errors);
+	if (stat(cfg->database, &st) == 0 && !S_ISREG(st.st_mode)) {
+		diag_add(diags, file, 0, "database: %s is not a regular file", cfg->database);
+		errors++;
+	}
+	parent_of(cfg->socket, dir, sizeof(dir));
+	check_creatable_dir(file, "socket", dir, diags, &errors);
+	if (strlen(cfg->socket) >= 108) {
+		diag_add(diags, file, 0, "socket: %s is longer than a Unix socket path may be (107 bytes)",
+		    cfg->socket);
+		errors++;
+	}
+	check_existing_dir(file, "templates", cfg->templates, diags, &errors);
+	check_existing_dir(file, "workflows", cfg->workflows, diags, &errors);
+	if (cfg->socket_group != NULL && getgrnam(cfg->socket_group) == NULL) {
+		diag_add(diags, file, 0, "socket_group: no such group '%s'", cfg->socket_group);
+		errors++;
+	}
+	return errors ? -1 : 0;
+}
+
+const struct config_user *config_find_user(const struct config *cfg, const char *login)
+{
+	for (size_t i = 0; i < cfg->nusers; i++)
+		if (strcmp(cfg->users[i].login, login) == 0)
+			return &cfg->users[i];
+	return NULL;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->path);
+	free(cfg->spool);
+	free(cfg->database);
+	free(cfg->socket);
+	free(cfg->socket_group);
+	free(cfg->templates);
+	free(cfg->workflows);
+	free(cfg->org_name);
+	free(cfg->org_parent);
+	free(cfg->org_abbrev);
+	free(cfg->org_place);
+	for (int i = 0; i < ROLE_COUNT; i++)
+		free(cfg->role_group[i]);
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		free(cfg->users[i].login);
+		free(cfg->users[i].full_name);
+		free(cfg->users[i].title);
+		free(cfg->users[i].authority);
+	}
+	free(cfg->users);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,820 @@
+/*
+ * ctl.c: the control-socket server. Accepts clients on a Unix socket, learns
+ * who each is from the kernel (peer.c), reads JSON-line requests (proto.c),
+ * answers them in order through one command table, and enforces the caps:
+ * connections in total and per uid, an idle timeout, one line at most
+ * PROTO_MAX_LINE bytes. A request that takes time (backup) runs on libuv's
+ * worker pool; the connection's later requests wait for it, so replies keep
+ * their order.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "peer.h"
+#include "proto.h"
+#include "version.h"
+
+#define CMD_ASYNC (-1)
+#define WRITE_QUEUE_CAP (1024 * 1024)
+
+struct conn;
+
+struct ctl {
+	uv_loop_t *loop;            /* borrowed */
+	uv_pipe_t server;
+	const struct config *cfg;   /* borrowed; replaced by ctl_set_config */
+	struct store *store;        /* borrowed */
+	struct conn *conns;         /* owned list */
+	unsigned nconns;
+	time_t started;
+	int stopping;
+	int server_open;
+	int bound;                  /* the socket file is ours to remove */
+	void (*done)(void *arg);
+	void *done_arg;
+	char socket_path[PATH_MAX];
+};
+
+struct conn {
+	uv_pipe_t pipe;
+	uv_timer_t idle;
+	struct ctl *ctl;            /* borrowed back-pointer */
+	struct conn *prev, *next;
+	struct peer peer;
+	struct proto_buf in;
+	int handles_open;
+	int busy;                   /* an async request is in flight */
+	int closing;
+	int close_after_write;      /* a fatal protocol error: close once the reply is out */
+	int reading;
+};
+
+/* A backup running on the worker pool; owned by itself until after_backup. */
+struct backup_job {
+	uv_work_t work;
+	struct conn *conn;          /* borrowed; kept open while busy */
+	char *dbpath, *dest;        /* owned */
+	int rc;
+	int64_t bytes;
+	char err[512];
+};
+
+typedef int (*cmd_fn)(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen);
+
+struct command {
+	const char *name;
+	unsigned roles;  /* any of these roles may call it */
+	cmd_fn fn;
+};
+
+#define ROLES_ALL (ROLE_DRAFTER | ROLE_REVIEWER | ROLE_SIGNER | ROLE_CLERK | ROLE_ADMIN | ROLE_AUDITOR)
+
+static void conn_close(struct conn *c);
+static void conn_process(struct conn *c);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void conn_maybe_done(struct ctl *ctl);
+
+/* ---- replies ---- */
+
+struct write_req {
+	uv_write_t req;
+	char *line;   /* owned */
+};
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct conn *c = req->data;
+
+	free(w->line);
+	free(w);
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			log_debug("client %s: write failed: %s", c->peer.login, uv_strerror(status));
+		conn_close(c);
+		return;
+	}
+	if (c->close_after_write && uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) == 0) {
+		conn_close(c);
+		return;
+	}
+	/* Back-pressure: reading resumes once the client has taken its replies. */
+	if (!c->closing && !c->busy && !c->reading &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < WRITE_QUEUE_CAP)
+		conn_process(c);
+}
+
+static void conn_send(struct conn *c, char *line, size_t len)
+{
+	struct write_req *w;
+	uv_buf_t buf;
+
+	if (line == NULL) {
+		log_err("out of memory encoding a reply to %s", c->peer.login);
+		conn_close(c);
+		return;
+	}
+	if (uv_is_closing((uv_handle_t *)&c->pipe)) {
+		free(line);
+		return;
+	}
+	w = malloc(sizeof(*w));
+	if (w == NULL) {
+		free(line);
+		conn_close(c);
+		return;
+	}
+	w->line = line;
+	w->req.data = c;
+	buf = uv_buf_init(line, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write) != 0) {
+		free(line);
+		free(w);
+		conn_close(c);
+	}
+}
+
+static void send_error(struct conn *c, enum proto_error code, const char *msg)
+{
+	size_t len = 0;
+	char *line = proto_encode_error(code, msg, &len);
+
+	conn_send(c, line, len);
+}
+
+static void send_ok(struct conn *c, json_t *result)
+{
+	size_t len = 0;
+	char *line = proto_encode_ok(result, &len);
+
+	if (line != NULL && len > PROTO_MAX_LINE + 1) {
+		free(line);
+		send_error(c, E_INTERNAL, "câu trả lời vượt quá 64 KiB; hãy giới hạn bằng --limit");
+		return;
+	}
+	conn_send(c, line, len);
+}
+
+/* ---- commands ---- */
+
+static int cmd_ping(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	(void)c; (void)args; (void)msg; (void)msglen;
+	*result = json_pack("{s:b, s:s}", "pong", 1, "version", VANTHU_VERSION);
+	return 0;
+}
+
+static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct ctl *ctl = c->ctl;
+	const struct config *cfg = ctl->cfg;
+	struct store_stats stats;
+	char err[256], dbpath[PATH_MAX];
+	time_t now = time(NULL);
+
+	(void)args;
+	if (realpath(store_path(ctl->store), dbpath) == NULL)
+		snprintf(dbpath, sizeof(dbpath), "%s", store_path(ctl->store));
+	if (store_stats(ctl->store, &stats, err, sizeof(err)) != STORE_OK) {
+		log_err("status: %s", err);
+		snprintf(msg, msglen, "không đọc được cơ sở dữ liệu (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:s, s:i, s:I, s:I, s:{s:s, s:I, s:i}, s:s, s:s, s:{s:s, s:s, s:s, s:s},"
+	    " s:{s:I, s:i}}",
+	    "version", VANTHU_VERSION,
+	    "pid", (int)getpid(),
+	    "started", (json_int_t)ctl->started,
+	    "uptime", (json_int_t)(now - ctl->started),
+	    "database", "path", dbpath, "bytes", (json_int_t)stats.file_bytes,
+	    "schema_version", stats.schema_version,
+	    "spool", cfg->spool,
+	    "config", cfg->path ? cfg->path : "",
+	    "organisation", "name", cfg->org_name, "parent", cfg->org_parent,
+	    "abbreviation", cfg->org_abbrev, "place", cfg->org_place,
+	    "counts", "audit", (json_int_t)stats.audit_entries, "connections", (int)ctl->nconns);
+	return 0;
+}
+
+static json_t *role_list(unsigned roles)
+{
+	json_t *list = json_array();
+
+	for (int r = 0; list != NULL && r < ROLE_COUNT; r++)
+		if (roles & (1u << r))
+			json_array_append_new(list, json_string(config_role_name(r)));
+	return list;
+}
+
+static int cmd_whoami(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct config_user *u = config_find_user(c->ctl->cfg, c->peer.login);
+
+	(void)args; (void)msg; (void)msglen;
+	*result = json_pack("{s:I, s:s, s:o, s:s?, s:s?, s:s?}",
+	    "uid", (json_int_t)c->peer.uid, "user", c->peer.login, "roles", role_list(c->peer.roles),
+	    "full_name", u ? u->full_name : NULL, "title", u ? u->title : NULL,
+	    "authority", u ? u->authority : NULL);
+	return 0;
+}
+
+struct audit_collect {
+	json_t *list;
+};
+
+static int collect_audit(const struct store_audit_entry *e, void *arg)
+{
+	struct audit_collect *a = arg;
+
+	return json_array_append_new(a->list, json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+	    "id", (json_int_t)e->id, "at", e->at, "uid", (json_int_t)e->uid, "actor", e->actor,
+	    "action", e->action, "object", e->object, "detail", e->detail, "hash", e->hash));
+}
+
+static int cmd_audit(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_t *jl = json_object_get(args, "limit"), *jb = json_object_get(args, "before");
+	json_int_t limit = 20, before = 0;
+	struct audit_collect a;
+	char err[256];
+
+	if (jl != NULL) {
+		if (!json_is_integer(jl) || json_integer_value(jl) < 1 || json_integer_value(jl) > 200) {
+			snprintf(msg, msglen, "\"limit\" phải là số nguyên từ 1 đến 200");
+			return E_INVALID;
+		}
+		limit = json_integer_value(jl);
+	}
+	if (jb != NULL) {
+		if (!json_is_integer(jb) || json_integer_value(jb) < 1) {
+			snprintf(msg, msglen, "\"before\" phải là số thứ tự dương của một mục nhật ký");
+			return E_INVALID;
+		}
+		before = json_integer_value(jb);
+	}
+	a.list = json_array();
+	if (a.list == NULL) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	if (store_audit_list(c->ctl->store, before, (int)limit, collect_audit, &a, err,
+	        sizeof(err)) != STORE_OK) {
+		log_err("audit: %s", err);
+		json_decref(a.list);
+		snprintf(msg, msglen, "không đọc được nhật ký kiểm tra (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:o}", "entries", a.list);
+	return 0;
+}
+
+static int cmd_verify(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	int64_t bad = 0, checked = 0;
+	char err[256];
+
+	(void)args;
+	if (store_audit_verify(c->ctl->store, &bad, &checked, err, sizeof(err)) != STORE_OK) {
+		log_err("verify: %s", err);
+		snprintf(msg, msglen, "không đọc được nhật ký kiểm tra (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	if (bad != 0)
+		log_err("audit chain broken at entry %lld", (long long)bad);
+	*result = json_pack("{s:b, s:I, s:I}", "intact", bad == 0, "checked", (json_int_t)checked,
+	    "first_bad", (json_int_t)bad);
+	return 0;
+}
+
+static void run_backup(uv_work_t *work)
+{
+	struct backup_job *job = work->data;
+
+	job->rc = store_backup(job->dbpath, job->dest, &job->bytes, job->err, sizeof(job->err));
+}
+
+static void after_backup(uv_work_t *work, int status)
+{
+	struct backup_job *job = work->data;
+	struct conn *c = job->conn;
+	struct ctl *ctl = c->ctl;
+	char err[256];
+
+	c->busy = 0;
+	if (status == 0 && job->rc == STORE_OK) {
+		char detail[PATH_MAX + 64];
+		log_info("backup of %s to %s by %s: %lld bytes", job->dbpath, job->dest,
+		    c->peer.login, (long long)job->bytes);
+		snprintf(detail, sizeof(detail), "%lld bytes", (long long)job->bytes);
+		if (store_audit_append(ctl->store, (int64_t)c->peer.uid, c->peer.login, "backup",
+		        job->dest, detail, err, sizeof(err)) != STORE_OK)
+			log_err("audit: %s", err);
+		send_ok(c, json_pack("{s:s, s:I}", "path", job->dest, "bytes", (json_int_t)job->bytes));
+	} else if (status == 0 && job->rc == STORE_INVALID) {
+		send_error(c, E_INVALID, job->err);
+	} else {
+		log_err("backup to %s by %s failed: %s", job->dest, c->peer.login,
+		    status ? uv_strerror(status) : job->err);
+		char msg[700];
+		snprintf(msg, sizeof(msg), "sao lưu thất bại: %s", status ? uv_strerror(status) : job->err);
+		send_error(c, E_INTERNAL, msg);
+	}
+	free(job->dbpath);
+	free(job->dest);
+	free(job);
+	if (c->closing) {
+		conn_close(c);
+		conn_maybe_done(ctl);
+	} else {
+		conn_process(c);
+	}
+}
+
+static int cmd_backup(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_t *jp = json_object_get(args, "path");
+	struct backup_job *job;
+	const char *path;
+
+	(void)result;
+	if (!json_is_string(jp) || json_string_length(jp) == 0 ||
+	    json_string_length(jp) >= PATH_MAX - 32) {
+		snprintf(msg, msglen, "thiếu \"path\": đường dẫn tuyệt đối của tệp sao lưu");
+		return E_INVALID;
+	}
+	path = json_string_value(jp);
+	if (path[0] != '/') {
+		snprintf(msg, msglen, "đường dẫn sao lưu phải là đường dẫn tuyệt đối: %s", path);
+		return E_INVALID;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->dbpath = strdup(store_path(c->ctl->store))) == NULL ||
+	    (job->dest = strdup(path)) == NULL) {
+		if (job != NULL) {
+			free(job->dbpath);
+			free(job);
+		}
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	job->conn = c;
+	job->work.data = job;
+	if (uv_queue_work(c->ctl->loop, &job->work, run_backup, after_backup) != 0) {
+		free(job->dbpath);
+		free(job->dest);
+		free(job);
+		snprintf(msg, msglen, "không khởi động được việc sao lưu");
+		return E_INTERNAL;
+	}
+	c->busy = 1;
+	return CMD_ASYNC;
+}
+
+/* The command table: every request goes through here, and only through here. */
+static const struct command commands[] = {
+	{ "ping", ROLES_ALL, cmd_ping },
+	{ "status", ROLES_ALL, cmd_status },
+	{ "whoami", ROLES_ALL, cmd_whoami },
+	{ "audit", ROLE_ADMIN | ROLE_AUDITOR | ROLE_CLERK, cmd_audit },
+	{ "verify", ROLE_ADMIN | ROLE_AUDITOR | ROLE_CLERK, cmd_verify },
+	{ "backup", ROLE_ADMIN, cmd_backup },
+};
+
+static void handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct proto_request req;
+	const struct command *cmd = NULL;
+	json_t *result = NULL;
+	char msg[512] = "";
+	int rc;
+
+	rc = proto_parse_request(line, len, &req, msg, sizeof(msg));
+	if (rc != 0) {
+		log_debug("client %s: %s", c->peer.login, msg);
+		send_error(c, rc, msg);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, req.cmd) == 0)
+			cmd = &commands[i];
+	if (c->peer.roles == 0) {
+		snprintf(msg, sizeof(msg), "người dùng %s (uid %ld) không thuộc nhóm vai trò nào của "
+		    "vanthu", c->peer.login, (long)c->peer.uid);
+		send_error(c, E_DENIED, msg);
+		goto out;
+	}
+	if (cmd == NULL) {
+		char name[80];
+		snprintf(name, sizeof(name), "%.64s", req.cmd);
+		snprintf(msg, sizeof(msg), "không có lệnh \"%s\"", name);
+		send_error(c, E_UNKNOWN_CMD, msg);
+		goto out;
+	}
+	if ((cmd->roles & c->peer.roles) == 0) {
+		snprintf(msg, sizeof(msg), "lệnh \"%s\" cần vai trò khác với vai trò của %s",
+		    cmd->name, c->peer.login);
+		send_error(c, E_DENIED, msg);
+		goto out;
+	}
+	rc = cmd->fn(c, req.args, &result, msg, sizeof(msg));
+	if (rc == CMD_ASYNC)
+		goto out;
+	if (rc != 0)
+		send_error(c, rc, msg);
+	else if (result == NULL)
+		send_error(c, E_INTERNAL, "hết bộ nhớ");
+	else
+		send_ok(c, result);
+out:
+	proto_request_free(&req);
+}
+
+/* ---- connections ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)h;
+	if (suggested > 65536)
+		suggested = 65536;
+	buf->base = malloc(suggested);
+	buf->len = buf->base ? suggested : 0;
+}
+
+/* Handles every complete line, in order, until one goes async. */
+static void conn_process(struct conn *c)
+{
+	const char *line;
+	size_t len, consumed;
+	int rc;
+
+	while (!c->busy && !c->closing && !c->close_after_write) {
+		rc = proto_buf_next(&c->in, &line, &len, &consumed);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			log_warn("client %s (uid %ld): line over %d bytes; closing", c->peer.login,
+			    (long)c->peer.uid, PROTO_MAX_LINE);
+			c->close_after_write = 1;
+			send_error(c, E_PROTO, "dòng yêu cầu dài quá 65536 byte");
+			proto_buf_consume(&c->in, c->in.len);
+			break;
+		}
+		if (len > 0)
+			handle_line(c, line, len);
+		proto_buf_consume(&c->in, consumed);
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >= WRITE_QUEUE_CAP)
+			break;
+	}
+	/* Read more only when idle and the client takes its replies. */
+	int want = !c->busy && !c->closing && !c->close_after_write &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < WRITE_QUEUE_CAP;
+	if (want && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
+			c->reading = 1;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+	}
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = stream->data;
+
+	if (nread > 0) {
+		uv_timer_again(&c->idle);
+		if (proto_buf_append(&c->in, buf->base, (size_t)nread) != 0) {
+			log_err("out of memory reading from %s", c->peer.login);
+			free(buf->base);
+			conn_close(c);
+			return;
+		}
+		free(buf->base);
+		conn_process(c);
+		return;
+	}
+	free(buf->base);
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("client %s: read: %s", c->peer.login, uv_strerror((int)nread));
+		conn_close(c);
+	}
+}
+
+static void on_conn_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+	struct ctl *ctl = c->ctl;
+
+	if (--c->handles_open > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->nconns--;
+	proto_buf_free(&c->in);
+	free(c);
+	conn_maybe_done(ctl);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	(void)status;
+	free(req);
+	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
+	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+}
+
+/* Closes once nothing is in flight; replies already written are flushed first. */
+static void conn_close(struct conn *c)
+{
+	uv_shutdown_t *req;
+
+	if (c->busy) {
+		c->closing = 1;  /* after_backup closes it */
+		if (c->reading) {
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			c->reading = 0;
+		}
+		return;
+	}
+	if (c->handles_open == 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+		return;
+	c->closing = 1;
+	uv_timer_stop(&c->idle);
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = 0;
+	}
+	req = malloc(sizeof(*req));
+	if (req != NULL) {
+		req->data = c;
+		if (uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) == 0)
+			return;
+		free(req);
+	}
+	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
+	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (c->busy)
+		return;
+	log_debug("client %s: idle for %u s; closing", c->peer.login, c->ctl->cfg->idle_timeout);
+	conn_close(c);
+}
+
+static unsigned conns_of_uid(const struct ctl *ctl, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = ctl->conns; c != NULL; c = c->next)
+		if (c->peer.uid == uid && !c->closing)
+			n++;
+	return n;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct ctl *ctl = server->data;
+	struct conn *c;
+	uv_os_fd_t fd;
+	unsigned total = ctl->nconns;
+
+	if (status < 0) {
+		log_err("accept: %s", uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_err("out of memory accepting a client");
+		return;
+	}
+	c->ctl = ctl;
+	proto_buf_init(&c->in);
+	if (uv_pipe_init(ctl->loop, &c->pipe, 0) != 0) {
+		free(c);
+		return;
+	}
+	c->pipe.data = c;
+	c->handles_open = 1;
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->nconns++;
+	uv_timer_init(ctl->loop, &c->idle);
+	c->idle.data = c;
+	c->handles_open = 2;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
+	    uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || peer_from_socket(fd, &c->peer) != 0) {
+		log_err("accept: cannot read the client's identity");
+		conn_close(c);
+		return;
+	}
+	peer_resolve_roles(ctl->cfg, &c->peer);
+	uv_timer_start(&c->idle, on_idle, (uint64_t)ctl->cfg->idle_timeout * 1000,
+	    (uint64_t)ctl->cfg->idle_timeout * 1000);
+	if (total >= ctl->cfg->max_clients) {
+		log_warn("client %s (uid %ld) refused: %u connections open (max_clients)",
+		    c->peer.login, (long)c->peer.uid, total);
+		c->close_after_write = 1;
+		send_error(c, E_BUSY, "máy chủ đang có quá nhiều kết nối; hãy thử lại sau");
+		return;
+	}
+	if (conns_of_uid(ctl, c->peer.uid) > ctl->cfg->max_clients_per_uid) {
+		log_warn("client %s (uid %ld) refused: over max_clients_per_uid (%u)",
+		    c->peer.login, (long)c->peer.uid, ctl->cfg->max_clients_per_uid);
+		c->close_after_write = 1;
+		send_error(c, E_BUSY, "người dùng này đã mở quá nhiều kết nối; hãy thử lại sau");
+		return;
+	}
+	log_debug("client %s (uid %ld, pid %ld) connected", c->peer.login, (long)c->peer.uid,
+	    (long)c->peer.pid);
+	conn_process(c);
+}
+
+/* ---- the socket ---- */
+
+/* A socket file left by a crash: replaced only when nobody answers on it. */
+static int clear_stale_socket(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket; refusing to replace it", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "another daemon is answering on %s", path);
+		return -1;
+	}
+	if (unlink(path) != 0) {
+		snprintf(err, errlen, "cannot remove the stale socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("removed a stale socket %s left by an earlier run", path);
+	return 0;
+}
+
+static int prepare_dir(const struct config *cfg, const char *sockpath, gid_t *gid,
+    char *err, size_t errlen)
+{
+	char dir[PATH_MAX], failed[PATH_MAX];
+	const char *slash = strrchr(sockpath, '/');
+	struct stat st;
+
+	*gid = (gid_t)-1;
+	if (cfg->socket_group != NULL) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (gr == NULL) {
+			snprintf(err, errlen, "socket_group: no such group '%s'", cfg->socket_group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	if (slash == NULL || slash == sockpath)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sockpath), sockpath);
+	if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
+		snprintf(err, errlen, "cannot create the socket folder %s: %s", failed, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* Only a folder of our own is given the mode; a shared one (/run) is left alone. */
+	if (st.st_uid == geteuid() && strcmp(dir, ".") != 0) {
+		if (chmod(dir, 0750) != 0 ||
+		    (*gid != (gid_t)-1 && chown(dir, (uid_t)-1, *gid) != 0)) {
+			snprintf(err, errlen, "cannot set the mode of %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
+    struct ctl **out, char *err, size_t errlen)
+{
+	struct ctl *ctl;
+	gid_t gid;
+	int rc;
+
+	*out = NULL;
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ctl->loop = loop;
+	ctl->cfg = cfg;
+	ctl->store = store;
+	ctl->started = time(NULL);
+	snprintf(ctl->socket_path, sizeof(ctl->socket_path), "%s", cfg->socket);
+	if (prepare_dir(cfg, cfg->socket, &gid, err, errlen) != 0 ||
+	    clear_stale_socket(cfg->socket, err, errlen) != 0) {
+		free(ctl);
+		return -1;
+	}
+	uv_pipe_init(loop, &ctl->server, 0);
+	ctl->server.data = ctl;
+	ctl->server_open = 1;
+	if ((rc = uv_pipe_bind(&ctl->server, cfg->socket)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&ctl->server, 128, on_connection)) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", cfg->socket, uv_strerror(rc));
+		goto fail;
+	}
+	ctl->bound = 1;
+	if (chmod(cfg->socket, 0660) != 0 ||
+	    (gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, gid) != 0)) {
+		snprintf(err, errlen, "cannot set the mode of %s: %s", cfg->socket, strerror(errno));
+		goto fail;
+	}
+	*out = ctl;
+	return 0;
+fail:
+	/* The handle must be closed before ctl goes: the caller runs the loop once to finish. */
+	ctl->stopping = 1;
+	ctl_stop(ctl, NULL, NULL);
+	return -1;
+}
+
+void ctl_set_config(struct ctl *ctl, const struct config *cfg)
+{
+	ctl->cfg = cfg;
+}
+
+static void conn_maybe_done(struct ctl *ctl)
+{
+	if (!ctl->stopping || ctl->server_open || ctl->conns != NULL)
+		return;
+	void (*done)(void *) = ctl->done;
+	void *arg = ctl->done_arg;
+	free(ctl);
+	if (done)
+		done(arg);
+}
+
+static void on_server_closed(uv_handle_t *h)
+{
+	struct ctl *ctl = h->data;
+
+	ctl->server_open = 0;
+	conn_maybe_done(ctl);
+}
+
+void ctl_stop(struct ctl *ctl, void (*done)(void *arg), void *arg)
+{
+	struct conn *c, *next;
+
+	ctl->stopping = 1;
+	ctl->done = done;
+	ctl->done_arg = arg;
+	if (ctl->server_open && !uv_is_closing((uv_handle_t *)&ctl->server)) {
+		uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+		if (ctl->bound)
+			unlink(ctl->socket_path);
+	}
+	for (c = ctl->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	conn_maybe_done(ctl);
+}

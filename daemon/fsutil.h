@@ -1,0 +1,17 @@
+/* fsutil.h: durable file-system steps (see fsutil.c). */
+#ifndef VANTHU_FSUTIL_H
+#define VANTHU_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p with mode for the folders it creates. 0, or -1 with errno and the failing path in failed. */
+int fsutil_mkdir_p(const char *path, mode_t mode, char *failed, size_t failed_size);
+/* fsync of the folder that holds path. 0 or -1 with errno. */
+int fsutil_fsync_parent(const char *path);
+/* fsync of a file by name. 0 or -1 with errno. */
+int fsutil_fsync_path(const char *path);
+/* rename + fsync of the destination's folder. 0 or -1 with errno. */
+int fsutil_rename_durable(const char *from, const char *to);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * main.c: vanthud. Options, configuration, the spool's folders and lock,
+ * the store, the control socket, signals (TERM/INT stop, HUP reloads) and
+ * readiness. The only file that knows every module; it wires them and owns
+ * what they borrow.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "diag.h"
+#include "fsutil.h"
+#include "lockfile.h"
+#include "log.h"
+#include "notify.h"
+#include "store.h"
+#include "version.h"
+
+/* The spool's folders, made at start (see spool/README.md). */
+static const char *const spool_dirs[] = {
+	"incoming", "claimed", "accepted", "rejected", "receipts", "outgoing",
+};
+
+struct daemon {
+	uv_loop_t loop;
+	struct config *cfg;     /* owned; replaced on SIGHUP */
+	const char *cfg_file;   /* borrowed from argv; NULL for the embedded default */
+	struct store *store;    /* owned */
+	struct ctl *ctl;        /* owned until ctl_stop's callback */
+	int lockfd;
+	uv_signal_t sigterm, sigint, sighup;
+	int stopping;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: vanthud [-n] [-c FILE]\n"
+	    "  -c FILE  read the configuration from FILE (default: the embedded default,\n"
+	    "           spool ./spool, database ./vanthu.db, socket ./run/vanthu.sock)\n"
+	    "  -n       check the configuration and what it names, then exit 0 or 1\n"
+	    "  -V       print the version\n");
+}
+
+/* Reads FILE, or the embedded default. On failure prints every problem and returns NULL. */
+static struct config *read_config(const char *file)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct diag_list diags;
+	int rc;
+
+	if (cfg == NULL)
+		return NULL;
+	diag_init(&diags);
+	rc = file ? config_load(file, cfg, &diags) : config_default(cfg);
+	if (rc != 0) {
+		diag_print(&diags, stderr);
+		diag_free(&diags);
+		free(cfg);
+		return NULL;
+	}
+	diag_free(&diags);
+	return cfg;
+}
+
+static int check_only(const char *file)
+{
+	struct config *cfg = read_config(file);
+	struct diag_list diags;
+	char err[512];
+	int bad;
+
+	if (cfg == NULL)
+		return 1;
+	diag_init(&diags);
+	bad = config_check_paths(cfg, &diags) != 0;
+	if (store_probe(cfg->database, err, sizeof(err)) != STORE_OK) {
+		diag_add(&diags, cfg->path, 0, "database: %s", err);
+		bad = 1;
+	}
+	diag_print(&diags, stderr);
+	if (!bad)
+		printf("%s: configuration ok\n", file ? file : "embedded default");
+	diag_free(&diags);
+	config_free(cfg);
+	free(cfg);
+	return bad;
+}
+
+static int make_spool(const struct config *cfg)
+{
+	char path[PATH_MAX], failed[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(spool_dirs) / sizeof(spool_dirs[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cfg->spool, spool_dirs[i]) >=
+		    sizeof(path)) {
+			log_err("spool %s: path too long", cfg->spool);
+			return -1;
+		}
+		if (fsutil_mkdir_p(path, 0755, failed, sizeof(failed)) != 0) {
+			log_err("spool: cannot create %s: %s", failed, strerror(errno));
+			return -1;
+		}
+		if (access(path, W_OK | X_OK) != 0) {
+			log_err("spool: %s is not writable: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void audit(struct daemon *d, const char *action, const char *detail)
+{
+	char err[256];
+
+	if (store_audit_append(d->store, -1, "vanthud", action, "", detail, err, sizeof(err)) !=
+	    STORE_OK)
+		log_err("audit %s: %s", action, err);
+}
+
+static void on_ctl_stopped(void *arg)
+{
+	struct daemon *d = arg;
+
+	d->ctl = NULL;
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	log_info("received %s; stopping", strsignal(signum));
+	notify_send("STOPPING=1");
+	ctl_stop(d->ctl, on_ctl_stopped, d);
+}
+
+/* Settings that only a restart can change keep their running value. */
+static void keep_restart_only(struct config *next, struct config *cur)
+{
+	struct { char **n, **c; const char *name; } keep[] = {
+		{ &next->spool, &cur->spool, "spool" },
+		{ &next->database, &cur->database, "database" },
+		{ &next->socket, &cur->socket, "socket" },
+		{ &next->socket_group, &cur->socket_group, "socket_group" },
+	};
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const char *a = *keep[i].n ? *keep[i].n : "", *b = *keep[i].c ? *keep[i].c : "";
+		if (strcmp(a, b) != 0)
+			log_warn("reload: [paths] %s changed; it takes effect at restart", keep[i].name);
+		char *tmp = *keep[i].n;
+		*keep[i].n = *keep[i].c;
+		*keep[i].c = tmp;
+	}
+}
+
+static void on_reload(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	struct config *next;
+	struct diag_list diags;
+	int bad;
+
+	(void)signum;
+	if (d->stopping)
+		return;
+	notify_send("RELOADING=1");
+	if (d->cfg_file == NULL) {
+		log_info("reload: running on the embedded default; nothing to reread");
+		notify_send("READY=1");
+		return;
+	}
+	next = calloc(1, sizeof(*next));
+	diag_init(&diags);
+	if (next == NULL) {
+		log_err("reload: out of memory; keeping the running configuration");
+		goto out;
+	}
+	bad = config_load(d->cfg_file, next, &diags) != 0;
+	if (!bad)
+		bad = config_check_paths(next, &diags) != 0;
+	if (bad) {
+		for (size_t i = 0; i < diags.count; i++)
+			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
+			    diags.items[i].message);
+		log_err("reload refused: keeping the running configuration");
+		if (next->path != NULL)
+			config_free(next);
+		free(next);
+		goto out;
+	}
+	keep_restart_only(next, d->cfg);
+	ctl_set_config(d->ctl, next);
+	config_free(d->cfg);
+	free(d->cfg);
+	d->cfg = next;
+	log_set_level(d->cfg->log_level);
+	log_info("reloaded %s", d->cfg_file);
+	audit(d, "config.reload", d->cfg_file);
+out:
+	diag_free(&diags);
+	notify_send("READY=1");
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static int run(struct daemon *d)
+{
+	char path[PATH_MAX], err[512];
+	int rc = 1;
+
+	log_set_level(d->cfg->log_level);
+	umask(027);
+	signal(SIGPIPE, SIG_IGN);
+	if (make_spool(d->cfg) != 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/.vanthud.lock", d->cfg->spool);
+	d->lockfd = lockfile_acquire(path, err, sizeof(err));
+	if (d->lockfd < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (store_open(d->cfg->database, &d->store, err, sizeof(err)) != STORE_OK) {
+		log_err("database: %s", err);
+		goto out_lock;
+	}
+	if (uv_loop_init(&d->loop) != 0) {
+		log_err("cannot create the event loop");
+		goto out_store;
+	}
+	if (ctl_start(&d->loop, d->cfg, d->store, &d->ctl, err, sizeof(err)) != 0) {
+		log_err("control socket: %s", err);
+		uv_walk(&d->loop, close_walk, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d->loop);
+		goto out_store;
+	}
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
+	uv_signal_start(&d->sighup, on_reload, SIGHUP);
+	audit(d, "daemon.start", VANTHU_VERSION);
+	log_info("vanthud %s ready: socket %s, spool %s, database %s", VANTHU_VERSION,
+	    d->cfg->socket, d->cfg->spool, d->cfg->database);
+	notify_send("READY=1");
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&d->loop) != 0) {
+		log_err("event loop closed with handles still open");
+		goto out_store;
+	}
+	audit(d, "daemon.stop", "");
+	log_info("stopped");
+	rc = 0;
+out_store:
+	store_close(d->store);
+out_lock:
+	lockfile_release(d->lockfd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	int opt, check = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.lockfd = -1;
+	while ((opt = getopt(argc, argv, "c:nhV")) != -1) {
+		switch (opt) {
+		case 'c': d.cfg_file = optarg; break;
+		case 'n': check = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vanthud %s\n", VANTHU_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return check_only(d.cfg_file);
+	d.cfg = read_config(d.cfg_file);
+	if (d.cfg == NULL)
+		return 1;
+	rc = run(&d);
+	config_free(d.cfg);
+	free(d.cfg);
+	return rc;
+}

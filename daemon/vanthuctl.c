@@ -1,0 +1,531 @@
+/*
+ * vanthuctl.c: the clerks' client. Sends one request over the control socket
+ * (proto.c), waits for its reply, and prints it as a readable Vietnamese
+ * table, or as the raw JSON with --json. Exit codes: 0 done, 1 refused by
+ * the daemon, 2 usage, 3 the daemon cannot be reached.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "version.h"
+
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+#define DEFAULT_SOCKET_SYSTEM "/run/vanthu/vanthu.sock"
+#define DEFAULT_SOCKET_LOCAL "./run/vanthu.sock"
+
+struct opts {
+	const char *socket;
+	int json;
+	int timeout_ms;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	    "cách dùng: vanthuctl [-s SOCKET] [--json] LỆNH [THAM SỐ]\n"
+	    "\n"
+	    "Lệnh:\n"
+	    "  status                 tình trạng của vanthud\n"
+	    "  ping                   kiểm tra vanthud có trả lời không\n"
+	    "  whoami                 người dùng và vai trò mà vanthud nhận ra\n"
+	    "  audit [--limit N] [--before ID]\n"
+	    "                         nhật ký kiểm tra, mới nhất trước\n"
+	    "  verify                 kiểm tra chuỗi băm của nhật ký kiểm tra\n"
+	    "  backup TỆP             sao lưu trực tuyến cơ sở dữ liệu vào TỆP\n"
+	    "\n"
+	    "Tùy chọn:\n"
+	    "  -s SOCKET   ổ cắm điều khiển (mặc định: $VANTHU_SOCKET, rồi "
+	    DEFAULT_SOCKET_SYSTEM ",\n"
+	    "              rồi " DEFAULT_SOCKET_LOCAL ")\n"
+	    "  --json      in câu trả lời JSON nguyên bản\n"
+	    "  -h, --help  in hướng dẫn này;  --version  in phiên bản\n"
+	    "\n"
+	    "Mã thoát: 0 thành công, 1 bị từ chối, 2 sai cú pháp, 3 không kết nối được.\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vanthuctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(vanthuctl --help để xem cách dùng)\n");
+	return EXIT_USAGE;
+}
+
+static const char *pick_socket(const char *given)
+{
+	const char *env = getenv("VANTHU_SOCKET");
+	struct stat st;
+
+	if (given != NULL)
+		return given;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (stat(DEFAULT_SOCKET_SYSTEM, &st) == 0)
+		return DEFAULT_SOCKET_SYSTEM;
+	return DEFAULT_SOCKET_LOCAL;
+}
+
+/* ---- talking to the daemon ---- */
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "vanthuctl: đường dẫn ổ cắm quá dài: %s\n", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "vanthuctl: không kết nối được tới vanthud tại %s: %s\n", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one reply line; NULL on error, with the reason printed. */
+static json_t *read_reply(int fd, int timeout_ms)
+{
+	struct proto_buf in;
+	char chunk[8192];
+	const char *line;
+	size_t len, consumed;
+	json_t *reply = NULL;
+	json_error_t jerr;
+
+	proto_buf_init(&in);
+	for (;;) {
+		int rc = proto_buf_next(&in, &line, &len, &consumed);
+		if (rc > 0) {
+			reply = json_loadb(line, len, 0, &jerr);
+			if (reply == NULL || !json_is_object(reply)) {
+				fprintf(stderr, "vanthuctl: câu trả lời không đọc được: %s\n", jerr.text);
+				json_decref(reply);
+				reply = NULL;
+			}
+			break;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "vanthuctl: câu trả lời dài quá giới hạn\n");
+			break;
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int pr = poll(&pfd, 1, timeout_ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			fprintf(stderr, "vanthuctl: vanthud không trả lời sau %d giây\n", timeout_ms / 1000);
+			break;
+		}
+		ssize_t n = pr < 0 ? -1 : read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "vanthuctl: vanthud đã đóng kết nối mà không trả lời%s%s\n",
+			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			break;
+		}
+		if (proto_buf_append(&in, chunk, (size_t)n) != 0) {
+			fprintf(stderr, "vanthuctl: hết bộ nhớ\n");
+			break;
+		}
+	}
+	proto_buf_free(&in);
+	return reply;
+}
+
+/* ---- printing ---- */
+
+/* Width on a terminal: code points, since Vietnamese in NFC is one column each. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+static void print_field(const char *label, const char *value)
+{
+	size_t w = text_width(label);
+
+	printf("%s:", label);
+	for (size_t i = w; i < 20; i++)
+		putchar(' ');
+	printf("%s\n", value && *value ? value : "—");
+}
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v ? v : "";
+}
+
+static json_int_t jint(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static void format_bytes(json_int_t bytes, char *out, size_t len)
+{
+	const char *units[] = { "KB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(out, len, "%lld byte", (long long)bytes);
+		return;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, len, "%.1f %s", v, units[u]);
+	/* Vietnamese writes the decimal point as a comma. */
+	for (char *p = out; *p; p++)
+		if (*p == '.')
+			*p = ',';
+}
+
+static void format_duration(json_int_t s, char *out, size_t len)
+{
+	long long d = s / 86400, h = (s % 86400) / 3600, m = (s % 3600) / 60, sec = s % 60;
+
+	if (d > 0)
+		snprintf(out, len, "%lld ngày %lld giờ %lld phút", d, h, m);
+	else if (h > 0)
+		snprintf(out, len, "%lld giờ %lld phút", h, m);
+	else if (m > 0)
+		snprintf(out, len, "%lld phút %lld giây", m, sec);
+	else
+		snprintf(out, len, "%lld giây", sec);
+}
+
+static const char *role_label(const char *code)
+{
+	static const struct { const char *code, *label; } labels[] = {
+		{ "drafter", "chuyên viên soạn thảo" },
+		{ "reviewer", "người kiểm duyệt" },
+		{ "signer", "lãnh đạo ký" },
+		{ "clerk", "văn thư" },
+		{ "admin", "quản trị" },
+		{ "auditor", "giám sát (chỉ xem)" },
+	};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].code, code) == 0)
+			return labels[i].label;
+	return code;
+}
+
+static void show_status(json_t *r)
+{
+	json_t *db = json_object_get(r, "database"), *org = json_object_get(r, "organisation");
+	json_t *counts = json_object_get(r, "counts");
+	char buf[512], size[64], dur[64];
+
+	printf("vanthud %s đang chạy (pid %lld)\n", jstr(r, "version"), (long long)jint(r, "pid"));
+	snprintf(buf, sizeof(buf), "%s (%s)", jstr(org, "name"), jstr(org, "abbreviation"));
+	print_field("Cơ quan", buf);
+	format_duration(jint(r, "uptime"), dur, sizeof(dur));
+	print_field("Thời gian chạy", dur);
+	format_bytes(jint(db, "bytes"), size, sizeof(size));
+	snprintf(buf, sizeof(buf), "%s (%s, lược đồ %lld)", jstr(db, "path"), size,
+	    (long long)jint(db, "schema_version"));
+	print_field("Cơ sở dữ liệu", buf);
+	print_field("Thư mục tiếp nhận", jstr(r, "spool"));
+	print_field("Tệp cấu hình", *jstr(r, "config") ? jstr(r, "config") : "mặc định dựng sẵn");
+	snprintf(buf, sizeof(buf), "%lld", (long long)jint(counts, "connections"));
+	print_field("Kết nối đang mở", buf);
+	snprintf(buf, sizeof(buf), "%lld mục", (long long)jint(counts, "audit"));
+	print_field("Nhật ký kiểm tra", buf);
+}
+
+static void show_whoami(json_t *r)
+{
+	json_t *roles = json_object_get(r, "roles"), *v;
+	char buf[512] = "";
+	size_t i, off = 0;
+
+	snprintf(buf, sizeof(buf), "%s (uid %lld)", jstr(r, "user"), (long long)jint(r, "uid"));
+	print_field("Người dùng", buf);
+	buf[0] = '\0';
+	json_array_foreach(roles, i, v) {
+		int n = snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "",
+		    role_label(json_string_value(v)));
+		if (n < 0 || (size_t)n >= sizeof(buf) - off)
+			break;
+		off += (size_t)n;
+	}
+	print_field("Vai trò", buf[0] ? buf : "không có");
+	print_field("Họ và tên", jstr(r, "full_name"));
+	print_field("Chức vụ", jstr(r, "title"));
+	print_field("Thẩm quyền ký", jstr(r, "authority"));
+}
+
+static void pad(const char *s, size_t width)
+{
+	size_t w = text_width(s);
+
+	fputs(s, stdout);
+	for (; w < width; w++)
+		putchar(' ');
+}
+
+static void show_audit(json_t *r)
+{
+	json_t *entries = json_object_get(r, "entries"), *e;
+	size_t i;
+
+	if (json_array_size(entries) == 0) {
+		printf("Nhật ký kiểm tra chưa có mục nào.\n");
+		return;
+	}
+	pad("Số", 7);
+	pad("Thời điểm (UTC)", 25);
+	pad("Người thực hiện", 17);
+	pad("Hành động", 16);
+	printf("Đối tượng / chi tiết\n");
+	json_array_foreach(entries, i, e) {
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
+		pad(id, 7);
+		pad(jstr(e, "at"), 25);
+		pad(jstr(e, "actor"), 17);
+		pad(jstr(e, "action"), 16);
+		printf("%s%s%s\n", jstr(e, "object"), *jstr(e, "object") && *jstr(e, "detail") ? " — " : "",
+		    jstr(e, "detail"));
+	}
+}
+
+static void show_verify(json_t *r)
+{
+	if (json_is_true(json_object_get(r, "intact")))
+		printf("Chuỗi nhật ký kiểm tra nguyên vẹn: %lld mục đã kiểm tra.\n",
+		    (long long)jint(r, "checked"));
+	else
+		printf("Chuỗi nhật ký kiểm tra BỊ SỬA: mục số %lld không khớp.\n",
+		    (long long)jint(r, "first_bad"));
+}
+
+static void show_backup(json_t *r)
+{
+	char size[64];
+
+	format_bytes(jint(r, "bytes"), size, sizeof(size));
+	printf("Đã sao lưu cơ sở dữ liệu vào %s (%s).\n", jstr(r, "path"), size);
+}
+
+static void show_ping(json_t *r)
+{
+	printf("vanthud %s trả lời.\n", jstr(r, "version"));
+}
+
+/* ---- commands ---- */
+
+struct command {
+	const char *name;
+	int (*build)(int argc, char **argv, json_t *args); /* 0, or EXIT_USAGE */
+	void (*show)(json_t *result);
+	int timeout_s;
+};
+
+static int no_args(int argc, char **argv, json_t *args)
+{
+	(void)args;
+	if (argc > 1)
+		return usage_error("lệnh này không nhận tham số: %s", argv[1]);
+	return 0;
+}
+
+static int parse_positive(const char *s, json_int_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int build_audit(int argc, char **argv, json_t *args)
+{
+	for (int i = 1; i < argc; i++) {
+		json_int_t v;
+		if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) && i + 1 < argc) {
+			if (parse_positive(argv[i + 1], &v) != 0)
+				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
+			json_object_set_new(args, argv[i] + 2, json_integer(v));
+			i++;
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int build_backup(int argc, char **argv, json_t *args)
+{
+	char abs[PATH_MAX];
+
+	if (argc != 2)
+		return usage_error("%s", "cần đúng một tham số: tệp sao lưu (vanthuctl backup TỆP)");
+	if (argv[1][0] == '/') {
+		snprintf(abs, sizeof(abs), "%s", argv[1]);
+	} else {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, argv[1]) >= sizeof(abs))
+			return usage_error("không xác định được đường dẫn tuyệt đối của %s", argv[1]);
+	}
+	json_object_set_new(args, "path", json_string(abs));
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "status", no_args, show_status, 30 },
+	{ "ping", no_args, show_ping, 30 },
+	{ "whoami", no_args, show_whoami, 30 },
+	{ "audit", build_audit, show_audit, 30 },
+	{ "verify", no_args, show_verify, 600 },
+	{ "backup", build_backup, show_backup, 3600 },
+};
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	const struct command *cmd = NULL;
+	json_t *args = NULL, *reply = NULL;
+	char *line = NULL;
+	int i, fd = -1, rc = EXIT_UNREACHABLE;
+	int cargc = 0;
+	char **cargv = calloc((size_t)argc + 1, sizeof(char *));
+
+	if (cargv == NULL)
+		return EXIT_UNREACHABLE;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			o.json = 1;
+		} else if (cargc == 0 && strcmp(argv[i], "-s") == 0) {
+			if (i + 1 >= argc) {
+				rc = usage_error("%s", "-s cần đường dẫn của ổ cắm");
+				goto out;
+			}
+			o.socket = argv[++i];
+		} else if (cargc == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			usage(stdout);
+			rc = EXIT_OK;
+			goto out;
+		} else if (cargc == 0 && strcmp(argv[i], "--version") == 0) {
+			printf("vanthuctl %s\n", VANTHU_VERSION);
+			rc = EXIT_OK;
+			goto out;
+		} else if (cargc == 0 && argv[i][0] == '-') {
+			rc = usage_error("tùy chọn không hợp lệ: %s", argv[i]);
+			goto out;
+		} else {
+			cargv[cargc++] = argv[i];
+		}
+	}
+	if (cargc == 0) {
+		usage(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(commands[k].name, cargv[0]) == 0)
+			cmd = &commands[k];
+	if (cmd == NULL) {
+		rc = usage_error("không có lệnh \"%s\"", cargv[0]);
+		goto out;
+	}
+	args = json_object();
+	if (args == NULL)
+		goto out;
+	if ((rc = cmd->build(cargc, cargv, args)) != 0)
+		goto out;
+	o.timeout_ms = cmd->timeout_s * 1000;
+	rc = EXIT_UNREACHABLE;
+	line = proto_encode_request(cmd->name, args);
+	if (line == NULL)
+		goto out;
+	fd = connect_to(pick_socket(o.socket));
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, line, strlen(line)) != 0) {
+		fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", strerror(errno));
+		goto out;
+	}
+	reply = read_reply(fd, o.timeout_ms);
+	if (reply == NULL)
+		goto out;
+	if (o.json) {
+		char *text = json_dumps(reply, JSON_INDENT(2));
+		if (text)
+			puts(text);
+		free(text);
+	}
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		if (!o.json)
+			cmd->show(json_object_get(reply, "result"));
+		rc = EXIT_OK;
+	} else {
+		json_t *err = json_object_get(reply, "error");
+		if (!o.json)
+			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+		rc = EXIT_REFUSED;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	json_decref(args);
+	json_decref(reply);
+	free(cargv);
+	return rc;
+}
