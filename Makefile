@@ -34,6 +34,7 @@ UNIT_TESTS := test_config test_proto test_store
 B := build
 S := build/san
 
+.SECONDARY:
 .PHONY: all deps run check test-unit test-e2e install uninstall clean templates
 all: $(B)/vanthud $(B)/vanthuctl templates
 

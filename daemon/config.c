@@ -444,7 +444,7 @@ static void check_creatable_dir(const char *file, const char *key, const char *p
 		}
 		return;
 	}
-	if (errno != ENOENT) {
+	if (errno != ENOENT && errno != ENOTDIR) {
 		diag_add(diags, file, 0, "%s: %s: %s", key, path, strerror(errno));
 		(*errors)++;
 		return;
@@ -472,7 +472,7 @@ static void check_creatable_dir(const char *file, const char *key, const char *p
 			}
 			return;
 		}
-		if (errno != ENOENT) {
+		if (errno != ENOENT && errno != ENOTDIR) {
 			diag_add(diags, file, 0, "%s: %s cannot be created: %s: %s",
 			    key, path, buf, strerror(errno));
 			(*errors)++;

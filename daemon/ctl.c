@@ -57,7 +57,8 @@ struct conn {
 	struct proto_buf in;
 	int handles_open;
 	int busy;                   /* an async request is in flight */
-	int closing;
+	int closing;                /* no more requests are read */
+	int close_started;          /* shutdown or close of the handles has begun */
 	int close_after_write;      /* a fatal protocol error: close once the reply is out */
 	int reading;
 };
@@ -533,14 +534,21 @@ static void on_conn_handle_closed(uv_handle_t *h)
 	conn_maybe_done(ctl);
 }
 
+static void close_handles(struct conn *c)
+{
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
+	if (!uv_is_closing((uv_handle_t *)&c->idle))
+		uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
 	struct conn *c = req->data;
 
 	(void)status;
 	free(req);
-	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
-	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+	close_handles(c);
 }
 
 /* Closes once nothing is in flight; replies already written are flushed first. */
@@ -556,8 +564,9 @@ static void conn_close(struct conn *c)
 		}
 		return;
 	}
-	if (c->handles_open == 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+	if (c->close_started)
 		return;
+	c->close_started = 1;
 	c->closing = 1;
 	uv_timer_stop(&c->idle);
 	if (c->reading) {
@@ -571,8 +580,7 @@ static void conn_close(struct conn *c)
 			return;
 		free(req);
 	}
-	uv_close((uv_handle_t *)&c->pipe, on_conn_handle_closed);
-	uv_close((uv_handle_t *)&c->idle, on_conn_handle_closed);
+	close_handles(c);
 }
 
 static void on_idle(uv_timer_t *t)

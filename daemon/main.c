@@ -106,7 +106,7 @@ static int make_spool(const struct config *cfg)
 			return -1;
 		}
 		if (fsutil_mkdir_p(path, 0755, failed, sizeof(failed)) != 0) {
-			log_err("spool: cannot create %s: %s", failed, strerror(errno));
+			log_err("spool: cannot create %s: %s: %s", path, failed, strerror(errno));
 			return -1;
 		}
 		if (access(path, W_OK | X_OK) != 0) {

@@ -1,0 +1,242 @@
+/* test_config.c: unit tests of config.c (vanthu.conf parsing and checks). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int load(const char *text, struct config *cfg, struct diag_list *d)
+{
+	diag_init(d);
+	return config_load_string("t.conf", text, strlen(text), cfg, d);
+}
+
+/* The diagnostic list holds a line "t.conf:LINE: ...TEXT..." */
+static void assert_diag(const struct diag_list *d, int line, const char *text)
+{
+	for (size_t i = 0; i < d->count; i++)
+		if (d->items[i].line == line && strstr(d->items[i].message, text) != NULL)
+			return;
+	for (size_t i = 0; i < d->count; i++)
+		print_error("have %s:%d: %s\n", d->items[i].file, d->items[i].line, d->items[i].message);
+	fail_msg("no diagnostic at line %d containing '%s'", line, text);
+}
+
+static void test_default(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(config_default(&cfg), 0);
+	assert_string_equal(cfg.spool, "./spool");
+	assert_string_equal(cfg.database, "./vanthu.db");
+	assert_string_equal(cfg.socket, "./run/vanthu.sock");
+	assert_string_equal(cfg.role_group[0], "vanthu-drafter");
+	assert_string_equal(cfg.role_group[5], "vanthu-auditor");
+	assert_int_equal(cfg.max_clients, 256);
+	assert_int_equal(cfg.idle_timeout, 300);
+	assert_null(cfg.path);
+	config_free(&cfg);
+}
+
+static void test_full_file(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	const char *text =
+	    "; a comment\n"
+	    "[paths]\n"
+	    "spool = /srv/vanthu/spool\n"
+	    "database = /srv/vanthu/db.sqlite\n"
+	    "socket = /run/vanthu/ctl.sock   ; inline comment\n"
+	    "socket_group = vanthu\n"
+	    "[organisation]\n"
+	    "name = Ủy ban nhân dân xã Long Hải\n"
+	    "parent = Ủy ban nhân dân huyện Long Điền\n"
+	    "abbreviation = UBND\n"
+	    "place = Long Hải\n"
+	    "[roles]\n"
+	    "signer = lanh-dao\n"
+	    "[limits]\n"
+	    "max_clients = 10\n"
+	    "max_clients_per_uid = 3\n"
+	    "idle_timeout = 60\n"
+	    "[log]\n"
+	    "level = debug\n"
+	    "[user thong]\n"
+	    "full_name = Đặng Minh Thông\n"
+	    "title = Phó Chủ tịch\n"
+	    "authority = KT.\n";
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), 0);
+	assert_int_equal(d.count, 0);
+	assert_string_equal(cfg.spool, "/srv/vanthu/spool");
+	assert_string_equal(cfg.socket, "/run/vanthu/ctl.sock");
+	assert_string_equal(cfg.socket_group, "vanthu");
+	assert_string_equal(cfg.org_place, "Long Hải");
+	assert_string_equal(cfg.role_group[2], "lanh-dao");
+	assert_string_equal(cfg.role_group[0], "vanthu-drafter");
+	assert_int_equal(cfg.max_clients, 10);
+	assert_int_equal(cfg.max_clients_per_uid, 3);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	const struct config_user *u = config_find_user(&cfg, "thong");
+	assert_non_null(u);
+	assert_string_equal(u->full_name, "Đặng Minh Thông");
+	assert_string_equal(u->authority, "KT.");
+	assert_null(config_find_user(&cfg, "nobody"));
+	config_free(&cfg);
+	diag_free(&d);
+}
+
+static void test_nfc(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	/* "Hải" written decomposed: a + combining hook above (U+0309) */
+	const char *text = "[organisation]\nplace = Long Ha\xcc\x89i\n";
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), 0);
+	assert_string_equal(cfg.org_place, "Long H\xe1\xba\xa3i");
+	config_free(&cfg);
+	diag_free(&d);
+}
+
+static void test_every_error_with_line(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	const char *text =
+	    "[paths]\n"                       /* 1 */
+	    "spool = /tmp/x\n"                /* 2 */
+	    "spoool = /tmp/y\n"               /* 3 unknown key */
+	    "[limits]\n"                      /* 4 */
+	    "max_clients = many\n"            /* 5 bad number */
+	    "idle_timeout = 0\n"              /* 6 below range */
+	    "[log]\n"                         /* 7 */
+	    "level = loud\n"                  /* 8 bad level */
+	    "this line has no equals\n"       /* 9 syntax */
+	    "[nonsense]\n"                    /* 10 */
+	    "key = v\n"                       /* 11 unknown section */
+	    "[roles]\n"                       /* 12 */
+	    "clerk = bad group!\n"            /* 13 bad group */
+	    "[user a]\n"                      /* 14 */
+	    "authority = Chủ tịch\n"          /* 15 bad authority */
+	    "[organisation]\n"                /* 16 */
+	    "name = \xff\xfe\n";              /* 17 invalid UTF-8 */
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), -1);
+	assert_diag(&d, 3, "unknown key 'spoool' in [paths]");
+	assert_diag(&d, 5, "max_clients");
+	assert_diag(&d, 6, "idle_timeout");
+	assert_diag(&d, 8, "level");
+	assert_diag(&d, 9, "not a [section]");
+	assert_diag(&d, 11, "unknown section [nonsense]");
+	assert_diag(&d, 13, "clerk");
+	assert_diag(&d, 15, "authority");
+	assert_diag(&d, 17, "UTF-8");
+	assert_int_equal(d.count, 9);
+	assert_string_equal(d.items[0].file, "t.conf");
+	diag_free(&d);
+}
+
+static void test_whole_file_rules(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	const char *text =
+	    "[roles]\nreviewer = same\nsigner = same\n"
+	    "[limits]\nmax_clients = 5\nmax_clients_per_uid = 6\n"
+	    "[organisation]\nabbreviation = U B\n";
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), -1);
+	assert_diag(&d, 0, "reviewer and signer name the same group");
+	assert_diag(&d, 0, "max_clients_per_uid is above max_clients");
+	assert_diag(&d, 0, "abbreviation");
+	diag_free(&d);
+}
+
+static void test_long_line(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	char text[600];
+
+	(void)state;
+	memset(text, 0, sizeof(text));
+	strcpy(text, "[organisation]\nname = ");
+	memset(text + strlen(text), 'A', 400);
+	strcat(text, "\nplace = X\n");
+	assert_int_equal(load(text, &cfg, &d), -1);
+	assert_diag(&d, 2, "line longer than");
+	assert_int_equal(d.count, 1);
+	diag_free(&d);
+}
+
+static void test_missing_file(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(config_load("/nonexistent/vanthu.conf", &cfg, &d), -1);
+	assert_int_equal(d.count, 1);
+	assert_string_equal(d.items[0].file, "/nonexistent/vanthu.conf");
+	assert_non_null(strstr(d.items[0].message, "No such file"));
+	diag_free(&d);
+}
+
+static void test_check_paths(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	char dir[] = "/tmp/vanthu-test-XXXXXX", text[2048], blocker[600];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(blocker, sizeof(blocker), "%s/file", dir);
+	FILE *f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	/* spool under a regular file cannot be created; templates missing; workflows fine */
+	snprintf(text, sizeof(text),
+	    "[paths]\nspool = %s/file/spool\ndatabase = %s/db\nsocket = %s/run/s.sock\n"
+	    "templates = %s/none\nworkflows = %s\n", dir, dir, dir, dir, dir);
+	assert_int_equal(load(text, &cfg, &d), 0);
+	assert_int_equal(config_check_paths(&cfg, &d), -1);
+	assert_diag(&d, 0, "spool");
+	assert_diag(&d, 0, "is not a folder");
+	assert_diag(&d, 0, "templates");
+	assert_int_equal(d.count, 2);
+	config_free(&cfg);
+	diag_free(&d);
+	unlink(blocker);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_nfc),
+		cmocka_unit_test(test_every_error_with_line),
+		cmocka_unit_test(test_whole_file_rules),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_check_paths),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

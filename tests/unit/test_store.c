@@ -1,0 +1,342 @@
+/* test_store.c: unit tests of store.c (open, migrations, refusals, audit chain, backup). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char db[PATH_MAX];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/vanthu-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/vanthu.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Runs SQL on a file with SQLite directly, as another program would. */
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("raw_exec: %s", msg);
+	sqlite3_close(db);
+}
+
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	*len = (size_t)ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc(*len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, *len, fp), *len);
+	fclose(fp);
+	return buf;
+}
+
+static void test_create_and_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_stats stats;
+	char err[512];
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_stats(st, &stats, err, sizeof(err)), STORE_OK);
+	assert_int_equal(stats.schema_version, STORE_SCHEMA_VERSION);
+	assert_int_equal(stats.audit_entries, 0);
+	assert_true(stats.file_bytes > 0);
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->db, "PRAGMA application_id"), 0x564e5448);
+	/* journal_mode is persistent for WAL */
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void test_empty_file_is_new_database(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+	FILE *fp = fopen(f->db, "w");
+
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_stats stats;
+	char err[512];
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_audit_append(st, 1000, "hoa", "test", "obj", "Chi tiết",
+	    err, sizeof(err)), STORE_OK);
+	store_close(st);
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_stats(st, &stats, err, sizeof(err)), STORE_OK);
+	assert_int_equal(stats.audit_entries, 1);
+	store_close(st);
+}
+
+static void test_foreign_text_file_untouched(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+	size_t before_len, after_len;
+	const char *content = "Đây là một tệp văn bản, không phải cơ sở dữ liệu.\n";
+	FILE *fp = fopen(f->db, "w");
+	struct stat a, b;
+
+	assert_non_null(fp);
+	fputs(content, fp);
+	fclose(fp);
+	assert_int_equal(stat(f->db, &a), 0);
+	char *before = slurp(f->db, &before_len);
+	err[0] = '\0';
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_FOREIGN);
+	assert_null(st);
+	assert_non_null(strstr(err, "not an SQLite database"));
+	assert_int_equal(store_probe(f->db, err, sizeof(err)), STORE_FOREIGN);
+	char *after = slurp(f->db, &after_len);
+	assert_int_equal(before_len, after_len);
+	assert_memory_equal(before, after, before_len);
+	assert_int_equal(stat(f->db, &b), 0);
+	assert_int_equal(a.st_mtime, b.st_mtime);
+	char wal[PATH_MAX + 8];
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_not_equal(access(wal, F_OK), 0);
+	free(before);
+	free(after);
+}
+
+static void test_foreign_sqlite_untouched(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+
+	raw_exec(f->db, "CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES ('x');");
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_FOREIGN);
+	assert_non_null(strstr(err, "another program"));
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name='audit'"), 0);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 0);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	raw_exec(f->db, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_NEWER);
+	assert_non_null(strstr(err, "newer"));
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 99);
+}
+
+static void test_corrupt_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+	FILE *fp;
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(store_audit_append(st, 1, "a", "fill",
+		    "obj-obj-obj-obj-obj-obj-obj-obj", "detail detail detail detail detail",
+		    err, sizeof(err)), STORE_OK);
+	store_close(st);  /* checkpoints the WAL into the main file */
+	/* Overwrite the middle of page 3 onwards with garbage; the header stays valid. */
+	fp = fopen(f->db, "r+b");
+	assert_non_null(fp);
+	fseek(fp, 4096 * 2 + 100, SEEK_SET);
+	for (int i = 0; i < 8000; i++)
+		fputc(0xA5, fp);
+	fclose(fp);
+	err[0] = '\0';
+	int rc = store_open(f->db, &st, err, sizeof(err));
+	assert_int_not_equal(rc, STORE_OK);
+	assert_null(st);
+	assert_true(strlen(err) > 0);
+}
+
+static int count_cb(const struct store_audit_entry *e, void *arg)
+{
+	int64_t *ids = arg;
+	ids[++ids[0]] = e->id;
+	return 0;
+}
+
+static void test_audit_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+	int64_t bad = -1, checked = 0, ids[16] = { 0 };
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(checked, 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_audit_append(st, i, "thu", "act", "", "chi tiết\nhai dòng",
+		    err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(checked, 5);
+	assert_int_equal(store_audit_list(st, 0, 3, count_cb, ids, err, sizeof(err)), STORE_OK);
+	assert_int_equal(ids[0], 3);
+	assert_int_equal(ids[1], 5);
+	assert_int_equal(ids[3], 3);
+	ids[0] = 0;
+	assert_int_equal(store_audit_list(st, 3, 10, count_cb, ids, err, sizeof(err)), STORE_OK);
+	assert_int_equal(ids[0], 2);
+	assert_int_equal(ids[1], 2);
+	store_close(st);
+
+	/* The triggers refuse UPDATE and DELETE even to another program. */
+	sqlite3 *db;
+	char *msg = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET detail='x' WHERE id=2", NULL, NULL,
+	    &msg), SQLITE_OK);
+	assert_non_null(strstr(msg, "append-only"));
+	sqlite3_free(msg);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id=2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	/* Someone who drops the trigger and edits entry 3 is caught by verify. */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_no_update;"
+	    "UPDATE audit SET detail='sửa lén' WHERE id=3", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_audit_verify(st, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_int_equal(bad, 3);
+	store_close(st);
+}
+
+static void test_backup(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL, *copy = NULL;
+	struct store_stats stats;
+	char err[512], dest[PATH_MAX + 16];
+	int64_t bytes = 0, bad = -1, checked = 0;
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(store_audit_append(st, i, "a", "b", "", "", err, sizeof(err)), STORE_OK);
+	snprintf(dest, sizeof(dest), "%s/backup.db", f->dir);
+	/* While the store is open with its WAL: the copy is consistent. */
+	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_OK);
+	assert_true(bytes > 0);
+	char tmp[PATH_MAX + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid());
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	assert_int_equal(store_open(dest, &copy, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_stats(copy, &stats, err, sizeof(err)), STORE_OK);
+	assert_int_equal(stats.audit_entries, 10);
+	assert_int_equal(store_audit_verify(copy, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_int_equal(bad, 0);
+	store_close(copy);
+	/* A second backup over the first replaces it. */
+	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_OK);
+	/* Refusals: relative path, the live database, its WAL, a folder. */
+	assert_int_equal(store_backup(f->db, "backup.db", &bytes, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_backup(f->db, f->db, &bytes, err, sizeof(err)), STORE_INVALID);
+	snprintf(dest, sizeof(dest), "%s-wal", f->db);
+	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_backup(f->db, f->dir, &bytes, err, sizeof(err)), STORE_INVALID);
+	/* A folder that does not exist: an error, nothing left behind. */
+	snprintf(dest, sizeof(dest), "%s/none/backup.db", f->dir);
+	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_ERR);
+	assert_true(strlen(err) > 0);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_and_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_is_new_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_text_file_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sqlite_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
