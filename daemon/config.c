@@ -104,8 +104,6 @@ static int line_shape_ok(const char *line)
 {
 	const char *s = line;
 
-	if (*s == ' ' || *s == '\t')
-		return 1;
 	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
 		return 1;
 	if (strncmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -113,6 +111,27 @@ static int line_shape_ok(const char *line)
 	if (*s == '[')
 		return strchr(s, ']') != NULL;
 	return strpbrk(s, "=:") != NULL && *s != '=' && *s != ':';
+}
+
+static const char *const sections[] = { "paths", "organisation", "roles", "limits", "log",
+	"intake" };
+
+/* Reports a [section] header that names no known section (even one with no keys). */
+static int known_section(struct parse *p, const char *line)
+{
+	const char *end = strchr(line, ']');
+	size_t len;
+
+	if (end == NULL)
+		return 1;  /* line_shape_ok reports it */
+	len = (size_t)(end - line - 1);
+	if (len > 5 && strncmp(line + 1, "user ", 5) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strlen(sections[i]) == len && strncmp(line + 1, sections[i], len) == 0)
+			return 1;
+	problem(p, "unknown section [%.*s]", (int)(len > 64 ? 64 : len), line + 1);
+	return 0;
 }
 
 /*
@@ -138,8 +157,17 @@ static char *read_line(char *buf, int size, void *stream)
 		strcpy(buf, ";\n");
 		return buf;
 	}
+	/* Leading blanks are indentation, never inih's continuation lines. */
+	while (n > 0 && (*start == ' ' || *start == '\t')) {
+		start++;
+		n--;
+	}
 	memcpy(buf, start, n);
 	buf[n] = '\0';
+	if (buf[0] == '[' && !known_section(p, buf)) {
+		strcpy(buf, "[?]\n");
+		return buf;
+	}
 	if (!line_shape_ok(buf)) {
 		problem(p, "not a [section] or a key = value line");
 		strcpy(buf, ";\n");
@@ -207,7 +235,7 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 		unsigned long v;
 		errno = 0;
 		v = strtoul(value, &end, 10);
-		if (errno || end == value || *end != '\0' || *value == '-' ||
+		if (errno || end == value || *end != '\0' || *value == '-' || *value == '+' ||
 		    v < k->min || v > k->max) {
 			problem(p, "%s: expected a whole number from %u to %u, not '%s'",
 			    k->name, k->min, k->max, value);
@@ -293,9 +321,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (known_section)
 		problem(p, "unknown key '%s' in [%s]", name, section);
 	else if (*section == '\0')
-		problem(p, "key '%s' outside any section%s", name, "");
-	else
-		problem(p, "unknown section [%s] (key '%s')", section, name);
+		problem(p, "key '%s' outside any section", name);
+	/* keys under "[?]" belong to an unknown section, already reported */
 	return 1;
 }
 

@@ -14,9 +14,12 @@ void diag_init(struct diag_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-int diag_add(struct diag_list *list, const char *file, int line, const char *fmt, ...)
+static int add_va(struct diag_list *list, const char *file, int line, int column,
+    const char *code, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static int add_va(struct diag_list *list, const char *file, int line, int column,
+    const char *code, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *message = NULL;
 	char *name = NULL;
 
@@ -28,15 +31,15 @@ int diag_add(struct diag_list *list, const char *file, int line, const char *fmt
 		list->items = items;
 		list->cap = cap;
 	}
-	va_start(ap, fmt);
 	if (vasprintf(&message, fmt, ap) < 0)
 		message = NULL;
-	va_end(ap);
 	name = strdup(file ? file : "(embedded default)");
 	if (message == NULL || name == NULL)
 		goto fail;
 	list->items[list->count].file = name;
 	list->items[list->count].line = line;
+	list->items[list->count].column = column;
+	list->items[list->count].code = code ? code : "";
 	list->items[list->count].message = message;
 	list->count++;
 	return 0;
@@ -44,6 +47,29 @@ fail:
 	free(message);
 	free(name);
 	return -1;
+}
+
+int diag_add(struct diag_list *list, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = add_va(list, file, line, 0, "", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int diag_add_at(struct diag_list *list, const char *file, int line, int column, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = add_va(list, file, line, column, code, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void diag_print(const struct diag_list *list, FILE *out)

@@ -6,9 +6,11 @@
 #include <stdio.h>
 
 struct diag {
-	char *file;    /* owned */
-	int line;      /* 0 when the problem is the file as a whole */
-	char *message; /* owned */
+	char *file;       /* owned */
+	int line;         /* 0 when the problem is the file as a whole */
+	int column;       /* 0 when not known */
+	const char *code; /* static, stable code such as "R_SCHEMA"; "" for configuration */
+	char *message;    /* owned */
 };
 
 struct diag_list {
@@ -21,6 +23,9 @@ void diag_init(struct diag_list *list);
 /* Adds one problem. Returns 0, or -1 when out of memory (the problem is then lost). */
 int diag_add(struct diag_list *list, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same, with a column and a stable code (a string literal). */
+int diag_add_at(struct diag_list *list, const char *file, int line, int column, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void diag_print(const struct diag_list *list, FILE *out);
 void diag_free(struct diag_list *list);
 

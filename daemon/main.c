@@ -47,7 +47,8 @@ static void usage(FILE *out)
 	    "  -c FILE  read the configuration from FILE (default: the embedded default,\n"
 	    "           spool ./spool, database ./vanthu.db, socket ./run/vanthu.sock)\n"
 	    "  -n       check the configuration and what it names, then exit 0 or 1\n"
-	    "  -V       print the version\n");
+	    "  -V       print the version\n"
+	    "  -h       print this help\n");
 }
 
 /* Reads FILE, or the embedded default. On failure prints every problem and returns NULL. */
@@ -117,6 +118,31 @@ static int make_spool(const struct config *cfg)
 	return 0;
 }
 
+/* What -n checks, checked again at start; the database's folder is made here. */
+static int check_paths(const struct config *cfg)
+{
+	struct diag_list diags;
+	char dir[PATH_MAX], failed[PATH_MAX];
+	const char *slash = strrchr(cfg->database, '/');
+	int rc = 0;
+
+	diag_init(&diags);
+	if (config_check_paths(cfg, &diags) != 0) {
+		for (size_t i = 0; i < diags.count; i++)
+			log_err("%s", diags.items[i].message);
+		rc = -1;
+	}
+	diag_free(&diags);
+	if (rc == 0 && slash != NULL && slash != cfg->database) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->database), cfg->database);
+		if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
+			log_err("database: cannot create %s: %s: %s", dir, failed, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 static void audit(struct daemon *d, const char *action, const char *detail)
 {
 	char err[256];
@@ -148,10 +174,10 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	ctl_stop(d->ctl, on_ctl_stopped, d);
 }
 
-/* Settings that only a restart can change keep their running value. */
-static void keep_restart_only(struct config *next, struct config *cur)
+/* Settings that only a restart can change keep their running value (copied into next). */
+static int keep_restart_only(struct config *next, const struct config *cur)
 {
-	struct { char **n, **c; const char *name; } keep[] = {
+	struct { char **n; char *const *c; const char *name; } keep[] = {
 		{ &next->spool, &cur->spool, "spool" },
 		{ &next->database, &cur->database, "database" },
 		{ &next->socket, &cur->socket, "socket" },
@@ -160,12 +186,16 @@ static void keep_restart_only(struct config *next, struct config *cur)
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
 		const char *a = *keep[i].n ? *keep[i].n : "", *b = *keep[i].c ? *keep[i].c : "";
-		if (strcmp(a, b) != 0)
-			log_warn("reload: [paths] %s changed; it takes effect at restart", keep[i].name);
-		char *tmp = *keep[i].n;
-		*keep[i].n = *keep[i].c;
-		*keep[i].c = tmp;
+		char *copy = NULL;
+		if (strcmp(a, b) == 0)
+			continue;
+		log_warn("reload: [paths] %s changed; it takes effect at restart", keep[i].name);
+		if (*keep[i].c != NULL && (copy = strdup(*keep[i].c)) == NULL)
+			return -1;
+		free(*keep[i].n);
+		*keep[i].n = copy;
 	}
+	return 0;
 }
 
 static void on_reload(uv_signal_t *h, int signum)
@@ -191,8 +221,9 @@ static void on_reload(uv_signal_t *h, int signum)
 		goto out;
 	}
 	bad = config_load(d->cfg_file, next, &diags) != 0;
-	if (!bad)
-		bad = config_check_paths(next, &diags) != 0;
+	if (!bad) {
+		bad = keep_restart_only(next, d->cfg) != 0 || config_check_paths(next, &diags) != 0;
+	}
 	if (bad) {
 		for (size_t i = 0; i < diags.count; i++)
 			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
@@ -203,7 +234,6 @@ static void on_reload(uv_signal_t *h, int signum)
 		free(next);
 		goto out;
 	}
-	keep_restart_only(next, d->cfg);
 	ctl_set_config(d->ctl, next);
 	config_free(d->cfg);
 	free(d->cfg);
@@ -231,7 +261,7 @@ static int run(struct daemon *d)
 	log_set_level(d->cfg->log_level);
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
-	if (make_spool(d->cfg) != 0)
+	if (check_paths(d->cfg) != 0 || make_spool(d->cfg) != 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/.vanthud.lock", d->cfg->spool);
 	d->lockfd = lockfile_acquire(path, err, sizeof(err));

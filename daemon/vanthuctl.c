@@ -511,9 +511,13 @@ int main(int argc, char **argv)
 		free(text);
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
+		json_t *result = json_object_get(reply, "result");
 		if (!o.json)
-			cmd->show(json_object_get(reply, "result"));
+			cmd->show(result);
 		rc = EXIT_OK;
+		/* A broken audit chain is a finding scripts must not miss. */
+		if (strcmp(cmd->name, "verify") == 0 && !json_is_true(json_object_get(result, "intact")))
+			rc = EXIT_REFUSED;
 	} else {
 		json_t *err = json_object_get(reply, "error");
 		if (!o.json)

@@ -379,8 +379,8 @@ class Lifecycle(unittest.TestCase):
         self.d.start(wait=False)
         self.assertEqual(self.d.proc.wait(30), 1)
         log = self.d.read_log()
-        self.assertIn("spool: cannot create " + os.path.join(blocker, "spool", "incoming"), log)
-        self.assertIn(blocker + ": Not a directory", log)
+        self.assertIn("spool: " + os.path.join(blocker, "spool") + " cannot be created: "
+                      + blocker + " is not a folder", log)
 
     @need_root
     def test_spool_not_writable_for_daemon_user(self):

@@ -141,7 +141,7 @@ static void test_every_error_with_line(void **state)
 	assert_diag(&d, 6, "idle_timeout");
 	assert_diag(&d, 8, "level");
 	assert_diag(&d, 9, "not a [section]");
-	assert_diag(&d, 11, "unknown section [nonsense]");
+	assert_diag(&d, 10, "unknown section [nonsense]");
 	assert_diag(&d, 13, "clerk");
 	assert_diag(&d, 15, "authority");
 	assert_diag(&d, 17, "UTF-8");
@@ -164,6 +164,31 @@ static void test_whole_file_rules(void **state)
 	assert_diag(&d, 0, "reviewer and signer name the same group");
 	assert_diag(&d, 0, "max_clients_per_uid is above max_clients");
 	assert_diag(&d, 0, "abbreviation");
+	diag_free(&d);
+}
+
+static void test_indentation_and_empty_sections(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+	const char *text =
+	    "[paths]\n"
+	    "  spool = /a\n"
+	    "\tdatabase = /b\n"
+	    "[empty-and-unknown]\n"
+	    "[limits]\n"
+	    "max_clients = +5\n";
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), -1);
+	assert_diag(&d, 4, "unknown section [empty-and-unknown]");
+	assert_diag(&d, 6, "max_clients");
+	assert_int_equal(d.count, 2);
+	diag_free(&d);
+	assert_int_equal(load("[paths]\n  spool = /a\n  database = /b\n", &cfg, &d), 0);
+	assert_string_equal(cfg.spool, "/a");
+	assert_string_equal(cfg.database, "/b");
+	config_free(&cfg);
 	diag_free(&d);
 }
 
@@ -234,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_nfc),
 		cmocka_unit_test(test_every_error_with_line),
 		cmocka_unit_test(test_whole_file_rules),
+		cmocka_unit_test(test_indentation_and_empty_sections),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_check_paths),
