@@ -53,6 +53,10 @@ static const struct key keys[] = {
 	{ "limits", "max_clients", KEY_UINT, OFF(max_clients), 1, 4096 },
 	{ "limits", "max_clients_per_uid", KEY_UINT, OFF(max_clients_per_uid), 1, 4096 },
 	{ "limits", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400 },
+	{ "intake", "max_size", KEY_UINT, OFF(intake_max_size), 1024, 1024u * 1024 * 1024 },
+	{ "intake", "settle", KEY_UINT, OFF(intake_settle), 0, 600000 },
+	{ "intake", "rescan", KEY_UINT, OFF(intake_rescan), 50, 3600000 },
+	{ "intake", "batch", KEY_UINT, OFF(intake_batch), 1, 4096 },
 	{ "log", "level", KEY_LOGLEVEL, OFF(log_level), 0, 0 },
 };
 #undef OFF
@@ -346,6 +350,10 @@ int config_default(struct config *cfg)
 	cfg->max_clients = 256;
 	cfg->max_clients_per_uid = 64;
 	cfg->idle_timeout = 300;
+	cfg->intake_max_size = 20u * 1024 * 1024;
+	cfg->intake_settle = 2000;
+	cfg->intake_rescan = 1000;
+	cfg->intake_batch = 256;
 	cfg->log_level = LOG_LEVEL_INFO;
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if ((cfg->role_group[i] = strdup(groups[i])) == NULL)

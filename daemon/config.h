@@ -46,6 +46,11 @@ struct config {
 	unsigned max_clients;
 	unsigned max_clients_per_uid;
 	unsigned idle_timeout;  /* seconds */
+	/* [intake] */
+	unsigned intake_max_size;  /* bytes; a larger input is rejected unread */
+	unsigned intake_settle;    /* ms a file written in place must stay unchanged */
+	unsigned intake_rescan;    /* ms between full scans of the drop folders */
+	unsigned intake_batch;     /* inputs recorded per transaction */
 	/* [log] */
 	enum log_level log_level;
 	/* [user LOGIN] sections */

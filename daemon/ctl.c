@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include "log.h"
 #include "peer.h"
 #include "proto.h"
+#include "report.h"
+#include "units.h"
 #include "version.h"
 
 #define CMD_ASYNC (-1)
@@ -37,6 +40,7 @@ struct ctl {
 	uv_pipe_t server;
 	const struct config *cfg;   /* borrowed; replaced by ctl_set_config */
 	struct store *store;        /* borrowed */
+	struct spool *spool;        /* borrowed; NULL until intake starts */
 	struct conn *conns;         /* owned list */
 	unsigned nconns;
 	time_t started;
@@ -207,6 +211,12 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 	    "organisation", "name", cfg->org_name, "parent", cfg->org_parent,
 	    "abbreviation", cfg->org_abbrev, "place", cfg->org_place,
 	    "counts", "audit", (json_int_t)stats.audit_entries, "connections", (int)ctl->nconns);
+	if (*result != NULL) {
+		json_t *counts = json_object_get(*result, "counts");
+		json_object_set_new(counts, "reports", json_integer(stats.reports));
+		json_object_set_new(counts, "rejected", json_integer(stats.rejected));
+		json_object_set_new(counts, "inputs", json_integer(stats.inputs));
+	}
 	return 0;
 }
 
@@ -384,6 +394,262 @@ static int cmd_backup(struct conn *c, json_t *args, json_t **result, char *msg, 
 	return CMD_ASYNC;
 }
 
+/* ---- reports and units ---- */
+
+/* An optional integer argument within [min, max]; 0 when fine, E_INVALID otherwise. */
+static int int_arg(json_t *args, const char *key, json_int_t min, json_int_t max, json_int_t *out,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(msg, msglen, "\"%s\" phải là số nguyên từ %lld đến %lld", key, (long long)min,
+		    (long long)max);
+		return E_INVALID;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* An optional string argument of at most max bytes. */
+static int str_arg(json_t *args, const char *key, size_t max, const char **out, char *msg,
+    size_t msglen)
+{
+	json_t *v = json_object_get(args, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+		snprintf(msg, msglen, "\"%s\" phải là một chuỗi không rỗng, tối đa %zu byte", key, max);
+		return E_INVALID;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static json_t *row_object(const struct store_col *cols, int n)
+{
+	json_t *obj = json_object();
+
+	for (int i = 0; obj != NULL && i < n; i++) {
+		json_t *v = cols[i].type == 1 ? json_integer(cols[i].i) :
+		    cols[i].type == 2 ? json_string(cols[i].s) : json_null();
+		json_object_set_new(obj, cols[i].name, v ? v : json_null());
+	}
+	return obj;
+}
+
+static int collect_row(const struct store_col *cols, int n, void *arg)
+{
+	return json_array_append_new(arg, row_object(cols, n));
+}
+
+static int cmd_units(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct spool_catalog *cat = c->ctl->spool ? spool_catalog(c->ctl->spool) : NULL;
+	json_t *list = json_array(), *groups = json_array();
+
+	(void)args;
+	if (cat == NULL || list == NULL || groups == NULL) {
+		json_decref(list);
+		json_decref(groups);
+		snprintf(msg, msglen, "danh mục đơn vị chưa được nạp");
+		return E_INTERNAL;
+	}
+	for (size_t i = 0; i < cat->units->ngroups; i++)
+		json_array_append_new(groups, json_pack("{s:s, s:s}", "code", cat->units->groups[i].code,
+		    "label", cat->units->groups[i].label));
+	for (size_t i = 0; i < cat->units->nunits; i++) {
+		const struct unit *u = &cat->units->units[cat->units->by_name[i]];
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "code", u->code,
+		    "name", u->name, "short", u->short_name, "group", cat->units->groups[u->group].code,
+		    "id", u->id));
+	}
+	*result = json_pack("{s:o, s:o}", "groups", groups, "units", list);
+	return 0;
+}
+
+/* "YYYY-MM-DD" in Vietnam's time zone, as the UTC instant its day starts. */
+static int since_utc(const char *date, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!report_valid_date(date) || strptime(date, "%Y-%m-%d", &tm) == NULL)
+		return -1;
+	t = timegm(&tm) - 7 * 3600;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	return 0;
+}
+
+static int cmd_reports(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct store_report_filter f = { .limit = 50 };
+	json_int_t limit = 50, before = 0;
+	const char *since = NULL;
+	char since_buf[32], err[256];
+	json_t *list;
+	int rc;
+
+	if ((rc = str_arg(args, "unit", 64, &f.unit, msg, msglen)) ||
+	    (rc = str_arg(args, "round", 64, &f.round, msg, msglen)) ||
+	    (rc = str_arg(args, "since", 10, &since, msg, msglen)) ||
+	    (rc = int_arg(args, "limit", 1, 200, &limit, msg, msglen)) ||
+	    (rc = int_arg(args, "before", 1, INT64_MAX, &before, msg, msglen)))
+		return rc;
+	if (since != NULL) {
+		if (since_utc(since, since_buf, sizeof(since_buf)) != 0) {
+			snprintf(msg, msglen, "\"since\" phải là một ngày có thật dạng YYYY-MM-DD");
+			return E_INVALID;
+		}
+		f.since = since_buf;
+	}
+	f.limit = (int)limit;
+	f.before = before;
+	list = json_array();
+	if (list == NULL || store_reports_list(c->ctl->store, &f, collect_row, list, err,
+	        sizeof(err)) != STORE_OK) {
+		log_err("reports: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được danh sách báo cáo (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:o}", "reports", list);
+	return 0;
+}
+
+struct report_parts {
+	json_t *report, *indicators, *receipt;
+};
+
+static int take_report(const struct store_col *cols, int n, void *arg)
+{
+	struct report_parts *p = arg;
+
+	p->report = row_object(cols, n);
+	return 0;
+}
+
+static int take_indicator(const struct store_col *cols, int n, void *arg)
+{
+	return json_array_append_new(((struct report_parts *)arg)->indicators, row_object(cols, n));
+}
+
+static int take_receipt(const struct store_col *cols, int n, void *arg)
+{
+	((struct report_parts *)arg)->receipt = row_object(cols, n);
+	return 0;
+}
+
+#define ORIGINAL_CHUNK 36864
+
+static int cmd_report(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t id = 0, offset = 0;
+	struct report_parts p = { 0 };
+	char err[256];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của báo cáo");
+		return E_INVALID;
+	}
+	if (json_is_true(json_object_get(args, "xml"))) {
+		unsigned char *raw = malloc(ORIGINAL_CHUNK), *b64 = malloc(ORIGINAL_CHUNK / 3 * 4 + 4);
+		size_t len = 0;
+		int64_t total = 0;
+		if (raw == NULL || b64 == NULL) {
+			free(raw);
+			free(b64);
+			snprintf(msg, msglen, "hết bộ nhớ");
+			return E_INTERNAL;
+		}
+		rc = store_report_original(c->ctl->store, id, offset, ORIGINAL_CHUNK, (char *)raw, &len,
+		    &total, err, sizeof(err));
+		if (rc == STORE_OK) {
+			EVP_EncodeBlock(b64, raw, (int)len);
+			*result = json_pack("{s:I, s:I, s:I, s:s}", "id", id, "offset", offset,
+			    "total", (json_int_t)total, "data", (char *)b64);
+		}
+		free(raw);
+		free(b64);
+		if (rc == STORE_INVALID) {
+			snprintf(msg, msglen, "không có báo cáo số %lld", (long long)id);
+			return E_NOT_FOUND;
+		}
+		if (rc != STORE_OK) {
+			log_err("report: %s", err);
+			snprintf(msg, msglen, "không đọc được báo cáo (xem nhật ký của vanthud)");
+			return E_INTERNAL;
+		}
+		return 0;
+	}
+	p.indicators = json_array();
+	rc = store_report_get(c->ctl->store, id, take_report, take_indicator, take_receipt, &p, err,
+	    sizeof(err));
+	if (rc != STORE_OK) {
+		json_decref(p.report);
+		json_decref(p.indicators);
+		json_decref(p.receipt);
+		if (rc == STORE_INVALID) {
+			snprintf(msg, msglen, "không có báo cáo số %lld", (long long)id);
+			return E_NOT_FOUND;
+		}
+		log_err("report: %s", err);
+		snprintf(msg, msglen, "không đọc được báo cáo (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	/* the body is stored as JSON text: hand it over as JSON */
+	json_t *content = json_object_get(p.report, "content");
+	if (json_is_string(content)) {
+		json_t *parsed = json_loads(json_string_value(content), 0, NULL);
+		if (parsed)
+			json_object_set_new(p.report, "content", parsed);
+	}
+	json_object_set_new(p.report, "indicators", p.indicators);
+	json_object_set_new(p.report, "receipt", p.receipt ? p.receipt : json_null());
+	*result = p.report;
+	return 0;
+}
+
+static int cmd_rejected(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t limit = 20, before = 0;
+	char err[256];
+	json_t *list;
+	size_t i;
+	json_t *e;
+	int rc;
+
+	if ((rc = int_arg(args, "limit", 1, 200, &limit, msg, msglen)) ||
+	    (rc = int_arg(args, "before", 1, INT64_MAX, &before, msg, msglen)))
+		return rc;
+	list = json_array();
+	if (list == NULL || store_rejected_list(c->ctl->store, before, (int)limit, collect_row, list,
+	        err, sizeof(err)) != STORE_OK) {
+		log_err("rejected: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được danh sách bị từ chối (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	json_array_foreach(list, i, e) {
+		json_t *errs = json_object_get(e, "errors");
+		json_t *parsed = json_is_string(errs) ? json_loads(json_string_value(errs), 0, NULL) : NULL;
+		if (parsed)
+			json_object_set_new(e, "errors", parsed);
+	}
+	*result = json_pack("{s:o}", "rejected", list);
+	return 0;
+}
+
 /* The command table: every request goes through here, and only through here. */
 static const struct command commands[] = {
 	{ "ping", ROLES_ALL, cmd_ping },
@@ -392,6 +658,10 @@ static const struct command commands[] = {
 	{ "audit", ROLE_ADMIN | ROLE_AUDITOR | ROLE_CLERK, cmd_audit },
 	{ "verify", ROLE_ADMIN | ROLE_AUDITOR | ROLE_CLERK, cmd_verify },
 	{ "backup", ROLE_ADMIN, cmd_backup },
+	{ "units", ROLES_ALL, cmd_units },
+	{ "reports", ROLES_ALL, cmd_reports },
+	{ "report", ROLES_ALL, cmd_report },
+	{ "rejected", ROLES_ALL, cmd_rejected },
 };
 
 static void handle_line(struct conn *c, const char *line, size_t len)
@@ -787,6 +1057,11 @@ fail:
 void ctl_set_config(struct ctl *ctl, const struct config *cfg)
 {
 	ctl->cfg = cfg;
+}
+
+void ctl_set_spool(struct ctl *ctl, struct spool *spool)
+{
+	ctl->spool = spool;
 }
 
 static void conn_maybe_done(struct ctl *ctl)

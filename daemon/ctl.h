@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "spool.h"
 #include "store.h"
 
 struct ctl;
@@ -20,6 +21,8 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
     struct ctl **out, char *err, size_t errlen);
 /* After a reload: the new configuration (borrowed) for roles and limits. */
 void ctl_set_config(struct ctl *ctl, const struct config *cfg);
+/* The intake (borrowed), for the units registry and the catalog it uses. */
+void ctl_set_spool(struct ctl *ctl, struct spool *spool);
 /*
  * Stops accepting, removes the socket file, lets requests in flight finish
  * and their replies go out, closes every handle, then calls done(arg) and

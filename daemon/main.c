@@ -21,8 +21,10 @@
 #include "lockfile.h"
 #include "log.h"
 #include "notify.h"
+#include "spool.h"
 #include "store.h"
 #include "version.h"
+#include "xmlin.h"
 
 /* The spool's folders, made at start (see spool/README.md). */
 static const char *const spool_dirs[] = {
@@ -35,6 +37,8 @@ struct daemon {
 	const char *cfg_file;   /* borrowed from argv; NULL for the embedded default */
 	struct store *store;    /* owned */
 	struct ctl *ctl;        /* owned until ctl_stop's callback */
+	struct spool *spool;    /* owned until spool_stop's callback */
+	int running_parts;      /* ctl and spool not yet stopped */
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
 	int stopping;
@@ -86,6 +90,14 @@ static int check_only(const char *file)
 	if (store_probe(cfg->database, err, sizeof(err)) != STORE_OK) {
 		diag_add(&diags, cfg->path, 0, "database: %s", err);
 		bad = 1;
+	}
+	if (!bad) {
+		struct spool_catalog *cat = NULL;
+		xmlin_init();
+		if (spool_catalog_load(cfg, &cat, &diags) != 0)
+			bad = 1;
+		spool_catalog_free(cat);
+		xmlin_cleanup();
 	}
 	diag_print(&diags, stderr);
 	if (!bad)
@@ -152,11 +164,14 @@ static void audit(struct daemon *d, const char *action, const char *detail)
 		log_err("audit %s: %s", action, err);
 }
 
-static void on_ctl_stopped(void *arg)
+static void on_part_stopped(void *arg)
 {
 	struct daemon *d = arg;
 
+	if (--d->running_parts > 0)
+		return;
 	d->ctl = NULL;
+	d->spool = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -171,7 +186,9 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	d->stopping = 1;
 	log_info("received %s; stopping", strsignal(signum));
 	notify_send("STOPPING=1");
-	ctl_stop(d->ctl, on_ctl_stopped, d);
+	d->running_parts = 2;
+	ctl_stop(d->ctl, on_part_stopped, d);
+	spool_stop(d->spool, on_part_stopped, d);
 }
 
 /* Settings that only a restart can change keep their running value (copied into next). */
@@ -234,7 +251,19 @@ static void on_reload(uv_signal_t *h, int signum)
 		free(next);
 		goto out;
 	}
+	struct spool_catalog *cat = NULL;
+	if (spool_catalog_load(next, &cat, &diags) != 0) {
+		for (size_t i = 0; i < diags.count; i++)
+			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
+			    diags.items[i].message);
+		log_err("reload refused: keeping the running configuration, units and schemas");
+		config_free(next);
+		free(next);
+		goto out;
+	}
 	ctl_set_config(d->ctl, next);
+	spool_set_config(d->spool, next);
+	spool_set_catalog(d->spool, cat);
 	config_free(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
@@ -273,17 +302,39 @@ static int run(struct daemon *d)
 		log_err("database: %s", err);
 		goto out_lock;
 	}
+	xmlin_init();
+	struct spool_catalog *cat = NULL;
+	struct diag_list diags;
+	diag_init(&diags);
+	if (spool_catalog_load(d->cfg, &cat, &diags) != 0) {
+		for (size_t i = 0; i < diags.count; i++)
+			log_err("%s:%d: %s", diags.items[i].file, diags.items[i].line,
+			    diags.items[i].message);
+		diag_free(&diags);
+		goto out_store;
+	}
+	diag_free(&diags);
 	if (uv_loop_init(&d->loop) != 0) {
 		log_err("cannot create the event loop");
+		spool_catalog_free(cat);
 		goto out_store;
 	}
 	if (ctl_start(&d->loop, d->cfg, d->store, &d->ctl, err, sizeof(err)) != 0) {
 		log_err("control socket: %s", err);
+		spool_catalog_free(cat);
 		uv_walk(&d->loop, close_walk, NULL);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
 		goto out_store;
 	}
+	if (spool_start(&d->loop, d->cfg, cat, &d->spool, err, sizeof(err)) != 0) {
+		log_err("intake: %s", err);
+		ctl_stop(d->ctl, NULL, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d->loop);
+		goto out_store;
+	}
+	ctl_set_spool(d->ctl, d->spool);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sighup);
@@ -305,6 +356,7 @@ static int run(struct daemon *d)
 	rc = 0;
 out_store:
 	store_close(d->store);
+	xmlin_cleanup();
 out_lock:
 	lockfile_release(d->lockfd);
 	return rc;

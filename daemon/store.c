@@ -49,6 +49,48 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+	/* 1 -> 2: unit reports, their figures, and the outcome of every input. */
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  unit_code TEXT NOT NULL, unit_name TEXT NOT NULL,"
+	"  round_id TEXT NOT NULL, req_number TEXT NOT NULL, req_symbol TEXT NOT NULL,"
+	"  req_date TEXT NOT NULL,"
+	"  number TEXT NOT NULL, symbol TEXT NOT NULL, place TEXT NOT NULL,"
+	"  report_date TEXT NOT NULL, summary TEXT NOT NULL,"
+	"  period_from TEXT NOT NULL, period_to TEXT NOT NULL,"
+	"  signer_authority TEXT, signer_title TEXT NOT NULL, signer_name TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL, size INTEGER NOT NULL, original BLOB NOT NULL,"
+	"  received_at TEXT NOT NULL,"
+	"  supersedes INTEGER REFERENCES reports(id),"
+	"  superseded_by INTEGER REFERENCES reports(id),"
+	"  UNIQUE (unit_code, sha256)"
+	");"
+	"CREATE INDEX reports_unit_round ON reports(unit_code, round_id);"
+	"CREATE INDEX reports_round ON reports(round_id);"
+	"CREATE INDEX reports_received ON reports(received_at);"
+	"CREATE TABLE indicators ("
+	"  report_id INTEGER NOT NULL REFERENCES reports(id),"
+	"  position INTEGER NOT NULL,"
+	"  code TEXT NOT NULL, name TEXT NOT NULL, measure TEXT NOT NULL,"
+	"  value TEXT NOT NULL, target TEXT,"
+	"  PRIMARY KEY (report_id, position)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX indicators_code ON indicators(code);"
+	"CREATE TABLE intake ("
+	"  id INTEGER PRIMARY KEY,"
+	"  claimed_name TEXT NOT NULL UNIQUE,"
+	"  source_name TEXT NOT NULL, source_folder TEXT NOT NULL,"
+	"  received_at TEXT NOT NULL, owner_uid INTEGER NOT NULL,"
+	"  unit_code TEXT, round_id TEXT, sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+	"  outcome TEXT NOT NULL"
+	"    CHECK (outcome IN ('accepted', 'duplicate', 'superseding', 'rejected')),"
+	"  report_id INTEGER REFERENCES reports(id),"
+	"  supersedes INTEGER REFERENCES reports(id),"
+	"  errors TEXT NOT NULL DEFAULT '[]'"
+	");"
+	"CREATE INDEX intake_outcome ON intake(outcome, id);"
+	"CREATE INDEX intake_report ON intake(report_id);",
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -306,7 +348,13 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
 	memset(out, 0, sizeof(*out));
 	out->schema_version = (int)query_int(st->db, "PRAGMA user_version");
 	out->audit_entries = query_int(st->db, "SELECT count(*) FROM audit");
-	if (out->schema_version < 0 || out->audit_entries < 0) {
+	out->reports = query_int(st->db, "SELECT count(*) FROM reports");
+	out->rejected = query_int(st->db, "SELECT count(*) FROM intake WHERE outcome = 'rejected'");
+	out->inputs = query_int(st->db, "SELECT max(id) FROM intake");
+	if (out->inputs < 0)
+		out->inputs = 0;
+	if (out->schema_version < 0 || out->audit_entries < 0 || out->reports < 0 ||
+	    out->rejected < 0) {
 		set_err(err, errlen, "stats: %s", sqlite3_errmsg(st->db));
 		return STORE_ERR;
 	}
@@ -588,5 +636,395 @@ out:
 	sqlite3_close(src);
 	if (made_tmp)
 		unlink(tmp);
+	return rc;
+}
+
+int store_open_worker(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	sqlite3 *db = NULL;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return STORE_ERR;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if (exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err, errlen) !=
+	    STORE_OK || query_int(db, "PRAGMA user_version") != STORE_SCHEMA_VERSION) {
+		if (err && !err[0])
+			set_err(err, errlen, "%s: unexpected schema version", path);
+		sqlite3_close(db);
+		return STORE_ERR;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		free(st);
+		sqlite3_close(db);
+		set_err(err, errlen, "out of memory");
+		return STORE_ERR;
+	}
+	st->db = db;
+	*out = st;
+	return STORE_OK;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* The statements one batch needs, prepared once per batch. */
+struct record_stmts {
+	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake;
+};
+
+static void finalize_record(struct record_stmts *q)
+{
+	sqlite3_finalize(q->find_claim);
+	sqlite3_finalize(q->find_dup);
+	sqlite3_finalize(q->find_current);
+	sqlite3_finalize(q->ins_report);
+	sqlite3_finalize(q->ins_ind);
+	sqlite3_finalize(q->link);
+	sqlite3_finalize(q->ins_intake);
+}
+
+static int prepare_record(sqlite3 *db, struct record_stmts *q)
+{
+	memset(q, 0, sizeof(*q));
+	return sqlite3_prepare_v2(db, "SELECT id, outcome, report_id, supersedes, received_at "
+	        "FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND sha256 = ?",
+	        -1, &q->find_dup, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND round_id = ? "
+	        "AND superseded_by IS NULL ORDER BY id DESC LIMIT 1", -1, &q->find_current, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO reports (unit_code, unit_name, round_id, req_number, "
+	        "req_symbol, req_date, number, symbol, place, report_date, summary, period_from, "
+	        "period_to, signer_authority, signer_title, signer_name, content, sha256, size, "
+	        "original, received_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        -1, &q->ins_report, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO indicators (report_id, code, name, measure, value, "
+	        "target, position) VALUES (?,?,?,?,?,?,?)", -1, &q->ins_ind, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE reports SET superseded_by = ? WHERE id = ?", -1, &q->link,
+	        NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO intake (claimed_name, source_name, source_folder, "
+	        "received_at, owner_uid, unit_code, round_id, sha256, size, outcome, report_id, "
+	        "supersedes, errors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &q->ins_intake, NULL) !=
+	        SQLITE_OK ? -1 : 0;
+}
+
+/* Returns the id found by a one-column query, 0 when none, -1 on error. */
+static int64_t step_id(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : rc == SQLITE_DONE ? 0 : -1;
+
+	sqlite3_reset(s);
+	return id;
+}
+
+static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *in)
+{
+	const struct report *r = in->report;
+	int rc;
+
+	sqlite3_bind_text(q->find_claim, 1, in->claimed_name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q->find_claim);
+	if (rc == SQLITE_ROW) {
+		in->already = 1;
+		in->id = sqlite3_column_int64(q->find_claim, 0);
+		snprintf(in->outcome, sizeof(in->outcome), "%s", sqlite3_column_text(q->find_claim, 1));
+		in->report_id = sqlite3_column_int64(q->find_claim, 2);
+		in->supersedes = sqlite3_column_int64(q->find_claim, 3);
+		snprintf(in->at, sizeof(in->at), "%s", sqlite3_column_text(q->find_claim, 4));
+		sqlite3_reset(q->find_claim);
+		return 0;
+	}
+	sqlite3_reset(q->find_claim);
+	if (rc != SQLITE_DONE)
+		return -1;
+	snprintf(in->at, sizeof(in->at), "%s", in->received_at);
+	in->report_id = 0;
+	in->supersedes = 0;
+	if (r == NULL) {
+		snprintf(in->outcome, sizeof(in->outcome), "rejected");
+	} else {
+		int64_t dup, cur;
+		sqlite3_bind_text(q->find_dup, 1, r->unit_code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q->find_dup, 2, in->sha256, -1, SQLITE_STATIC);
+		if ((dup = step_id(q->find_dup)) < 0)
+			return -1;
+		if (dup > 0) {
+			snprintf(in->outcome, sizeof(in->outcome), "duplicate");
+			in->report_id = dup;
+		} else {
+			sqlite3_bind_text(q->find_current, 1, r->unit_code, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q->find_current, 2, r->round_id, -1, SQLITE_STATIC);
+			if ((cur = step_id(q->find_current)) < 0)
+				return -1;
+			const char *v[] = { r->unit_code, r->unit_name, r->round_id, r->req_number,
+				r->req_symbol, r->req_date, r->number, r->symbol, r->place, r->date,
+				r->summary, r->period_from, r->period_to, r->signer_authority,
+				r->signer_title, r->signer_name, r->content_json, in->sha256 };
+			for (int i = 0; i < 18; i++)
+				bind_text_or_null(q->ins_report, i + 1, v[i]);
+			sqlite3_bind_int64(q->ins_report, 19, in->size);
+			sqlite3_bind_blob(q->ins_report, 20, in->original ? in->original : "",
+			    (int)in->original_len, SQLITE_STATIC);
+			sqlite3_bind_text(q->ins_report, 21, in->received_at, -1, SQLITE_STATIC);
+			if (cur > 0)
+				sqlite3_bind_int64(q->ins_report, 22, cur);
+			else
+				sqlite3_bind_null(q->ins_report, 22);
+			rc = sqlite3_step(q->ins_report);
+			sqlite3_reset(q->ins_report);
+			if (rc != SQLITE_DONE)
+				return -1;
+			in->report_id = sqlite3_last_insert_rowid(db);
+			for (size_t i = 0; i < r->nindicators; i++) {
+				const struct report_indicator *ind = &r->indicators[i];
+				sqlite3_bind_int64(q->ins_ind, 1, in->report_id);
+				sqlite3_bind_text(q->ins_ind, 2, ind->code, -1, SQLITE_STATIC);
+				sqlite3_bind_text(q->ins_ind, 3, ind->name, -1, SQLITE_STATIC);
+				sqlite3_bind_text(q->ins_ind, 4, ind->measure, -1, SQLITE_STATIC);
+				sqlite3_bind_text(q->ins_ind, 5, ind->value, -1, SQLITE_STATIC);
+				bind_text_or_null(q->ins_ind, 6, ind->target);
+				sqlite3_bind_int64(q->ins_ind, 7, (int64_t)i + 1);
+				rc = sqlite3_step(q->ins_ind);
+				sqlite3_reset(q->ins_ind);
+				if (rc != SQLITE_DONE)
+					return -1;
+			}
+			if (cur > 0) {
+				sqlite3_bind_int64(q->link, 1, in->report_id);
+				sqlite3_bind_int64(q->link, 2, cur);
+				rc = sqlite3_step(q->link);
+				sqlite3_reset(q->link);
+				if (rc != SQLITE_DONE)
+					return -1;
+				in->supersedes = cur;
+				snprintf(in->outcome, sizeof(in->outcome), "superseding");
+			} else {
+				snprintf(in->outcome, sizeof(in->outcome), "accepted");
+			}
+		}
+	}
+	sqlite3_stmt *s = q->ins_intake;
+	sqlite3_bind_text(s, 1, in->claimed_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, in->source_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, in->source_folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, in->received_at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, in->owner_uid);
+	bind_text_or_null(s, 6, r ? r->unit_code : in->unit_code);
+	bind_text_or_null(s, 7, r ? r->round_id : in->round_id);
+	sqlite3_bind_text(s, 8, in->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, in->size);
+	sqlite3_bind_text(s, 10, in->outcome, -1, SQLITE_STATIC);
+	if (in->report_id > 0)
+		sqlite3_bind_int64(s, 11, in->report_id);
+	else
+		sqlite3_bind_null(s, 11);
+	if (in->supersedes > 0)
+		sqlite3_bind_int64(s, 12, in->supersedes);
+	else
+		sqlite3_bind_null(s, 12);
+	sqlite3_bind_text(s, 13, in->errors_json ? in->errors_json : "[]", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	in->id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen)
+{
+	struct record_stmts q;
+	char ignored[8];
+
+	if (n == 0)
+		return STORE_OK;
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (prepare_record(st->db, &q) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (record_one(st->db, &q, &in[i]) != 0)
+			goto fail;
+	finalize_record(&q);
+	if (exec(st->db, "COMMIT", err, errlen) != STORE_OK) {
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+fail:
+	set_err(err, errlen, "record inputs: %s", sqlite3_errmsg(st->db));
+	finalize_record(&q);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+/* Hands every row of s to cb as columns; stops when cb returns non-zero. */
+static int emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, char *err,
+    size_t errlen, int *rows)
+{
+	struct store_col cols[40];
+	int step, n = sqlite3_column_count(s);
+
+	if (n > 40)
+		n = 40;
+	if (rows)
+		*rows = 0;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			cols[i].name = sqlite3_column_name(s, i);
+			switch (sqlite3_column_type(s, i)) {
+			case SQLITE_NULL:
+				cols[i].type = 0;
+				break;
+			case SQLITE_INTEGER:
+				cols[i].type = 1;
+				cols[i].i = sqlite3_column_int64(s, i);
+				break;
+			default:
+				cols[i].type = 2;
+				cols[i].s = (const char *)sqlite3_column_text(s, i);
+				if (cols[i].s == NULL)
+					cols[i].type = 0;
+			}
+		}
+		if (rows)
+			(*rows)++;
+		if (cb(cols, n, arg) != 0)
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		set_err(err, errlen, "query: %s", sqlite3_errmsg(db));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+#define REPORT_LIST_COLUMNS "id, unit_code, unit_name, round_id, number, symbol, report_date, " \
+	"summary, received_at, sha256, size, supersedes, superseded_by"
+
+int store_reports_list(struct store *st, const struct store_report_filter *f, store_row_cb cb,
+    void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " REPORT_LIST_COLUMNS " FROM reports "
+	        "WHERE (?1 IS NULL OR unit_code = ?1) AND (?2 IS NULL OR round_id = ?2) "
+	        "AND (?3 IS NULL OR received_at >= ?3) AND id < ?4 ORDER BY id DESC LIMIT ?5",
+	        -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "reports: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	bind_text_or_null(s, 1, f->unit);
+	bind_text_or_null(s, 2, f->round);
+	bind_text_or_null(s, 3, f->since);
+	sqlite3_bind_int64(s, 4, f->before > 0 ? f->before : INT64_MAX);
+	sqlite3_bind_int(s, 5, f->limit);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_report_get(struct store *st, int64_t id, store_row_cb cb, store_row_cb ind_cb,
+    store_row_cb intake_cb, void *arg, char *err, size_t errlen)
+{
+	static const char *const sql[3] = {
+		"SELECT id, unit_code, unit_name, round_id, req_number, req_symbol, req_date, number, "
+		"symbol, place, report_date, summary, period_from, period_to, signer_authority, "
+		"signer_title, signer_name, content, sha256, size, received_at, supersedes, "
+		"superseded_by FROM reports WHERE id = ?",
+		"SELECT code, name, measure, value, target FROM indicators WHERE report_id = ? "
+		"ORDER BY position",
+		"SELECT id AS receipt, source_name, source_folder, received_at, owner_uid, outcome, "
+		"supersedes FROM intake WHERE report_id = ? AND outcome <> 'duplicate' ORDER BY id LIMIT 1",
+	};
+	store_row_cb cbs[3] = { cb, ind_cb, intake_cb };
+	int rows = 0;
+
+	for (int i = 0; i < 3; i++) {
+		sqlite3_stmt *s = NULL;
+		int rc;
+		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
+			set_err(err, errlen, "report: %s", sqlite3_errmsg(st->db));
+			return STORE_ERR;
+		}
+		sqlite3_bind_int64(s, 1, id);
+		rc = emit_rows(st->db, s, cbs[i], arg, err, errlen, i == 0 ? &rows : NULL);
+		sqlite3_finalize(s);
+		if (rc != STORE_OK)
+			return rc;
+		if (i == 0 && rows == 0) {
+			set_err(err, errlen, "no report %lld", (long long)id);
+			return STORE_INVALID;
+		}
+	}
+	return STORE_OK;
+}
+
+int store_report_original(struct store *st, int64_t id, int64_t offset, size_t max, char *buf,
+    size_t *len, int64_t *total, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = STORE_ERR, step;
+
+	*len = 0;
+	*total = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT length(original), substr(original, ?2 + 1, ?3) "
+	        "FROM reports WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "original: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, offset);
+	sqlite3_bind_int64(s, 3, (int64_t)max);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*total = sqlite3_column_int64(s, 0);
+		*len = (size_t)sqlite3_column_bytes(s, 1);
+		if (*len > max)
+			*len = max;
+		memcpy(buf, sqlite3_column_blob(s, 1), *len);
+		rc = STORE_OK;
+	} else if (step == SQLITE_DONE) {
+		set_err(err, errlen, "no report %lld", (long long)id);
+		rc = STORE_INVALID;
+	} else {
+		set_err(err, errlen, "original: %s", sqlite3_errmsg(st->db));
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_rejected_list(struct store *st, int64_t before, int limit, store_row_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id AS receipt, source_name, source_folder, "
+	        "received_at, unit_code, sha256, size, errors FROM intake WHERE outcome = 'rejected' "
+	        "AND id < ? ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "rejected: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int(s, 2, limit);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
 	return rc;
 }

@@ -6,8 +6,9 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "report.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_rc {
 	STORE_OK = 0,
@@ -35,6 +36,9 @@ struct store_audit_entry {
 struct store_stats {
 	int schema_version;
 	int64_t audit_entries;
+	int64_t reports;       /* unit reports kept, superseded ones included */
+	int64_t rejected;      /* inputs rejected */
+	int64_t inputs;        /* inputs recorded, whatever their outcome */
 	int64_t file_bytes;    /* the database file and its WAL */
 };
 
@@ -63,6 +67,75 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
  * of the first entry whose hash or link does not. *checked counts entries.
  */
 int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char *err, size_t errlen);
+
+/* One input from the spool, recorded with its outcome in store_record_inputs. */
+struct store_input {
+	/* in */
+	const char *claimed_name;    /* unique name in claimed/: makes recording idempotent */
+	const char *source_name, *source_folder, *received_at;
+	int64_t owner_uid;
+	const char *sha256;
+	int64_t size;
+	const void *original;        /* the bytes, for a report; may be NULL when rejected */
+	size_t original_len;
+	const struct report *report; /* NULL: rejected */
+	const char *unit_code, *round_id; /* when known, even if rejected; else NULL */
+	const char *errors_json;     /* "[]" when none */
+	/* out */
+	int64_t id;                  /* the receipt number */
+	char outcome[16];            /* accepted, duplicate, superseding, rejected */
+	int64_t report_id;           /* the new report, or for a duplicate the existing one */
+	int64_t supersedes;          /* superseding: the report it replaces */
+	char at[40];                 /* received_at as recorded */
+	int already;                 /* recorded by an earlier run; nothing written now */
+};
+
+/*
+ * Records n inputs in one transaction. For each: an input already recorded
+ * under its claimed_name keeps its first outcome; a report whose bytes the
+ * same unit sent before is a duplicate; a report for a (unit, round) that
+ * has one is superseding, and the earlier one is linked; else accepted.
+ */
+int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen);
+
+/* A column of a row handed to a callback: text, integer or NULL. */
+struct store_col {
+	const char *name;
+	int type;            /* 0 NULL, 1 integer, 2 text */
+	int64_t i;
+	const char *s;
+};
+typedef int (*store_row_cb)(const struct store_col *cols, int ncols, void *arg);
+
+struct store_report_filter {
+	const char *unit;    /* NULL: any */
+	const char *round;   /* NULL: any */
+	const char *since;   /* YYYY-MM-DD (Vietnam time) or NULL */
+	int64_t before;      /* 0: from the newest */
+	int limit;
+};
+/* Reports, newest first. */
+int store_reports_list(struct store *st, const struct store_report_filter *f, store_row_cb cb,
+    void *arg, char *err, size_t errlen);
+/*
+ * One report's fields (cb called once; STORE_INVALID when there is no such
+ * report), then its indicators (ind_cb once per indicator) and its intake
+ * record (intake_cb once).
+ */
+int store_report_get(struct store *st, int64_t id, store_row_cb cb, store_row_cb ind_cb,
+    store_row_cb intake_cb, void *arg, char *err, size_t errlen);
+/* Up to max bytes of a report's original from offset; *total is its size. */
+int store_report_original(struct store *st, int64_t id, int64_t offset, size_t max, char *buf,
+    size_t *len, int64_t *total, char *err, size_t errlen);
+/* Rejected inputs, newest first. */
+int store_rejected_list(struct store *st, int64_t before, int limit, store_row_cb cb, void *arg,
+    char *err, size_t errlen);
+
+/*
+ * A second connection to an open database for a worker thread: no checks,
+ * no migrations (store_open did them). The caller uses it from one thread.
+ */
+int store_open_worker(const char *path, struct store **out, char *err, size_t errlen);
 
 /*
  * A consistent copy of the database at dbpath, taken on a connection of its

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -45,6 +46,12 @@ static void usage(FILE *out)
 	    "                         nhật ký kiểm tra, mới nhất trước\n"
 	    "  verify                 kiểm tra chuỗi băm của nhật ký kiểm tra\n"
 	    "  backup TỆP             sao lưu trực tuyến cơ sở dữ liệu vào TỆP\n"
+	    "  units                  danh mục đơn vị, theo thứ tự chữ cái tiếng Việt\n"
+	    "  reports [--unit MÃ] [--round ĐỢT] [--since YYYY-MM-DD] [--limit N]\n"
+	    "                         các báo cáo đã nhận, mới nhất trước\n"
+	    "  report ID [--xml]      một báo cáo: các trường, chỉ tiêu, biên nhận;\n"
+	    "                         --xml in nguyên văn tệp đơn vị đã gửi\n"
+	    "  rejected [--limit N]   các tệp bị từ chối gần đây và lý do\n"
 	    "\n"
 	    "Tùy chọn:\n"
 	    "  -s SOCKET   ổ cắm điều khiển (mặc định: $VANTHU_SOCKET, rồi "
@@ -281,6 +288,10 @@ static void show_status(json_t *r)
 	print_field("Kết nối đang mở", buf);
 	snprintf(buf, sizeof(buf), "%lld mục", (long long)jint(counts, "audit"));
 	print_field("Nhật ký kiểm tra", buf);
+	snprintf(buf, sizeof(buf), "%lld báo cáo; %lld tệp bị từ chối; %lld tệp đã xử lý",
+	    (long long)jint(counts, "reports"), (long long)jint(counts, "rejected"),
+	    (long long)jint(counts, "inputs"));
+	print_field("Tiếp nhận", buf);
 }
 
 static void show_whoami(json_t *r)
@@ -310,6 +321,8 @@ static void pad(const char *s, size_t width)
 	size_t w = text_width(s);
 
 	fputs(s, stdout);
+	if (w >= width)
+		putchar(' ');
 	for (; w < width; w++)
 		putchar(' ');
 }
@@ -361,6 +374,235 @@ static void show_backup(json_t *r)
 static void show_ping(json_t *r)
 {
 	printf("vanthud %s trả lời.\n", jstr(r, "version"));
+}
+
+
+static void show_units(json_t *r)
+{
+	json_t *units = json_object_get(r, "units"), *groups = json_object_get(r, "groups"), *u, *g;
+	size_t i, k;
+
+	pad("Mã", 16);
+	pad("Tên đơn vị", 52);
+	pad("Tên viết tắt", 30);
+	printf("Nhóm\n");
+	json_array_foreach(units, i, u) {
+		const char *label = jstr(u, "group");
+		json_array_foreach(groups, k, g)
+			if (strcmp(jstr(g, "code"), jstr(u, "group")) == 0)
+				label = jstr(g, "label");
+		pad(jstr(u, "code"), 16);
+		pad(jstr(u, "name"), 52);
+		pad(jstr(u, "short"), 30);
+		printf("%s\n", label);
+	}
+	printf("(%zu đơn vị)\n", json_array_size(units));
+}
+
+static const char *outcome_label(const char *o)
+{
+	if (strcmp(o, "accepted") == 0)
+		return "đã tiếp nhận";
+	if (strcmp(o, "duplicate") == 0)
+		return "trùng lặp";
+	if (strcmp(o, "superseding") == 0)
+		return "thay thế báo cáo trước";
+	if (strcmp(o, "rejected") == 0)
+		return "bị từ chối";
+	return o;
+}
+
+/* "2024-03-20T02:15:02.123Z" (UTC) as "20/03/2024 09:15" in Vietnam's time. */
+static void local_time(const char *utc, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) == NULL) {
+		snprintf(out, len, "%s", utc);
+		return;
+	}
+	t = timegm(&tm) + 7 * 3600;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%d/%m/%Y %H:%M", &tm);
+}
+
+static void show_reports(json_t *r)
+{
+	json_t *list = json_object_get(r, "reports"), *e;
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		printf("Chưa có báo cáo nào.\n");
+		return;
+	}
+	pad("Số", 6);
+	pad("Nhận lúc", 18);
+	pad("Đơn vị", 16);
+	pad("Đợt", 16);
+	pad("Số, ký hiệu", 16);
+	printf("Trích yếu\n");
+	json_array_foreach(list, i, e) {
+		char id[32], when[32], num[96], sum[200];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
+		local_time(jstr(e, "received_at"), when, sizeof(when));
+		snprintf(num, sizeof(num), "%s/%s", jstr(e, "number"), jstr(e, "symbol"));
+		pad(id, 6);
+		pad(when, 18);
+		pad(jstr(e, "unit_code"), 16);
+		pad(jstr(e, "round_id"), 16);
+		pad(num, 16);
+		snprintf(sum, sizeof(sum), "%s", jstr(e, "summary"));
+		printf("%s%s\n", sum, json_is_integer(json_object_get(e, "superseded_by")) ?
+		    " (đã bị thay thế)" : "");
+	}
+}
+
+static void print_section(json_t *sec, int depth)
+{
+	json_t *content = json_object_get(sec, "content"), *c;
+	size_t i;
+
+	printf("%*s%s\n", depth * 2, "", jstr(sec, "title"));
+	json_array_foreach(content, i, c) {
+		if (json_is_string(c))
+			printf("%*s%s\n", depth * 2 + 2, "", json_string_value(c));
+		else
+			print_section(c, depth + 1);
+	}
+}
+
+static void show_report(json_t *r)
+{
+	json_t *ind = json_object_get(r, "indicators"), *rc = json_object_get(r, "receipt"), *e;
+	json_t *content = json_object_get(r, "content");
+	char buf[512], when[32];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)jint(r, "id"));
+	print_field("Báo cáo số", buf);
+	snprintf(buf, sizeof(buf), "%s (%s)", jstr(r, "unit_name"), jstr(r, "unit_code"));
+	print_field("Đơn vị", buf);
+	snprintf(buf, sizeof(buf), "%s/%s, %s, ngày %s", jstr(r, "number"), jstr(r, "symbol"),
+	    jstr(r, "place"), jstr(r, "report_date"));
+	print_field("Số, ký hiệu", buf);
+	print_field("Trích yếu", jstr(r, "summary"));
+	snprintf(buf, sizeof(buf), "%s (văn bản %s/%s ngày %s)", jstr(r, "round_id"),
+	    jstr(r, "req_number"), jstr(r, "req_symbol"), jstr(r, "req_date"));
+	print_field("Đợt báo cáo", buf);
+	snprintf(buf, sizeof(buf), "từ %s đến %s", jstr(r, "period_from"), jstr(r, "period_to"));
+	print_field("Kỳ báo cáo", buf);
+	snprintf(buf, sizeof(buf), "%s%s%s, %s", jstr(r, "signer_authority"),
+	    *jstr(r, "signer_authority") ? " " : "", jstr(r, "signer_title"), jstr(r, "signer_name"));
+	print_field("Người ký", buf);
+	local_time(jstr(r, "received_at"), when, sizeof(when));
+	print_field("Nhận lúc", when);
+	print_field("SHA-256", jstr(r, "sha256"));
+	if (json_is_integer(json_object_get(r, "supersedes"))) {
+		snprintf(buf, sizeof(buf), "báo cáo số %lld", (long long)jint(r, "supersedes"));
+		print_field("Thay thế", buf);
+	}
+	if (json_is_integer(json_object_get(r, "superseded_by"))) {
+		snprintf(buf, sizeof(buf), "báo cáo số %lld", (long long)jint(r, "superseded_by"));
+		print_field("Bị thay thế bởi", buf);
+	}
+	if (json_is_object(rc)) {
+		snprintf(buf, sizeof(buf), "số %lld, tệp %s%s%s — %s", (long long)jint(rc, "receipt"),
+		    *jstr(rc, "source_folder") ? jstr(rc, "source_folder") : "",
+		    *jstr(rc, "source_folder") ? "/" : "", jstr(rc, "source_name"),
+		    outcome_label(jstr(rc, "outcome")));
+		print_field("Biên nhận", buf);
+	}
+	if (json_array_size(ind) > 0) {
+		printf("\nChỉ tiêu:\n");
+		json_array_foreach(ind, i, e) {
+			printf("  %-14s %s: %s %s", jstr(e, "code"), jstr(e, "name"), jstr(e, "value"),
+			    jstr(e, "measure"));
+			if (*jstr(e, "target"))
+				printf(" (mục tiêu %s %s)", jstr(e, "target"), jstr(e, "measure"));
+			printf("\n");
+		}
+	}
+	printf("\nNội dung:\n");
+	json_array_foreach(json_object_get(content, "body"), i, e)
+		print_section(e, 1);
+}
+
+static void show_rejected(json_t *r)
+{
+	json_t *list = json_object_get(r, "rejected"), *e, *err;
+	size_t i, k;
+
+	if (json_array_size(list) == 0) {
+		printf("Không có tệp nào bị từ chối.\n");
+		return;
+	}
+	json_array_foreach(list, i, e) {
+		char when[32];
+		local_time(jstr(e, "received_at"), when, sizeof(when));
+		printf("Biên nhận %lld — %s%s%s, nhận lúc %s%s%s\n", (long long)jint(e, "receipt"),
+		    jstr(e, "source_folder"), *jstr(e, "source_folder") ? "/" : "",
+		    jstr(e, "source_name"), when, *jstr(e, "unit_code") ? ", đơn vị " : "",
+		    jstr(e, "unit_code"));
+		json_array_foreach(json_object_get(e, "errors"), k, err) {
+			printf("  [%s] ", jstr(err, "code"));
+			if (jint(err, "line") > 0)
+				printf("dòng %lld: ", (long long)jint(err, "line"));
+			printf("%s\n", jstr(err, "message"));
+		}
+	}
+}
+
+/* --xml: fetches the original in chunks, each within the protocol's line cap. */
+static int fetch_original(int fd, json_int_t id, int timeout_ms)
+{
+	json_int_t offset = 0, total = -1;
+
+	while (total < 0 || offset < total) {
+		json_t *args = json_pack("{s:I, s:b, s:I}", "id", id, "xml", 1, "offset", offset);
+		char *line = proto_encode_request("report", args);
+		json_t *reply;
+		unsigned char *raw;
+		const char *data;
+		int n;
+
+		json_decref(args);
+		if (line == NULL || write_all(fd, line, strlen(line)) != 0) {
+			free(line);
+			return EXIT_UNREACHABLE;
+		}
+		free(line);
+		reply = read_reply(fd, timeout_ms);
+		if (reply == NULL)
+			return EXIT_UNREACHABLE;
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			json_t *err = json_object_get(reply, "error");
+			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+			json_decref(reply);
+			return EXIT_REFUSED;
+		}
+		json_t *res = json_object_get(reply, "result");
+		total = jint(res, "total");
+		data = jstr(res, "data");
+		raw = malloc(strlen(data) / 4 * 3 + 3);
+		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data)) : -1;
+		if (n < 0) {
+			free(raw);
+			json_decref(reply);
+			return EXIT_UNREACHABLE;
+		}
+		/* EVP_DecodeBlock counts the padding as bytes: trim to what remains */
+		if ((json_int_t)n > total - offset)
+			n = (int)(total - offset);
+		fwrite(raw, 1, (size_t)n, stdout);
+		free(raw);
+		json_decref(reply);
+		if (n == 0)
+			break;
+		offset += n;
+	}
+	return EXIT_OK;
 }
 
 /* ---- commands ---- */
@@ -427,6 +669,47 @@ static int build_backup(int argc, char **argv, json_t *args)
 	return 0;
 }
 
+static int build_units(int argc, char **argv, json_t *args)
+{
+	return no_args(argc, argv, args);
+}
+
+static int build_reports(int argc, char **argv, json_t *args)
+{
+	for (int i = 1; i < argc; i++) {
+		json_int_t v;
+		if (i + 1 >= argc)
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		if (strcmp(argv[i], "--unit") == 0 || strcmp(argv[i], "--round") == 0 ||
+		    strcmp(argv[i], "--since") == 0) {
+			json_object_set_new(args, argv[i] + 2, json_string(argv[i + 1]));
+		} else if (strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) {
+			if (parse_positive(argv[i + 1], &v) != 0)
+				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
+			json_object_set_new(args, argv[i] + 2, json_integer(v));
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int build_report(int argc, char **argv, json_t *args)
+{
+	json_int_t id;
+
+	if (argc < 2 || parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cần số của báo cáo: vanthuctl report ID [--xml]");
+	json_object_set_new(args, "id", json_integer(id));
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--xml") != 0)
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		json_object_set_new(args, "xml", json_true());
+	}
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "status", no_args, show_status, 30 },
 	{ "ping", no_args, show_ping, 30 },
@@ -434,6 +717,10 @@ static const struct command commands[] = {
 	{ "audit", build_audit, show_audit, 30 },
 	{ "verify", no_args, show_verify, 600 },
 	{ "backup", build_backup, show_backup, 3600 },
+	{ "units", build_units, show_units, 30 },
+	{ "reports", build_reports, show_reports, 30 },
+	{ "report", build_report, show_report, 30 },
+	{ "rejected", build_audit, show_rejected, 30 },
 };
 
 int main(int argc, char **argv)
@@ -491,6 +778,12 @@ int main(int argc, char **argv)
 		goto out;
 	o.timeout_ms = cmd->timeout_s * 1000;
 	rc = EXIT_UNREACHABLE;
+	if (strcmp(cmd->name, "report") == 0 && json_is_true(json_object_get(args, "xml"))) {
+		fd = connect_to(pick_socket(o.socket));
+		rc = fd < 0 ? EXIT_UNREACHABLE : fetch_original(fd, json_integer_value(json_object_get(args,
+		    "id")), o.timeout_ms);
+		goto out;
+	}
 	line = proto_encode_request(cmd->name, args);
 	if (line == NULL)
 		goto out;

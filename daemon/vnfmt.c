@@ -5,8 +5,10 @@
  */
 #include "vnfmt.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/ucol.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
@@ -64,5 +66,69 @@ int vnfmt_nfc(const char *in, size_t len, char **out)
 out:
 	free(src);
 	free(dst);
+	return rc;
+}
+
+struct keyed {
+	uint8_t *key;  /* owned */
+	size_t index;
+};
+
+static int compare_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp((const char *)x->key, (const char *)y->key);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int vnfmt_sort(const char *const *strs, size_t n, size_t *order)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	UCollator *coll = NULL;
+	struct keyed *keys = NULL;
+	int rc = VNFMT_ENOMEM;
+	size_t done = 0;
+
+	if (n == 0)
+		return VNFMT_OK;
+	coll = ucol_open("vi", &status);
+	if (U_FAILURE(status))
+		return VNFMT_ENOMEM;
+	keys = calloc(n, sizeof(*keys));
+	if (keys == NULL)
+		goto out;
+	for (done = 0; done < n; done++) {
+		UChar *u = NULL;
+		int32_t ulen = 0, klen;
+		status = U_ZERO_ERROR;
+		u_strFromUTF8WithSub(NULL, 0, &ulen, strs[done], -1, 0xFFFD, NULL, &status);
+		status = U_ZERO_ERROR;
+		u = malloc(((size_t)ulen + 1) * sizeof(UChar));
+		if (u == NULL)
+			goto out;
+		u_strFromUTF8WithSub(u, ulen + 1, NULL, strs[done], -1, 0xFFFD, NULL, &status);
+		klen = ucol_getSortKey(coll, u, ulen, NULL, 0);
+		keys[done].key = malloc((size_t)klen + 1);
+		if (keys[done].key == NULL) {
+			free(u);
+			goto out;
+		}
+		ucol_getSortKey(coll, u, ulen, keys[done].key, klen + 1);
+		keys[done].index = done;
+		free(u);
+	}
+	qsort(keys, n, sizeof(*keys), compare_keyed);
+	for (size_t i = 0; i < n; i++)
+		order[i] = keys[i].index;
+	rc = VNFMT_OK;
+out:
+	if (keys != NULL)
+		for (size_t i = 0; i < done; i++)
+			free(keys[i].key);
+	free(keys);
+	ucol_close(coll);
 	return rc;
 }

@@ -13,4 +13,11 @@ enum { VNFMT_OK = 0, VNFMT_EINVAL = -1, VNFMT_ENOMEM = -2 };
  */
 int vnfmt_nfc(const char *in, size_t len, char **out);
 
+/*
+ * Orders n UTF-8 strings with ICU's Vietnamese (vi) collator: order[] gets
+ * the indices 0..n-1 sorted (stable for equal strings). Byte order would put
+ * Đ after Z; this puts it after D. VNFMT_OK or VNFMT_ENOMEM.
+ */
+int vnfmt_sort(const char *const *strs, size_t n, size_t *order);
+
 #endif

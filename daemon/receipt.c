@@ -1,0 +1,241 @@
+/*
+ * receipt.c: the receipt a unit gets for every file it dropped: an XML one
+ * for programs (urn:vanthu:receipt:1) and a short Vietnamese text for
+ * people, with the outcome, the report's number, the file's SHA-256 and
+ * every error with its line, column and stable code. Formatting only; the
+ * spool writes them.
+ */
+#include "receipt.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A growing string. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->s, cap);
+		if (p == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+}
+
+/* XML-escaped text; characters XML 1.0 cannot hold become U+FFFD. */
+static void sb_xml(struct sbuf *b, const char *t)
+{
+	for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
+		switch (*p) {
+		case '&': sb_add(b, "&amp;"); break;
+		case '<': sb_add(b, "&lt;"); break;
+		case '>': sb_add(b, "&gt;"); break;
+		case '"': sb_add(b, "&quot;"); break;
+		case '\'': sb_add(b, "&apos;"); break;
+		default:
+			if (*p < 0x20 && *p != '\t' && *p != '\n')
+				sb_add(b, "\xEF\xBF\xBD");
+			else
+				sb_add(b, "%c", *p);
+		}
+	}
+}
+
+/* Text for a person: control characters shown as '?'. */
+static void sb_plain(struct sbuf *b, const char *t)
+{
+	for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++)
+		sb_add(b, "%c", *p < 0x20 ? '?' : *p);
+}
+
+/* Vietnam is UTC+7 all year. */
+static int to_local(const char *utc, struct tm *out)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (utc == NULL || strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return -1;
+	t = timegm(&tm) + 7 * 3600;
+	gmtime_r(&t, out);
+	return 0;
+}
+
+void receipt_local_time(const char *utc, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (to_local(utc, &tm) != 0) {
+		snprintf(out, len, "%s", utc ? utc : "");
+		return;
+	}
+	strftime(out, len, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+}
+
+char *receipt_xml(const struct receipt_info *r)
+{
+	struct sbuf b = { 0 };
+	char local[40];
+
+	receipt_local_time(r->received_at, local, sizeof(local));
+	sb_add(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	sb_add(&b, "<receipt xmlns=\"urn:vanthu:receipt:1\" id=\"%lld\">\n", (long long)r->id);
+	sb_add(&b, "  <file folder=\"");
+	sb_xml(&b, r->folder);
+	sb_add(&b, "\">");
+	sb_xml(&b, r->file);
+	sb_add(&b, "</file>\n  <received>%s</received>\n  <outcome>%s</outcome>\n", local, r->outcome);
+	sb_add(&b, "  <sha256>%s</sha256>\n  <size>%lld</size>\n", r->sha256, (long long)r->size);
+	if (r->unit_code) {
+		sb_add(&b, "  <unit code=\"");
+		sb_xml(&b, r->unit_code);
+		sb_add(&b, "\">");
+		sb_xml(&b, r->unit_name);
+		sb_add(&b, "</unit>\n");
+	}
+	if (r->round_id) {
+		sb_add(&b, "  <round id=\"");
+		sb_xml(&b, r->round_id);
+		sb_add(&b, "\"/>\n");
+	}
+	if (r->report_id > 0)
+		sb_add(&b, "  <report id=\"%lld\"/>\n", (long long)r->report_id);
+	if (r->supersedes > 0)
+		sb_add(&b, "  <supersedes report=\"%lld\"/>\n", (long long)r->supersedes);
+	if (r->errors && r->errors->count > 0) {
+		sb_add(&b, "  <errors count=\"%zu\">\n", r->errors->count);
+		for (size_t i = 0; i < r->errors->count; i++) {
+			const struct diag *d = &r->errors->items[i];
+			sb_add(&b, "    <error code=\"%s\" line=\"%d\" column=\"%d\">", d->code, d->line,
+			    d->column);
+			sb_xml(&b, d->message);
+			sb_add(&b, "</error>\n");
+		}
+		sb_add(&b, "  </errors>\n");
+	}
+	sb_add(&b, "</receipt>\n");
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+char *receipt_text(const struct receipt_info *r)
+{
+	struct sbuf b = { 0 };
+	struct tm tm;
+	char when[64];
+
+	if (to_local(r->received_at, &tm) == 0)
+		strftime(when, sizeof(when), "%H:%M:%S ngày %d/%m/%Y (giờ Việt Nam)", &tm);
+	else
+		snprintf(when, sizeof(when), "%s", r->received_at ? r->received_at : "");
+	sb_add(&b, "BIÊN NHẬN SỐ %lld\n\n", (long long)r->id);
+	sb_add(&b, "Tệp:        ");
+	sb_plain(&b, r->file);
+	if (r->folder && *r->folder) {
+		sb_add(&b, " (thư mục ");
+		sb_plain(&b, r->folder);
+		sb_add(&b, ")");
+	}
+	sb_add(&b, "\nNhận lúc:   %s\n", when);
+	if (r->unit_code) {
+		sb_add(&b, "Đơn vị:     ");
+		if (r->unit_name) {
+			sb_plain(&b, r->unit_name);
+			sb_add(&b, " (");
+			sb_plain(&b, r->unit_code);
+			sb_add(&b, ")");
+		} else {
+			sb_plain(&b, r->unit_code);
+		}
+		sb_add(&b, "\n");
+	}
+	if (r->round_id) {
+		sb_add(&b, "Đợt báo cáo: ");
+		sb_plain(&b, r->round_id);
+		sb_add(&b, "\n");
+	}
+	if (strcmp(r->outcome, "accepted") == 0)
+		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — báo cáo số %lld\n", (long long)r->report_id);
+	else if (strcmp(r->outcome, "duplicate") == 0)
+		sb_add(&b, "Kết quả:    TRÙNG LẶP — giống hệt báo cáo số %lld đã nhận; không ghi nhận "
+		    "thêm\n", (long long)r->report_id);
+	else if (strcmp(r->outcome, "superseding") == 0)
+		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN, THAY THẾ báo cáo số %lld — báo cáo số %lld\n",
+		    (long long)r->supersedes, (long long)r->report_id);
+	else
+		sb_add(&b, "Kết quả:    BỊ TỪ CHỐI — %zu lỗi:\n", r->errors ? r->errors->count : 0);
+	if (r->errors) {
+		for (size_t i = 0; i < r->errors->count; i++) {
+			const struct diag *d = &r->errors->items[i];
+			sb_add(&b, "  %zu. [%s] ", i + 1, d->code);
+			if (d->line > 0 && d->column > 0)
+				sb_add(&b, "dòng %d, cột %d: ", d->line, d->column);
+			else if (d->line > 0)
+				sb_add(&b, "dòng %d: ", d->line);
+			sb_plain(&b, d->message);
+			sb_add(&b, "\n");
+		}
+	}
+	sb_add(&b, "SHA-256:    %s\nKích thước: %lld byte\n", r->sha256, (long long)r->size);
+	if (strcmp(r->outcome, "rejected") == 0)
+		sb_add(&b, "\nHãy sửa các lỗi trên rồi gửi lại tệp vào thư mục tiếp nhận.\n");
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+char *receipt_errors_json(const struct diag_list *errors)
+{
+	json_t *arr = json_array();
+	char *s;
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; errors && i < errors->count; i++) {
+		const struct diag *d = &errors->items[i];
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:s}", "code", d->code,
+		    "line", d->line, "column", d->column, "message", d->message));
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}

@@ -1,0 +1,309 @@
+/*
+ * report.c: from a report's validated XML to the fields the store keeps,
+ * and the checks of meaning a schema cannot make: the unit exists and is the
+ * one whose folder it came from, dates are real, the period is coherent,
+ * figures are numbers, attachments are within their cap. All text leaves
+ * here in NFC.
+ */
+#include "report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnfmt.h"
+
+#define REPORT_NS "urn:vanthu:report:1"
+
+static int is_elem(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    strcmp((const char *)n->ns->href, REPORT_NS) == 0 &&
+	    strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_elem(c, name))
+			return c;
+	return NULL;
+}
+
+/* NFC text of a node (or "" when absent); NULL only when out of memory. */
+static char *nfc_text(xmlNodePtr n)
+{
+	xmlChar *raw = n ? xmlNodeGetContent(n) : NULL;
+	char *out = NULL;
+
+	if (vnfmt_nfc(raw ? (const char *)raw : "", raw ? strlen((const char *)raw) : 0, &out) !=
+	    VNFMT_OK)
+		out = NULL;
+	xmlFree(raw);
+	return out;
+}
+
+static char *nfc_attr(xmlNodePtr n, const char *name)
+{
+	xmlChar *raw = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+	char *out = NULL;
+
+	if (raw == NULL)
+		return NULL;
+	if (vnfmt_nfc((const char *)raw, strlen((const char *)raw), &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(raw);
+	return out;
+}
+
+int report_valid_date(const char *s)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, n = 0;
+
+	if (s == NULL || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
+		return 0;
+	if (y < 1945 || y > 2999 || m < 1 || m > 12 || d < 1)
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= days[m - 1] + (m == 2 && leap);
+}
+
+static json_t *section_json(xmlNodePtr sec)
+{
+	json_t *obj = json_object(), *content = json_array();
+	char *title = nfc_text(child(sec, "title"));
+
+	if (obj == NULL || content == NULL || title == NULL)
+		goto fail;
+	json_object_set_new(obj, "title", json_string(title));
+	for (xmlNodePtr c = sec->children; c; c = c->next) {
+		if (is_elem(c, "p")) {
+			char *p = nfc_text(c);
+			if (p == NULL)
+				goto fail;
+			json_array_append_new(content, json_string(p));
+			free(p);
+		} else if (is_elem(c, "section")) {
+			json_t *sub = section_json(c);
+			if (sub == NULL)
+				goto fail;
+			json_array_append_new(content, sub);
+		}
+	}
+	json_object_set_new(obj, "content", content);
+	free(title);
+	return obj;
+fail:
+	free(title);
+	json_decref(content);
+	json_decref(obj);
+	return NULL;
+}
+
+/* Decoded size of base64 text (whitespace ignored). */
+static size_t base64_size(const char *s)
+{
+	size_t chars = 0, pad = 0;
+
+	for (; *s; s++) {
+		if (*s == '=')
+			pad++;
+		else if (*s != ' ' && *s != '\n' && *s != '\r' && *s != '\t')
+			chars++;
+	}
+	return ((chars + pad) / 4) * 3 - (pad > 2 ? 2 : pad);
+}
+
+static int line_of(xmlNodePtr n)
+{
+	long l = n ? xmlGetLineNo(n) : 0;
+
+	return l > 0 && l < 1000000000 ? (int)l : 0;
+}
+
+static void check_date(const char *value, xmlNodePtr at, const char *what, const char *name,
+    struct diag_list *errs, int *bad)
+{
+	if (!report_valid_date(value)) {
+		diag_add_at(errs, name, line_of(at), 0, "R_DATE",
+		    "%s \"%s\" không phải là một ngày có thật", what, value ? value : "");
+		(*bad)++;
+	}
+}
+
+static void check_figure(const char *value, xmlNodePtr at, const char *code, const char *name,
+    struct diag_list *errs, int *bad)
+{
+	char *end;
+	double v = value ? strtod(value, &end) : 0;
+
+	if (value == NULL || end == value || *end != '\0' || !isfinite(v)) {
+		diag_add_at(errs, name, line_of(at), 0, "R_NUMBER",
+		    "chỉ tiêu %s: \"%s\" không phải là một số", code, value ? value : "");
+		(*bad)++;
+	}
+}
+
+int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder,
+    const char *name, struct report **out, struct diag_list *errs)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr unit = child(root, "unit"), round = child(root, "round");
+	xmlNodePtr request = child(round, "request"), period = child(root, "period");
+	xmlNodePtr signer = child(root, "signer"), inds = child(root, "indicators");
+	xmlNodePtr atts = child(root, "attachments");
+	struct report *r = calloc(1, sizeof(*r));
+	json_t *content = json_object(), *body = json_array(), *attlist = json_array();
+	const struct unit *u;
+	int bad = 0;
+	size_t n = 0;
+
+	*out = NULL;
+	if (r == NULL || content == NULL || body == NULL || attlist == NULL)
+		goto nomem;
+	r->unit_code = nfc_attr(unit, "code");
+	r->unit_name = nfc_text(unit);
+	r->round_id = nfc_attr(round, "id");
+	r->req_number = nfc_attr(request, "number");
+	r->req_symbol = nfc_attr(request, "symbol");
+	r->req_date = nfc_attr(request, "date");
+	r->number = nfc_text(child(root, "number"));
+	r->symbol = nfc_text(child(root, "symbol"));
+	r->place = nfc_text(child(root, "place"));
+	r->date = nfc_text(child(root, "date"));
+	r->summary = nfc_text(child(root, "summary"));
+	r->period_from = nfc_attr(period, "from");
+	r->period_to = nfc_attr(period, "to");
+	r->signer_authority = nfc_attr(signer, "authority");
+	r->signer_title = nfc_text(child(signer, "title"));
+	r->signer_name = nfc_text(child(signer, "name"));
+	if (!r->unit_code || !r->unit_name || !r->round_id || !r->req_number || !r->req_symbol ||
+	    !r->req_date || !r->number || !r->symbol || !r->place || !r->date || !r->summary ||
+	    !r->period_from || !r->period_to || !r->signer_title || !r->signer_name)
+		goto nomem;
+
+	u = units_find(units, r->unit_code);
+	if (u == NULL) {
+		diag_add_at(errs, name, line_of(unit), 0, "R_UNIT_UNKNOWN",
+		    "mã đơn vị \"%s\" không có trong danh mục đơn vị của cơ quan", r->unit_code);
+		bad++;
+	}
+	if (folder != NULL && *folder != '\0' && strcmp(folder, r->unit_code) != 0) {
+		diag_add_at(errs, name, line_of(unit), 0, "R_UNIT_FOLDER",
+		    "tệp nằm trong thư mục của đơn vị \"%s\" nhưng báo cáo ghi đơn vị \"%s\"; "
+		    "một đơn vị không được gửi báo cáo thay đơn vị khác", folder, r->unit_code);
+		bad++;
+	}
+	check_date(r->req_date, request, "ngày của văn bản yêu cầu", name, errs, &bad);
+	check_date(r->date, child(root, "date"), "ngày báo cáo", name, errs, &bad);
+	check_date(r->period_from, period, "ngày bắt đầu kỳ báo cáo", name, errs, &bad);
+	check_date(r->period_to, period, "ngày kết thúc kỳ báo cáo", name, errs, &bad);
+	if (report_valid_date(r->period_from) && report_valid_date(r->period_to) &&
+	    strcmp(r->period_from, r->period_to) > 0) {
+		diag_add_at(errs, name, line_of(period), 0, "R_PERIOD",
+		    "kỳ báo cáo kết thúc (%s) trước khi bắt đầu (%s)", r->period_to, r->period_from);
+		bad++;
+	}
+	if (report_valid_date(r->period_from) && report_valid_date(r->date) &&
+	    strcmp(r->date, r->period_from) < 0) {
+		diag_add_at(errs, name, line_of(child(root, "date")), 0, "R_PERIOD",
+		    "ngày báo cáo (%s) trước ngày bắt đầu kỳ báo cáo (%s)", r->date, r->period_from);
+		bad++;
+	}
+
+	for (xmlNodePtr c = inds ? inds->children : NULL; c; c = c->next)
+		n += is_elem(c, "indicator");
+	if (n > 0 && (r->indicators = calloc(n, sizeof(*r->indicators))) == NULL)
+		goto nomem;
+	for (xmlNodePtr c = inds ? inds->children : NULL; c; c = c->next) {
+		if (!is_elem(c, "indicator"))
+			continue;
+		struct report_indicator *ind = &r->indicators[r->nindicators++];
+		ind->code = nfc_attr(c, "code");
+		ind->measure = nfc_attr(c, "measure");
+		ind->name = nfc_text(child(c, "name"));
+		ind->value = nfc_text(child(c, "value"));
+		ind->target = child(c, "target") ? nfc_text(child(c, "target")) : NULL;
+		if (!ind->code || !ind->measure || !ind->name || !ind->value ||
+		    (child(c, "target") && !ind->target))
+			goto nomem;
+		check_figure(ind->value, child(c, "value"), ind->code, name, errs, &bad);
+		if (ind->target)
+			check_figure(ind->target, child(c, "target"), ind->code, name, errs, &bad);
+	}
+
+	for (xmlNodePtr c = child(root, "body") ? child(root, "body")->children : NULL; c; c = c->next) {
+		if (!is_elem(c, "section"))
+			continue;
+		json_t *s = section_json(c);
+		if (s == NULL)
+			goto nomem;
+		json_array_append_new(body, s);
+	}
+	for (xmlNodePtr c = atts ? atts->children : NULL; c; c = c->next) {
+		if (!is_elem(c, "attachment"))
+			continue;
+		xmlChar *b64 = xmlNodeGetContent(c);
+		size_t size = b64 ? base64_size((const char *)b64) : 0;
+		char *aname = nfc_attr(c, "name"), *atype = nfc_attr(c, "type");
+		xmlFree(b64);
+		if (aname == NULL) {
+			free(atype);
+			goto nomem;
+		}
+		if (size > REPORT_MAX_ATTACHMENT) {
+			diag_add_at(errs, name, line_of(c), 0, "R_ATTACHMENT",
+			    "tệp đính kèm \"%s\" lớn %zu byte, vượt mức %d byte", aname, size,
+			    REPORT_MAX_ATTACHMENT);
+			bad++;
+		}
+		json_array_append_new(attlist, json_pack("{s:s, s:s?, s:I}", "name", aname,
+		    "type", atype, "bytes", (json_int_t)size));
+		free(aname);
+		free(atype);
+	}
+	if (bad)
+		goto fail;
+	json_object_set_new(content, "body", body);
+	json_object_set_new(content, "attachments", attlist);
+	body = attlist = NULL;
+	r->content_json = json_dumps(content, JSON_COMPACT);
+	if (r->content_json == NULL)
+		goto nomem;
+	json_decref(content);
+	*out = r;
+	return 0;
+nomem:
+	diag_add_at(errs, name, 0, 0, "R_ENCODING", "không đọc được nội dung (hết bộ nhớ hoặc "
+	    "văn bản không phải Unicode hợp lệ)");
+fail:
+	json_decref(body);
+	json_decref(attlist);
+	json_decref(content);
+	report_free(r);
+	return -1;
+}
+
+void report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	char **fields[] = { &r->unit_code, &r->unit_name, &r->round_id, &r->req_number,
+		&r->req_symbol, &r->req_date, &r->number, &r->symbol, &r->place, &r->date,
+		&r->summary, &r->period_from, &r->period_to, &r->signer_authority, &r->signer_title,
+		&r->signer_name, &r->content_json };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		free(*fields[i]);
+	for (size_t i = 0; i < r->nindicators; i++) {
+		free(r->indicators[i].code);
+		free(r->indicators[i].name);
+		free(r->indicators[i].measure);
+		free(r->indicators[i].value);
+		free(r->indicators[i].target);
+	}
+	free(r->indicators);
+	free(r);
+}
