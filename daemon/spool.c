@@ -444,6 +444,24 @@ static int read_all(int fd, struct item *it, size_t size)
 	return 0;
 }
 
+/* SHA-256 of a file too large to keep in memory, read in pieces. */
+static void hash_fd(int fd, char hex[HASH_HEX_LEN + 1])
+{
+	struct hash_ctx *ctx = hash_new();
+	char buf[65536];
+	ssize_t n;
+
+	if (ctx == NULL)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (hash_update(ctx, buf, (size_t)n) != 0)
+			break;
+	if (n == 0)
+		hash_final_hex(ctx, hex);
+	else
+		hash_free(ctx);
+}
+
 /* Tries one candidate: sets state, and for a claimed input its data and errors. */
 static void prepare(struct spool *sp, struct item *it, xmlDocPtr *doc)
 {
@@ -538,6 +556,7 @@ static void prepare(struct spool *sp, struct item *it, xmlDocPtr *doc)
 				char cap[32];
 				snprintf(cap, sizeof(cap), "%u", sp->max_size);
 				item_reject(it, "R_TOO_LARGE", "tệp lớn hơn mức cho phép %s byte", cap);
+				hash_fd(fd, it->sha);
 			} else if (read_all(fd, it, (size_t)st.st_size) != 0) {
 				item_reject(it, "R_UNREADABLE", "không đọc được tệp: %s", strerror(errno));
 			} else if (fstat(fd, &st2) != 0 || st2.st_size != st.st_size ||
@@ -619,7 +638,8 @@ static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
 	strftime(it->at, sizeof(it->at), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(it->at + strlen(it->at), sizeof(it->at) - strlen(it->at), ".%03dZ",
 	    (int)(ts.tv_nsec / 1000000));
-	if (hash_sha256_hex(it->data ? it->data : "", it->data ? it->len : 0, it->sha) != 0)
+	if (it->sha[0] == '\0' &&
+	    hash_sha256_hex(it->data ? it->data : "", it->data ? it->len : 0, it->sha) != 0)
 		snprintf(it->sha, sizeof(it->sha), "%s", "");
 	if (doc != NULL && it->errs.count == 0 &&
 	    xmlin_validate(cat->report_schema, doc, it->c.name, &it->errs) == 0)

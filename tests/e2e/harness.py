@@ -102,11 +102,14 @@ def config_text(root, **over):
     if IS_ROOT:
         paths["socket_group"] = SOCKET_GROUP
     limits = {"max_clients": 256, "max_clients_per_uid": 64, "idle_timeout": 300}
+    intake = {"settle": 500, "rescan": 200}
     for k in list(over):
         if k in paths:
             paths[k] = over.pop(k)
         elif k in limits:
             limits[k] = over.pop(k)
+        elif k.startswith("intake_"):
+            intake[k[7:]] = over.pop(k)
     org = {
         "name": over.pop("org_name", "Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu"),
         "abbreviation": "UBND",
@@ -117,6 +120,7 @@ def config_text(root, **over):
     lines += ["[organisation]"] + [f"{k} = {v}" for k, v in org.items()]
     lines += ["[roles]"] + [f"{k} = {v}" for k, v in ROLE_GROUPS.items()]
     lines += ["[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
+    lines += ["[intake]"] + [f"{k} = {v}" for k, v in intake.items()]
     lines += ["[log]", "level = debug"]
     lines += ["[user vtt-chi]", "full_name = Đặng Minh Thông", "title = Phó Chủ tịch",
               "authority = KT."]
@@ -143,7 +147,7 @@ class Daemon:
         with open(self.conf, "w", encoding="utf-8") as fh:
             fh.write(config_text(self.root, **config))
 
-    def start(self, wait=True, extra_args=()):
+    def start(self, wait=True, extra_args=(), user=None):
         notify_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(notify_path):
             os.unlink(notify_path)
@@ -152,8 +156,11 @@ class Daemon:
         env = dict(os.environ, NOTIFY_SOCKET=notify_path, **SAN_ENV)
         env.pop("JOURNAL_STREAM", None)
         self.logfh = open(self.log, "ab")
+        if user:
+            os.chown(notify_path, pwd.getpwnam(user).pw_uid, -1)
         self.proc = subprocess.Popen([VANTHUD, "-c", self.conf, *extra_args], env=env,
-                                     stdout=self.logfh, stderr=self.logfh, cwd=self.root)
+                                     stdout=self.logfh, stderr=self.logfh, cwd=self.root,
+                                     preexec_fn=as_user(user) if user else None)
         if wait:
             self.wait_ready()
         return self
