@@ -13,7 +13,7 @@ PYTHON := /usr/bin/python3
 PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
 	libicu-dev libjansson-dev libinih-dev libssl-dev
-DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps
+DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
@@ -29,13 +29,13 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 CORE := config diag log vnfmt hash fsutil xmlin units report receipt store spool proto peer ctl lockfile notify
 DAEMON_SRC := $(CORE) main
 CLIENT_SRC := vanthuctl proto
-UNIT_TESTS := test_config test_proto test_store
+UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt
 
 B := build
 S := build/san
 
 .SECONDARY:
-.PHONY: all deps run check test-unit test-e2e install uninstall clean templates
+.PHONY: all deps run check bench test-unit test-e2e install uninstall clean templates
 all: $(B)/vanthud $(B)/vanthuctl templates
 
 deps:
@@ -90,6 +90,10 @@ $(S)/test_%: $(S)/obj/tests/test_%.o $(CORE:%=$(S)/obj/%.o)
 
 check: deps templates $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
 	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)"
+
+# ---- measuring (never part of check: no test fails on a time) ----
+bench: all
+	sh tests/bench/run.sh
 
 # ---- running ----
 run: all

@@ -695,10 +695,47 @@ static void safe_name(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/* The folders a batch touched, each fsynced once. */
+struct dirset {
+	char (*dirs)[PATH_MAX];
+	size_t n, cap;
+};
+
+static void dirset_add(struct dirset *d, const char *dir)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->dirs[i], dir) == 0)
+			return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		void *p = realloc(d->dirs, cap * sizeof(*d->dirs));
+		if (p == NULL)
+			return;
+		d->dirs = p;
+		d->cap = cap;
+	}
+	snprintf(d->dirs[d->n++], PATH_MAX, "%s", dir);
+}
+
+static int dirset_sync(struct dirset *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (fsutil_fsync_path(d->dirs[i]) != 0) {
+			log_err("intake: fsync %s: %s", d->dirs[i], strerror(errno));
+			rc = -1;
+		}
+	free(d->dirs);
+	memset(d, 0, sizeof(*d));
+	return rc;
+}
+
 /* Receipts (tmp names), then one syncfs, then renames, folders fsynced, then the originals. */
 static int finish(struct spool *sp, struct item *items, size_t n)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX], failed[PATH_MAX];
+	struct dirset dirs = { 0 };
 	int rc = 0, syncfd;
 
 	for (size_t i = 0; i < n; i++) {
@@ -782,9 +819,10 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			if (rename(tmp, path) != 0)
 				rc = -1;
 		}
-		if (fsutil_fsync_path(dir) != 0)
-			rc = -1;
+		dirset_add(&dirs, dir);
 	}
+	if (dirset_sync(&dirs) != 0)
+		rc = -1;
 	if (rc != 0) {
 		log_err("intake: cannot put receipts in place: %s", strerror(errno));
 		return rc;
@@ -818,13 +856,15 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			}
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, it->claimed);
-		if (rename(tmp, path) != 0 || fsutil_fsync_path(dir) != 0) {
+		if (rename(tmp, path) != 0) {
 			log_err("intake: cannot move %s to %s: %s", tmp, dir, strerror(errno));
 			rc = -1;
 		}
+		dirset_add(&dirs, dir);
 	}
 	snprintf(path, sizeof(path), "%s/claimed", sp->root);
-	if (fsutil_fsync_path(path) != 0)
+	dirset_add(&dirs, path);
+	if (dirset_sync(&dirs) != 0)
 		rc = -1;
 	return rc;
 }
