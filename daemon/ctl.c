@@ -26,7 +26,9 @@
 #include "log.h"
 #include "peer.h"
 #include "proto.h"
+#include "clock.h"
 #include "report.h"
+#include "workflow.h"
 #include "units.h"
 #include "version.h"
 
@@ -650,6 +652,466 @@ static int cmd_rejected(struct conn *c, json_t *args, json_t **result, char *msg
 	return 0;
 }
 
+/* ---- documents ---- */
+
+static const struct workflows *current_workflows(struct ctl *ctl)
+{
+	const struct spool_catalog *cat = ctl->spool ? spool_catalog(ctl->spool) : NULL;
+
+	return cat ? cat->wf : NULL;
+}
+
+static const struct units *current_units(struct ctl *ctl)
+{
+	const struct spool_catalog *cat = ctl->spool ? spool_catalog(ctl->spool) : NULL;
+
+	return cat ? cat->units : NULL;
+}
+
+static int wf_code(int rc)
+{
+	switch (rc) {
+	case WF_UNKNOWN: return E_NOT_FOUND;
+	case WF_STATE: return E_STATE;
+	case WF_DENIED: return E_DENIED;
+	case WF_INVALID: return E_INVALID;
+	default: return E_INTERNAL;
+	}
+}
+
+static void actor_of(const struct conn *c, struct wf_actor *a)
+{
+	a->uid = (int64_t)c->peer.uid;
+	a->login = c->peer.login;
+	a->roles = c->peer.roles;
+}
+
+/* The input XML, sent base64 so that any encoding survives; *out is owned by the caller. */
+static int content_arg(json_t *args, char **out, size_t *len, char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(args, "content");
+	const char *b64;
+	size_t n;
+	int dec, pad = 0;
+
+	*out = NULL;
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		snprintf(msg, msglen, "thiếu \"content\": nội dung tệp XML (base64)");
+		return E_INVALID;
+	}
+	b64 = json_string_value(v);
+	n = json_string_length(v);
+	if (n % 4 != 0) {
+		snprintf(msg, msglen, "\"content\" không phải base64 hợp lệ");
+		return E_INVALID;
+	}
+	pad = (n >= 1 && b64[n - 1] == '=') + (n >= 2 && b64[n - 2] == '=');
+	*out = malloc(n / 4 * 3 + 1);
+	if (*out == NULL) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	dec = EVP_DecodeBlock((unsigned char *)*out, (const unsigned char *)b64, (int)n);
+	if (dec < 0) {
+		free(*out);
+		*out = NULL;
+		snprintf(msg, msglen, "\"content\" không phải base64 hợp lệ");
+		return E_INVALID;
+	}
+	*len = (size_t)dec - (size_t)pad;
+	(*out)[*len] = '\0';
+	return 0;
+}
+
+/* Every problem of an input, one per line after the sentence. */
+static void errors_into(char *msg, size_t msglen, const struct diag_list *errs)
+{
+	size_t off = strlen(msg);
+
+	for (size_t i = 0; i < errs->count && off + 1 < msglen; i++) {
+		const struct diag *d = &errs->items[i];
+		int n = d->line > 0 ?
+		    snprintf(msg + off, msglen - off, "\n  [%s] dòng %d: %s", d->code, d->line, d->message) :
+		    snprintf(msg + off, msglen - off, "\n  [%s] %s", d->code, d->message);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+#define DOC_MSG 8192
+
+static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct workflows *wf = current_workflows(c->ctl);
+	const char *kind = NULL;
+	struct diag_list errs;
+	struct wf_actor a;
+	char *xml = NULL, big[DOC_MSG] = "";
+	size_t len = 0;
+	int64_t id = 0;
+	int rc;
+
+	if ((rc = str_arg(args, "kind", 32, &kind, msg, msglen)) ||
+	    (rc = content_arg(args, &xml, &len, msg, msglen)))
+		return rc;
+	if (kind == NULL) {
+		free(xml);
+		snprintf(msg, msglen, "thiếu \"kind\": loại văn bản");
+		return E_INVALID;
+	}
+	actor_of(c, &a);
+	diag_init(&errs);
+	rc = workflow_create(c->ctl->store, wf, current_units(c->ctl), kind, xml, len, &a, &id, &errs,
+	    big, sizeof(big));
+	free(xml);
+	if (rc != WF_OK) {
+		errors_into(big, sizeof(big), &errs);
+		diag_free(&errs);
+		snprintf(msg, msglen, "%s", big);
+		if (rc == WF_INTERNAL)
+			log_err("new %s by %s: %s", kind, c->peer.login, big);
+		return wf_code(rc);
+	}
+	diag_free(&errs);
+	log_info("document %lld (%s) drafted by %s", (long long)id, kind, c->peer.login);
+	*result = json_pack("{s:I, s:s}", "id", (json_int_t)id, "kind", kind);
+	return 0;
+}
+
+static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct diag_list errs;
+	struct wf_actor a;
+	json_int_t id = 0;
+	char *xml = NULL, big[DOC_MSG] = "";
+	size_t len = 0;
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	if ((rc = content_arg(args, &xml, &len, msg, msglen)))
+		return rc;
+	actor_of(c, &a);
+	diag_init(&errs);
+	rc = workflow_edit(c->ctl->store, current_workflows(c->ctl), current_units(c->ctl), id, xml,
+	    len, &a, &errs, big, sizeof(big));
+	free(xml);
+	if (rc != WF_OK) {
+		errors_into(big, sizeof(big), &errs);
+		diag_free(&errs);
+		snprintf(msg, msglen, "%s", big);
+		return wf_code(rc);
+	}
+	diag_free(&errs);
+	*result = json_pack("{s:I}", "id", id);
+	return 0;
+}
+
+static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const char *action = NULL, *comment = NULL;
+	const struct wf_transition *t = NULL;
+	struct wf_actor a;
+	json_int_t id = 0;
+	char symbol[96];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = str_arg(args, "action", 32, &action, msg, msglen)) ||
+	    (rc = str_arg(args, "comment", 4000, &comment, msg, msglen)))
+		return rc;
+	if (id == 0 || action == NULL) {
+		snprintf(msg, msglen, "cần \"id\" (số văn bản) và \"action\" (thao tác)");
+		return E_INVALID;
+	}
+	actor_of(c, &a);
+	rc = workflow_act(c->ctl->store, current_workflows(c->ctl), c->ctl->cfg, id, action, comment,
+	    &a, symbol, sizeof(symbol), &t, msg, msglen);
+	if (rc != WF_OK) {
+		if (rc == WF_INTERNAL)
+			log_err("act %s on %lld by %s: %s", action, (long long)id, c->peer.login, msg);
+		return wf_code(rc);
+	}
+	log_info("document %lld: %s by %s%s%s", (long long)id, action, c->peer.login,
+	    symbol[0] ? ", number " : "", symbol);
+	*result = json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", id, "action", action,
+	    "label", t->label, "state", t->to, "symbol", symbol[0] ? symbol : NULL);
+	return 0;
+}
+
+/* Adds the kind's and the state's labels to a document row. */
+static void label_doc(const struct workflows *wf, json_t *row)
+{
+	const struct wf_kind *k = workflows_find(wf, json_string_value(json_object_get(row, "kind")) ?
+	    json_string_value(json_object_get(row, "kind")) : "");
+	const char *state = json_string_value(json_object_get(row, "state"));
+	const struct wf_state *s = k && state ? wf_state_find(k, state) : NULL;
+
+	if (k)
+		json_object_set_new(row, "kind_label", json_string(k->label));
+	if (s)
+		json_object_set_new(row, "state_label", json_string(s->label));
+}
+
+static int cmd_list(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct store_doc_filter f = { .drafter_uid = -1 };
+	json_int_t limit = 50, before = 0;
+	char err[256];
+	json_t *list, *e;
+	size_t i;
+	int rc;
+
+	if ((rc = str_arg(args, "state", 32, &f.state, msg, msglen)) ||
+	    (rc = str_arg(args, "kind", 32, &f.kind, msg, msglen)) ||
+	    (rc = int_arg(args, "limit", 1, 200, &limit, msg, msglen)) ||
+	    (rc = int_arg(args, "before", 1, INT64_MAX, &before, msg, msglen)))
+		return rc;
+	if (json_is_true(json_object_get(args, "mine")))
+		f.drafter_uid = (int64_t)c->peer.uid;
+	f.limit = (int)limit;
+	f.before = before;
+	list = json_array();
+	if (list == NULL || store_doc_list(c->ctl->store, &f, collect_row, list, err, sizeof(err)) !=
+	    STORE_OK) {
+		log_err("list: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được danh sách văn bản (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	json_array_foreach(list, i, e)
+		label_doc(current_workflows(c->ctl), e);
+	*result = json_pack("{s:o}", "documents", list);
+	return 0;
+}
+
+static int take_one(const struct store_col *cols, int n, void *arg)
+{
+	*(json_t **)arg = row_object(cols, n);
+	return 0;
+}
+
+/* Seconds since an ISO UTC time, or -1. */
+static long long age_of(const char *iso)
+{
+	struct tm tm;
+	struct timespec now;
+
+	memset(&tm, 0, sizeof(tm));
+	if (iso == NULL || strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return -1;
+	clock_now(&now);
+	return (long long)(now.tv_sec - timegm(&tm));
+}
+
+static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct workflows *wf = current_workflows(c->ctl);
+	json_int_t id = 0;
+	json_t *row = NULL, *actions;
+	struct store_doc doc;
+	struct wf_actor a;
+	char err[256];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)))
+		return rc;
+	rc = store_doc_row(c->ctl->store, id, take_one, &row, err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return E_NOT_FOUND;
+	}
+	if (rc != STORE_OK || row == NULL ||
+	    store_doc_get(c->ctl->store, id, &doc, err, sizeof(err)) != STORE_OK) {
+		json_decref(row);
+		log_err("show: %s", err);
+		snprintf(msg, msglen, "không đọc được văn bản (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	label_doc(wf, row);
+	/* what the caller may do with it now */
+	actions = json_array();
+	actor_of(c, &a);
+	const struct wf_kind *k = workflows_find(wf, doc.kind);
+	for (size_t i = 0; k && i < k->ntransitions; i++) {
+		const struct wf_transition *t;
+		char why[512];
+		if (workflow_check(k, &doc, &a, k->transitions[i].action, "x", &t, why, sizeof(why)) ==
+		    WF_OK)
+			json_array_append_new(actions, json_pack("{s:s, s:s, s:b}", "action", t->action,
+			    "label", t->label, "comment_required", t->comment_required));
+	}
+	const struct wf_state *s = k ? wf_state_find(k, doc.state) : NULL;
+	if (s && s->limit_days > 0) {
+		long long age = age_of(doc.state_since);
+		json_object_set_new(row, "limit_days", json_integer(s->limit_days));
+		json_object_set_new(row, "overdue", json_boolean(age > (long long)s->limit_days * 86400));
+	}
+	json_object_set_new(row, "actions", actions);
+	store_doc_free(&doc);
+	*result = row;
+	return 0;
+}
+
+static int cmd_history(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t id = 0;
+	json_t *list, *e, *row = NULL;
+	char err[256];
+	size_t i;
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)))
+		return rc;
+	rc = store_doc_row(c->ctl->store, id, take_one, &row, err, sizeof(err));
+	json_decref(row);
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return E_NOT_FOUND;
+	}
+	list = json_array();
+	if (rc != STORE_OK || list == NULL ||
+	    store_doc_history(c->ctl->store, id, collect_row, list, err, sizeof(err)) != STORE_OK) {
+		log_err("history: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được lịch sử (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	const struct workflows *wf = current_workflows(c->ctl);
+	const struct wf_kind *k = NULL;
+	json_t *docrow = NULL;
+	if (store_doc_row(c->ctl->store, id, take_one, &docrow, err, sizeof(err)) == STORE_OK)
+		k = workflows_find(wf, json_string_value(json_object_get(docrow, "kind")) ?
+		    json_string_value(json_object_get(docrow, "kind")) : "");
+	json_decref(docrow);
+	json_array_foreach(list, i, e) {
+		json_t *d = json_object_get(e, "detail");
+		json_t *parsed = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : NULL;
+		if (parsed) {
+			const char *from = json_string_value(json_object_get(parsed, "from"));
+			const char *to = json_string_value(json_object_get(parsed, "to"));
+			const struct wf_state *fs = k && from ? wf_state_find(k, from) : NULL;
+			const struct wf_state *ts = k && to ? wf_state_find(k, to) : NULL;
+			if (fs)
+				json_object_set_new(parsed, "from_label", json_string(fs->label));
+			if (ts)
+				json_object_set_new(parsed, "to_label", json_string(ts->label));
+			json_object_set_new(e, "detail", parsed);
+		}
+	}
+	*result = json_pack("{s:I, s:o}", "id", id, "history", list);
+	return 0;
+}
+
+static int cmd_overdue(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct workflows *wf = current_workflows(c->ctl);
+	json_t *out = json_array();
+	char err[256];
+
+	(void)args;
+	for (size_t i = 0; wf && out && i < wf->nkinds; i++) {
+		const struct wf_kind *k = &wf->kinds[i];
+		for (size_t j = 0; j < k->nstates; j++) {
+			const struct wf_state *s = &k->states[j];
+			struct store_doc_filter f = { .state = s->id, .kind = k->kind, .drafter_uid = -1,
+				.limit = 200 };
+			json_t *list, *e;
+			size_t n;
+			if (s->final || s->limit_days == 0)
+				continue;
+			list = json_array();
+			if (list == NULL || store_doc_list(c->ctl->store, &f, collect_row, list, err,
+			        sizeof(err)) != STORE_OK) {
+				json_decref(list);
+				json_decref(out);
+				log_err("overdue: %s", err);
+				snprintf(msg, msglen, "không đọc được danh sách văn bản (xem nhật ký của vanthud)");
+				return E_INTERNAL;
+			}
+			json_array_foreach(list, n, e) {
+				long long age = age_of(json_string_value(json_object_get(e, "state_since")));
+				if (age > (long long)s->limit_days * 86400) {
+					label_doc(wf, e);
+					json_object_set_new(e, "limit_days", json_integer(s->limit_days));
+					json_object_set_new(e, "days_over",
+					    json_integer((age - (long long)s->limit_days * 86400) / 86400));
+					json_array_append(out, e);
+				}
+			}
+			json_decref(list);
+		}
+	}
+	*result = json_pack("{s:o}", "documents", out);
+	return *result ? 0 : E_INTERNAL;
+}
+
+static int cmd_register(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t year = 0;
+	json_t *list;
+	char err[256];
+	int y, m, d, rc;
+
+	clock_today_vn(&y, &m, &d);
+	year = y;
+	if ((rc = int_arg(args, "year", 1945, 2999, &year, msg, msglen)))
+		return rc;
+	list = json_array();
+	if (list == NULL || store_register_list(c->ctl->store, c->ctl->cfg->org_abbrev, (int)year,
+	        collect_row, list, err, sizeof(err)) != STORE_OK) {
+		log_err("register: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được sổ đăng ký (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:s, s:s, s:I, s:o}", "body", c->ctl->cfg->org_abbrev,
+	    "organisation", c->ctl->cfg->org_name, "year", year, "entries", list);
+	return 0;
+}
+
+static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t year = 0, number = 0;
+	const char *reason = NULL;
+	char err[256];
+	int rc;
+
+	if ((rc = int_arg(args, "year", 1945, 2999, &year, msg, msglen)) ||
+	    (rc = int_arg(args, "number", 1, INT64_MAX, &number, msg, msglen)) ||
+	    (rc = str_arg(args, "reason", 2000, &reason, msg, msglen)))
+		return rc;
+	if (year == 0 || number == 0) {
+		snprintf(msg, msglen, "cần \"year\" và \"number\" của số cần hủy");
+		return E_INVALID;
+	}
+	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason)) {
+		snprintf(msg, msglen, "hủy một số phải ghi rõ lý do (-m \"...\")");
+		return E_INVALID;
+	}
+	rc = store_register_void(c->ctl->store, c->ctl->cfg->org_abbrev, (int)year, number, reason,
+	    (int64_t)c->peer.uid, c->peer.login, err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có số %lld năm %lld trong sổ, hoặc số đó đã bị hủy",
+		    (long long)number, (long long)year);
+		return E_NOT_FOUND;
+	}
+	if (rc != STORE_OK) {
+		log_err("void: %s", err);
+		snprintf(msg, msglen, "không ghi được (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	log_info("register %s %lld number %lld voided by %s: %s", c->ctl->cfg->org_abbrev,
+	    (long long)year, (long long)number, c->peer.login, reason);
+	*result = json_pack("{s:I, s:I}", "year", year, "number", number);
+	return 0;
+}
+
 /* The command table: every request goes through here, and only through here. */
 static const struct command commands[] = {
 	{ "ping", ROLES_ALL, cmd_ping },
@@ -662,6 +1124,15 @@ static const struct command commands[] = {
 	{ "reports", ROLES_ALL, cmd_reports },
 	{ "report", ROLES_ALL, cmd_report },
 	{ "rejected", ROLES_ALL, cmd_rejected },
+	{ "new", ROLES_ALL, cmd_new },
+	{ "edit", ROLES_ALL, cmd_edit },
+	{ "act", ROLES_ALL, cmd_act },
+	{ "list", ROLES_ALL, cmd_list },
+	{ "show", ROLES_ALL, cmd_show },
+	{ "history", ROLES_ALL, cmd_history },
+	{ "overdue", ROLES_ALL, cmd_overdue },
+	{ "register", ROLES_ALL, cmd_register },
+	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
 };
 
 static void handle_line(struct conn *c, const char *line, size_t len)
@@ -669,7 +1140,7 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 	struct proto_request req;
 	const struct command *cmd = NULL;
 	json_t *result = NULL;
-	char msg[512] = "";
+	char msg[8192] = "";
 	int rc;
 
 	rc = proto_parse_request(line, len, &req, msg, sizeof(msg));

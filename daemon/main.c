@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "diag.h"
@@ -288,6 +289,12 @@ static int run(struct daemon *d)
 	int rc = 1;
 
 	log_set_level(d->cfg->log_level);
+	if (clock_init() != 0) {
+		log_err("VANTHU_FAKE_NOW is not YYYY-MM-DDTHH:MM:SS");
+		return 1;
+	}
+	if (clock_is_fake())
+		log_warn("test build: the clock was set with VANTHU_FAKE_NOW");
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 	if (check_paths(d->cfg) != 0 || make_spool(d->cfg) != 0)

@@ -126,6 +126,8 @@ int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, str
 		rc = 0;
 	if (xmlin_schema_load(report_xsd, &cat->report_schema, errs) != 0)
 		rc = -1;
+	if (workflows_load(cfg->workflows, &cat->wf, errs) != 0)
+		rc = -1;
 	if (rc != 0) {
 		spool_catalog_free(cat);
 		return -1;
@@ -140,6 +142,7 @@ void spool_catalog_free(struct spool_catalog *cat)
 		return;
 	units_free(cat->units);
 	xmlin_schema_free(cat->report_schema);
+	workflows_free(cat->wf);
 	free(cat);
 }
 

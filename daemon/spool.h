@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "store.h"
 #include "units.h"
+#include "workflow.h"
 
 struct spool;
 
@@ -17,9 +18,13 @@ struct spool;
 struct spool_catalog {
 	struct units *units;        /* owned */
 	xmlSchemaPtr report_schema; /* owned */
+	struct workflows *wf;       /* owned: the document kinds */
 };
 
-/* Loads workflows/units.xml (+ units.xsd) and workflows/bao-cao/schema.xsd. 0 or -1 with errs. */
+/*
+ * Loads workflows/units.xml (+ units.xsd), workflows/bao-cao/schema.xsd and
+ * every document kind (workflows/<kind>/workflow.xml). 0 or -1 with errs.
+ */
 int spool_catalog_load(const struct config *cfg, struct spool_catalog **out,
     struct diag_list *errs);
 void spool_catalog_free(struct spool_catalog *cat);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fsutil.h"
 
 /* "VNTH": marks a file as a vanthu database (PRAGMA application_id). */
@@ -91,6 +93,46 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	");"
 	"CREATE INDEX intake_outcome ON intake(outcome, id);"
 	"CREATE INDEX intake_report ON intake(report_id);",
+	/* 2 -> 3: outgoing documents, their revisions, and the register (sổ đăng ký văn bản đi). */
+	"CREATE TABLE documents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL, state TEXT NOT NULL, state_since TEXT NOT NULL,"
+	"  summary TEXT NOT NULL, signer_login TEXT, signer_name TEXT NOT NULL,"
+	"  recipients TEXT NOT NULL, archive TEXT NOT NULL, round_id TEXT, drafting_unit TEXT,"
+	"  drafter_uid INTEGER NOT NULL, drafter TEXT NOT NULL,"
+	"  editor_uid INTEGER NOT NULL, editor TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	"  body TEXT, year INTEGER, number INTEGER, symbol TEXT, issued_on TEXT"
+	");"
+	"CREATE INDEX documents_state ON documents(state, id);"
+	"CREATE INDEX documents_kind ON documents(kind, id);"
+	"CREATE INDEX documents_drafter ON documents(drafter_uid, id);"
+	"CREATE TABLE revisions ("
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  revision INTEGER NOT NULL, author_uid INTEGER NOT NULL, author TEXT NOT NULL,"
+	"  at TEXT NOT NULL, sha256 TEXT NOT NULL, content BLOB NOT NULL,"
+	"  PRIMARY KEY (document_id, revision)"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions"
+	"  BEGIN SELECT RAISE(ABORT, 'revisions are kept as they were'); END;"
+	"CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions"
+	"  BEGIN SELECT RAISE(ABORT, 'revisions are kept as they were'); END;"
+	"CREATE TABLE register ("
+	"  body TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,"
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  symbol TEXT NOT NULL, issued_on TEXT NOT NULL, kind TEXT NOT NULL, summary TEXT NOT NULL,"
+	"  signer_name TEXT NOT NULL, recipients TEXT NOT NULL, archive TEXT NOT NULL,"
+	"  issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,"
+	"  voided_at TEXT, voided_by TEXT, void_reason TEXT,"
+	"  PRIMARY KEY (body, year, number)"
+	");"
+	"CREATE TRIGGER register_no_delete BEFORE DELETE ON register"
+	"  BEGIN SELECT RAISE(ABORT, 'a register entry is never deleted'); END;"
+	"CREATE TRIGGER register_void_only BEFORE UPDATE ON register"
+	"  WHEN OLD.voided_at IS NOT NULL OR NEW.number <> OLD.number OR NEW.year <> OLD.year"
+	"    OR NEW.body <> OLD.body OR NEW.document_id <> OLD.document_id OR NEW.symbol <> OLD.symbol"
+	"    OR NEW.issued_on <> OLD.issued_on"
+	"  BEGIN SELECT RAISE(ABORT, 'a register entry can only be voided, once'); END;",
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -350,6 +392,7 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
 	out->audit_entries = query_int(st->db, "SELECT count(*) FROM audit");
 	out->reports = query_int(st->db, "SELECT count(*) FROM reports");
 	out->rejected = query_int(st->db, "SELECT count(*) FROM intake WHERE outcome = 'rejected'");
+	out->documents = query_int(st->db, "SELECT count(*) FROM documents");
 	out->inputs = query_int(st->db, "SELECT max(id) FROM intake");
 	if (out->inputs < 0)
 		out->inputs = 0;
@@ -361,18 +404,6 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
 	snprintf(wal, sizeof(wal), "%s-wal", st->path);
 	out->file_bytes = file_size(st->path) + file_size(wal);
 	return STORE_OK;
-}
-
-static void now_utc(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[24];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* The chain hash: SHA-256 over the previous hash and every field, each length-prefixed. */
@@ -408,17 +439,16 @@ static int chain_hash(const struct store_audit_entry *e, char hex[HASH_HEX_LEN +
 static const char zero_hash[HASH_HEX_LEN + 1] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-int store_audit_append(struct store *st, int64_t uid, const char *actor, const char *action,
+/* Appends one chained entry inside the caller's transaction. 0, or -1 with err set. */
+static int audit_insert(sqlite3 *db, int64_t uid, const char *actor, const char *action,
     const char *object, const char *detail, char *err, size_t errlen)
 {
 	sqlite3_stmt *last = NULL, *ins = NULL;
-	char prev[HASH_HEX_LEN + 1], hash[HASH_HEX_LEN + 1], at[32];
+	char prev[HASH_HEX_LEN + 1], hash[HASH_HEX_LEN + 1], at[40];
 	struct store_audit_entry e;
-	int rc = STORE_ERR, step;
+	int rc = -1, step;
 
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
-		return STORE_ERR;
-	if (sqlite3_prepare_v2(st->db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+	if (sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
 	        -1, &last, NULL) != SQLITE_OK)
 		goto fail;
 	memset(&e, 0, sizeof(e));
@@ -431,7 +461,7 @@ int store_audit_append(struct store *st, int64_t uid, const char *actor, const c
 	} else if (step != SQLITE_DONE) {
 		goto fail;
 	}
-	now_utc(at);
+	clock_iso_utc(at, sizeof(at));
 	e.at = at;
 	e.uid = uid;
 	e.actor = actor;
@@ -441,9 +471,9 @@ int store_audit_append(struct store *st, int64_t uid, const char *actor, const c
 	e.prev_hash = prev;
 	if (chain_hash(&e, hash) != 0) {
 		set_err(err, errlen, "audit: cannot compute the hash");
-		goto fail_quiet;
+		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO audit (id, at, uid, actor, action, object, "
+	if (sqlite3_prepare_v2(db, "INSERT INTO audit (id, at, uid, actor, action, object, "
 	        "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)", -1, &ins, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(ins, 1, e.id);
@@ -457,19 +487,28 @@ int store_audit_append(struct store *st, int64_t uid, const char *actor, const c
 	sqlite3_bind_text(ins, 9, hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(last);
-	sqlite3_finalize(ins);
-	return exec(st->db, "COMMIT", err, errlen);
+	rc = 0;
+	goto out;
 fail:
-	set_err(err, errlen, "audit: %s", sqlite3_errmsg(st->db));
-fail_quiet:
+	set_err(err, errlen, "audit: %s", sqlite3_errmsg(db));
+out:
 	sqlite3_finalize(last);
 	sqlite3_finalize(ins);
-	{
-		char ignored[8];
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
-	}
 	return rc;
+}
+
+int store_audit_append(struct store *st, int64_t uid, const char *actor, const char *action,
+    const char *object, const char *detail, char *err, size_t errlen)
+{
+	char ignored[8];
+
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (audit_insert(st->db, uid, actor, action, object, detail, err, errlen) != 0) {
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return STORE_ERR;
+	}
+	return exec(st->db, "COMMIT", err, errlen);
 }
 
 static void row_to_entry(sqlite3_stmt *s, struct store_audit_entry *e)
@@ -843,6 +882,21 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	if (rc != SQLITE_DONE)
 		return -1;
 	in->id = sqlite3_last_insert_rowid(db);
+	/* The intake goes into the same history as documents: received -> outcome. */
+	{
+		char object[48], *detail;
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I}", "from", "received",
+		    "to", in->outcome, "file", in->source_name, "folder", in->source_folder,
+		    "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id);
+		detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		snprintf(object, sizeof(object), "intake/%lld", (long long)in->id);
+		rc = detail ? audit_insert(db, in->owner_uid, "vanthud", "report.intake", object, detail,
+		    NULL, 0) : -1;
+		free(detail);
+		if (rc != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1027,4 +1081,468 @@ int store_rejected_list(struct store *st, int64_t before, int limit, store_row_c
 	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* ---- documents and the register ---- */
+
+int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[48], ignored[8], *detail = NULL;
+	json_t *j;
+	int rc = STORE_ERR;
+
+	clock_iso_utc(at, sizeof(at));
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO documents (kind, state, state_since, summary, "
+	        "signer_login, signer_name, recipients, archive, round_id, drafter_uid, drafter, "
+	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit) "
+	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, d->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, d->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, d->summary, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 5, d->signer_login);
+	sqlite3_bind_text(s, 6, d->signer_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, d->recipients, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, d->archive, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 9, d->round_id);
+	sqlite3_bind_int64(s, 10, d->uid);
+	sqlite3_bind_text(s, 11, d->login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 12, d->uid);
+	sqlite3_bind_text(s, 13, d->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, at, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 16, d->drafting_unit);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO revisions (document_id, revision, author_uid, "
+	        "author, at, sha256, content) VALUES (?,1,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, *id);
+	sqlite3_bind_int64(s, 2, d->uid);
+	sqlite3_bind_text(s, 3, d->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, d->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, d->content, (int)d->content_len, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	j = json_pack("{s:s, s:s, s:s, s:i}", "from", "", "to", d->state, "kind", d->kind,
+	    "revision", 1);
+	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	snprintf(object, sizeof(object), "document/%lld", (long long)*id);
+	if (detail == NULL || audit_insert(st->db, d->uid, d->login, "create", object, detail, err,
+	        errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	free(detail);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "create document: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	free(detail);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return rc;
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+#define DOC_COLUMNS "id, kind, state, state_since, summary, signer_login, signer_name, " \
+	"recipients, archive, round_id, drafter_uid, drafter, editor_uid, editor, revision, " \
+	"created_at, updated_at, body, year, number, symbol, issued_on, drafting_unit"
+
+int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int step, rc = STORE_ERR;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
+	        NULL) != SQLITE_OK) {
+		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		set_err(err, errlen, "no document %lld", (long long)id);
+		rc = STORE_INVALID;
+	} else if (step == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->kind = col_dup(s, 1);
+		out->state = col_dup(s, 2);
+		out->state_since = col_dup(s, 3);
+		out->summary = col_dup(s, 4);
+		out->signer_login = col_dup(s, 5);
+		out->signer_name = col_dup(s, 6);
+		out->drafter_uid = sqlite3_column_int64(s, 10);
+		out->drafter = col_dup(s, 11);
+		out->editor_uid = sqlite3_column_int64(s, 12);
+		out->editor = col_dup(s, 13);
+		out->revision = sqlite3_column_int64(s, 14);
+		out->number = sqlite3_column_int64(s, 19);
+		out->symbol = col_dup(s, 20);
+		out->issued_on = col_dup(s, 21);
+		out->drafting_unit = col_dup(s, 22);
+		rc = out->kind && out->state && out->state_since && out->summary && out->drafter &&
+		    out->editor ? STORE_OK : STORE_ERR;
+		if (rc != STORE_OK)
+			set_err(err, errlen, "out of memory");
+	} else {
+		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+	}
+	sqlite3_finalize(s);
+	if (rc != STORE_OK)
+		store_doc_free(out);
+	return rc;
+}
+
+void store_doc_free(struct store_doc *d)
+{
+	free(d->kind);
+	free(d->state);
+	free(d->state_since);
+	free(d->summary);
+	free(d->signer_login);
+	free(d->signer_name);
+	free(d->drafter);
+	free(d->editor);
+	free(d->symbol);
+	free(d->issued_on);
+	free(d->drafting_unit);
+	memset(d, 0, sizeof(*d));
+}
+
+int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, rows = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
+	        NULL) != SQLITE_OK) {
+		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	sqlite3_finalize(s);
+	if (rc == STORE_OK && rows == 0) {
+		set_err(err, errlen, "no document %lld", (long long)id);
+		return STORE_INVALID;
+	}
+	return rc;
+}
+
+int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[48], ignored[8], *detail = NULL;
+	json_t *j;
+
+	clock_iso_utc(at, sizeof(at));
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET revision = revision + 1, summary = ?, "
+	        "signer_login = ?, signer_name = ?, recipients = ?, archive = ?, editor_uid = ?, "
+	        "editor = ?, updated_at = ?, drafting_unit = ? WHERE id = ? AND state = ?", -1, &s,
+	        NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, e->summary, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 2, e->signer_login);
+	sqlite3_bind_text(s, 3, e->signer_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, e->recipients, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, e->archive, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, e->uid);
+	sqlite3_bind_text(s, 7, e->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 9, e->drafting_unit);
+	sqlite3_bind_int64(s, 10, e->id);
+	sqlite3_bind_text(s, 11, e->state, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		set_err(err, errlen, "the document is no longer in state %s", e->state);
+		sqlite3_finalize(s);
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return STORE_INVALID;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO revisions (document_id, revision, author_uid, "
+	        "author, at, sha256, content) SELECT id, revision, ?, ?, ?, ?, ? FROM documents "
+	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, e->uid);
+	sqlite3_bind_text(s, 2, e->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, e->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, e->content, (int)e->content_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, e->id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	j = json_pack("{s:s, s:s, s:I}", "from", e->state, "to", e->state, "revision",
+	    (json_int_t)e->new_revision);
+	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	snprintf(object, sizeof(object), "document/%lld", (long long)e->id);
+	if (detail == NULL || audit_insert(st->db, e->uid, e->login, "edit", object, detail, err,
+	        errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	free(detail);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "edit document: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	free(detail);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+int store_doc_transition(struct store *st, struct store_transition *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[48], ignored[8], *detail = NULL;
+	json_t *j;
+
+	clock_iso_utc(at, sizeof(at));
+	t->number = 0;
+	t->symbol[0] = '\0';
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET state = ?, state_since = ?, "
+	        "updated_at = ? WHERE id = ? AND state = ?", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, t->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, t->id);
+	sqlite3_bind_text(s, 5, t->from, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		set_err(err, errlen, "the document is no longer in state %s", t->from);
+		sqlite3_finalize(s);
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return STORE_INVALID;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (t->number_body != NULL) {
+		/* The next number of (body, year): voided numbers stay taken, so no gap, no reuse. */
+		if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(number), 0) + 1 FROM register "
+		        "WHERE body = ? AND year = ?", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, t->year);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			goto fail;
+		t->number = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (t->type && *t->type)
+			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
+			    (long long)t->number, t->type, t->number_body);
+		else
+			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
+			    (long long)t->number, t->number_body, t->unit ? t->unit : "VP");
+		if (sqlite3_prepare_v2(st->db, "UPDATE documents SET body = ?, year = ?, number = ?, "
+		        "symbol = ?, issued_on = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, t->year);
+		sqlite3_bind_int64(s, 3, t->number);
+		sqlite3_bind_text(s, 4, t->symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, t->issued_on, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, t->id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO register (body, year, number, document_id, "
+		        "symbol, issued_on, kind, summary, signer_name, recipients, archive, issued_by, "
+		        "issued_at) SELECT ?, ?, ?, id, ?, ?, ?, summary, signer_name, recipients, archive, "
+		        "?, ? FROM documents WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, t->year);
+		sqlite3_bind_int64(s, 3, t->number);
+		sqlite3_bind_text(s, 4, t->symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, t->issued_on, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, t->kind_label, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, t->login, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 9, t->id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	j = json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
+	    "comment", t->comment, "number", (json_int_t)t->number,
+	    "symbol", t->symbol[0] ? t->symbol : NULL);
+	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	snprintf(object, sizeof(object), "document/%lld", (long long)t->id);
+	if (detail == NULL || audit_insert(st->db, t->uid, t->login, t->action, object, detail, err,
+	        errlen) != 0)
+		goto fail_quiet;
+	free(detail);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "transition: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	free(detail);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+int store_doc_list(struct store *st, const struct store_doc_filter *f, store_row_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, kind, state, state_since, summary, drafter, "
+	        "editor, revision, updated_at, number, symbol, issued_on, round_id FROM documents "
+	        "WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2) "
+	        "AND (?3 < 0 OR drafter_uid = ?3) AND id < ?4 ORDER BY id DESC LIMIT ?5", -1, &s,
+	        NULL) != SQLITE_OK) {
+		set_err(err, errlen, "documents: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	bind_text_or_null(s, 1, f->state);
+	bind_text_or_null(s, 2, f->kind);
+	sqlite3_bind_int64(s, 3, f->drafter_uid);
+	sqlite3_bind_int64(s, 4, f->before > 0 ? f->before : INT64_MAX);
+	sqlite3_bind_int(s, 5, f->limit);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_history(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char object[48];
+	int rc;
+
+	snprintf(object, sizeof(object), "document/%lld", (long long)id);
+	if (sqlite3_prepare_v2(st->db, "SELECT id, at, uid, actor, action, detail FROM audit "
+	        "WHERE object = ? ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "history: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, rows = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT revision, author, at, sha256, CAST(content AS TEXT) "
+	        "AS content FROM revisions WHERE document_id = ?1 AND revision = (CASE WHEN ?2 > 0 "
+	        "THEN ?2 ELSE (SELECT revision FROM documents WHERE id = ?1) END)", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "revision: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, revision);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	sqlite3_finalize(s);
+	if (rc == STORE_OK && rows == 0) {
+		set_err(err, errlen, "no such revision");
+		return STORE_INVALID;
+	}
+	return rc;
+}
+
+int store_register_list(struct store *st, const char *body, int year, store_row_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT number, symbol, issued_on, kind, summary, signer_name, "
+	        "recipients, archive, document_id, issued_by, voided_at, voided_by, void_reason "
+	        "FROM register WHERE body = ? AND year = ? ORDER BY number", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "register: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, year);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_register_void(struct store *st, const char *body, int year, int64_t number,
+    const char *reason, int64_t uid, const char *login, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[64], ignored[8], *detail = NULL;
+	json_t *j;
+
+	clock_iso_utc(at, sizeof(at));
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "UPDATE register SET voided_at = ?, voided_by = ?, "
+	        "void_reason = ? WHERE body = ? AND year = ? AND number = ? AND voided_at IS NULL",
+	        -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, year);
+	sqlite3_bind_int64(s, 6, number);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		sqlite3_finalize(s);
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		set_err(err, errlen, "no such number, or already voided");
+		return STORE_INVALID;
+	}
+	j = json_pack("{s:s, s:i, s:I, s:s}", "body", body, "year", year, "number",
+	    (json_int_t)number, "reason", reason);
+	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	snprintf(object, sizeof(object), "register/%s/%d/%lld", body, year, (long long)number);
+	if (detail == NULL || audit_insert(st->db, uid, login, "void", object, detail, err, errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	free(detail);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "void: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	free(detail);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
 }

@@ -8,7 +8,7 @@
 #include "hash.h"
 #include "report.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum store_rc {
 	STORE_OK = 0,
@@ -39,6 +39,7 @@ struct store_stats {
 	int64_t reports;       /* unit reports kept, superseded ones included */
 	int64_t rejected;      /* inputs rejected */
 	int64_t inputs;        /* inputs recorded, whatever their outcome */
+	int64_t documents;     /* outgoing documents, in every state */
 	int64_t file_bytes;    /* the database file and its WAL */
 };
 
@@ -130,6 +131,88 @@ int store_report_original(struct store *st, int64_t id, int64_t offset, size_t m
 /* Rejected inputs, newest first. */
 int store_rejected_list(struct store *st, int64_t before, int limit, store_row_cb cb, void *arg,
     char *err, size_t errlen);
+
+/* A new outgoing document: its first revision, in its initial state. */
+struct store_doc_new {
+	const char *kind, *state;
+	const char *summary, *signer_login, *signer_name, *recipients, *archive, *round_id;
+	const char *drafting_unit;  /* a công văn's, for its symbol; may be NULL */
+	int64_t uid;
+	const char *login;
+	const void *content;   /* the input XML, UTF-8, NFC */
+	size_t content_len;
+	const char *sha256;
+};
+/* Creates it, its revision 1 and its "create" history entry in one transaction. */
+int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
+    size_t errlen);
+
+/* A document's row; every string owned (free with store_doc_free). */
+struct store_doc {
+	int64_t id;
+	char *kind, *state, *state_since, *summary, *signer_login, *signer_name;
+	int64_t drafter_uid, editor_uid, revision, number;
+	char *drafter, *editor, *symbol, *issued_on, *drafting_unit;
+};
+int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen);
+void store_doc_free(struct store_doc *d);
+/* The same row as columns (for show). STORE_INVALID when there is no such document. */
+int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+
+struct store_doc_edit {
+	int64_t id;
+	const char *state;     /* it must still be in this state */
+	int64_t new_revision;
+	const char *summary, *signer_login, *signer_name, *recipients, *archive, *drafting_unit;
+	int64_t uid;
+	const char *login;
+	const void *content;
+	size_t content_len;
+	const char *sha256;
+};
+/* A new revision, in one transaction with its history entry; STORE_INVALID if the state moved. */
+int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, size_t errlen);
+
+/* One step of the state machine, with its history entry and, when asked, the register number. */
+struct store_transition {
+	int64_t id;
+	const char *from, *to, *action, *comment;  /* comment may be NULL */
+	int64_t uid;
+	const char *login;
+	/* numbering: number_body NULL means no number is given */
+	const char *number_body;   /* the issuing body's abbreviation, e.g. UBND */
+	const char *type;          /* TB, BC; NULL or "" for a công văn */
+	const char *unit;          /* a công văn's drafting unit, e.g. SNV */
+	const char *kind_label;    /* "Thông báo" for the register */
+	int year;
+	const char *issued_on;     /* YYYY-MM-DD, Vietnam time */
+	/* out */
+	int64_t number;
+	char symbol[96];
+};
+int store_doc_transition(struct store *st, struct store_transition *t, char *err, size_t errlen);
+
+struct store_doc_filter {
+	const char *state, *kind;  /* NULL: any */
+	int64_t drafter_uid;       /* -1: anyone's */
+	int64_t before;
+	int limit;
+};
+int store_doc_list(struct store *st, const struct store_doc_filter *f, store_row_cb cb, void *arg,
+    char *err, size_t errlen);
+/* The document's history entries in order (id, at, uid, actor, action, detail JSON). */
+int store_doc_history(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* A revision (0: the current one): revision, author, at, sha256, content. */
+int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row_cb cb, void *arg,
+    char *err, size_t errlen);
+/* The register of (body, year) in number order, voided entries included. */
+int store_register_list(struct store *st, const char *body, int year, store_row_cb cb, void *arg,
+    char *err, size_t errlen);
+/* Voids a number with a reason; it stays in the register. STORE_INVALID if none or already. */
+int store_register_void(struct store *st, const char *body, int year, int64_t number,
+    const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
 
 /*
  * A second connection to an open database for a worker thread: no checks,

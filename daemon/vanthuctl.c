@@ -53,6 +53,21 @@ static void usage(FILE *out)
 	    "                         --xml in nguyên văn tệp đơn vị đã gửi\n"
 	    "  rejected [--limit N]   các tệp bị từ chối gần đây và lý do\n"
 	    "\n"
+	    "Văn bản đi:\n"
+	    "  new LOẠI TỆP           tạo dự thảo từ tệp XML (thong-bao, cong-van, bao-cao-tong-hop)\n"
+	    "  edit ID TỆP            thêm bản sửa cho một dự thảo\n"
+	    "  act ID THAO-TÁC [-m Ý-KIẾN]\n"
+	    "  submit|approve|return|sign|issue|withdraw ID [-m Ý-KIẾN]\n"
+	    "                         trình duyệt, duyệt, trả lại, ký, cấp số ban hành, thu hồi\n"
+	    "  list [--state S] [--kind K] [--mine] [--limit N]\n"
+	    "  show ID                trạng thái, số, các thao tác bạn được làm\n"
+	    "  history ID             lịch sử của văn bản\n"
+	    "  overdue                các văn bản quá hạn xử lý\n"
+	    "  register [--year N] [--csv]\n"
+	    "                         sổ đăng ký văn bản đi\n"
+	    "  void SỐ --year N -m LÝ-DO\n"
+	    "                         hủy một số trong sổ (số vẫn giữ trong sổ, có ghi chú)\n"
+	    "\n"
 	    "Tùy chọn:\n"
 	    "  -s SOCKET   ổ cắm điều khiển (mặc định: $VANTHU_SOCKET, rồi "
 	    DEFAULT_SOCKET_SYSTEM ",\n"
@@ -200,6 +215,8 @@ static void print_field(const char *label, const char *value)
 
 	printf("%s:", label);
 	for (size_t i = w; i < 20; i++)
+		putchar(' ');
+	if (w >= 20)
 		putchar(' ');
 	printf("%s\n", value && *value ? value : "—");
 }
@@ -554,6 +571,209 @@ static void show_rejected(json_t *r)
 	}
 }
 
+
+/* "2024-03-27" as "27/03/2024". */
+static void vn_date(const char *iso, char *out, size_t len)
+{
+	int y, m, d;
+
+	if (iso && sscanf(iso, "%d-%d-%d", &y, &m, &d) == 3)
+		snprintf(out, len, "%02d/%02d/%04d", d, m, y);
+	else
+		snprintf(out, len, "%s", iso ? iso : "");
+}
+
+static void show_created(json_t *r)
+{
+	printf("Đã tạo dự thảo số %lld (%s).\n", (long long)jint(r, "id"), jstr(r, "kind"));
+}
+
+static void show_edited(json_t *r)
+{
+	printf("Đã lưu bản sửa của văn bản số %lld.\n", (long long)jint(r, "id"));
+}
+
+static void show_acted(json_t *r)
+{
+	printf("Văn bản số %lld: %s — xong.", (long long)jint(r, "id"), jstr(r, "label"));
+	if (*jstr(r, "symbol"))
+		printf(" Số, ký hiệu: %s.", jstr(r, "symbol"));
+	printf("\n");
+}
+
+static void show_list(json_t *r)
+{
+	json_t *list = json_object_get(r, "documents"), *e;
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		printf("Không có văn bản nào.\n");
+		return;
+	}
+	pad("Số", 6);
+	pad("Loại", 18);
+	pad("Trạng thái", 22);
+	pad("Số, ký hiệu", 16);
+	pad("Người soạn", 14);
+	printf("Trích yếu\n");
+	json_array_foreach(list, i, e) {
+		char id[24], sum[160];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
+		pad(id, 6);
+		pad(*jstr(e, "kind_label") ? jstr(e, "kind_label") : jstr(e, "kind"), 18);
+		pad(*jstr(e, "state_label") ? jstr(e, "state_label") : jstr(e, "state"), 22);
+		pad(*jstr(e, "symbol") ? jstr(e, "symbol") : "—", 16);
+		pad(jstr(e, "drafter"), 14);
+		snprintf(sum, sizeof(sum), "%s", jstr(e, "summary"));
+		printf("%s\n", sum);
+	}
+}
+
+static void show_doc(json_t *r)
+{
+	json_t *actions = json_object_get(r, "actions"), *a;
+	char buf[512], when[32];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)jint(r, "id"));
+	print_field("Văn bản số", buf);
+	print_field("Loại", jstr(r, "kind_label"));
+	print_field("Trích yếu", jstr(r, "summary"));
+	local_time(jstr(r, "state_since"), when, sizeof(when));
+	snprintf(buf, sizeof(buf), "%s (từ %s)%s", jstr(r, "state_label"), when,
+	    json_is_true(json_object_get(r, "overdue")) ? " — QUÁ HẠN" : "");
+	print_field("Trạng thái", buf);
+	if (*jstr(r, "symbol")) {
+		char day[32];
+		vn_date(jstr(r, "issued_on"), day, sizeof(day));
+		snprintf(buf, sizeof(buf), "%s, ngày %s", jstr(r, "symbol"), day);
+		print_field("Số, ký hiệu", buf);
+	}
+	snprintf(buf, sizeof(buf), "%s; sửa lần cuối: %s (bản %lld)", jstr(r, "drafter"),
+	    jstr(r, "editor"), (long long)jint(r, "revision"));
+	print_field("Người soạn", buf);
+	print_field("Người ký", jstr(r, "signer_name"));
+	print_field("Nơi nhận", jstr(r, "recipients"));
+	buf[0] = '\0';
+	json_array_foreach(actions, i, a) {
+		size_t off = strlen(buf);
+		snprintf(buf + off, sizeof(buf) - off, "%s%s (%s)", i ? ", " : "", jstr(a, "action"),
+		    jstr(a, "label"));
+	}
+	print_field("Bạn có thể", buf[0] ? buf : "không có thao tác nào");
+}
+
+static void show_history(json_t *r)
+{
+	json_t *list = json_object_get(r, "history"), *e;
+	size_t i;
+
+	printf("Lịch sử văn bản số %lld:\n", (long long)jint(r, "id"));
+	json_array_foreach(list, i, e) {
+		json_t *d = json_object_get(e, "detail");
+		char when[32];
+		local_time(jstr(e, "at"), when, sizeof(when));
+		printf("  %s  ", when);
+		pad(jstr(e, "actor"), 12);
+		pad(jstr(e, "action"), 10);
+		printf("%s → %s", *jstr(d, "from_label") ? jstr(d, "from_label") : "(mới tạo)",
+		    *jstr(d, "to_label") ? jstr(d, "to_label") : jstr(d, "to"));
+		if (*jstr(d, "symbol"))
+			printf("  số %s", jstr(d, "symbol"));
+		if (*jstr(d, "comment"))
+			printf("  «%s»", jstr(d, "comment"));
+		printf("\n");
+	}
+}
+
+static void show_overdue(json_t *r)
+{
+	json_t *list = json_object_get(r, "documents"), *e;
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		printf("Không có văn bản nào quá hạn.\n");
+		return;
+	}
+	json_array_foreach(list, i, e)
+		printf("Văn bản số %lld (%s) — %s quá %lld ngày (hạn %lld ngày): %s\n",
+		    (long long)jint(e, "id"), jstr(e, "kind_label"), jstr(e, "state_label"),
+		    (long long)jint(e, "days_over"), (long long)jint(e, "limit_days"), jstr(e, "summary"));
+}
+
+/* The register in its legal column order (Nghị định 30/2020, Phụ lục IV). */
+static const char *const register_head[] = { "Số, ký hiệu văn bản", "Ngày tháng văn bản",
+	"Tên loại và trích yếu nội dung", "Người ký", "Nơi nhận văn bản",
+	"Đơn vị, người nhận bản lưu", "Ghi chú" };
+
+static void register_cells(json_t *e, char cells[7][1024])
+{
+	char day[32];
+
+	vn_date(jstr(e, "issued_on"), day, sizeof(day));
+	snprintf(cells[0], 1024, "%s", jstr(e, "symbol"));
+	snprintf(cells[1], 1024, "%s", day);
+	snprintf(cells[2], 1024, "%s: %s", jstr(e, "kind"), jstr(e, "summary"));
+	snprintf(cells[3], 1024, "%s", jstr(e, "signer_name"));
+	snprintf(cells[4], 1024, "%s", jstr(e, "recipients"));
+	snprintf(cells[5], 1024, "%s", jstr(e, "archive"));
+	if (*jstr(e, "voided_at"))
+		snprintf(cells[6], 1024, "ĐÃ HỦY: %s (%s)", jstr(e, "void_reason"), jstr(e, "voided_by"));
+	else
+		cells[6][0] = '\0';
+}
+
+static int register_csv;
+
+static void csv_cell(const char *s, int last)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
+static void show_register(json_t *r)
+{
+	json_t *list = json_object_get(r, "entries"), *e;
+	char cells[7][1024];
+	size_t i;
+
+	if (register_csv) {
+		for (int k = 0; k < 7; k++)
+			csv_cell(register_head[k], k == 6);
+		json_array_foreach(list, i, e) {
+			register_cells(e, cells);
+			for (int k = 0; k < 7; k++)
+				csv_cell(cells[k], k == 6);
+		}
+		return;
+	}
+	printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s — năm %lld\n", jstr(r, "organisation"),
+	    (long long)jint(r, "year"));
+	if (json_array_size(list) == 0) {
+		printf("(chưa có văn bản nào)\n");
+		return;
+	}
+	json_array_foreach(list, i, e) {
+		register_cells(e, cells);
+		printf("\n");
+		for (int k = 0; k < 7; k++)
+			if (cells[k][0])
+				print_field(register_head[k], cells[k]);
+	}
+}
+
+static void show_voided(json_t *r)
+{
+	printf("Đã hủy số %lld năm %lld; số vẫn nằm trong sổ, có ghi chú lý do.\n",
+	    (long long)jint(r, "number"), (long long)jint(r, "year"));
+}
+
 /* --xml: fetches the original in chunks, each within the protocol's line cap. */
 static int fetch_original(int fd, json_int_t id, int timeout_ms)
 {
@@ -710,6 +930,155 @@ static int build_report(int argc, char **argv, json_t *args)
 	return 0;
 }
 
+/* Reads FILE into a base64 "content" argument (capped so the request fits one line). */
+static int file_arg(const char *path, json_t *args)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *buf = NULL, *b64 = NULL;
+	size_t len;
+	long size;
+
+	if (fp == NULL)
+		return usage_error("không mở được %s: %s", path, strerror(errno));
+	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+		fclose(fp);
+		return usage_error("không đọc được %s", path);
+	}
+	if (size > 46000) {
+		fclose(fp);
+		return usage_error("%s lớn quá 46 000 byte; hãy thả tệp vào thư mục tiếp nhận", path);
+	}
+	buf = malloc((size_t)size + 1);
+	b64 = malloc(((size_t)size + 2) / 3 * 4 + 1);
+	len = buf ? fread(buf, 1, (size_t)size, fp) : 0;
+	fclose(fp);
+	if (buf == NULL || b64 == NULL || len != (size_t)size) {
+		free(buf);
+		free(b64);
+		return usage_error("không đọc được %s", path);
+	}
+	EVP_EncodeBlock(b64, buf, (int)len);
+	json_object_set_new(args, "content", json_string((char *)b64));
+	free(buf);
+	free(b64);
+	return 0;
+}
+
+static int build_new(int argc, char **argv, json_t *args)
+{
+	if (argc != 3)
+		return usage_error("%s", "cách dùng: vanthuctl new LOẠI TỆP");
+	json_object_set_new(args, "kind", json_string(argv[1]));
+	return file_arg(argv[2], args);
+}
+
+static int build_edit(int argc, char **argv, json_t *args)
+{
+	json_int_t id;
+
+	if (argc != 3 || parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl edit ID TỆP");
+	json_object_set_new(args, "id", json_integer(id));
+	return file_arg(argv[2], args);
+}
+
+/* act ID ACTION [-m C], or the short forms: ACTION ID [-m C]. */
+static int build_act(int argc, char **argv, json_t *args)
+{
+	int short_form = strcmp(argv[0], "act") != 0;
+	int need = short_form ? 2 : 3;
+	json_int_t id;
+
+	if (argc < need || parse_positive(argv[1], &id) != 0)
+		return usage_error(short_form ? "cách dùng: vanthuctl %s ID [-m Ý-KIẾN]" :
+		    "cách dùng: vanthuctl %s ID THAO-TÁC [-m Ý-KIẾN]", argv[0]);
+	json_object_set_new(args, "id", json_integer(id));
+	json_object_set_new(args, "action", json_string(short_form ? argv[0] : argv[2]));
+	for (int i = need; i < argc; i++) {
+		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+			json_object_set_new(args, "comment", json_string(argv[++i]));
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int build_list(int argc, char **argv, json_t *args)
+{
+	for (int i = 1; i < argc; i++) {
+		json_int_t v;
+		if (strcmp(argv[i], "--mine") == 0) {
+			json_object_set_new(args, "mine", json_true());
+		} else if ((strcmp(argv[i], "--state") == 0 || strcmp(argv[i], "--kind") == 0) &&
+		    i + 1 < argc) {
+			json_object_set_new(args, argv[i] + 2, json_string(argv[i + 1]));
+			i++;
+		} else if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) &&
+		    i + 1 < argc) {
+			if (parse_positive(argv[i + 1], &v) != 0)
+				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
+			json_object_set_new(args, argv[i] + 2, json_integer(v));
+			i++;
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int build_id(int argc, char **argv, json_t *args)
+{
+	json_int_t id;
+
+	if (argc != 2 || parse_positive(argv[1], &id) != 0)
+		return usage_error("cách dùng: vanthuctl %s ID", argv[0]);
+	json_object_set_new(args, "id", json_integer(id));
+	return 0;
+}
+
+static int build_register(int argc, char **argv, json_t *args)
+{
+	for (int i = 1; i < argc; i++) {
+		json_int_t v;
+		if (strcmp(argv[i], "--csv") == 0) {
+			register_csv = 1;
+		} else if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
+			if (parse_positive(argv[i + 1], &v) != 0)
+				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
+			json_object_set_new(args, "year", json_integer(v));
+			i++;
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int build_void(int argc, char **argv, json_t *args)
+{
+	json_int_t v;
+
+	if (argc < 2 || parse_positive(argv[1], &v) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl void SỐ --year NĂM -m LÝ-DO");
+	json_object_set_new(args, "number", json_integer(v));
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
+			if (parse_positive(argv[i + 1], &v) != 0)
+				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
+			json_object_set_new(args, "year", json_integer(v));
+			i++;
+		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+			json_object_set_new(args, "reason", json_string(argv[++i]));
+		} else {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	if (!json_object_get(args, "year") || !json_object_get(args, "reason"))
+		return usage_error("%s", "cần cả --year NĂM và -m LÝ-DO");
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "status", no_args, show_status, 30 },
 	{ "ping", no_args, show_ping, 30 },
@@ -721,6 +1090,21 @@ static const struct command commands[] = {
 	{ "reports", build_reports, show_reports, 30 },
 	{ "report", build_report, show_report, 30 },
 	{ "rejected", build_audit, show_rejected, 30 },
+	{ "new", build_new, show_created, 30 },
+	{ "edit", build_edit, show_edited, 30 },
+	{ "act", build_act, show_acted, 30 },
+	{ "submit", build_act, show_acted, 30 },
+	{ "approve", build_act, show_acted, 30 },
+	{ "return", build_act, show_acted, 30 },
+	{ "sign", build_act, show_acted, 30 },
+	{ "issue", build_act, show_acted, 30 },
+	{ "withdraw", build_act, show_acted, 30 },
+	{ "list", build_list, show_list, 30 },
+	{ "show", build_id, show_doc, 30 },
+	{ "history", build_id, show_history, 30 },
+	{ "overdue", no_args, show_overdue, 30 },
+	{ "register", build_register, show_register, 30 },
+	{ "void", build_void, show_voided, 30 },
 };
 
 int main(int argc, char **argv)
@@ -784,7 +1168,7 @@ int main(int argc, char **argv)
 		    "id")), o.timeout_ms);
 		goto out;
 	}
-	line = proto_encode_request(cmd->name, args);
+	line = proto_encode_request(cmd->build == build_act ? "act" : cmd->name, args);
 	if (line == NULL)
 		goto out;
 	fd = connect_to(pick_socket(o.socket));
