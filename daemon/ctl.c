@@ -618,6 +618,15 @@ static int cmd_report(struct conn *c, json_t *args, json_t **result, char *msg, 
 	}
 	json_object_set_new(p.report, "indicators", p.indicators);
 	json_object_set_new(p.report, "receipt", p.receipt ? p.receipt : json_null());
+	/* A long report's body would not fit one line: it stays in the original (--xml). */
+	char *probe = json_dumps(p.report, JSON_COMPACT);
+	if (probe == NULL || strlen(probe) > PROTO_MAX_LINE - 1024) {
+		json_t *content2 = json_object_get(p.report, "content");
+		if (json_is_object(content2))
+			json_object_set_new(content2, "body", json_array());
+		json_object_set_new(p.report, "body_omitted", json_true());
+	}
+	free(probe);
 	*result = p.report;
 	return 0;
 }

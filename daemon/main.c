@@ -228,7 +228,19 @@ static void on_reload(uv_signal_t *h, int signum)
 		return;
 	notify_send("RELOADING=1");
 	if (d->cfg_file == NULL) {
-		log_info("reload: running on the embedded default; nothing to reread");
+		/* no file to reread, but the workflows folder may have changed */
+		struct spool_catalog *cat = NULL;
+		diag_init(&diags);
+		if (spool_catalog_load(d->cfg, &cat, &diags) != 0) {
+			for (size_t i = 0; i < diags.count; i++)
+				log_err("reload refused: %s:%d: %s", diags.items[i].file,
+				    diags.items[i].line, diags.items[i].message);
+			log_err("reload refused: keeping the running units, schemas and workflows");
+		} else {
+			spool_set_catalog(d->spool, cat);
+			log_info("reloaded the workflows folder %s", d->cfg->workflows);
+		}
+		diag_free(&diags);
 		notify_send("READY=1");
 		return;
 	}

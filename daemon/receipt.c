@@ -136,6 +136,11 @@ char *receipt_xml(const struct receipt_info *r)
 		sb_add(&b, "  <report id=\"%lld\"/>\n", (long long)r->report_id);
 	if (r->supersedes > 0)
 		sb_add(&b, "  <supersedes report=\"%lld\"/>\n", (long long)r->supersedes);
+	if (r->document_id > 0) {
+		sb_add(&b, "  <document id=\"%lld\" kind=\"", (long long)r->document_id);
+		sb_xml(&b, r->document_kind);
+		sb_add(&b, "\"/>\n");
+	}
 	if (r->errors && r->errors->count > 0) {
 		sb_add(&b, "  <errors count=\"%zu\">\n", r->errors->count);
 		for (size_t i = 0; i < r->errors->count; i++) {
@@ -191,7 +196,10 @@ char *receipt_text(const struct receipt_info *r)
 		sb_plain(&b, r->round_id);
 		sb_add(&b, "\n");
 	}
-	if (strcmp(r->outcome, "accepted") == 0)
+	if (strcmp(r->outcome, "accepted") == 0 && r->document_id > 0)
+		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — dự thảo văn bản số %lld (%s)\n",
+		    (long long)r->document_id, r->document_kind ? r->document_kind : "");
+	else if (strcmp(r->outcome, "accepted") == 0)
 		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — báo cáo số %lld\n", (long long)r->report_id);
 	else if (strcmp(r->outcome, "duplicate") == 0)
 		sb_add(&b, "Kết quả:    TRÙNG LẶP — giống hệt báo cáo số %lld đã nhận; không ghi nhận "

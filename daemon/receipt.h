@@ -20,6 +20,8 @@ struct receipt_info {
 	const char *round_id;     /* may be NULL */
 	int64_t report_id;        /* 0 when none */
 	int64_t supersedes;       /* 0 when none */
+	int64_t document_id;      /* a draft created from the input, 0 when none */
+	const char *document_kind; /* its kind's label, "Thông báo" */
 	const struct diag_list *errors; /* may be NULL */
 };
 

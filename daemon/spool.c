@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "log.h"
+#include "peer.h"
 #include "receipt.h"
 #include "report.h"
 #include "xmlin.h"
@@ -53,6 +54,8 @@ struct item {
 	uid_t owner;
 	struct diag_list errs;
 	struct report *report;
+	struct wf_input *doc_in; /* a draft dropped by a drafter */
+	const char *doc_kind;   /* its kind's label (borrowed from the catalog) */
 	char *rguess_unit;      /* unit code for a rejected input's receipt, when known */
 	char *rguess_round;
 	char *errors_json;
@@ -105,6 +108,7 @@ struct spool {
 	void *done_arg;
 	/* settings copied for the worker, so a reload never races it */
 	unsigned max_size, settle_ms;
+	struct config roles_cfg;        /* owned: only role_group[] is filled */
 	char root[1024];                /* the spool's real path; every path is built under it */
 };
 
@@ -505,8 +509,10 @@ static void prepare(struct spool *sp, struct item *it, xmlDocPtr *doc)
 		}
 		it->owner = st.st_uid;
 		it->size = st.st_size;
-		if ((size_t)st.st_size > sp->max_size)
+		if ((size_t)st.st_size > sp->max_size) {
 			item_reject(it, "R_TOO_LARGE", "tệp lớn hơn mức cho phép%s", "");
+			hash_fd(fd, it->sha);
+		}
 		else if (read_all(fd, it, (size_t)st.st_size) != 0)
 			item_reject(it, "R_UNREADABLE", "không đọc được tệp: %s", strerror(errno));
 		else if (xmlin_parse(it->data, it->len, it->c.name, doc, &it->errs) != 0)
@@ -630,6 +636,34 @@ static char *guess_attr(xmlDocPtr doc, const char *elem, const char *attr)
 	return NULL;
 }
 
+/* A document input dropped in the spool becomes a draft of its sender, if a drafter. */
+static void evaluate_document(struct spool *sp, struct item *it, xmlNodePtr root)
+{
+	const struct wf_kind *k = workflows_by_root(sp->cat->wf, (const char *)root->name);
+	struct peer p;
+	struct wf_actor a;
+
+	if (k == NULL) {
+		diag_add_at(&it->errs, it->c.name, (int)xmlGetLineNo(root), 0, "R_SCHEMA",
+		    "không có loại văn bản <%s>", (const char *)root->name);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.uid = it->owner;
+	peer_resolve_roles(&sp->roles_cfg, &p);
+	if (!(p.roles & ROLE_DRAFTER)) {
+		diag_add_at(&it->errs, it->c.name, 0, 0, "R_DENIED",
+		    "người gửi tệp (%s) không phải chuyên viên soạn thảo; chỉ chuyên viên mới tạo được "
+		    "dự thảo văn bản", p.login);
+		return;
+	}
+	a.uid = (int64_t)p.uid;
+	a.login = p.login;
+	a.roles = p.roles;
+	if (workflow_input_read(k, sp->cat->units, it->data, it->len, &a, &it->doc_in, &it->errs) == 0)
+		it->doc_kind = k->label;
+}
+
 static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
 {
 	const struct spool_catalog *cat = sp->cat;
@@ -644,10 +678,15 @@ static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
 	if (it->sha[0] == '\0' &&
 	    hash_sha256_hex(it->data ? it->data : "", it->data ? it->len : 0, it->sha) != 0)
 		snprintf(it->sha, sizeof(it->sha), "%s", "");
-	if (doc != NULL && it->errs.count == 0 &&
-	    xmlin_validate(cat->report_schema, doc, it->c.name, &it->errs) == 0)
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (root != NULL && it->errs.count == 0 && root->ns != NULL &&
+	    strcmp((const char *)root->ns->href, WF_DOC_NS) == 0) {
+		evaluate_document(sp, it, root);
+	} else if (doc != NULL && it->errs.count == 0 &&
+	    xmlin_validate(cat->report_schema, doc, it->c.name, &it->errs) == 0) {
 		report_from_doc(doc, cat->units, it->c.folder, it->c.name, &it->report, &it->errs);
-	if (it->report == NULL) {
+	}
+	if (it->report == NULL && it->doc_in == NULL) {
 		if (it->errs.count == 0)
 			item_reject(it, "R_NOT_XML", "không đọc được tệp như một báo cáo%s", "");
 		it->rguess_unit = guess_attr(doc, "unit", "code");
@@ -765,6 +804,8 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		ri.round_id = it->report ? it->report->round_id : it->rguess_round;
 		ri.report_id = it->in.report_id;
 		ri.supersedes = it->in.supersedes;
+		ri.document_id = it->in.document_id;
+		ri.document_kind = it->doc_kind;
 		ri.errors = &it->errs;
 		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
 		if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
@@ -908,6 +949,7 @@ static void run_batch(uv_work_t *w)
 		in->original = it->data;
 		in->original_len = it->len;
 		in->report = it->report;
+		in->doc = it->doc_in ? workflow_input_doc(it->doc_in) : NULL;
 		in->unit_code = it->rguess_unit;
 		in->round_id = it->rguess_round;
 		in->errors_json = it->errors_json ? it->errors_json : "[]";
@@ -937,6 +979,7 @@ static void free_item(struct item *it)
 	free(it->data);
 	diag_free(&it->errs);
 	report_free(it->report);
+	workflow_input_free(it->doc_in);
 	free(it->rguess_unit);
 	free(it->rguess_round);
 	free(it->errors_json);
@@ -950,6 +993,9 @@ static void log_item(const struct item *it)
 		log_info("intake: rejected %s%s%s (receipt %lld): %s %s", f, sep, it->c.name,
 		    (long long)it->in.id, it->errs.count ? it->errs.items[0].code : "",
 		    it->errs.count ? it->errs.items[0].message : "");
+	else if (it->in.document_id > 0)
+		log_info("intake: %s%s%s became draft %lld (receipt %lld)", f, sep, it->c.name,
+		    (long long)it->in.document_id, (long long)it->in.id);
 	else
 		log_info("intake: %s %s%s%s from %s: report %lld (receipt %lld)", it->in.outcome, f, sep,
 		    it->c.name, it->report ? it->report->unit_code : "?", (long long)it->in.report_id,
@@ -1036,6 +1082,12 @@ static void next_batch(struct spool *sp)
 	sp->nbatch = n;
 	sp->max_size = sp->cfg->intake_max_size;
 	sp->settle_ms = sp->cfg->intake_settle;
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		free(sp->roles_cfg.role_group[r]);
+		sp->roles_cfg.role_group[r] = strdup(sp->cfg->role_group[r]);
+		if (sp->roles_cfg.role_group[r] == NULL)
+			sp->roles_cfg.role_group[r] = strdup("");
+	}
 	sp->work.data = sp;
 	sp->running = 1;
 	if (uv_queue_work(sp->loop, &sp->work, run_batch, after_batch) != 0) {
@@ -1177,6 +1229,8 @@ static void maybe_done(struct spool *sp)
 	}
 	spool_catalog_free(sp->cat);
 	spool_catalog_free(sp->next_cat);
+	for (int r = 0; r < ROLE_COUNT; r++)
+		free(sp->roles_cfg.role_group[r]);
 	store_close(sp->db);
 	free(sp);
 	if (done)

@@ -126,6 +126,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  voided_at TEXT, voided_by TEXT, void_reason TEXT,"
 	"  PRIMARY KEY (body, year, number)"
 	");"
+	"ALTER TABLE intake ADD COLUMN document_id INTEGER REFERENCES documents(id);"
 	"CREATE TRIGGER register_no_delete BEFORE DELETE ON register"
 	"  BEGIN SELECT RAISE(ABORT, 'a register entry is never deleted'); END;"
 	"CREATE TRIGGER register_void_only BEFORE UPDATE ON register"
@@ -720,6 +721,9 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
+    size_t errlen);
+
 /* The statements one batch needs, prepared once per batch. */
 struct record_stmts {
 	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake;
@@ -785,6 +789,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 		in->report_id = sqlite3_column_int64(q->find_claim, 2);
 		in->supersedes = sqlite3_column_int64(q->find_claim, 3);
 		snprintf(in->at, sizeof(in->at), "%s", sqlite3_column_text(q->find_claim, 4));
+		in->document_id = sqlite3_column_int64(q->find_claim, 5);
 		sqlite3_reset(q->find_claim);
 		return 0;
 	}
@@ -794,7 +799,12 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	snprintf(in->at, sizeof(in->at), "%s", in->received_at);
 	in->report_id = 0;
 	in->supersedes = 0;
-	if (r == NULL) {
+	in->document_id = 0;
+	if (in->doc != NULL) {
+		if (doc_insert(db, in->doc, &in->document_id, NULL, 0) != 0)
+			return -1;
+		snprintf(in->outcome, sizeof(in->outcome), "accepted");
+	} else if (r == NULL) {
 		snprintf(in->outcome, sizeof(in->outcome), "rejected");
 	} else {
 		int64_t dup, cur;
@@ -877,6 +887,10 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	else
 		sqlite3_bind_null(s, 12);
 	sqlite3_bind_text(s, 13, in->errors_json ? in->errors_json : "[]", -1, SQLITE_STATIC);
+	if (in->document_id > 0)
+		sqlite3_bind_int64(s, 14, in->document_id);
+	else
+		sqlite3_bind_null(s, 14);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -885,9 +899,10 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	/* The intake goes into the same history as documents: received -> outcome. */
 	{
 		char object[48], *detail;
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I}", "from", "received",
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "from", "received",
 		    "to", in->outcome, "file", in->source_name, "folder", in->source_folder,
-		    "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id);
+		    "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id,
+		    "document", (json_int_t)in->document_id);
 		detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		snprintf(object, sizeof(object), "intake/%lld", (long long)in->id);
@@ -1085,18 +1100,17 @@ int store_rejected_list(struct store *st, int64_t before, int limit, store_row_c
 
 /* ---- documents and the register ---- */
 
-int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
+/* Inserts a document, its revision 1 and its "create" entry inside the caller's transaction. */
+static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[48], ignored[8], *detail = NULL;
+	char at[40], object[48], *detail = NULL;
 	json_t *j;
-	int rc = STORE_ERR;
+	int rc = -1;
 
 	clock_iso_utc(at, sizeof(at));
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
-		return STORE_ERR;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO documents (kind, state, state_since, summary, "
+	if (sqlite3_prepare_v2(db, "INSERT INTO documents (kind, state, state_since, summary, "
 	        "signer_login, signer_name, recipients, archive, round_id, drafter_uid, drafter, "
 	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit) "
 	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)", -1, &s, NULL) != SQLITE_OK)
@@ -1119,10 +1133,10 @@ int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *i
 	bind_text_or_null(s, 16, d->drafting_unit);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = sqlite3_last_insert_rowid(db);
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO revisions (document_id, revision, author_uid, "
+	if (sqlite3_prepare_v2(db, "INSERT INTO revisions (document_id, revision, author_uid, "
 	        "author, at, sha256, content) VALUES (?,1,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, *id);
@@ -1138,19 +1152,31 @@ int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *i
 	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	snprintf(object, sizeof(object), "document/%lld", (long long)*id);
-	if (detail == NULL || audit_insert(st->db, d->uid, d->login, "create", object, detail, err,
+	if (detail == NULL || audit_insert(db, d->uid, d->login, "create", object, detail, err,
 	        errlen) != 0)
-		goto fail_quiet;
-	sqlite3_finalize(s);
-	free(detail);
-	return exec(st->db, "COMMIT", err, errlen);
+		goto out;
+	rc = 0;
+	goto out;
 fail:
-	set_err(err, errlen, "create document: %s", sqlite3_errmsg(st->db));
-fail_quiet:
+	set_err(err, errlen, "create document: %s", sqlite3_errmsg(db));
+out:
 	sqlite3_finalize(s);
 	free(detail);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return rc;
+}
+
+int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
+    size_t errlen)
+{
+	char ignored[8];
+
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (doc_insert(st->db, d, id, err, errlen) != 0) {
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return STORE_ERR;
+	}
+	return exec(st->db, "COMMIT", err, errlen);
 }
 
 static char *col_dup(sqlite3_stmt *s, int i)

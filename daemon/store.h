@@ -69,6 +69,8 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
  */
 int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char *err, size_t errlen);
 
+struct store_doc_new;
+
 /* One input from the spool, recorded with its outcome in store_record_inputs. */
 struct store_input {
 	/* in */
@@ -79,7 +81,8 @@ struct store_input {
 	int64_t size;
 	const void *original;        /* the bytes, for a report; may be NULL when rejected */
 	size_t original_len;
-	const struct report *report; /* NULL: rejected */
+	const struct report *report; /* NULL: rejected, or a document */
+	const struct store_doc_new *doc; /* a draft dropped in the spool by a drafter, or NULL */
 	const char *unit_code, *round_id; /* when known, even if rejected; else NULL */
 	const char *errors_json;     /* "[]" when none */
 	/* out */
@@ -87,6 +90,7 @@ struct store_input {
 	char outcome[16];            /* accepted, duplicate, superseding, rejected */
 	int64_t report_id;           /* the new report, or for a duplicate the existing one */
 	int64_t supersedes;          /* superseding: the report it replaces */
+	int64_t document_id;         /* the draft created from a document input */
 	char at[40];                 /* received_at as recorded */
 	int already;                 /* recorded by an earlier run; nothing written now */
 };

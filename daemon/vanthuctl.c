@@ -542,6 +542,9 @@ static void show_report(json_t *r)
 		}
 	}
 	printf("\nNội dung:\n");
+	if (json_is_true(json_object_get(r, "body_omitted")))
+		printf("  (nội dung dài; xem nguyên văn bằng: vanthuctl report %lld --xml)\n",
+		    (long long)jint(r, "id"));
 	json_array_foreach(json_object_get(content, "body"), i, e)
 		print_section(e, 1);
 }

@@ -740,3 +740,53 @@ out:
 	store_doc_free(&doc);
 	return rc;
 }
+
+struct wf_input {
+	struct doc_fields f;
+	struct store_doc_new d;
+};
+
+int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
+    size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs)
+{
+	struct wf_input *in = calloc(1, sizeof(*in));
+
+	*out = NULL;
+	if (in == NULL)
+		return -1;
+	if (read_input(k, units, xml, len, &in->f, errs) != 0) {
+		free(in);
+		return -1;
+	}
+	for (size_t i = 0; i < k->nstates; i++)
+		if (k->states[i].initial)
+			in->d.state = k->states[i].id;
+	in->d.kind = k->kind;
+	in->d.summary = in->f.summary;
+	in->d.signer_login = in->f.signer_login;
+	in->d.signer_name = in->f.signer_name;
+	in->d.recipients = in->f.recipients;
+	in->d.archive = in->f.archive;
+	in->d.round_id = in->f.round_id;
+	in->d.drafting_unit = in->f.drafting_unit;
+	in->d.uid = a->uid;
+	in->d.login = a->login;
+	in->d.content = in->f.xml;
+	in->d.content_len = in->f.xml_len;
+	in->d.sha256 = in->f.sha;
+	*out = in;
+	return 0;
+}
+
+const struct store_doc_new *workflow_input_doc(const struct wf_input *in)
+{
+	return &in->d;
+}
+
+void workflow_input_free(struct wf_input *in)
+{
+	if (in == NULL)
+		return;
+	fields_free(&in->f);
+	free(in);
+}

@@ -81,6 +81,15 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
     int64_t id, const char *action, const char *comment, const struct wf_actor *a,
     char *symbol, size_t symlen, const struct wf_transition **done, char *msg, size_t msglen);
 
+/* A validated input, ready to become a draft (for inputs dropped in the spool). */
+struct wf_input;
+int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
+    size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs);
+const struct store_doc_new *workflow_input_doc(const struct wf_input *in);
+void workflow_input_free(struct wf_input *in);
+
+#define WF_DOC_NS "urn:vanthu:document:1"
+
 /* The kind whose input root element is name (urn:vanthu:document:1), or NULL. */
 const struct wf_kind *workflows_by_root(const struct workflows *wf, const char *name);
 

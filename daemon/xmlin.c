@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -280,6 +281,12 @@ int xmlin_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out,
 	if (doc == NULL || !ctxt->wellFormed || errs->count > before) {
 		if (errs->count == before)
 			diag_add_at(errs, name, 0, 0, "R_NOT_XML", "XML không đúng cú pháp");
+		goto fail;
+	}
+	if (doc->encoding != NULL && strcasecmp((const char *)doc->encoding, "UTF-8") != 0 &&
+	    strncasecmp((const char *)doc->encoding, "UTF-16", 6) != 0) {
+		diag_add_at(errs, name, 1, 0, "R_ENCODING", "tệp khai báo mã hóa \"%s\"; chỉ nhận "
+		    "UTF-8 hoặc UTF-16 có BOM", (const char *)doc->encoding);
 		goto fail;
 	}
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
