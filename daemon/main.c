@@ -302,11 +302,11 @@ static int run(struct daemon *d)
 
 	log_set_level(d->cfg->log_level);
 	if (clock_init() != 0) {
-		log_err("VANTHU_FAKE_NOW is not YYYY-MM-DDTHH:MM:SS");
+		log_err("the test clock's start is not YYYY-MM-DDTHH:MM:SS");
 		return 1;
 	}
 	if (clock_is_fake())
-		log_warn("test build: the clock was set with VANTHU_FAKE_NOW");
+		log_warn("test build: the clock was moved for a test");
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 	if (check_paths(d->cfg) != 0 || make_spool(d->cfg) != 0)
