@@ -6,6 +6,7 @@
  * spool writes them.
  */
 #include "receipt.h"
+#include "vnfmt.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -55,10 +56,16 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-/* XML-escaped text; characters XML 1.0 cannot hold become U+FFFD. */
-static void sb_xml(struct sbuf *b, const char *t)
+/* XML-escaped text; characters XML 1.0 cannot hold, and bytes that are not UTF-8, become U+FFFD. */
+static void sb_xml(struct sbuf *b, const char *raw)
 {
-	for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
+	char *t = NULL;
+
+	if (vnfmt_utf8_clean(raw ? raw : "", &t) != VNFMT_OK) {
+		b->failed = 1;
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
 		switch (*p) {
 		case '&': sb_add(b, "&amp;"); break;
 		case '<': sb_add(b, "&lt;"); break;
@@ -72,13 +79,21 @@ static void sb_xml(struct sbuf *b, const char *t)
 				sb_add(b, "%c", *p);
 		}
 	}
+	free(t);
 }
 
-/* Text for a person: control characters shown as '?'. */
-static void sb_plain(struct sbuf *b, const char *t)
+/* Text for a person: control characters shown as '?', bytes that are not UTF-8 as U+FFFD. */
+static void sb_plain(struct sbuf *b, const char *raw)
 {
-	for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++)
+	char *t = NULL;
+
+	if (vnfmt_utf8_clean(raw ? raw : "", &t) != VNFMT_OK) {
+		b->failed = 1;
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
 		sb_add(b, "%c", *p < 0x20 ? '?' : *p);
+	free(t);
 }
 
 /* Vietnam is UTC+7 all year. */
@@ -240,8 +255,14 @@ char *receipt_errors_json(const struct diag_list *errors)
 		return NULL;
 	for (size_t i = 0; errors && i < errors->count; i++) {
 		const struct diag *d = &errors->items[i];
+		char *msg = NULL;
+		if (vnfmt_utf8_clean(d->message, &msg) != VNFMT_OK) {
+			json_decref(arr);
+			return NULL;
+		}
 		json_array_append_new(arr, json_pack("{s:s, s:i, s:i, s:s}", "code", d->code,
-		    "line", d->line, "column", d->column, "message", d->message));
+		    "line", d->line, "column", d->column, "message", msg));
+		free(msg);
 	}
 	s = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unicode/ucasemap.h>
 #include <unicode/ucol.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
@@ -130,5 +132,88 @@ out:
 			free(keys[i].key);
 	free(keys);
 	ucol_close(coll);
+	return rc;
+}
+
+int vnfmt_upper(const char *in, char **out)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	UCaseMap *map;
+	char *buf = NULL, *nfc = NULL;
+	int32_t n;
+	int rc = VNFMT_ENOMEM;
+
+	*out = NULL;
+	if (vnfmt_nfc(in, strlen(in), &nfc) != VNFMT_OK)
+		return VNFMT_EINVAL;
+	map = ucasemap_open("vi", 0, &status);
+	if (U_FAILURE(status))
+		goto out;
+	n = ucasemap_utf8ToUpper(map, NULL, 0, nfc, -1, &status);
+	if (status != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(status))
+		goto out;
+	status = U_ZERO_ERROR;
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL)
+		goto out;
+	ucasemap_utf8ToUpper(map, buf, n + 1, nfc, -1, &status);
+	if (U_FAILURE(status)) {
+		free(buf);
+		goto out;
+	}
+	/* upper-casing may decompose; hand back NFC */
+	rc = vnfmt_nfc(buf, (size_t)n, out);
+	free(buf);
+out:
+	ucasemap_close(map);
+	free(nfc);
+	return rc;
+}
+
+void vnfmt_number(long long n, char *out, size_t len)
+{
+	snprintf(out, len, n >= 0 && n < 10 ? "0%lld" : "%lld", n);
+}
+
+void vnfmt_date_line(const char *place, int year, int month, int day, char *out, size_t len)
+{
+	if (day <= 0) {
+		snprintf(out, len, "%s, ngày      tháng      năm %d", place, year);
+		return;
+	}
+	snprintf(out, len, "%s, ngày %s%d tháng %s%d năm %d", place, day < 10 ? "0" : "", day,
+	    month <= 2 ? "0" : "", month, year);
+}
+
+int vnfmt_utf8_clean(const char *in, char **out)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	UChar *u = NULL;
+	int32_t ulen = 0, olen = 0;
+	int rc = VNFMT_ENOMEM;
+
+	*out = NULL;
+	u_strFromUTF8WithSub(NULL, 0, &ulen, in, -1, 0xFFFD, NULL, &status);
+	status = U_ZERO_ERROR;
+	u = malloc(((size_t)ulen + 1) * sizeof(UChar));
+	if (u == NULL)
+		return rc;
+	u_strFromUTF8WithSub(u, ulen + 1, NULL, in, -1, 0xFFFD, NULL, &status);
+	if (U_FAILURE(status))
+		goto out;
+	u_strToUTF8(NULL, 0, &olen, u, ulen, &status);
+	status = U_ZERO_ERROR;
+	*out = malloc((size_t)olen + 1);
+	if (*out == NULL)
+		goto out;
+	u_strToUTF8(*out, olen + 1, NULL, u, ulen, &status);
+	if (U_FAILURE(status)) {
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	rc = VNFMT_OK;
+out:
+	free(u);
 	return rc;
 }

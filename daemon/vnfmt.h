@@ -20,4 +20,23 @@ int vnfmt_nfc(const char *in, size_t len, char **out);
  */
 int vnfmt_sort(const char *const *strs, size_t n, size_t *order);
 
+/*
+ * Valid UTF-8 from any bytes: each ill-formed sequence becomes U+FFFD (a file
+ * name from a Samba share may be Latin-1). *out is new; VNFMT_OK or ENOMEM.
+ */
+int vnfmt_utf8_clean(const char *in, char **out);
+
+/* Upper case with ICU's vi locale (NFC in, NFC out). *out is new; VNFMT_OK or an error. */
+int vnfmt_upper(const char *in, char **out);
+
+/* "05" for 5, "12" for 12: one leading zero below 10, nothing else padded. */
+void vnfmt_number(long long n, char *out, size_t len);
+
+/*
+ * The date line: "Bà Rịa - Vũng Tàu, ngày 05 tháng 01 năm 2023". A day below
+ * 10 and the months 1 and 2 get a leading zero. day == 0 gives the blank
+ * draft form "…, ngày      tháng      năm 2026".
+ */
+void vnfmt_date_line(const char *place, int year, int month, int day, char *out, size_t len);
+
 #endif

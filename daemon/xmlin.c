@@ -43,8 +43,6 @@ struct collect {
 	const char *code;     /* code for errors without a better one */
 	int blank;            /* the input holds only white space */
 	int count;
-	int last_line;
-	char last_elem[128];
 };
 
 static void trim_newline(char *s)
@@ -61,7 +59,7 @@ static void strip_namespaces(char *s)
 	char *r = s, *w = s;
 
 	while (*r) {
-		if (*r == '{') {
+		if (*r == '{' && (strncmp(r + 1, "urn:", 4) == 0 || strncmp(r + 1, "http", 4) == 0)) {
 			char *end = strchr(r, '}');
 			if (end != NULL) {
 				r = end + 1;
@@ -166,14 +164,6 @@ static void on_error(void *arg, xmlErrorPtr e)
 	if (e->domain == XML_FROM_SCHEMASV) {
 		strip_namespaces(msg);
 		translate_schema(msg, text, sizeof(text), elem, sizeof(elem));
-		/* libxml2 reports a facet and then "not a valid value" for one mistake: keep one. */
-		if (e->line == c->last_line && strcmp(elem, c->last_elem) == 0 &&
-		    strstr(msg, "is not a valid value of") != NULL) {
-			c->count--;
-			return;
-		}
-		c->last_line = e->line;
-		snprintf(c->last_elem, sizeof(c->last_elem), "%s", elem);
 		diag_add_at(c->errs, c->name, e->line, e->int2, "R_SCHEMA", "%s", text);
 		return;
 	}

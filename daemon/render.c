@@ -1,0 +1,990 @@
+/*
+ * render.c: DOCX templates, the one file that uses libzip. A template is a
+ * .docx with Mustache tags ({{x}}, {{a.b}}, {{#list}}, {{^x}}, {{/x}}).
+ * Loading parses each part that can hold tags, joins the text of the runs of
+ * each paragraph so that tags Word split across runs are found, moves each
+ * tag into the run where it starts (whose formatting the value takes), marks
+ * what repeats (a paragraph, a table row, or the paragraphs between two
+ * tag-only paragraphs), and compiles the part into a flat list of segments.
+ * Rendering is then a walk over the segments and the data: no XML parsing,
+ * and the parts without tags are copied into the new package still
+ * compressed.
+ */
+#include "render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libxml/tree.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "fsutil.h"
+#include "hash.h"
+#include "xmlin.h"
+
+#define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+#define MARK_OPEN "\xEE\x80\x80"   /* U+E000: starts a field marker in compiled text */
+#define MARK_CLOSE "\xEE\x80\x81"  /* U+E001 */
+#define MAX_DEPTH 32
+
+enum seg_kind { SEG_TEXT, SEG_FIELD, SEG_BEGIN, SEG_END };
+
+struct seg {
+	enum seg_kind kind;
+	size_t off, len;     /* SEG_TEXT: bytes of the compiled part */
+	char **path;         /* owned: the dotted name split; NULL for "." */
+	int npath;
+	int inverted;        /* {{^x}} */
+	size_t match;        /* BEGIN: index of its END; END: index of its BEGIN */
+};
+
+struct part {
+	char *name;          /* owned: "word/document.xml" */
+	zip_uint64_t index;  /* in the template package */
+	char *xml;           /* owned: the compiled XML */
+	size_t xml_len;
+	struct seg *segs;    /* owned */
+	size_t nsegs;
+};
+
+struct render_template {
+	char *name;          /* owned */
+	void *data;          /* owned: the package bytes */
+	size_t len;
+	zip_t *zip;          /* owned: opened over data, read-only */
+	struct part *parts;  /* owned */
+	size_t nparts;
+};
+
+/* ---- loading ---- */
+
+struct tag {
+	char kind;           /* '#', '^', '/', or 0 for a value */
+	char *name;          /* owned, trimmed */
+	xmlNodePtr para;     /* the paragraph holding it */
+	int para_no;         /* 1-based, for messages */
+	int only;            /* the paragraph holds nothing but this tag */
+	int field_no;        /* value tags: the marker number */
+};
+
+struct compile {
+	const char *part;
+	struct diag_list *errs;
+	int bad;
+	struct tag *tags;
+	size_t ntags, cap;
+	int para_no;
+	int fields;
+};
+
+static int is_w(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    strcmp((const char *)n->ns->href, W_NS) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+/* The w:t elements of a paragraph in order, not descending into nested paragraphs. */
+static void collect_t(xmlNodePtr n, xmlNodePtr **ts, size_t *nt, size_t *cap)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_w(c, "t")) {
+			if (*nt == *cap) {
+				size_t nc = *cap ? *cap * 2 : 16;
+				xmlNodePtr *p = realloc(*ts, nc * sizeof(*p));
+				if (p == NULL)
+					return;
+				*ts = p;
+				*cap = nc;
+			}
+			(*ts)[(*nt)++] = c;
+		} else if (!is_w(c, "p") && !is_w(c, "txbxContent") && !is_w(c, "delText")) {
+			collect_t(c, ts, nt, cap);
+		}
+	}
+}
+
+static char *node_text(xmlNodePtr t)
+{
+	xmlChar *v = xmlNodeGetContent(t);
+	char *s = strdup(v ? (const char *)v : "");
+
+	xmlFree(v);
+	return s;
+}
+
+static void add_tag(struct compile *c, char kind, const char *name, size_t nlen, xmlNodePtr para,
+    int only)
+{
+	struct tag *t;
+
+	if (c->ntags == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 32;
+		struct tag *p = realloc(c->tags, nc * sizeof(*p));
+		if (p == NULL)
+			return;
+		c->tags = p;
+		c->cap = nc;
+	}
+	t = &c->tags[c->ntags++];
+	t->kind = kind;
+	t->name = strndup(name, nlen);
+	t->para = para;
+	t->para_no = c->para_no;
+	t->only = only;
+	t->field_no = kind == 0 ? c->fields++ : -1;
+}
+
+/*
+ * Finds the tags of one paragraph and rewrites its runs: each tag's text
+ * moves into the w:t where it starts (a value becomes a marker, a section tag
+ * vanishes), and the text it took from later runs is removed.
+ */
+static void scan_paragraph(struct compile *c, xmlNodePtr p)
+{
+	xmlNodePtr *ts = NULL;
+	size_t nt = 0, cap = 0, total = 0;
+	char **texts = NULL, *joined = NULL;
+	size_t *starts = NULL;
+
+	c->para_no++;
+	collect_t(p, &ts, &nt, &cap);
+	if (nt == 0)
+		goto out;
+	texts = calloc(nt, sizeof(char *));
+	starts = calloc(nt + 1, sizeof(size_t));
+	if (texts == NULL || starts == NULL)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		texts[i] = node_text(ts[i]);
+		if (texts[i] == NULL)
+			goto out;
+		starts[i] = total;
+		total += strlen(texts[i]);
+	}
+	starts[nt] = total;
+	joined = malloc(total + 1);
+	if (joined == NULL)
+		goto out;
+	joined[0] = '\0';
+	for (size_t i = 0; i < nt; i++)
+		strcat(joined, texts[i]);
+	if (strstr(joined, MARK_OPEN) || strstr(joined, MARK_CLOSE)) {
+		diag_add(c->errs, c->part, c->para_no, "paragraph %d holds a reserved character "
+		    "(U+E000 or U+E001)", c->para_no);
+		c->bad++;
+		goto out;
+	}
+	if (strstr(joined, "{{") == NULL && strstr(joined, "}}") == NULL)
+		goto out;
+
+	/* the new text of each w:t, built as the tags are found */
+	char **out = calloc(nt, sizeof(char *));
+	size_t *olen = calloc(nt, sizeof(size_t));
+	if (out == NULL || olen == NULL) {
+		free(out);
+		free(olen);
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++)
+		out[i] = calloc(1, strlen(texts[i]) + 64 * 4 + 1);
+	size_t first_tag = c->ntags, pos = 0, seen_tags = 0, tag_chars = 0;
+	int trailing_text = 0;
+	while (pos < total) {
+		char *open = strstr(joined + pos, "{{");
+		char *close = strstr(joined + pos, "}}");
+		size_t end = open ? (size_t)(open - joined) : total;
+		if (close && (!open || close < open)) {
+			diag_add(c->errs, c->part, c->para_no, "paragraph %d: \"}}\" without \"{{\"",
+			    c->para_no);
+			c->bad++;
+			break;
+		}
+		/* plain text up to the next tag, kept where it was */
+		for (size_t i = 0; i < nt; i++) {
+			size_t a = starts[i] > pos ? starts[i] : pos;
+			size_t b = starts[i + 1] < end ? starts[i + 1] : end;
+			if (a < b && out[i]) {
+				memcpy(out[i] + olen[i], joined + a, b - a);
+				olen[i] += b - a;
+			}
+		}
+		for (size_t k = pos; k < end; k++)
+			if (joined[k] != ' ' && joined[k] != '\t')
+				trailing_text = 1;
+		if (!open)
+			break;
+		close = strstr(open + 2, "}}");
+		if (close == NULL) {
+			diag_add(c->errs, c->part, c->para_no, "paragraph %d: tag \"%.20s\" is not closed "
+			    "in its paragraph (a tag cannot span paragraphs)", c->para_no, open);
+			c->bad++;
+			break;
+		}
+		const char *name = open + 2;
+		size_t nlen = (size_t)(close - name);
+		while (nlen && (*name == ' '))
+			name++, nlen--;
+		char kind = 0;
+		if (nlen && (*name == '#' || *name == '^' || *name == '/')) {
+			kind = *name;
+			name++;
+			nlen--;
+		}
+		while (nlen && (*name == ' '))
+			name++, nlen--;
+		while (nlen && name[nlen - 1] == ' ')
+			nlen--;
+		int valid = nlen > 0 && nlen < 128;
+		for (size_t k = 0; k < nlen && valid; k++)
+			valid = (unsigned char)name[k] >= 0x80 || (name[k] >= 'a' && name[k] <= 'z') ||
+			    (name[k] >= 'A' && name[k] <= 'Z') || (name[k] >= '0' && name[k] <= '9') ||
+			    name[k] == '_' || name[k] == '.' || name[k] == '-';
+		if (!valid) {
+			diag_add(c->errs, c->part, c->para_no, "paragraph %d: \"%.*s\" is not a tag name",
+			    c->para_no, (int)(close - open + 2) > 60 ? 60 : (int)(close - open + 2), open);
+			c->bad++;
+		} else {
+			add_tag(c, kind, name, nlen, p, 0);
+		}
+		seen_tags++;
+		tag_chars += (size_t)(close + 2 - open);
+		/* the marker goes into the w:t where the tag starts */
+		size_t at = (size_t)(open - joined);
+		for (size_t i = 0; i < nt; i++) {
+			if (at >= starts[i] && at < starts[i + 1] && out[i]) {
+				if (valid && kind == 0) {
+					int n = sprintf(out[i] + olen[i], MARK_OPEN "%d" MARK_CLOSE,
+					    c->tags[c->ntags - 1].field_no);
+					olen[i] += (size_t)n;
+				}
+				xmlSetProp(ts[i], (const xmlChar *)"xml:space", (const xmlChar *)"preserve");
+				break;
+			}
+		}
+		pos = (size_t)(close + 2 - joined);
+	}
+	/* a paragraph that holds one tag and nothing else */
+	if (seen_tags == 1 && !trailing_text && c->ntags == first_tag + 1)
+		c->tags[first_tag].only = 1;
+	for (size_t i = 0; i < nt; i++) {
+		if (out[i] == NULL)
+			continue;
+		out[i][olen[i]] = '\0';
+		xmlNodeSetContentLen(ts[i], NULL, 0);
+		xmlNodeAddContentLen(ts[i], (const xmlChar *)out[i], (int)olen[i]);
+		free(out[i]);
+	}
+	free(out);
+	free(olen);
+out:
+	for (size_t i = 0; texts && i < nt; i++)
+		free(texts[i]);
+	free(texts);
+	free(starts);
+	free(joined);
+	free(ts);
+}
+
+static void walk_paragraphs(struct compile *c, xmlNodePtr n)
+{
+	for (xmlNodePtr ch = n->children; ch; ch = ch->next) {
+		if (ch->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_w(ch, "p")) {
+			scan_paragraph(c, ch);
+			walk_paragraphs(c, ch);  /* text boxes inside runs */
+		} else {
+			walk_paragraphs(c, ch);
+		}
+	}
+}
+
+static xmlNodePtr ancestor_w(xmlNodePtr n, const char *name)
+{
+	for (n = n ? n->parent : NULL; n; n = n->parent)
+		if (is_w(n, name))
+			return n;
+	return NULL;
+}
+
+static xmlNodePtr make_pi(xmlDocPtr doc, char what, size_t section)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%c %zu", what, section);
+	return xmlNewDocPI(doc, (const xmlChar *)"vt", (const xmlChar *)buf);
+}
+
+/* A marker of a section opened after tag index `after` (so nested inside it). */
+static int vt_inner(xmlNodePtr n, size_t after)
+{
+	if (n->type != XML_PI_NODE || strcmp((const char *)n->name, "vt") != 0 || n->content == NULL)
+		return 0;
+	return (size_t)strtoul((const char *)n->content + 2, NULL, 10) > after;
+}
+
+/* Pairs the section tags and marks what each repeats. */
+static void structure(struct compile *c, xmlDocPtr doc)
+{
+	size_t stack[MAX_DEPTH], depth = 0;
+	size_t section = 0;
+
+	for (size_t i = 0; i < c->ntags; i++) {
+		struct tag *t = &c->tags[i];
+		if (t->kind == '#' || t->kind == '^') {
+			if (depth == MAX_DEPTH) {
+				diag_add(c->errs, c->part, t->para_no, "paragraph %d: sections nested deeper "
+				    "than %d", t->para_no, MAX_DEPTH);
+				c->bad++;
+				return;
+			}
+			stack[depth++] = i;
+		} else if (t->kind == '/') {
+			if (depth == 0) {
+				diag_add(c->errs, c->part, t->para_no, "paragraph %d: {{/%s}} closes nothing",
+				    t->para_no, t->name);
+				c->bad++;
+				continue;
+			}
+			struct tag *o = &c->tags[stack[depth - 1]];
+			if (strcmp(o->name, t->name) != 0) {
+				diag_add(c->errs, c->part, t->para_no, "paragraph %d: {{/%s}} closes {{%c%s}} "
+				    "of paragraph %d", t->para_no, t->name, o->kind, o->name, o->para_no);
+				c->bad++;
+				depth--;
+				continue;
+			}
+			depth--;
+			if (c->bad)
+				continue;
+			xmlNodePtr first, last;
+			int remove_ends = 0;
+			if (o->para == t->para) {
+				first = last = o->para;
+			} else {
+				xmlNodePtr ro = ancestor_w(o->para, "tr"), rt = ancestor_w(t->para, "tr");
+				if (ro != NULL && ro == rt) {
+					first = last = ro;
+				} else if (o->para->parent == t->para->parent && o->only && t->only) {
+					first = o->para;
+					last = t->para;
+					remove_ends = 1;
+				} else {
+					diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} and its "
+					    "{{/%s}} (paragraph %d) must share a paragraph or a table row, or each "
+					    "stand alone in a paragraph of the same level", o->para_no, o->kind,
+					    o->name, t->name, t->para_no);
+					c->bad++;
+					continue;
+				}
+			}
+			/* the section's number rides in the PI; the BEGIN carries the tag's index */
+			section = stack[depth];
+			xmlNodePtr b = make_pi(doc, o->kind == '^' ? 'n' : 's', section);
+			xmlNodePtr e = make_pi(doc, 'e', section);
+			if (b == NULL || e == NULL) {
+				c->bad++;
+				continue;
+			}
+			if (remove_ends) {
+				xmlAddPrevSibling(first, b);
+				xmlAddNextSibling(last, e);
+				xmlUnlinkNode(first);
+				xmlFreeNode(first);
+				xmlUnlinkNode(last);
+				xmlFreeNode(last);
+				/* the paragraphs are gone: no later tag may point at them */
+				for (size_t k = 0; k < c->ntags; k++)
+					if (c->tags[k].para == first || c->tags[k].para == last)
+						c->tags[k].para = NULL;
+			} else {
+				/* sections nested in this one were closed (and marked) first: stay outside them */
+				while (first->prev && vt_inner(first->prev, section))
+					first = first->prev;
+				while (last->next && vt_inner(last->next, section))
+					last = last->next;
+				xmlAddPrevSibling(first, b);
+				xmlAddNextSibling(last, e);
+			}
+		}
+	}
+	for (size_t k = 0; k < depth; k++) {
+		struct tag *o = &c->tags[stack[k]];
+		diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} is never closed",
+		    o->para_no, o->kind, o->name);
+		c->bad++;
+	}
+}
+
+static int split_path(const char *name, char ***path, int *npath)
+{
+	char *copy, *save = NULL;
+	int n = 1;
+
+	*path = NULL;
+	*npath = 0;
+	if (strcmp(name, ".") == 0)
+		return 0;
+	for (const char *p = name; *p; p++)
+		n += *p == '.';
+	*path = calloc((size_t)n, sizeof(char *));
+	copy = strdup(name);
+	if (*path == NULL || copy == NULL) {
+		free(copy);
+		return -1;
+	}
+	for (char *tok = strtok_r(copy, ".", &save); tok; tok = strtok_r(NULL, ".", &save))
+		(*path)[(*npath)++] = strdup(tok);
+	free(copy);
+	return 0;
+}
+
+static int add_seg(struct part *p, size_t *cap, struct seg s)
+{
+	if (p->nsegs == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct seg *q = realloc(p->segs, nc * sizeof(*q));
+		if (q == NULL)
+			return -1;
+		p->segs = q;
+		*cap = nc;
+	}
+	p->segs[p->nsegs++] = s;
+	return 0;
+}
+
+/* The compiled XML into segments: text, value markers, section PIs. */
+static int segment(struct part *p, const struct compile *c)
+{
+	size_t cap = 0, pos = 0, stack[MAX_DEPTH], depth = 0;
+	const char *x = p->xml;
+
+	while (pos < p->xml_len) {
+		const char *pi = strstr(x + pos, "<?vt ");
+		const char *mk = strstr(x + pos, MARK_OPEN);
+		const char *next = pi && (!mk || pi < mk) ? pi : mk;
+		size_t end = next ? (size_t)(next - x) : p->xml_len;
+		if (end > pos && add_seg(p, &cap, (struct seg){ .kind = SEG_TEXT, .off = pos,
+		        .len = end - pos }) != 0)
+			return -1;
+		if (next == NULL)
+			break;
+		if (next == mk) {
+			int no = atoi(mk + 3);
+			const char *stop = strstr(mk, MARK_CLOSE);
+			struct seg s = { .kind = SEG_FIELD };
+			if (stop == NULL)
+				return -1;
+			for (size_t k = 0; k < c->ntags; k++)
+				if (c->tags[k].field_no == no && split_path(c->tags[k].name, &s.path, &s.npath) != 0)
+					return -1;
+			if (add_seg(p, &cap, s) != 0)
+				return -1;
+			pos = (size_t)(stop + 3 - x);
+		} else {
+			char what = pi[5];
+			size_t tagi = (size_t)strtoul(pi + 7, NULL, 10);
+			const char *stop = strstr(pi, "?>");
+			if (stop == NULL)
+				return -1;
+			if (what == 'e') {
+				if (depth == 0)
+					return -1;
+				size_t b = stack[--depth];
+				p->segs[b].match = p->nsegs;
+				if (add_seg(p, &cap, (struct seg){ .kind = SEG_END, .match = b }) != 0)
+					return -1;
+			} else {
+				struct seg s = { .kind = SEG_BEGIN, .inverted = what == 'n' };
+				if (tagi >= c->ntags || split_path(c->tags[tagi].name, &s.path, &s.npath) != 0)
+					return -1;
+				if (depth == MAX_DEPTH)
+					return -1;
+				stack[depth++] = p->nsegs;
+				if (add_seg(p, &cap, s) != 0)
+					return -1;
+			}
+			pos = (size_t)(stop + 2 - x);
+		}
+	}
+	return depth == 0 ? 0 : -1;
+}
+
+static int is_tag_part(const char *name)
+{
+	return strcmp(name, "word/document.xml") == 0 ||
+	    (strncmp(name, "word/header", 11) == 0 && strstr(name, ".xml") && !strchr(name + 5, '/')) ||
+	    (strncmp(name, "word/footer", 11) == 0 && strstr(name, ".xml") && !strchr(name + 5, '/'));
+}
+
+static void free_part(struct part *p)
+{
+	free(p->name);
+	free(p->xml);
+	for (size_t i = 0; i < p->nsegs; i++) {
+		for (int k = 0; k < p->segs[i].npath; k++)
+			free(p->segs[i].path[k]);
+		free(p->segs[i].path);
+	}
+	free(p->segs);
+}
+
+static int compile_part(struct render_template *t, zip_uint64_t idx, const char *name,
+    struct diag_list *errs)
+{
+	struct compile c = { .part = name, .errs = errs };
+	struct part *p = &t->parts[t->nparts];
+	zip_stat_t st;
+	zip_file_t *zf = NULL;
+	char *raw = NULL;
+	xmlDocPtr doc = NULL;
+	xmlChar *dump = NULL;
+	int dumplen = 0, rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (zip_stat_index(t->zip, idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+	    st.size > 64 * 1024 * 1024) {
+		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
+		return -1;
+	}
+	raw = malloc(st.size + 1);
+	zf = zip_fopen_index(t->zip, idx, 0);
+	if (raw == NULL || zf == NULL || zip_fread(zf, raw, st.size) != (zip_int64_t)st.size) {
+		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
+		goto out;
+	}
+	if (xmlin_parse(raw, st.size, name, &doc, errs) != 0) {
+		diag_add(errs, t->name, 0, "%s is not well-formed XML", name);
+		goto out;
+	}
+	walk_paragraphs(&c, xmlDocGetRootElement(doc));
+	if (!c.bad)
+		structure(&c, doc);
+	if (c.bad)
+		goto out;
+	xmlDocDumpMemoryEnc(doc, &dump, &dumplen, "UTF-8");
+	if (dump == NULL)
+		goto out;
+	p->name = strdup(name);
+	p->xml = malloc((size_t)dumplen + 1);
+	if (p->name == NULL || p->xml == NULL)
+		goto out;
+	memcpy(p->xml, dump, (size_t)dumplen);
+	p->xml[dumplen] = '\0';
+	p->xml_len = (size_t)dumplen;
+	p->index = idx;
+	if (segment(p, &c) != 0) {
+		diag_add(errs, t->name, 0, "%s: internal error compiling the template", name);
+		goto out;
+	}
+	t->nparts++;
+	rc = 0;
+out:
+	if (rc != 0)
+		free_part(p);
+	for (size_t i = 0; i < c.ntags; i++)
+		free(c.tags[i].name);
+	free(c.tags);
+	xmlFree(dump);
+	xmlFreeDoc(doc);
+	if (zf)
+		zip_fclose(zf);
+	free(raw);
+	return rc;
+}
+
+int render_load_memory(const char *name, const void *data, size_t len,
+    struct render_template **out, struct diag_list *errs)
+{
+	struct render_template *t = calloc(1, sizeof(*t));
+	zip_source_t *src = NULL;
+	zip_error_t zerr;
+	zip_int64_t n;
+	size_t before = errs->count;
+
+	*out = NULL;
+	if (t == NULL || (t->name = strdup(name)) == NULL || (t->data = malloc(len ? len : 1)) == NULL) {
+		diag_add(errs, name, 0, "out of memory");
+		render_free(t);
+		return -1;
+	}
+	memcpy(t->data, data, len);
+	t->len = len;
+	zip_error_init(&zerr);
+	src = zip_source_buffer_create(t->data, len, 0, &zerr);
+	if (src == NULL || (t->zip = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr)) ==
+	    NULL) {
+		diag_add(errs, name, 0, "not a DOCX package: %s", zip_error_strerror(&zerr));
+		zip_source_free(src);
+		zip_error_fini(&zerr);
+		render_free(t);
+		return -1;
+	}
+	zip_error_fini(&zerr);
+	n = zip_get_num_entries(t->zip, 0);
+	t->parts = calloc((size_t)n + 1, sizeof(*t->parts));
+	if (t->parts == NULL) {
+		render_free(t);
+		return -1;
+	}
+	int has_doc = 0;
+	for (zip_int64_t i = 0; i < n; i++) {
+		const char *en = zip_get_name(t->zip, (zip_uint64_t)i, 0);
+		if (en == NULL)
+			continue;
+		if (strcmp(en, "word/document.xml") == 0)
+			has_doc = 1;
+		if (is_tag_part(en))
+			compile_part(t, (zip_uint64_t)i, en, errs);
+	}
+	if (!has_doc)
+		diag_add(errs, name, 0, "no word/document.xml: not a Word document");
+	if (errs->count > before) {
+		render_free(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+int render_load(const char *path, struct render_template **out, struct diag_list *errs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (xmlin_read_file(path, 64 * 1024 * 1024, &buf, &len, errs) != 0)
+		return -1;
+	rc = render_load_memory(path, buf, len, out, errs);
+	free(buf);
+	return rc;
+}
+
+void render_free(struct render_template *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nparts; i++)
+		free_part(&t->parts[i]);
+	free(t->parts);
+	if (t->zip)
+		zip_discard(t->zip);
+	free(t->data);
+	free(t->name);
+	free(t);
+}
+
+const char *render_name(const struct render_template *t)
+{
+	return t->name;
+}
+
+/* ---- rendering ---- */
+
+struct obuf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void ob_add(struct obuf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 65536;
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		char *p = realloc(b->s, nc);
+		if (p == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = nc;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+}
+
+/* A value as WordprocessingML text: escaped, newlines as breaks, no character XML forbids. */
+static void ob_value(struct obuf *b, const char *s)
+{
+	static const char br[] = "</w:t><w:br/><w:t xml:space=\"preserve\">";
+	const char *run = s;
+
+	for (; *s; s++) {
+		const char *rep = NULL;
+		unsigned char ch = (unsigned char)*s;
+		switch (ch) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		case '\n': rep = br; break;
+		case '\r': rep = ""; break;
+		default:
+			if (ch < 0x20 && ch != '\t')
+				rep = "";
+		}
+		if (rep) {
+			ob_add(b, run, (size_t)(s - run));
+			ob_add(b, rep, strlen(rep));
+			run = s + 1;
+		}
+	}
+	ob_add(b, run, (size_t)(s - run));
+}
+
+static json_t *lookup(json_t *const *ctx, int depth, const struct seg *s)
+{
+	if (s->npath == 0)
+		return ctx[depth - 1];
+	for (int d = depth - 1; d >= 0; d--) {
+		json_t *v = json_is_object(ctx[d]) ? json_object_get(ctx[d], s->path[0]) : NULL;
+		if (v == NULL)
+			continue;
+		for (int k = 1; k < s->npath && v; k++)
+			v = json_is_object(v) ? json_object_get(v, s->path[k]) : NULL;
+		return v;
+	}
+	return NULL;
+}
+
+static int truthy(json_t *v)
+{
+	if (v == NULL || json_is_null(v) || json_is_false(v))
+		return 0;
+	if (json_is_string(v))
+		return json_string_length(v) > 0;
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	return 1;
+}
+
+struct frame {
+	size_t begin;
+	json_t *list;   /* borrowed; NULL when the section is not a loop */
+	size_t idx;
+	int pushed;     /* a context was pushed for it */
+};
+
+static int render_part(const struct part *p, json_t *data, struct obuf *b)
+{
+	json_t *ctx[MAX_DEPTH * 2 + 2];
+	struct frame fr[MAX_DEPTH + 1];
+	int cdepth = 1, fdepth = 0;
+
+	ctx[0] = data;
+	for (size_t i = 0; i < p->nsegs; i++) {
+		const struct seg *s = &p->segs[i];
+		json_t *v;
+		switch (s->kind) {
+		case SEG_TEXT:
+			ob_add(b, p->xml + s->off, s->len);
+			break;
+		case SEG_FIELD:
+			v = lookup(ctx, cdepth, s);
+			if (json_is_string(v)) {
+				ob_value(b, json_string_value(v));
+			} else if (json_is_integer(v) || json_is_real(v)) {
+				char num[64];
+				if (json_is_integer(v))
+					snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+				else
+					snprintf(num, sizeof(num), "%g", json_real_value(v));
+				ob_value(b, num);
+			}
+			break;
+		case SEG_BEGIN:
+			v = lookup(ctx, cdepth, s);
+			if (s->inverted ? truthy(v) : !truthy(v)) {
+				i = s->match;  /* skip to the END; the loop's ++ passes it */
+				break;
+			}
+			if (fdepth > MAX_DEPTH || cdepth >= (int)(sizeof(ctx) / sizeof(ctx[0])) - 1)
+				return -1;
+			fr[fdepth] = (struct frame){ .begin = i };
+			if (!s->inverted && json_is_array(v)) {
+				fr[fdepth].list = v;
+				ctx[cdepth++] = json_array_get(v, 0);
+				fr[fdepth].pushed = 1;
+			} else if (!s->inverted && json_is_object(v)) {
+				ctx[cdepth++] = v;
+				fr[fdepth].pushed = 1;
+			}
+			fdepth++;
+			break;
+		case SEG_END: {
+			struct frame *f = &fr[fdepth - 1];
+			if (f->list && ++f->idx < json_array_size(f->list)) {
+				ctx[cdepth - 1] = json_array_get(f->list, f->idx);
+				i = f->begin;
+				break;
+			}
+			if (f->pushed)
+				cdepth--;
+			fdepth--;
+			break;
+		}
+		}
+	}
+	return b->failed ? -1 : 0;
+}
+
+int render_to_memory(const struct render_template *t, json_t *data, long mtime, void **out,
+    size_t *len, char *err, size_t errlen)
+{
+	zip_source_t *dst = NULL;
+	zip_t *z = NULL;
+	zip_error_t zerr;
+	zip_stat_t st;
+	zip_int64_t n;
+	int rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	zip_error_init(&zerr);
+	dst = zip_source_buffer_create(NULL, 0, 0, &zerr);
+	if (dst == NULL || (z = zip_open_from_source(dst, ZIP_TRUNCATE, &zerr)) == NULL) {
+		snprintf(err, errlen, "zip: %s", zip_error_strerror(&zerr));
+		zip_source_free(dst);
+		zip_error_fini(&zerr);
+		return -1;
+	}
+	zip_source_keep(dst);
+	n = zip_get_num_entries(t->zip, 0);
+	for (zip_int64_t i = 0; i < n; i++) {
+		const char *name = zip_get_name(t->zip, (zip_uint64_t)i, 0);
+		const struct part *p = NULL;
+		zip_source_t *src;
+		zip_int64_t at;
+		for (size_t k = 0; k < t->nparts; k++)
+			if (t->parts[k].index == (zip_uint64_t)i)
+				p = &t->parts[k];
+		if (name == NULL)
+			continue;
+		if (p != NULL) {
+			struct obuf b = { 0 };
+			if (render_part(p, data, &b) != 0) {
+				free(b.s);
+				snprintf(err, errlen, "%s: out of memory, or data nested too deep", name);
+				goto out;
+			}
+			src = zip_source_buffer(z, b.s, b.len, 1);
+			if (src == NULL) {
+				free(b.s);
+				goto zfail;
+			}
+			at = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8);
+			if (at < 0) {
+				zip_source_free(src);
+				goto zfail;
+			}
+			zip_set_file_compression(z, (zip_uint64_t)at, ZIP_CM_DEFLATE, 1);
+		} else {
+			/* copied as it is stored: no decompression, no recompression */
+			if (zip_stat_index(t->zip, (zip_uint64_t)i, 0, &st) != 0)
+				goto zfail;
+			src = zip_source_zip(z, t->zip, (zip_uint64_t)i, ZIP_FL_COMPRESSED, 0, -1);
+			if (src == NULL)
+				goto zfail;
+			at = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8);
+			if (at < 0) {
+				zip_source_free(src);
+				goto zfail;
+			}
+		}
+		zip_file_set_mtime(z, (zip_uint64_t)at, (time_t)mtime, 0);
+	}
+	if (zip_close(z) != 0) {
+		snprintf(err, errlen, "zip: %s", zip_strerror(z));
+		zip_discard(z);
+		z = NULL;
+		goto out;
+	}
+	z = NULL;
+	if (zip_source_stat(dst, &st) != 0 || zip_source_open(dst) != 0) {
+		snprintf(err, errlen, "zip: cannot read the new package");
+		goto out;
+	}
+	*out = malloc(st.size ? st.size : 1);
+	if (*out == NULL || zip_source_read(dst, *out, st.size) != (zip_int64_t)st.size) {
+		zip_source_close(dst);
+		free(*out);
+		*out = NULL;
+		snprintf(err, errlen, "zip: cannot read the new package");
+		goto out;
+	}
+	zip_source_close(dst);
+	*len = st.size;
+	rc = 0;
+	goto out;
+zfail:
+	snprintf(err, errlen, "zip: %s", zip_strerror(z));
+out:
+	if (z)
+		zip_discard(z);
+	zip_source_free(dst);
+	zip_error_fini(&zerr);
+	return rc;
+}
+
+int render_to_file(const struct render_template *t, json_t *data, long mtime, const char *path,
+    char *sha256_hex, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	void *buf = NULL;
+	size_t len = 0, off = 0;
+	int fd, rc = -1;
+
+	if (render_to_memory(t, data, mtime, &buf, &len, err, errlen) != 0)
+		return -1;
+	if (sha256_hex && hash_sha256_hex(buf, len, sha256_hex) != 0) {
+		snprintf(err, errlen, "cannot hash the document");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, (char *)buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (fsutil_rename_durable(tmp, path) != 0) {
+		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}

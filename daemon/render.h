@@ -1,0 +1,35 @@
+/* render.h: DOCX templates: load, fill, write (see render.c). */
+#ifndef VANTHU_RENDER_H
+#define VANTHU_RENDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+struct render_template;
+
+/*
+ * Loads a .docx template from path and compiles every part that can hold
+ * tags (the body, headers, footers) once. A broken template is refused with
+ * every error in errs (part and paragraph named); 0 or -1.
+ */
+int render_load(const char *path, struct render_template **out, struct diag_list *errs);
+/* The same from bytes in memory (copied); name is used in messages. */
+int render_load_memory(const char *name, const void *data, size_t len,
+    struct render_template **out, struct diag_list *errs);
+void render_free(struct render_template *t);
+const char *render_name(const struct render_template *t);
+
+/*
+ * Fills the template with data. Unchanged parts are copied without being
+ * recompressed. *out (malloc'd) and *len on success; 0 or -1 with err.
+ * mtime stamps the package's entries, so equal input gives equal bytes.
+ */
+int render_to_memory(const struct render_template *t, json_t *data, long mtime, void **out,
+    size_t *len, char *err, size_t errlen);
+/* The same written to path through a temporary name, fsynced and renamed. */
+int render_to_file(const struct render_template *t, json_t *data, long mtime, const char *path,
+    char *sha256_hex, char *err, size_t errlen);
+
+#endif
