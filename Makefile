@@ -28,7 +28,7 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil xmlin units report receipt render store workflow spool proto peer ctl lockfile notify
+CORE := clock config diag log vnfmt hash fsutil xmlin units report receipt render store workflow docdata spool publish proto peer ctl lockfile notify
 DAEMON_SRC := $(CORE) main
 CLIENT_SRC := vanthuctl proto
 UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt

@@ -71,3 +71,14 @@ void clock_today_vn(int *year, int *month, int *day)
 	*month = tm.tm_mon + 1;
 	*day = tm.tm_mday;
 }
+
+time_t clock_vn_midnight(int year, int month, int day)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	return timegm(&tm) - CLOCK_VN_OFFSET;
+}

@@ -21,6 +21,8 @@ void clock_now(struct timespec *ts);
 void clock_iso_utc(char *out, size_t len);
 /* Today in Vietnam: year, month (1-12), day. */
 void clock_today_vn(int *year, int *month, int *day);
+/* The UTC instant of midnight, Vietnam time, of a day (for file timestamps). */
+time_t clock_vn_midnight(int year, int month, int day);
 /* Whether the fake clock is in use (for the log). */
 int clock_is_fake(void);
 

@@ -27,6 +27,8 @@
 #include "peer.h"
 #include "proto.h"
 #include "clock.h"
+#include "hash.h"
+#include "publish.h"
 #include "report.h"
 #include "workflow.h"
 #include "units.h"
@@ -850,6 +852,16 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	    symbol[0] ? ", number " : "", symbol);
 	*result = json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", id, "action", action,
 	    "label", t->label, "state", t->to, "symbol", symbol[0] ? symbol : NULL);
+	if (symbol[0] && c->ctl->spool != NULL) {
+		/* numbered: the official DOCX goes to spool/outgoing now */
+		char err[512];
+		if (publish_issued(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id,
+		        (int64_t)c->peer.uid, c->peer.login, err, sizeof(err)) != 0) {
+			log_err("document %lld is issued but its DOCX could not be written (retried at "
+			    "the next start): %s", (long long)id, err);
+			json_object_set_new(*result, "publish_error", json_string(err));
+		}
+	}
 	return 0;
 }
 
@@ -1121,6 +1133,57 @@ static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, si
 	return 0;
 }
 
+#define DOCX_CHUNK 36864
+
+static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t id = 0, offset = 0;
+	void *docx = NULL;
+	size_t len = 0, n;
+	char err[512], sha[HASH_HEX_LEN + 1];
+	unsigned char *b64;
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	if (c->ctl->spool == NULL) {
+		snprintf(msg, msglen, "các mẫu văn bản chưa được nạp");
+		return E_INTERNAL;
+	}
+	rc = publish_render(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id, &docx, &len,
+	    err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return E_NOT_FOUND;
+	}
+	if (rc != STORE_OK) {
+		log_err("render %lld: %s", (long long)id, err);
+		snprintf(msg, msglen, "không tạo được tệp DOCX: %s", err);
+		return E_INTERNAL;
+	}
+	if ((size_t)offset > len)
+		offset = (json_int_t)len;
+	n = len - (size_t)offset < DOCX_CHUNK ? len - (size_t)offset : DOCX_CHUNK;
+	b64 = malloc(n / 3 * 4 + 8);
+	if (b64 == NULL || hash_sha256_hex(docx, len, sha) != 0) {
+		free(b64);
+		free(docx);
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	EVP_EncodeBlock(b64, (unsigned char *)docx + offset, (int)n);
+	*result = json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", id, "offset", offset, "total",
+	    (json_int_t)len, "sha256", sha, "data", (char *)b64);
+	free(b64);
+	free(docx);
+	return 0;
+}
+
 /* The command table: every request goes through here, and only through here. */
 static const struct command commands[] = {
 	{ "ping", ROLES_ALL, cmd_ping },
@@ -1142,6 +1205,7 @@ static const struct command commands[] = {
 	{ "overdue", ROLES_ALL, cmd_overdue },
 	{ "register", ROLES_ALL, cmd_register },
 	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
+	{ "render", ROLES_ALL, cmd_render },
 };
 
 static void handle_line(struct conn *c, const char *line, size_t len)

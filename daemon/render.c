@@ -370,12 +370,13 @@ static void structure(struct compile *c, xmlDocPtr doc)
 				first = last = o->para;
 			} else {
 				xmlNodePtr ro = ancestor_w(o->para, "tr"), rt = ancestor_w(t->para, "tr");
-				if (ro != NULL && ro == rt) {
-					first = last = ro;
-				} else if (o->para->parent == t->para->parent && o->only && t->only) {
+				if (o->para->parent == t->para->parent && o->only && t->only) {
+					/* two tag-only paragraphs side by side (also inside one cell) */
 					first = o->para;
 					last = t->para;
 					remove_ends = 1;
+				} else if (ro != NULL && ro == rt) {
+					first = last = ro;
 				} else {
 					diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} and its "
 					    "{{/%s}} (paragraph %d) must share a paragraph or a table row, or each "

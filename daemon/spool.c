@@ -114,6 +114,52 @@ struct spool {
 
 /* ---- the catalog ---- */
 
+const struct render_template *spool_template(const struct spool_catalog *cat, const char *name)
+{
+	for (size_t i = 0; cat && i < cat->ntemplates; i++)
+		if (strcmp(cat->templates[i].name, name) == 0)
+			return cat->templates[i].tpl;
+	return NULL;
+}
+
+/* Every NAME.docx of the templates folder, each parsed once here. */
+static int load_templates(const char *dir, struct spool_catalog *cat, struct diag_list *errs)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (d == NULL) {
+		diag_add(errs, dir, 0, "cannot read the templates folder: %s", strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char path[PATH_MAX];
+		struct render_template *t = NULL;
+		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".docx") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (render_load(path, &t, errs) != 0) {
+			rc = -1;
+			continue;
+		}
+		struct spool_template *nt = realloc(cat->templates,
+		    (cat->ntemplates + 1) * sizeof(*nt));
+		if (nt == NULL) {
+			render_free(t);
+			rc = -1;
+			continue;
+		}
+		cat->templates = nt;
+		nt[cat->ntemplates].name = strndup(de->d_name, n - 5);
+		nt[cat->ntemplates].tpl = t;
+		cat->ntemplates++;
+	}
+	closedir(d);
+	return rc;
+}
+
 int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, struct diag_list *errs)
 {
 	char units_xml[PATH_MAX], units_xsd[PATH_MAX], report_xsd[PATH_MAX];
@@ -132,6 +178,16 @@ int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, str
 		rc = -1;
 	if (workflows_load(cfg->workflows, &cat->wf, errs) != 0)
 		rc = -1;
+	if (load_templates(cfg->templates, cat, errs) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < cat->wf->nkinds; i++) {
+		const struct wf_kind *k = &cat->wf->kinds[i];
+		if (spool_template(cat, k->template_name) == NULL) {
+			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the template %s.docx, which "
+			    "is not there (or did not load)", k->kind, k->template_name);
+			rc = -1;
+		}
+	}
 	if (rc != 0) {
 		spool_catalog_free(cat);
 		return -1;
@@ -147,6 +203,11 @@ void spool_catalog_free(struct spool_catalog *cat)
 	units_free(cat->units);
 	xmlin_schema_free(cat->report_schema);
 	workflows_free(cat->wf);
+	for (size_t i = 0; i < cat->ntemplates; i++) {
+		free(cat->templates[i].name);
+		render_free(cat->templates[i].tpl);
+	}
+	free(cat->templates);
 	free(cat);
 }
 

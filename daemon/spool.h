@@ -9,17 +9,28 @@
 #include "config.h"
 #include "diag.h"
 #include "store.h"
+#include "render.h"
 #include "units.h"
 #include "workflow.h"
 
 struct spool;
 
 /* What intake reads from the workflows folder: the units registry and the report schema. */
+struct spool_template {
+	char *name;                       /* owned: "thong-bao" (the file name without .docx) */
+	struct render_template *tpl;      /* owned */
+};
+
 struct spool_catalog {
 	struct units *units;        /* owned */
 	xmlSchemaPtr report_schema; /* owned */
 	struct workflows *wf;       /* owned: the document kinds */
+	struct spool_template *templates; /* owned: every *.docx of [paths] templates */
+	size_t ntemplates;
 };
+
+/* The template a kind names, or NULL. */
+const struct render_template *spool_template(const struct spool_catalog *cat, const char *name);
 
 /*
  * Loads workflows/units.xml (+ units.xsd), workflows/bao-cao/schema.xsd and

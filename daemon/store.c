@@ -102,7 +102,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  drafter_uid INTEGER NOT NULL, drafter TEXT NOT NULL,"
 	"  editor_uid INTEGER NOT NULL, editor TEXT NOT NULL,"
 	"  revision INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-	"  body TEXT, year INTEGER, number INTEGER, symbol TEXT, issued_on TEXT"
+	"  body TEXT, year INTEGER, number INTEGER, symbol TEXT, issued_on TEXT,"
+	"  out_path TEXT, out_sha256 TEXT"
 	");"
 	"CREATE INDEX documents_state ON documents(state, id);"
 	"CREATE INDEX documents_kind ON documents(kind, id);"
@@ -1188,7 +1189,8 @@ static char *col_dup(sqlite3_stmt *s, int i)
 
 #define DOC_COLUMNS "id, kind, state, state_since, summary, signer_login, signer_name, " \
 	"recipients, archive, round_id, drafter_uid, drafter, editor_uid, editor, revision, " \
-	"created_at, updated_at, body, year, number, symbol, issued_on, drafting_unit"
+	"created_at, updated_at, body, year, number, symbol, issued_on, drafting_unit, out_path, " \
+	"out_sha256"
 
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen)
 {
@@ -1223,6 +1225,8 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 		out->symbol = col_dup(s, 20);
 		out->issued_on = col_dup(s, 21);
 		out->drafting_unit = col_dup(s, 22);
+		out->out_path = col_dup(s, 23);
+		out->out_sha256 = col_dup(s, 24);
 		rc = out->kind && out->state && out->state_since && out->summary && out->drafter &&
 		    out->editor ? STORE_OK : STORE_ERR;
 		if (rc != STORE_OK)
@@ -1249,6 +1253,8 @@ void store_doc_free(struct store_doc *d)
 	free(d->symbol);
 	free(d->issued_on);
 	free(d->drafting_unit);
+	free(d->out_path);
+	free(d->out_sha256);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1571,4 +1577,96 @@ fail_quiet:
 	free(detail);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
+}
+
+int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int step, rc = STORE_ERR;
+
+	*xml = NULL;
+	*len = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT r.content FROM revisions r JOIN documents d "
+	        "ON d.id = r.document_id AND d.revision = r.revision WHERE d.id = ?", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		set_err(err, errlen, "content: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(s, 0);
+		*xml = malloc((size_t)n + 1);
+		if (*xml != NULL) {
+			memcpy(*xml, sqlite3_column_blob(s, 0), (size_t)n);
+			(*xml)[n] = '\0';
+			*len = (size_t)n;
+			rc = STORE_OK;
+		} else {
+			set_err(err, errlen, "out of memory");
+		}
+	} else if (step == SQLITE_DONE) {
+		set_err(err, errlen, "no document %lld", (long long)id);
+		rc = STORE_INVALID;
+	} else {
+		set_err(err, errlen, "content: %s", sqlite3_errmsg(st->db));
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_set_output(struct store *st, int64_t id, const char *path, const char *sha256,
+    int64_t uid, const char *login, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char object[48], ignored[8], *detail = NULL;
+	json_t *j;
+
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET out_path = ?, out_sha256 = ? "
+	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	j = json_pack("{s:s, s:s}", "path", path, "sha256", sha256);
+	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	snprintf(object, sizeof(object), "document/%lld", (long long)id);
+	if (detail == NULL || audit_insert(st->db, uid, login, "publish", object, detail, err,
+	        errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	free(detail);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "publish: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	free(detail);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int step;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM documents WHERE number IS NOT NULL AND "
+	        "out_sha256 IS NULL ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "unpublished: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, (int64_t)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return step == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

@@ -157,6 +157,7 @@ struct store_doc {
 	char *kind, *state, *state_since, *summary, *signer_login, *signer_name;
 	int64_t drafter_uid, editor_uid, revision, number;
 	char *drafter, *editor, *symbol, *issued_on, *drafting_unit;
+	char *out_path, *out_sha256;  /* the issued DOCX, once published */
 };
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen);
 void store_doc_free(struct store_doc *d);
@@ -211,6 +212,16 @@ int store_doc_history(struct store *st, int64_t id, store_row_cb cb, void *arg, 
 /* A revision (0: the current one): revision, author, at, sha256, content. */
 int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row_cb cb, void *arg,
     char *err, size_t errlen);
+/* The current revision's XML (malloc'd, NUL-terminated). STORE_INVALID: no such document. */
+int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, char *err,
+    size_t errlen);
+/* Records where the issued DOCX is and its SHA-256, with a "publish" history entry. */
+int store_doc_set_output(struct store *st, int64_t id, const char *path, const char *sha256,
+    int64_t uid, const char *login, char *err, size_t errlen);
+/* Issued documents whose DOCX is not written yet (at most max ids). */
+int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n, char *err,
+    size_t errlen);
+
 /* The register of (body, year) in number order, voided entries included. */
 int store_register_list(struct store *st, const char *body, int year, store_row_cb cb, void *arg,
     char *err, size_t errlen);

@@ -65,6 +65,7 @@ static void usage(FILE *out)
 	    "  overdue                các văn bản quá hạn xử lý\n"
 	    "  register [--year N] [--csv]\n"
 	    "                         sổ đăng ký văn bản đi\n"
+	    "  render ID [-o TỆP]     tệp DOCX của văn bản (dự thảo để trống số và ngày)\n"
 	    "  void SỐ --year N -m LÝ-DO\n"
 	    "                         hủy một số trong sổ (số vẫn giữ trong sổ, có ghi chú)\n"
 	    "\n"
@@ -777,6 +778,106 @@ static void show_voided(json_t *r)
 	    (long long)jint(r, "number"), (long long)jint(r, "year"));
 }
 
+static int parse_positive(const char *s, json_int_t *out);
+
+/* render: fetches the DOCX in chunks and writes it through a temporary name. */
+static const char *render_out;
+
+static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
+{
+	json_int_t offset = 0, total = -1;
+	char tmp[PATH_MAX], sha[80] = "";
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.part", path);
+	fp = fopen(tmp, "wb");
+	if (fp == NULL) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
+		return EXIT_USAGE;
+	}
+	while (total < 0 || offset < total) {
+		json_t *args = json_pack("{s:I, s:I}", "id", id, "offset", offset), *reply, *res;
+		char *line = proto_encode_request("render", args);
+		unsigned char *raw;
+		const char *data;
+		int n;
+
+		json_decref(args);
+		if (line == NULL || write_all(fd, line, strlen(line)) != 0) {
+			free(line);
+			fclose(fp);
+			unlink(tmp);
+			return EXIT_UNREACHABLE;
+		}
+		free(line);
+		reply = read_reply(fd, timeout_ms);
+		if (reply == NULL) {
+			fclose(fp);
+			unlink(tmp);
+			return EXIT_UNREACHABLE;
+		}
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			json_t *err = json_object_get(reply, "error");
+			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+			json_decref(reply);
+			fclose(fp);
+			unlink(tmp);
+			return EXIT_REFUSED;
+		}
+		res = json_object_get(reply, "result");
+		total = jint(res, "total");
+		snprintf(sha, sizeof(sha), "%s", jstr(res, "sha256"));
+		data = jstr(res, "data");
+		raw = malloc(strlen(data) / 4 * 3 + 3);
+		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data)) : -1;
+		if (n >= 0 && (json_int_t)n > total - offset)
+			n = (int)(total - offset);
+		if (n < 0 || fwrite(raw, 1, (size_t)n, fp) != (size_t)n) {
+			free(raw);
+			json_decref(reply);
+			fclose(fp);
+			unlink(tmp);
+			return EXIT_UNREACHABLE;
+		}
+		free(raw);
+		json_decref(reply);
+		if (n == 0)
+			break;
+		offset += n;
+	}
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return EXIT_USAGE;
+	}
+	printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", path, (long long)total, sha);
+	return EXIT_OK;
+}
+
+static void show_nothing(json_t *r)
+{
+	(void)r;
+}
+
+static int build_render(int argc, char **argv, json_t *args)
+{
+	json_int_t id;
+	static char defname[64];
+
+	if (argc < 2 || parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl render ID [-o TỆP]");
+	json_object_set_new(args, "id", json_integer(id));
+	snprintf(defname, sizeof(defname), "van-ban-%lld.docx", (long long)id);
+	render_out = defname;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			render_out = argv[++i];
+		else
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+	}
+	return 0;
+}
+
 /* --xml: fetches the original in chunks, each within the protocol's line cap. */
 static int fetch_original(int fd, json_int_t id, int timeout_ms)
 {
@@ -1108,6 +1209,7 @@ static const struct command commands[] = {
 	{ "overdue", no_args, show_overdue, 30 },
 	{ "register", build_register, show_register, 30 },
 	{ "void", build_void, show_voided, 30 },
+	{ "render", build_render, show_nothing, 120 },
 };
 
 int main(int argc, char **argv)
@@ -1169,6 +1271,12 @@ int main(int argc, char **argv)
 		fd = connect_to(pick_socket(o.socket));
 		rc = fd < 0 ? EXIT_UNREACHABLE : fetch_original(fd, json_integer_value(json_object_get(args,
 		    "id")), o.timeout_ms);
+		goto out;
+	}
+	if (cmd->build == build_render) {
+		fd = connect_to(pick_socket(o.socket));
+		rc = fd < 0 ? EXIT_UNREACHABLE : fetch_docx(fd, json_integer_value(json_object_get(args,
+		    "id")), render_out, o.timeout_ms);
 		goto out;
 	}
 	line = proto_encode_request(cmd->build == build_act ? "act" : cmd->name, args);

@@ -72,6 +72,7 @@ static void free_kind(struct wf_kind *k)
 	free(k->type);
 	free(k->template_name);
 	free(k->root);
+	free(k->title);
 	xmlin_schema_free(k->schema);
 	for (size_t i = 0; i < k->nstates; i++) {
 		free(k->states[i].id);
@@ -192,6 +193,7 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 	k->type = attr(root, "type");
 	k->template_name = attr(root, "template");
 	k->root = attr(root, "root");
+	k->title = attr(root, "title");
 	for (xmlNodePtr n = root->children; n; n = n->next) {
 		ns += is_elem(n, WF_NS, "state");
 		nt += is_elem(n, WF_NS, "transition");

@@ -29,6 +29,7 @@ struct wf_transition {
 
 struct wf_kind {
 	char *kind, *label, *type, *template_name, *root;  /* owned; type may be NULL */
+	char *title;           /* owned: "THÔNG BÁO"; NULL for a công văn */
 	xmlSchemaPtr schema;   /* owned: the kind's input schema */
 	struct wf_state *states;
 	size_t nstates;

@@ -1,0 +1,395 @@
+/*
+ * docdata.c: a document as its template sees it. Reads the stored input XML
+ * of a document and turns it into the fields of templates-docx/README.md:
+ * the issuing body in upper case, the number and date line (blank in a
+ * draft), the body closed with "./.", the signature block, and the Nơi nhận
+ * list in its official order: "Như trên" first, then the registry's groups
+ * in order, sorted with the Vietnamese collator inside each group, then the
+ * lines the drafter gave without a group, in the drafter's order.
+ */
+#include "docdata.h"
+
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnfmt.h"
+#include "xmlin.h"
+
+static int is_el(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    strcmp((const char *)n->ns->href, WF_DOC_NS) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_el(c, name))
+			return c;
+	return NULL;
+}
+
+static char *text(xmlNodePtr n)
+{
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+	char *out = NULL;
+
+	if (vnfmt_nfc(v ? (const char *)v : "", v ? strlen((const char *)v) : 0, &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(v);
+	return out;
+}
+
+static char *prop(xmlNodePtr n, const char *name)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+	char *out = v ? strdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return out;
+}
+
+static json_t *upper_string(const char *s)
+{
+	char *u = NULL;
+	json_t *j;
+
+	if (vnfmt_upper(s, &u) != VNFMT_OK)
+		return NULL;
+	j = json_string(u);
+	free(u);
+	return j;
+}
+
+static json_t *line_obj(const char *prefix, const char *s, const char *suffix)
+{
+	char *buf;
+	json_t *j;
+
+	if (asprintf(&buf, "%s%s%s", prefix, s, suffix) < 0)
+		return NULL;
+	j = json_pack("{s:s}", "line", buf);
+	free(buf);
+	return j;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/*
+ * The issuing body in upper case, on two lines the way offices print it:
+ * "ỦY BAN NHÂN DÂN" above "TỈNH BÀ RỊA - VŨNG TÀU" (and likewise HỘI ĐỒNG
+ * NHÂN DÂN); any other name stays one line and wraps in its column.
+ */
+static json_t *issuer_lines(const char *name)
+{
+	static const char *const heads[] = { "ỦY BAN NHÂN DÂN ", "HỘI ĐỒNG NHÂN DÂN " };
+	char *u = NULL, *two = NULL;
+	json_t *j;
+
+	if (vnfmt_upper(name, &u) != VNFMT_OK)
+		return NULL;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t n = strlen(heads[i]);
+		if (strncmp(u, heads[i], n) == 0 && u[n] != '\0' &&
+		    asprintf(&two, "%.*s\n%s", (int)(n - 1), u, u + n) >= 0)
+			break;
+	}
+	j = json_string(two ? two : u);
+	free(two);
+	free(u);
+	return j;
+}
+
+/* One Nơi nhận entry before ordering. */
+struct entry {
+	char *name;
+	long group;   /* index in the registry's groups; -1: none */
+	size_t order; /* the drafter's order */
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->group != y->group) {
+		if (x->group < 0)
+			return 1;
+		if (y->group < 0)
+			return -1;
+		return x->group < y->group ? -1 : 1;
+	}
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tren)
+{
+	json_t *arr = json_array();
+	struct entry *e = NULL;
+	size_t n = 0, cap = 0;
+
+	if (arr == NULL)
+		return NULL;
+	if (nhu_tren)
+		json_array_append_new(arr, line_obj("- ", "Như trên", ";"));
+	for (xmlNodePtr c = list ? list->children : NULL; c; c = c->next) {
+		if (!is_el(c, "recipient"))
+			continue;
+		char *code = prop(c, "unit"), *group = prop(c, "group");
+		const struct unit *u = code && units ? units_find(units, code) : NULL;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct entry *ne = realloc(e, cap * sizeof(*e));
+			if (ne == NULL) {
+				free(code);
+				free(group);
+				break;
+			}
+			e = ne;
+		}
+		e[n].order = n;
+		e[n].group = -1;
+		if (u != NULL) {
+			e[n].name = strdup(u->short_name);
+			e[n].group = (long)u->group;
+		} else {
+			e[n].name = text(c);
+			for (size_t g = 0; group && units && g < units->ngroups; g++)
+				if (strcmp(units->groups[g].code, group) == 0)
+					e[n].group = (long)g;
+		}
+		free(code);
+		free(group);
+		if (e[n].name != NULL)
+			n++;
+	}
+	/* groups in the registry's order, the drafter's order inside (for now) */
+	qsort(e, n, sizeof(*e), cmp_entry);
+	/* then collation inside each group */
+	for (size_t a = 0; a < n;) {
+		size_t b = a;
+		while (b < n && e[b].group == e[a].group)
+			b++;
+		if (e[a].group >= 0 && b - a > 1) {
+			const char **names = calloc(b - a, sizeof(char *));
+			size_t *order = calloc(b - a, sizeof(size_t));
+			struct entry *copy = calloc(b - a, sizeof(*copy));
+			if (names && order && copy) {
+				for (size_t i = a; i < b; i++)
+					names[i - a] = e[i].name;
+				if (vnfmt_sort(names, b - a, order) == VNFMT_OK) {
+					for (size_t i = 0; i < b - a; i++)
+						copy[i] = e[a + order[i]];
+					memcpy(&e[a], copy, (b - a) * sizeof(*copy));
+				}
+			}
+			free(names);
+			free(order);
+			free(copy);
+		}
+		a = b;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(arr, line_obj("- ", e[i].name, ";"));
+		free(e[i].name);
+	}
+	free(e);
+	return arr;
+}
+
+/* Figures in Vietnamese: a decimal comma. */
+static char *vn_figure(const char *s)
+{
+	char *out = strdup(s ? s : "");
+
+	for (char *p = out; p && *p; p++)
+		if (*p == '.')
+			*p = ',';
+	return out;
+}
+
+static json_t *table_rows(xmlNodePtr table)
+{
+	json_t *rows = json_array();
+	size_t stt = 0;
+
+	for (xmlNodePtr r = table ? table->children : NULL; r && rows; r = r->next) {
+		if (!is_el(r, "row"))
+			continue;
+		char *uname = prop(r, "name");
+		for (xmlNodePtr v = r->children; v; v = v->next) {
+			if (!is_el(v, "value"))
+				continue;
+			char *code = prop(v, "code"), *val = text(v), *fig = vn_figure(val), num[24];
+			for (xmlNodePtr col = table->children; col && code; col = col->next) {
+				if (!is_el(col, "column"))
+					continue;
+				xmlChar *cc = xmlGetProp(col, (const xmlChar *)"code");
+				if (cc && strcmp((const char *)cc, code) == 0) {
+					xmlChar *l = xmlGetProp(col, (const xmlChar *)"label");
+					xmlChar *m = xmlGetProp(col, (const xmlChar *)"measure");
+					snprintf(num, sizeof(num), "%zu", ++stt);
+					json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+					    "stt", num, "unit", uname ? uname : "", "indicator",
+					    l ? (const char *)l : code, "value", fig ? fig : "", "measure",
+					    m ? (const char *)m : "", "target", ""));
+					xmlFree(l);
+					xmlFree(m);
+				}
+				xmlFree(cc);
+			}
+			free(code);
+			free(val);
+			free(fig);
+		}
+		free(uname);
+	}
+	return rows;
+}
+
+json_t *docdata_build(const struct config *cfg, const struct units *units, const struct wf_kind *k,
+    const char *xml, size_t len, const struct docdata_issue *issue, int draft_year, char *err,
+    size_t errlen)
+{
+	struct diag_list errs;
+	xmlDocPtr doc = NULL;
+	json_t *d = NULL, *body = NULL;
+	char buf[512], *s = NULL;
+
+	diag_init(&errs);
+	if (xmlin_parse(xml, len, "document", &doc, &errs) != 0) {
+		snprintf(err, errlen, "the stored document does not parse: %s",
+		    errs.count ? errs.items[0].message : "?");
+		diag_free(&errs);
+		return NULL;
+	}
+	diag_free(&errs);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	d = json_object();
+	if (d == NULL)
+		goto nomem;
+	json_object_set_new(d, "parent", cfg->org_parent[0] ? upper_string(cfg->org_parent) :
+	    json_string(""));
+	json_object_set_new(d, "issuer", issuer_lines(cfg->org_name));
+	if (issue) {
+		json_object_set_new(d, "number_symbol", json_string(issue->symbol));
+		vnfmt_date_line(cfg->org_place, issue->year, issue->month, issue->day, buf, sizeof(buf));
+	} else {
+		char *unit = text(child(root, "drafting-unit"));
+		if (k->type && *k->type)
+			snprintf(buf, sizeof(buf), "      /%s-%s", k->type, cfg->org_abbrev);
+		else
+			snprintf(buf, sizeof(buf), "      /%s-%s", cfg->org_abbrev, unit && *unit ? unit : "VP");
+		free(unit);
+		json_object_set_new(d, "number_symbol", json_string(buf));
+		vnfmt_date_line(cfg->org_place, draft_year, 0, 0, buf, sizeof(buf));
+	}
+	json_object_set_new(d, "date_line", json_string(buf));
+	json_object_set_new(d, "title", json_string(k->title ? k->title : ""));
+	json_object_set_new(d, "draft", json_boolean(issue == NULL));
+	s = text(child(root, "summary"));
+	json_object_set_new(d, "summary", json_string(s ? s : ""));
+	free(s);
+	s = text(child(root, "urgency"));
+	json_object_set_new(d, "urgency", json_string(s ? s : ""));
+	free(s);
+
+	/* Kính gửi (công văn) */
+	json_t *to_many = json_array();
+	size_t nto = 0;
+	for (xmlNodePtr c = root->children; c; c = c->next)
+		nto += is_el(c, "to");
+	json_object_set_new(d, "to_one", json_string(""));
+	for (xmlNodePtr c = root->children; c && to_many; c = c->next) {
+		if (!is_el(c, "to"))
+			continue;
+		char *code = prop(c, "unit"), *name = NULL;
+		const struct unit *u = code && units ? units_find(units, code) : NULL;
+		name = u ? strdup(u->name) : text(c);
+		free(code);
+		if (name == NULL)
+			continue;
+		if (nto == 1)
+			json_object_set_new(d, "to_one", json_string(name));
+		else
+			json_array_append_new(to_many, line_obj("- ", name,
+			    json_array_size(to_many) + 1 == nto ? "." : ";"));
+		free(name);
+	}
+	json_object_set_new(d, "to_many", to_many ? to_many : json_array());
+
+	/* the body, closed with "./." */
+	body = json_array();
+	json_t *last_p = NULL;
+	for (xmlNodePtr c = child(root, "body") ? child(root, "body")->children : NULL; c && body;
+	    c = c->next) {
+		const char *key = is_el(c, "p") ? "p" : is_el(c, "heading") ? "heading" :
+		    is_el(c, "basis") ? "basis" : NULL;
+		if (key == NULL)
+			continue;
+		s = text(c);
+		if (s == NULL)
+			goto nomem;
+		json_t *item = json_pack("{s:s}", key, s);
+		free(s);
+		json_array_append_new(body, item);
+		if (strcmp(key, "p") == 0)
+			last_p = item;
+	}
+	if (last_p) {
+		const char *t = json_string_value(json_object_get(last_p, "p"));
+		if (t && !ends_with(t, "./.")) {
+			char *closed = NULL;
+			size_t tl = strlen(t);
+			if (asprintf(&closed, "%.*s./.", (int)(tl && t[tl - 1] == '.' ? tl - 1 : tl), t) >= 0) {
+				json_object_set_new(last_p, "p", json_string(closed));
+				free(closed);
+			}
+		}
+	}
+	json_object_set_new(d, "body", body);
+
+	/* the signature block */
+	xmlNodePtr sg = child(root, "signer");
+	json_t *lines = json_array();
+	for (xmlNodePtr c = sg ? sg->children : NULL; c && lines; c = c->next) {
+		if (!is_el(c, "line"))
+			continue;
+		s = text(c);
+		char *u = NULL;
+		if (s && vnfmt_upper(s, &u) == VNFMT_OK)
+			json_array_append_new(lines, json_pack("{s:s}", "line", u));
+		free(u);
+		free(s);
+	}
+	s = text(child(sg, "name"));
+	json_object_set_new(d, "signer", json_pack("{s:o, s:s}", "lines", lines ? lines : json_array(),
+	    "name", s ? s : ""));
+	free(s);
+
+	/* Nơi nhận */
+	json_object_set_new(d, "recipients", recipients(child(root, "recipients"), units, nto > 0));
+	s = text(child(root, "archive"));
+	if (s) {
+		char *al = NULL;
+		if (asprintf(&al, "- Lưu: %s%s", s, strchr(s, '.') ? "" : ".") >= 0) {
+			json_object_set_new(d, "archive_line", json_string(al));
+			free(al);
+		}
+		free(s);
+	}
+	json_object_set_new(d, "table", json_pack("{s:o}", "rows", table_rows(child(root, "table"))));
+	xmlFreeDoc(doc);
+	return d;
+nomem:
+	snprintf(err, errlen, "out of memory building the template data");
+	json_decref(d);
+	xmlFreeDoc(doc);
+	return NULL;
+}

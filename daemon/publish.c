@@ -1,0 +1,183 @@
+/*
+ * publish.c: a document as the DOCX the office sends out. Builds the
+ * template data (docdata), fills the kind's template (render), and for an
+ * issued document writes the file into spool/outgoing/YYYY/ durably and
+ * records its SHA-256, so that what was sent can be proven later.
+ */
+#include "publish.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "docdata.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "log.h"
+#include "render.h"
+
+/* The issue date's parts from "YYYY-MM-DD". */
+static int split_date(const char *iso, int *y, int *m, int *d)
+{
+	return iso && sscanf(iso, "%d-%d-%d", y, m, d) == 3 ? 0 : -1;
+}
+
+/* The data and template of a document, ready to render. */
+static int prepare(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    int64_t id, struct store_doc *doc, json_t **data, const struct render_template **tpl,
+    char *err, size_t errlen)
+{
+	const struct wf_kind *k;
+	struct docdata_issue iss, *ip = NULL;
+	char *xml = NULL;
+	size_t len = 0;
+	int y, m, d, rc;
+
+	*data = NULL;
+	rc = store_doc_get(st, id, doc, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	k = workflows_find(cat->wf, doc->kind);
+	*tpl = k ? spool_template(cat, k->template_name) : NULL;
+	if (k == NULL || *tpl == NULL) {
+		snprintf(err, errlen, "no template for the kind %s", doc->kind);
+		return STORE_ERR;
+	}
+	if (doc->number > 0 && doc->symbol && split_date(doc->issued_on, &y, &m, &d) == 0) {
+		iss.symbol = doc->symbol;
+		iss.year = y;
+		iss.month = m;
+		iss.day = d;
+		ip = &iss;
+	}
+	clock_today_vn(&y, &m, &d);
+	rc = store_doc_content(st, id, &xml, &len, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	*data = docdata_build(cfg, cat->units, k, xml, len, ip, y, err, errlen);
+	free(xml);
+	return *data ? STORE_OK : STORE_ERR;
+}
+
+static int read_file(const char *path, void **out, size_t *len)
+{
+	struct stat sb;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || (*out = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, (char *)*out + got, (size_t)sb.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return got == (size_t)sb.st_size ? 0 : -1;
+}
+
+int publish_render(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    int64_t id, void **out, size_t *len, char *err, size_t errlen)
+{
+	const struct render_template *tpl = NULL;
+	struct store_doc doc;
+	json_t *data = NULL;
+	int rc;
+
+	*out = NULL;
+	memset(&doc, 0, sizeof(doc));
+	rc = store_doc_get(st, id, &doc, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	if (doc.out_path && doc.out_sha256) {
+		char sha[HASH_HEX_LEN + 1];
+		rc = STORE_ERR;
+		if (read_file(doc.out_path, out, len) != 0) {
+			snprintf(err, errlen, "the issued file %s cannot be read: %s", doc.out_path,
+			    strerror(errno));
+		} else if (hash_sha256_hex(*out, *len, sha) != 0 || strcmp(sha, doc.out_sha256) != 0) {
+			snprintf(err, errlen, "the issued file %s does not match its recorded SHA-256",
+			    doc.out_path);
+			free(*out);
+			*out = NULL;
+		} else {
+			rc = STORE_OK;
+		}
+		store_doc_free(&doc);
+		return rc;
+	}
+	store_doc_free(&doc);
+	rc = prepare(st, cat, cfg, id, &doc, &data, &tpl, err, errlen);
+	if (rc == STORE_OK && render_to_memory(tpl, data, 315532800, out, len, err, errlen) != 0)
+		rc = STORE_ERR;
+	json_decref(data);
+	store_doc_free(&doc);
+	return rc;
+}
+
+int publish_issued(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    int64_t id, int64_t uid, const char *login, char *err, size_t errlen)
+{
+	const struct render_template *tpl = NULL;
+	struct store_doc doc;
+	json_t *data = NULL;
+	char dir[PATH_MAX], path[PATH_MAX], failed[PATH_MAX], name[128], sha[HASH_HEX_LEN + 1];
+	int rc = -1, y, m, d;
+
+	memset(&doc, 0, sizeof(doc));
+	if (prepare(st, cat, cfg, id, &doc, &data, &tpl, err, errlen) != STORE_OK)
+		goto out;
+	if (doc.number <= 0 || doc.symbol == NULL || split_date(doc.issued_on, &y, &m, &d) != 0) {
+		snprintf(err, errlen, "document %lld has no number yet", (long long)id);
+		goto out;
+	}
+	/* "12/TB-UBND" -> "12-TB-UBND.docx": a name a clerk can read, no slash */
+	snprintf(name, sizeof(name), "%s", doc.symbol);
+	for (char *p = name; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '-';
+	snprintf(dir, sizeof(dir), "%s/outgoing/%04d", cfg->spool, y);
+	if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", failed, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.docx", dir, name);
+	if (render_to_file(tpl, data, (long)clock_vn_midnight(y, m, d), path, sha, err, errlen) != 0)
+		goto out;
+	if (store_doc_set_output(st, id, path, sha, uid, login, err, errlen) != STORE_OK)
+		goto out;
+	log_info("document %lld published as %s (sha256 %s)", (long long)id, path, sha);
+	rc = 0;
+out:
+	json_decref(data);
+	store_doc_free(&doc);
+	return rc;
+}
+
+void publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg)
+{
+	int64_t ids[256];
+	size_t n = 0;
+	char err[512];
+
+	if (store_docs_unpublished(st, ids, 256, &n, err, sizeof(err)) != STORE_OK) {
+		log_err("publish: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (publish_issued(st, cat, cfg, ids[i], -1, "vanthud", err, sizeof(err)) != 0)
+			log_err("document %lld is issued but its DOCX could not be written: %s",
+			    (long long)ids[i], err);
+}

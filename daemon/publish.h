@@ -1,0 +1,31 @@
+/* publish.h: a document as DOCX: a draft on request, an issued one into spool/outgoing (see publish.c). */
+#ifndef VANTHU_PUBLISH_H
+#define VANTHU_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "spool.h"
+#include "store.h"
+
+/*
+ * The DOCX of document id (malloc'd into *out): an issued document's
+ * published file, checked against its recorded SHA-256; any other, its
+ * current revision rendered as a draft (number and day blank).
+ */
+int publish_render(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    int64_t id, void **out, size_t *len, char *err, size_t errlen);
+
+/*
+ * Renders an issued document with its number and date into
+ * <spool>/outgoing/YYYY/<number>-<symbol>.docx (temporary name, fsync,
+ * rename) and records the path and SHA-256. 0 or -1 with err.
+ */
+int publish_issued(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    int64_t id, int64_t uid, const char *login, char *err, size_t errlen);
+
+/* Publishes every issued document that has no file yet (after a crash). */
+void publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg);
+
+#endif
