@@ -13,7 +13,8 @@ PYTHON := /usr/bin/python3
 PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
 	libicu-dev libjansson-dev libinih-dev libssl-dev
-DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils
+DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
+	libreoffice-writer-nogui poppler-utils pandoc python3-docx
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
