@@ -29,10 +29,10 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil xmlin units report receipt render store workflow docdata spool publish proto peer ctl lockfile notify
+CORE := clock config diag log vnfmt hash fsutil xmlin units report receipt render calendar store workflow docdata spool publish rounds proto peer ctl lockfile notify
 DAEMON_SRC := $(CORE) main
 CLIENT_SRC := vanthuctl proto
-UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt
+UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render
 
 B := build
 S := build/san
@@ -95,8 +95,12 @@ check: deps templates $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
 	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)"
 
 # ---- measuring (never part of check: no test fails on a time) ----
-bench: all
+bench: all $(B)/bench_render
 	sh tests/bench/run.sh
+
+# The renderer alone, linked with the release objects (everything but main and the client).
+$(B)/bench_render: tests/bench/bench_render.c $(CORE:%=$(B)/obj/%.o)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Idaemon -o $@ $^ $(PKG_LIBS)
 
 # ---- running ----
 run: all

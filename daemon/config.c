@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	{ "intake", "settle", KEY_UINT, OFF(intake_settle), 0, 600000 },
 	{ "intake", "rescan", KEY_UINT, OFF(intake_rescan), 50, 3600000 },
 	{ "intake", "batch", KEY_UINT, OFF(intake_batch), 1, 4096 },
+	{ "rounds", "drafter", KEY_GROUP, OFF(round_drafter), 0, 0 },
 	{ "log", "level", KEY_LOGLEVEL, OFF(log_level), 0, 0 },
 };
 #undef OFF
@@ -118,7 +119,7 @@ static int line_shape_ok(const char *line)
 }
 
 static const char *const sections[] = { "paths", "organisation", "roles", "limits", "log",
-	"intake" };
+	"intake", "rounds" };
 
 /* Reports a [section] header that names no known section (even one with no keys). */
 static int known_section(struct parse *p, const char *line)
@@ -354,13 +355,14 @@ int config_default(struct config *cfg)
 	cfg->intake_settle = 2000;
 	cfg->intake_rescan = 1000;
 	cfg->intake_batch = 256;
+	cfg->round_drafter = strdup("vanthu");
 	cfg->log_level = LOG_LEVEL_INFO;
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if ((cfg->role_group[i] = strdup(groups[i])) == NULL)
 			goto fail;
 	if (!cfg->spool || !cfg->database || !cfg->socket || !cfg->templates ||
 	    !cfg->workflows || !cfg->org_name || !cfg->org_parent || !cfg->org_abbrev ||
-	    !cfg->org_place)
+	    !cfg->org_place || !cfg->round_drafter)
 		goto fail;
 	return 0;
 fail:
@@ -595,6 +597,7 @@ void config_free(struct config *cfg)
 	free(cfg->org_parent);
 	free(cfg->org_abbrev);
 	free(cfg->org_place);
+	free(cfg->round_drafter);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);
 	for (size_t i = 0; i < cfg->nusers; i++) {

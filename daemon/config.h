@@ -51,6 +51,8 @@ struct config {
 	unsigned intake_settle;    /* ms a file written in place must stay unchanged */
 	unsigned intake_rescan;    /* ms between full scans of the drop folders */
 	unsigned intake_batch;     /* inputs recorded per transaction */
+	/* [rounds] */
+	char *round_drafter;       /* owned: the login that owns the drafts the daemon writes */
 	/* [log] */
 	enum log_level log_level;
 	/* [user LOGIN] sections */

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "hash.h"
 #include "publish.h"
+#include "rounds.h"
 #include "report.h"
 #include "workflow.h"
 #include "units.h"
@@ -45,6 +46,8 @@ struct ctl {
 	const struct config *cfg;   /* borrowed; replaced by ctl_set_config */
 	struct store *store;        /* borrowed */
 	struct spool *spool;        /* borrowed; NULL until intake starts */
+	void (*on_change)(void *);  /* borrowed: a round was opened (its steps may be due) */
+	void *on_change_arg;
 	struct conn *conns;         /* owned list */
 	unsigned nconns;
 	time_t started;
@@ -192,7 +195,11 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 	const struct config *cfg = ctl->cfg;
 	struct store_stats stats;
 	char err[256], dbpath[PATH_MAX];
-	time_t now = time(NULL);
+	struct timespec ts;
+	time_t now;
+
+	clock_now(&ts);
+	now = ts.tv_sec;
 
 	(void)args;
 	if (realpath(store_path(ctl->store), dbpath) == NULL)
@@ -1184,6 +1191,169 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 	return 0;
 }
 
+/* ---- reporting rounds ---- */
+
+static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct diag_list errs;
+	struct wf_actor a;
+	char *xml = NULL, big[DOC_MSG] = "", id[80];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = content_arg(args, &xml, &len, msg, msglen)))
+		return rc;
+	if (c->ctl->spool == NULL) {
+		free(xml);
+		snprintf(msg, msglen, "danh mục chưa được nạp");
+		return E_INTERNAL;
+	}
+	actor_of(c, &a);
+	diag_init(&errs);
+	rc = rounds_create(c->ctl->store, spool_catalog(c->ctl->spool), xml, len, &a, id, sizeof(id),
+	    &errs, big, sizeof(big));
+	free(xml);
+	if (rc != WF_OK) {
+		errors_into(big, sizeof(big), &errs);
+		diag_free(&errs);
+		snprintf(msg, msglen, "%s", big);
+		return wf_code(rc);
+	}
+	diag_free(&errs);
+	/* its reminder or closing may be due already */
+	if (c->ctl->on_change)
+		c->ctl->on_change(c->ctl->on_change_arg);
+	*result = json_pack("{s:s}", "id", id);
+	return 0;
+}
+
+static int cmd_meeting(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct diag_list errs;
+	char *xml = NULL, big[DOC_MSG] = "";
+	size_t len = 0;
+	int64_t doc = 0;
+	int rc;
+
+	if (!(c->peer.roles & (ROLE_DRAFTER | ROLE_CLERK | ROLE_ADMIN))) {
+		snprintf(msg, msglen, "chỉ chuyên viên, văn thư hoặc quản trị mới gửi được kết luận cuộc "
+		    "họp; %s không có vai trò đó", c->peer.login);
+		return E_DENIED;
+	}
+	if ((rc = content_arg(args, &xml, &len, msg, msglen)))
+		return rc;
+	diag_init(&errs);
+	rc = rounds_meeting(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, xml, len, &doc,
+	    &errs, big, sizeof(big));
+	free(xml);
+	if (rc != WF_OK) {
+		errors_into(big, sizeof(big), &errs);
+		diag_free(&errs);
+		snprintf(msg, msglen, "%s", big);
+		return wf_code(rc);
+	}
+	diag_free(&errs);
+	*result = json_pack("{s:I}", "document", (json_int_t)doc);
+	return 0;
+}
+
+static int cmd_rounds(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_t *list = json_array();
+	char err[256];
+
+	if (list == NULL || store_rounds_list(c->ctl->store, !json_is_true(json_object_get(args, "all")),
+	        collect_row, list, err, sizeof(err)) != STORE_OK) {
+		log_err("rounds: %s", err);
+		json_decref(list);
+		snprintf(msg, msglen, "không đọc được danh sách đợt báo cáo (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:o}", "rounds", list);
+	return 0;
+}
+
+static int cmd_round(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const char *id = NULL;
+	char err[256];
+	int rc;
+
+	if ((rc = str_arg(args, "id", 64, &id, msg, msglen)))
+		return rc;
+	if (id == NULL) {
+		snprintf(msg, msglen, "thiếu \"id\": mã đợt báo cáo");
+		return E_INVALID;
+	}
+	*result = rounds_describe(c->ctl->store, spool_catalog(c->ctl->spool), id, err, sizeof(err));
+	if (*result == NULL) {
+		snprintf(msg, msglen, "%s", err);
+		return strncmp(err, "không có", 8) == 0 ? E_NOT_FOUND : E_INTERNAL;
+	}
+	return 0;
+}
+
+static int cmd_round_close(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const char *id = NULL;
+	struct wf_actor a;
+	int64_t doc = 0;
+	int rc;
+
+	if ((rc = str_arg(args, "id", 64, &id, msg, msglen)))
+		return rc;
+	if (id == NULL) {
+		snprintf(msg, msglen, "thiếu \"id\": mã đợt báo cáo");
+		return E_INVALID;
+	}
+	actor_of(c, &a);
+	rc = rounds_close(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id, &a, &doc, msg,
+	    msglen);
+	if (rc != WF_OK)
+		return wf_code(rc);
+	log_info("round %s closed by %s; conclusion draft %lld", id, c->peer.login, (long long)doc);
+	*result = json_pack("{s:s, s:I}", "id", id, "document", (json_int_t)doc);
+	return 0;
+}
+
+static int cmd_calendar(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct spool_catalog *cat = spool_catalog(c->ctl->spool);
+	const char *date = NULL;
+	json_int_t n = 0;
+	json_t *days;
+	char iso[11];
+	int rc;
+
+	if ((rc = str_arg(args, "date", 10, &date, msg, msglen)) ||
+	    (rc = int_arg(args, "n", -250, 250, &n, msg, msglen)))
+		return rc;
+	cal_day start = date ? cal_parse(date) : -1;
+	if (start < 0) {
+		snprintf(msg, msglen, "\"date\" phải là một ngày có thật dạng YYYY-MM-DD");
+		return E_INVALID;
+	}
+	days = json_array();
+	cal_day day = start;
+	int step = n >= 0 ? 1 : -1;
+	for (json_int_t left = n >= 0 ? n : -n, count = 0; left > 0 && days;) {
+		day += step;
+		const char *off = calendar_day_off(cat->cal, day);
+		int y, m, d;
+		cal_to_ymd(day, &y, &m, &d);
+		cal_format(day, iso);
+		if (off == NULL) {
+			left--;
+			count++;
+		}
+		json_array_append_new(days, json_pack("{s:s, s:b, s:s?, s:I, s:b}", "date", iso, "working",
+		    off == NULL, "reason", off, "count", count, "calendar", calendar_has_year(cat->cal, y)));
+	}
+	cal_format(day, iso);
+	*result = json_pack("{s:s, s:I, s:s, s:o}", "from", date, "n", n, "result", iso, "days", days);
+	return 0;
+}
+
 /* The command table: every request goes through here, and only through here. */
 static const struct command commands[] = {
 	{ "ping", ROLES_ALL, cmd_ping },
@@ -1206,6 +1376,12 @@ static const struct command commands[] = {
 	{ "register", ROLES_ALL, cmd_register },
 	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
 	{ "render", ROLES_ALL, cmd_render },
+	{ "round.new", ROLES_ALL, cmd_round_new },
+	{ "round.meeting", ROLES_ALL, cmd_meeting },
+	{ "rounds", ROLES_ALL, cmd_rounds },
+	{ "round", ROLES_ALL, cmd_round },
+	{ "round.close", ROLES_ALL, cmd_round_close },
+	{ "calendar.explain", ROLES_ALL, cmd_calendar },
 };
 
 static void handle_line(struct conn *c, const char *line, size_t len)
@@ -1568,7 +1744,11 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
 	ctl->loop = loop;
 	ctl->cfg = cfg;
 	ctl->store = store;
-	ctl->started = time(NULL);
+	{
+		struct timespec ts;
+		clock_now(&ts);
+		ctl->started = ts.tv_sec;
+	}
 	snprintf(ctl->socket_path, sizeof(ctl->socket_path), "%s", cfg->socket);
 	if (prepare_dir(cfg, cfg->socket, &gid, err, errlen) != 0 ||
 	    clear_stale_socket(cfg->socket, err, errlen) != 0) {
@@ -1606,6 +1786,12 @@ void ctl_set_config(struct ctl *ctl, const struct config *cfg)
 void ctl_set_spool(struct ctl *ctl, struct spool *spool)
 {
 	ctl->spool = spool;
+}
+
+void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg)
+{
+	ctl->on_change = cb;
+	ctl->on_change_arg = arg;
 }
 
 static void conn_maybe_done(struct ctl *ctl)

@@ -23,6 +23,8 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
 void ctl_set_config(struct ctl *ctl, const struct config *cfg);
 /* The intake (borrowed), for the units registry and the catalog it uses. */
 void ctl_set_spool(struct ctl *ctl, struct spool *spool);
+/* Called when a round is opened, so its due steps are taken at once. */
+void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg);
 /*
  * Stops accepting, removes the socket file, lets requests in flight finish
  * and their replies go out, closes every handle, then calls done(arg) and

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "publish.h"
+#include "rounds.h"
 #include "spool.h"
 #include "store.h"
 #include "version.h"
@@ -44,8 +45,34 @@ struct daemon {
 	int running_parts;      /* ctl and spool not yet stopped */
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t rounds;      /* the next reminder or closing of a reporting round */
 	int stopping;
 };
+
+/* Takes the rounds' due steps and sleeps until the next one (an hour at most). */
+static void rounds_wake(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct timespec now;
+	time_t next = 0;
+	uint64_t ms = 3600 * 1000;
+
+	if (d->stopping || d->spool == NULL)
+		return;
+	rounds_tick(d->store, spool_catalog(d->spool), d->cfg, &next);
+	clock_now(&now);
+	if (next > 0 && next - now.tv_sec < 3600)
+		ms = next > now.tv_sec ? (uint64_t)(next - now.tv_sec) * 1000 + 500 : 500;
+	uv_timer_start(&d->rounds, rounds_wake, ms, 0);
+}
+
+/* After every intake batch: a round whose units have all reported closes now. */
+static void after_intake(void *arg)
+{
+	struct daemon *d = arg;
+
+	uv_timer_start(&d->rounds, rounds_wake, 0, 0);
+}
 
 static void usage(FILE *out)
 {
@@ -178,6 +205,7 @@ static void on_part_stopped(void *arg)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->rounds, NULL);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
@@ -358,6 +386,12 @@ static int run(struct daemon *d)
 	ctl_set_spool(d->ctl, d->spool);
 	/* issued before a crash but not yet written out */
 	publish_pending(d->store, spool_catalog(d->spool), d->cfg);
+	/* rounds: a step that came due while the daemon was down is taken now, once */
+	uv_timer_init(&d->loop, &d->rounds);
+	d->rounds.data = d;
+	spool_on_batch(d->spool, after_intake, d);
+	ctl_on_round_change(d->ctl, after_intake, d);
+	uv_timer_start(&d->rounds, rounds_wake, 0, 0);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sighup);

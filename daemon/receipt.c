@@ -211,7 +211,11 @@ char *receipt_text(const struct receipt_info *r)
 		sb_plain(&b, r->round_id);
 		sb_add(&b, "\n");
 	}
-	if (strcmp(r->outcome, "accepted") == 0 && r->document_id > 0)
+	if (r->round_opened && strcmp(r->outcome, "accepted") == 0)
+		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — đã mở đợt báo cáo\n");
+	else if (r->round_opened && strcmp(r->outcome, "duplicate") == 0)
+		sb_add(&b, "Kết quả:    TRÙNG LẶP — đợt báo cáo này đã có; không mở thêm\n");
+	else if (strcmp(r->outcome, "accepted") == 0 && r->document_id > 0)
 		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — dự thảo văn bản số %lld (%s)\n",
 		    (long long)r->document_id, r->document_kind ? r->document_kind : "");
 	else if (strcmp(r->outcome, "accepted") == 0)

@@ -24,12 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "log.h"
 #include "peer.h"
 #include "receipt.h"
 #include "report.h"
+#include "rounds.h"
 #include "xmlin.h"
 
 enum cand_kind { CAND_FILE, CAND_NOT_FILE, CAND_CLAIMED };
@@ -54,7 +56,8 @@ struct item {
 	uid_t owner;
 	struct diag_list errs;
 	struct report *report;
-	struct wf_input *doc_in; /* a draft dropped by a drafter */
+	struct wf_input *doc_in; /* a draft dropped by a drafter, or a meeting's conclusions */
+	struct rounds_input *round_in; /* a reporting round */
 	const char *doc_kind;   /* its kind's label (borrowed from the catalog) */
 	char *rguess_unit;      /* unit code for a rejected input's receipt, when known */
 	char *rguess_round;
@@ -106,6 +109,8 @@ struct spool {
 	struct seen *seen[SEEN_BUCKETS];
 	void (*done)(void *arg);
 	void *done_arg;
+	void (*on_batch)(void *arg);    /* borrowed callback, main thread */
+	void *on_batch_arg;
 	/* settings copied for the worker, so a reload never races it */
 	unsigned max_size, settle_ms;
 	struct config roles_cfg;        /* owned: only role_group[] is filled */
@@ -180,6 +185,12 @@ int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, str
 		rc = -1;
 	if (load_templates(cfg->templates, cat, errs) != 0)
 		rc = -1;
+	snprintf(report_xsd, sizeof(report_xsd), "%s/dot-bao-cao/schema.xsd", cfg->workflows);
+	if (xmlin_schema_load(report_xsd, &cat->round_schema, errs) != 0)
+		rc = -1;
+	snprintf(report_xsd, sizeof(report_xsd), "%s/calendar", cfg->workflows);
+	if (calendar_load(report_xsd, &cat->cal, errs) != 0)
+		rc = -1;
 	for (size_t i = 0; rc == 0 && i < cat->wf->nkinds; i++) {
 		const struct wf_kind *k = &cat->wf->kinds[i];
 		if (spool_template(cat, k->template_name) == NULL) {
@@ -208,6 +219,8 @@ void spool_catalog_free(struct spool_catalog *cat)
 		render_free(cat->templates[i].tpl);
 	}
 	free(cat->templates);
+	xmlin_schema_free(cat->round_schema);
+	calendar_free(cat->cal);
 	free(cat);
 }
 
@@ -725,17 +738,41 @@ static void evaluate_document(struct spool *sp, struct item *it, xmlNodePtr root
 		it->doc_kind = k->label;
 }
 
+/* A reporting round, or a meeting's conclusions, dropped by someone who may open one. */
+static void evaluate_round(struct spool *sp, struct item *it, xmlNodePtr root)
+{
+	struct peer p;
+	struct wf_actor a;
+	char msg[512];
+
+	memset(&p, 0, sizeof(p));
+	p.uid = it->owner;
+	peer_resolve_roles(&sp->roles_cfg, &p);
+	a.uid = (int64_t)p.uid;
+	a.login = p.login;
+	a.roles = p.roles;
+	if (!(p.roles & (ROLE_DRAFTER | ROLE_CLERK | ROLE_ADMIN))) {
+		diag_add_at(&it->errs, it->c.name, 0, 0, "R_DENIED",
+		    "người gửi tệp (%s) không phải chuyên viên hay văn thư; không được mở đợt báo cáo "
+		    "hay gửi kết luận cuộc họp", p.login);
+		return;
+	}
+	if (strcmp((const char *)root->name, "meeting") == 0) {
+		if (rounds_meeting_prepare(sp->cat, &sp->roles_cfg, it->data, it->len, &it->doc_in,
+		        &it->errs, msg, sizeof(msg)) == WF_OK)
+			it->doc_kind = "Thông báo";
+	} else if (rounds_prepare(sp->cat, it->data, it->len, &a, &it->round_in, &it->errs, msg,
+	               sizeof(msg)) != WF_OK && it->errs.count == 0) {
+		diag_add_at(&it->errs, it->c.name, 0, 0, "R_SCHEMA", "%s", msg);
+	}
+}
+
 static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
 {
 	const struct spool_catalog *cat = sp->cat;
-	struct timespec ts;
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(it->at, sizeof(it->at), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(it->at + strlen(it->at), sizeof(it->at) - strlen(it->at), ".%03dZ",
-	    (int)(ts.tv_nsec / 1000000));
+	/* the daemon's clock: a report's time decides whether it was on time */
+	clock_iso_utc(it->at, sizeof(it->at));
 	if (it->sha[0] == '\0' &&
 	    hash_sha256_hex(it->data ? it->data : "", it->data ? it->len : 0, it->sha) != 0)
 		snprintf(it->sha, sizeof(it->sha), "%s", "");
@@ -743,11 +780,14 @@ static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
 	if (root != NULL && it->errs.count == 0 && root->ns != NULL &&
 	    strcmp((const char *)root->ns->href, WF_DOC_NS) == 0) {
 		evaluate_document(sp, it, root);
+	} else if (root != NULL && it->errs.count == 0 && root->ns != NULL &&
+	    strcmp((const char *)root->ns->href, "urn:vanthu:round:1") == 0) {
+		evaluate_round(sp, it, root);
 	} else if (doc != NULL && it->errs.count == 0 &&
 	    xmlin_validate(cat->report_schema, doc, it->c.name, &it->errs) == 0) {
 		report_from_doc(doc, cat->units, it->c.folder, it->c.name, &it->report, &it->errs);
 	}
-	if (it->report == NULL && it->doc_in == NULL) {
+	if (it->report == NULL && it->doc_in == NULL && it->round_in == NULL) {
 		if (it->errs.count == 0)
 			item_reject(it, "R_NOT_XML", "không đọc được tệp như một báo cáo%s", "");
 		it->rguess_unit = guess_attr(doc, "unit", "code");
@@ -866,6 +906,9 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		ri.report_id = it->in.report_id;
 		ri.supersedes = it->in.supersedes;
 		ri.document_id = it->in.document_id;
+		ri.round_opened = it->round_in != NULL;
+		if (it->round_in)
+			ri.round_id = rounds_input_round(it->round_in)->id;
 		ri.document_kind = it->doc_kind;
 		ri.errors = &it->errs;
 		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
@@ -1011,6 +1054,7 @@ static void run_batch(uv_work_t *w)
 		in->original_len = it->len;
 		in->report = it->report;
 		in->doc = it->doc_in ? workflow_input_doc(it->doc_in) : NULL;
+		in->round = it->round_in ? rounds_input_round(it->round_in) : NULL;
 		in->unit_code = it->rguess_unit;
 		in->round_id = it->rguess_round;
 		in->errors_json = it->errors_json ? it->errors_json : "[]";
@@ -1041,6 +1085,7 @@ static void free_item(struct item *it)
 	diag_free(&it->errs);
 	report_free(it->report);
 	workflow_input_free(it->doc_in);
+	rounds_input_free(it->round_in);
 	free(it->rguess_unit);
 	free(it->rguess_round);
 	free(it->errors_json);
@@ -1054,6 +1099,11 @@ static void log_item(const struct item *it)
 		log_info("intake: rejected %s%s%s (receipt %lld): %s %s", f, sep, it->c.name,
 		    (long long)it->in.id, it->errs.count ? it->errs.items[0].code : "",
 		    it->errs.count ? it->errs.items[0].message : "");
+	else if (it->round_in)
+		log_info("intake: %s%s%s: round %s %s (receipt %lld)", f, sep, it->c.name,
+		    rounds_input_round(it->round_in)->id,
+		    strcmp(it->in.outcome, "accepted") == 0 ? "opened" : "exists already",
+		    (long long)it->in.id);
 	else if (it->in.document_id > 0)
 		log_info("intake: %s%s%s became draft %lld (receipt %lld)", f, sep, it->c.name,
 		    (long long)it->in.document_id, (long long)it->in.id);
@@ -1101,6 +1151,8 @@ static void after_batch(uv_work_t *w, int status)
 	}
 	if (retry)
 		sp->dirty = 1;
+	if (sp->on_batch && !sp->stopping)
+		sp->on_batch(sp->on_batch_arg);
 	if (sp->stopping) {
 		maybe_done(sp);
 		return;
@@ -1149,6 +1201,8 @@ static void next_batch(struct spool *sp)
 		if (sp->roles_cfg.role_group[r] == NULL)
 			sp->roles_cfg.role_group[r] = strdup("");
 	}
+	free(sp->roles_cfg.round_drafter);
+	sp->roles_cfg.round_drafter = strdup(sp->cfg->round_drafter);
 	sp->work.data = sp;
 	sp->running = 1;
 	if (uv_queue_work(sp->loop, &sp->work, run_batch, after_batch) != 0) {
@@ -1233,6 +1287,12 @@ int spool_start(uv_loop_t *loop, const struct config *cfg, struct spool_catalog 
 	return 0;
 }
 
+void spool_on_batch(struct spool *sp, void (*cb)(void *arg), void *arg)
+{
+	sp->on_batch = cb;
+	sp->on_batch_arg = arg;
+}
+
 void spool_set_config(struct spool *sp, const struct config *cfg)
 {
 	sp->cfg = cfg;
@@ -1292,6 +1352,7 @@ static void maybe_done(struct spool *sp)
 	spool_catalog_free(sp->next_cat);
 	for (int r = 0; r < ROLE_COUNT; r++)
 		free(sp->roles_cfg.role_group[r]);
+	free(sp->roles_cfg.round_drafter);
 	store_close(sp->db);
 	free(sp);
 	if (done)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "diag.h"
 #include "store.h"
+#include "calendar.h"
 #include "render.h"
 #include "units.h"
 #include "workflow.h"
@@ -27,6 +28,8 @@ struct spool_catalog {
 	struct workflows *wf;       /* owned: the document kinds */
 	struct spool_template *templates; /* owned: every *.docx of [paths] templates */
 	size_t ntemplates;
+	xmlSchemaPtr round_schema;  /* owned: workflows/dot-bao-cao/schema.xsd */
+	struct calendar *cal;       /* owned: workflows/calendar/YYYY.xml */
 };
 
 /* The template a kind names, or NULL. */
@@ -49,6 +52,8 @@ void spool_catalog_free(struct spool_catalog *cat);
 int spool_start(uv_loop_t *loop, const struct config *cfg, struct spool_catalog *cat,
     struct spool **out, char *err, size_t errlen);
 void spool_set_config(struct spool *sp, const struct config *cfg);
+/* Called on the main thread after every batch (rounds close when all have reported). */
+void spool_on_batch(struct spool *sp, void (*cb)(void *arg), void *arg);
 /* Takes ownership of a new catalog; it is used from the next batch on. */
 void spool_set_catalog(struct spool *sp, struct spool_catalog *cat);
 /* The catalog in use (main thread, read-only). */

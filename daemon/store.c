@@ -135,6 +135,21 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"    OR NEW.body <> OLD.body OR NEW.document_id <> OLD.document_id OR NEW.symbol <> OLD.symbol"
 	"    OR NEW.issued_on <> OLD.issued_on"
 	"  BEGIN SELECT RAISE(ABORT, 'a register entry can only be voided, once'); END;",
+	/* 3 -> 4: reporting rounds and the units each one waits for. */
+	"CREATE TABLE rounds ("
+	"  id TEXT PRIMARY KEY, subject TEXT NOT NULL,"
+	"  req_number TEXT NOT NULL, req_symbol TEXT NOT NULL, req_date TEXT NOT NULL,"
+	"  req_issuer TEXT NOT NULL, deadline TEXT NOT NULL, remind_on TEXT, close_on TEXT NOT NULL,"
+	"  conclusion_kind TEXT NOT NULL, input BLOB NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('open', 'closed')),"
+	"  created_by TEXT NOT NULL, created_at TEXT NOT NULL,"
+	"  reminded_at TEXT, reminder_doc INTEGER REFERENCES documents(id),"
+	"  closed_at TEXT, close_reason TEXT, conclusion_doc INTEGER REFERENCES documents(id)"
+	");"
+	"CREATE TABLE round_units ("
+	"  round_id TEXT NOT NULL REFERENCES rounds(id), unit_code TEXT NOT NULL,"
+	"  PRIMARY KEY (round_id, unit_code)"
+	") WITHOUT ROWID;",
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -724,6 +739,7 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 
 static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
     size_t errlen);
+static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen);
 
 /* The statements one batch needs, prepared once per batch. */
 struct record_stmts {
@@ -805,6 +821,12 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 		if (doc_insert(db, in->doc, &in->document_id, NULL, 0) != 0)
 			return -1;
 		snprintf(in->outcome, sizeof(in->outcome), "accepted");
+	} else if (in->round != NULL) {
+		int ri = round_insert(db, in->round, NULL, 0);
+		if (ri < 0)
+			return -1;
+		/* the same round dropped again is a duplicate, not a second round */
+		snprintf(in->outcome, sizeof(in->outcome), ri == 1 ? "duplicate" : "accepted");
 	} else if (r == NULL) {
 		snprintf(in->outcome, sizeof(in->outcome), "rejected");
 	} else {
@@ -875,7 +897,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	sqlite3_bind_text(s, 4, in->received_at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, in->owner_uid);
 	bind_text_or_null(s, 6, r ? r->unit_code : in->unit_code);
-	bind_text_or_null(s, 7, r ? r->round_id : in->round_id);
+	bind_text_or_null(s, 7, r ? r->round_id : in->round ? in->round->id : in->round_id);
 	sqlite3_bind_text(s, 8, in->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 9, in->size);
 	sqlite3_bind_text(s, 10, in->outcome, -1, SQLITE_STATIC);
@@ -1669,4 +1691,234 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 		ids[(*n)++] = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return step == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* ---- reporting rounds ---- */
+
+/* Inserts a round and its units inside the caller's transaction; 1 when the id exists. */
+static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[96], detail[160];
+	int rc = -1;
+
+	clock_iso_utc(at, sizeof(at));
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM rounds WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sqlite3_finalize(s);
+		set_err(err, errlen, "a round %s exists already", r->id);
+		return 1;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO rounds (id, subject, req_number, req_symbol, "
+	        "req_date, req_issuer, deadline, remind_on, conclusion_kind, input, state, created_by, "
+	        "created_at, close_on) VALUES (?,?,?,?,?,?,?,?,?,?,'open',?,?,?)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	const char *v[] = { r->id, r->subject, r->req_number, r->req_symbol, r->req_date,
+		r->req_issuer, r->deadline };
+	for (int i = 0; i < 7; i++)
+		sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC);
+	bind_text_or_null(s, 8, r->remind_on);
+	sqlite3_bind_text(s, 9, r->conclusion_kind, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, r->input, (int)r->input_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, r->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, r->close_on, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO round_units (round_id, unit_code) "
+	        "VALUES (?, ?)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < r->nunits; i++) {
+		sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, r->units[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(s);
+	}
+	snprintf(object, sizeof(object), "round/%s", r->id);
+	snprintf(detail, sizeof(detail), "{\"from\":\"\",\"to\":\"open\",\"units\":%zu,"
+	    "\"deadline\":\"%s\"}", r->nunits, r->deadline);
+	if (audit_insert(db, r->uid, r->login, "round.create", object, detail, err, errlen) != 0)
+		goto out;
+	rc = 0;
+	goto out;
+fail:
+	set_err(err, errlen, "round: %s", sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_round_create(struct store *st, const struct store_round_new *r, char *err, size_t errlen)
+{
+	char ignored[8];
+	int rc;
+
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	rc = round_insert(st->db, r, err, errlen);
+	if (rc != 0) {
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		return rc == 1 ? STORE_INVALID : STORE_ERR;
+	}
+	return exec(st->db, "COMMIT", err, errlen);
+}
+
+#define ROUND_COLUMNS "id, subject, req_number, req_symbol, req_date, req_issuer, deadline, " \
+	"remind_on, close_on, conclusion_kind, state, created_by, created_at, reminded_at, reminder_doc, " \
+	"closed_at, close_reason, conclusion_doc, " \
+	"(SELECT count(*) FROM round_units u WHERE u.round_id = rounds.id) AS units"
+
+int store_rounds_list(struct store *st, int open_only, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS " FROM rounds WHERE ?1 = 0 OR "
+	        "state = 'open' ORDER BY deadline DESC, id", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "rounds: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_int(s, 1, open_only);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_round_row(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, rows = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS ", CAST(input AS TEXT) AS input "
+	        "FROM rounds WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "round: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	sqlite3_finalize(s);
+	if (rc == STORE_OK && rows == 0) {
+		set_err(err, errlen, "no round %s", id);
+		return STORE_INVALID;
+	}
+	return rc;
+}
+
+int store_round_units(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT u.unit_code, "
+	        "(SELECT min(received_at) FROM reports r WHERE r.round_id = u.round_id AND "
+	        "  r.unit_code = u.unit_code) AS first_at, "
+	        "(SELECT id FROM reports r WHERE r.round_id = u.round_id AND r.unit_code = u.unit_code "
+	        "  AND r.superseded_by IS NULL ORDER BY id DESC LIMIT 1) AS report_id, "
+	        "(SELECT count(*) FROM reports r WHERE r.round_id = u.round_id AND "
+	        "  r.unit_code = u.unit_code) AS reports "
+	        "FROM round_units u WHERE u.round_id = ?", -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "round units: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_round_figures(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT r.unit_code, i.code, i.name, i.measure, i.value, "
+	        "i.target FROM indicators i JOIN reports r ON r.id = i.report_id "
+	        "JOIN round_units u ON u.round_id = r.round_id AND u.unit_code = r.unit_code "
+	        "WHERE r.round_id = ? AND r.superseded_by IS NULL ORDER BY r.unit_code, i.position",
+	        -1, &s, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "round figures: %s", sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_round_step(struct store *st, const char *id, int closing, const struct store_doc_new *doc,
+    const char *reason, int64_t uid, const char *login, int64_t *doc_id, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[96], ignored[8], detail[512];
+
+	*doc_id = 0;
+	clock_iso_utc(at, sizeof(at));
+	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	/* once: a step already taken (before a crash, or by another path) is not taken again */
+	if (sqlite3_prepare_v2(st->db, closing ?
+	        "SELECT 1 FROM rounds WHERE id = ? AND state = 'open'" :
+	        "SELECT 1 FROM rounds WHERE id = ? AND state = 'open' AND reminded_at IS NULL",
+	        -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		set_err(err, errlen, "round %s is not open%s", id, closing ? "" : " or was reminded");
+		return STORE_INVALID;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (doc != NULL && doc_insert(st->db, doc, doc_id, err, errlen) != 0)
+		goto fail_quiet;
+	if (sqlite3_prepare_v2(st->db, closing ?
+	        "UPDATE rounds SET state = 'closed', closed_at = ?, close_reason = ?, "
+	        "conclusion_doc = ? WHERE id = ?" :
+	        "UPDATE rounds SET reminded_at = ?, close_reason = close_reason, reminder_doc = ? "
+	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
+	if (closing) {
+		sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+		if (*doc_id)
+			sqlite3_bind_int64(s, 3, *doc_id);
+		else
+			sqlite3_bind_null(s, 3);
+		sqlite3_bind_text(s, 4, id, -1, SQLITE_STATIC);
+	} else {
+		if (*doc_id)
+			sqlite3_bind_int64(s, 2, *doc_id);
+		else
+			sqlite3_bind_null(s, 2);
+		sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	snprintf(object, sizeof(object), "round/%s", id);
+	snprintf(detail, sizeof(detail), "{\"from\":\"open\",\"to\":\"%s\",\"document\":%lld}",
+	    closing ? "closed" : "open", (long long)*doc_id);
+	if (audit_insert(st->db, uid, login, closing ? "round.close" : "round.remind", object, detail,
+	        err, errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	return exec(st->db, "COMMIT", err, errlen);
+fail:
+	set_err(err, errlen, "round: %s", sqlite3_errmsg(st->db));
+fail_quiet:
+	sqlite3_finalize(s);
+	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
 }

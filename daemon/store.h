@@ -8,7 +8,7 @@
 #include "hash.h"
 #include "report.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum store_rc {
 	STORE_OK = 0,
@@ -70,6 +70,7 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
 int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char *err, size_t errlen);
 
 struct store_doc_new;
+struct store_round_new;
 
 /* One input from the spool, recorded with its outcome in store_record_inputs. */
 struct store_input {
@@ -83,6 +84,7 @@ struct store_input {
 	size_t original_len;
 	const struct report *report; /* NULL: rejected, or a document */
 	const struct store_doc_new *doc; /* a draft dropped in the spool by a drafter, or NULL */
+	const struct store_round_new *round; /* a reporting round dropped in the spool, or NULL */
 	const char *unit_code, *round_id; /* when known, even if rejected; else NULL */
 	const char *errors_json;     /* "[]" when none */
 	/* out */
@@ -228,6 +230,40 @@ int store_register_list(struct store *st, const char *body, int year, store_row_
 /* Voids a number with a reason; it stays in the register. STORE_INVALID if none or already. */
 int store_register_void(struct store *st, const char *body, int year, int64_t number,
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
+
+/* A new reporting round. */
+struct store_round_new {
+	const char *id, *subject, *req_number, *req_symbol, *req_date, *req_issuer;
+	const char *deadline, *remind_on;   /* YYYY-MM-DD; remind_on may be NULL */
+	const char *close_on;               /* the last day reports are taken (as late) */
+	const char *conclusion_kind;
+	const void *input;                  /* the round's XML (UTF-8, NFC) */
+	size_t input_len;
+	const char *const *units;           /* the unit codes it waits for */
+	size_t nunits;
+	int64_t uid;
+	const char *login;
+};
+/* STORE_INVALID when a round with that id exists. */
+int store_round_create(struct store *st, const struct store_round_new *r, char *err, size_t errlen);
+int store_rounds_list(struct store *st, int open_only, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* One round's row, with its input XML. STORE_INVALID when none. */
+int store_round_row(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* Each required unit: unit_code, first_at (its first report), report_id (current), reports. */
+int store_round_units(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* The figures of the round's current reports: unit_code, code, name, measure, value, target. */
+int store_round_figures(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/*
+ * The round's reminder (closing = 0) or its closing (closing = 1), with the
+ * draft it produces (doc may be NULL), in one transaction, at most once:
+ * STORE_INVALID when that step was taken already.
+ */
+int store_round_step(struct store *st, const char *id, int closing, const struct store_doc_new *doc,
+    const char *reason, int64_t uid, const char *login, int64_t *doc_id, char *err, size_t errlen);
 
 /*
  * A second connection to an open database for a worker thread: no checks,

@@ -66,6 +66,15 @@ static void usage(FILE *out)
 	    "  register [--year N] [--csv]\n"
 	    "                         sổ đăng ký văn bản đi\n"
 	    "  render ID [-o TỆP]     tệp DOCX của văn bản (dự thảo để trống số và ngày)\n"
+	    "\n"
+	    "Đợt báo cáo:\n"
+	    "  round new TỆP          mở một đợt báo cáo (workflows/dot-bao-cao/schema.xsd)\n"
+	    "  rounds [--all]         các đợt đang mở (--all: cả các đợt đã đóng)\n"
+	    "  round ID               tình trạng từng đơn vị: đúng hạn, muộn, chưa báo cáo\n"
+	    "  round close ID         văn thư đóng đợt sớm (dự thảo thông báo kết luận)\n"
+	    "  meeting TỆP            kết luận cuộc họp thành dự thảo thông báo kết luận\n"
+	    "  calendar explain NGÀY N\n"
+	    "                         vì sao N ngày làm việc sau NGÀY rơi vào ngày đó\n"
 	    "  void SỐ --year N -m LÝ-DO\n"
 	    "                         hủy một số trong sổ (số vẫn giữ trong sổ, có ghi chú)\n"
 	    "\n"
@@ -878,6 +887,116 @@ static int build_render(int argc, char **argv, json_t *args)
 	return 0;
 }
 
+
+/* The request a command sends, when it is not the command's own name. */
+static const char *request_name;
+
+static void show_round_opened(json_t *r)
+{
+	printf("Đã mở đợt báo cáo %s.\n", jstr(r, "id"));
+}
+
+static void show_meeting(json_t *r)
+{
+	printf("Đã tạo dự thảo thông báo kết luận số %lld.\n", (long long)jint(r, "document"));
+}
+
+static void show_round_closed(json_t *r)
+{
+	printf("Đã đóng đợt báo cáo %s", jstr(r, "id"));
+	if (jint(r, "document"))
+		printf("; dự thảo kết luận là văn bản số %lld", (long long)jint(r, "document"));
+	printf(".\n");
+}
+
+static void show_rounds(json_t *r)
+{
+	json_t *list = json_object_get(r, "rounds"), *e;
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		printf("Không có đợt báo cáo nào.\n");
+		return;
+	}
+	pad("Mã đợt", 18);
+	pad("Hạn báo cáo", 13);
+	pad("Đơn vị", 8);
+	pad("Trạng thái", 12);
+	printf("Nội dung\n");
+	json_array_foreach(list, i, e) {
+		char day[32], n[16];
+		vn_date(jstr(e, "deadline"), day, sizeof(day));
+		snprintf(n, sizeof(n), "%lld", (long long)jint(e, "units"));
+		pad(jstr(e, "id"), 18);
+		pad(day, 13);
+		pad(n, 8);
+		pad(strcmp(jstr(e, "state"), "open") == 0 ? "đang mở" : "đã đóng", 12);
+		printf("%s\n", jstr(e, "subject"));
+	}
+}
+
+static void show_round(json_t *r)
+{
+	json_t *units = json_object_get(r, "units"), *u;
+	char buf[512], day[32];
+	size_t i;
+
+	print_field("Đợt báo cáo", jstr(r, "id"));
+	print_field("Nội dung", jstr(r, "subject"));
+	vn_date(jstr(r, "req_date"), day, sizeof(day));
+	snprintf(buf, sizeof(buf), "Công văn số %s/%s ngày %s", jstr(r, "req_number"),
+	    jstr(r, "req_symbol"), day);
+	print_field("Văn bản yêu cầu", buf);
+	vn_date(jstr(r, "deadline"), day, sizeof(day));
+	print_field("Hạn báo cáo", day);
+	if (*jstr(r, "remind_on")) {
+		vn_date(jstr(r, "remind_on"), day, sizeof(day));
+		snprintf(buf, sizeof(buf), "%s%s", day, *jstr(r, "reminded_at") ? " (đã đôn đốc)" : "");
+		print_field("Ngày đôn đốc", buf);
+	}
+	print_field("Trạng thái", strcmp(jstr(r, "state"), "open") == 0 ? "đang mở" : "đã đóng");
+	snprintf(buf, sizeof(buf), "%lld đúng hạn, %lld muộn, %lld chưa báo cáo",
+	    (long long)jint(r, "on_time"), (long long)jint(r, "late"), (long long)jint(r, "missing"));
+	print_field("Kết quả", buf);
+	printf("\n");
+	pad("Mã", 18);
+	pad("Đơn vị", 48);
+	pad("Tình trạng", 14);
+	printf("Ngày báo cáo\n");
+	json_array_foreach(units, i, u) {
+		pad(jstr(u, "unit_code"), 18);
+		pad(jstr(u, "name"), 48);
+		snprintf(buf, sizeof(buf), "%s%s", jstr(u, "status_label"),
+		    json_is_true(json_object_get(u, "corrected")) ? "*" : "");
+		pad(buf, 14);
+		vn_date(jstr(u, "reported_on"), day, sizeof(day));
+		printf("%s\n", day);
+	}
+	printf("(* đã gửi báo cáo thay thế)\n");
+}
+
+static void show_calendar(json_t *r)
+{
+	json_t *days = json_object_get(r, "days"), *d;
+	char day[32];
+	size_t i;
+	int warned = 0;
+
+	json_array_foreach(days, i, d) {
+		vn_date(jstr(d, "date"), day, sizeof(day));
+		if (json_is_true(json_object_get(d, "working")))
+			printf("  %s  ngày làm việc thứ %lld\n", day, (long long)jint(d, "count"));
+		else
+			printf("  %s  nghỉ: %s\n", day, jstr(d, "reason"));
+		if (!json_is_true(json_object_get(d, "calendar")) && !warned++)
+			printf("  (chưa có lịch nghỉ lễ cho năm của ngày này: chỉ tính Thứ Bảy, Chủ nhật)\n");
+	}
+	vn_date(jstr(r, "result"), day, sizeof(day));
+	char from[32];
+	vn_date(jstr(r, "from"), from, sizeof(from));
+	printf("%lld ngày làm việc kể từ %s: %s\n", (long long)jint(r, "n"), from, day);
+}
+
 /* --xml: fetches the original in chunks, each within the protocol's line cap. */
 static int fetch_original(int fd, json_int_t id, int timeout_ms)
 {
@@ -1183,6 +1302,59 @@ static int build_void(int argc, char **argv, json_t *args)
 	return 0;
 }
 
+static int build_round(int argc, char **argv, json_t *args)
+{
+	if (argc == 3 && strcmp(argv[1], "new") == 0) {
+		request_name = "round.new";
+		return file_arg(argv[2], args);
+	}
+	if (argc == 3 && strcmp(argv[1], "close") == 0) {
+		request_name = "round.close";
+		json_object_set_new(args, "id", json_string(argv[2]));
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "new") != 0 && strcmp(argv[1], "close") != 0) {
+		json_object_set_new(args, "id", json_string(argv[1]));
+		return 0;
+	}
+	return usage_error("%s", "cách dùng: vanthuctl round ID | round new TỆP | round close ID");
+}
+
+static int build_rounds(int argc, char **argv, json_t *args)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") != 0)
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		json_object_set_new(args, "all", json_true());
+	}
+	return 0;
+}
+
+static int build_meeting(int argc, char **argv, json_t *args)
+{
+	if (argc != 2)
+		return usage_error("%s", "cách dùng: vanthuctl meeting TỆP");
+	request_name = "round.meeting";
+	return file_arg(argv[1], args);
+}
+
+static int build_calendar(int argc, char **argv, json_t *args)
+{
+	char *end;
+	long n;
+
+	if (argc != 4 || strcmp(argv[1], "explain") != 0)
+		return usage_error("%s", "cách dùng: vanthuctl calendar explain YYYY-MM-DD N");
+	errno = 0;
+	n = strtol(argv[3], &end, 10);
+	if (errno || *end || end == argv[3] || n < -250 || n > 250)
+		return usage_error("số ngày làm việc không hợp lệ: %s", argv[3]);
+	request_name = "calendar.explain";
+	json_object_set_new(args, "date", json_string(argv[2]));
+	json_object_set_new(args, "n", json_integer(n));
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "status", no_args, show_status, 30 },
 	{ "ping", no_args, show_ping, 30 },
@@ -1210,6 +1382,10 @@ static const struct command commands[] = {
 	{ "register", build_register, show_register, 30 },
 	{ "void", build_void, show_voided, 30 },
 	{ "render", build_render, show_nothing, 120 },
+	{ "round", build_round, show_round, 60 },
+	{ "rounds", build_rounds, show_rounds, 30 },
+	{ "meeting", build_meeting, show_meeting, 60 },
+	{ "calendar", build_calendar, show_calendar, 30 },
 };
 
 int main(int argc, char **argv)
@@ -1279,7 +1455,8 @@ int main(int argc, char **argv)
 		    "id")), render_out, o.timeout_ms);
 		goto out;
 	}
-	line = proto_encode_request(cmd->build == build_act ? "act" : cmd->name, args);
+	line = proto_encode_request(cmd->build == build_act ? "act" :
+	    request_name ? request_name : cmd->name, args);
 	if (line == NULL)
 		goto out;
 	fd = connect_to(pick_socket(o.socket));
@@ -1300,8 +1477,14 @@ int main(int argc, char **argv)
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		json_t *result = json_object_get(reply, "result");
-		if (!o.json)
-			cmd->show(result);
+		if (!o.json) {
+			if (request_name && strcmp(request_name, "round.new") == 0)
+				show_round_opened(result);
+			else if (request_name && strcmp(request_name, "round.close") == 0)
+				show_round_closed(result);
+			else
+				cmd->show(result);
+		}
 		rc = EXIT_OK;
 		/* A broken audit chain is a finding scripts must not miss. */
 		if (strcmp(cmd->name, "verify") == 0 && !json_is_true(json_object_get(result, "intact")))

@@ -1,0 +1,1080 @@
+/*
+ * rounds.c: reporting rounds (đợt báo cáo). A round names the units that
+ * must report, the request that asked them, and a deadline (a date, or
+ * working days from the request, counted on the calendar). This module
+ * matches reports to their round (on time, late, corrected, missing), and
+ * writes by itself the documents a clerk used to type: the công văn đôn đốc
+ * to exactly the units still missing at the reminder time, and when the
+ * round closes the Thông báo kết luận (or Báo cáo tổng hợp) with who
+ * reported on time, late, or not at all, and the indicator totals. A
+ * meeting's conclusions become a Thông báo kết luận draft too. Every draft
+ * enters the workflow for a human to review and sign.
+ */
+#include "rounds.h"
+
+#include <libxml/tree.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "clock.h"
+#include "log.h"
+#include "vnfmt.h"
+#include "xmlin.h"
+
+#define ROUND_NS "urn:vanthu:round:1"
+
+static int is_r(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    strcmp((const char *)n->ns->href, ROUND_NS) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr rchild(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_r(c, name))
+			return c;
+	return NULL;
+}
+
+static char *rtext(xmlNodePtr n)
+{
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+	char *out = NULL;
+
+	if (vnfmt_nfc(v ? (const char *)v : "", v ? strlen((const char *)v) : 0, &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(v);
+	return out;
+}
+
+static char *rattr(xmlNodePtr n, const char *name)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+	char *out = NULL;
+
+	if (v && vnfmt_nfc((const char *)v, strlen((const char *)v), &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(v);
+	return out;
+}
+
+/* "2024-03-25" as "25/3/2024", the way a body cites a date. */
+static void body_date(const char *iso, char *out, size_t len)
+{
+	int y, m, d;
+
+	if (iso && sscanf(iso, "%d-%d-%d", &y, &m, &d) == 3)
+		snprintf(out, len, "%d/%d/%d", d, m, y);
+	else
+		snprintf(out, len, "%s", iso ? iso : "");
+}
+
+/* ---- opening a round ---- */
+
+static int parse_checked(const struct spool_catalog *cat, const char *xml, size_t len,
+    const char *root_name, xmlDocPtr *doc, struct diag_list *errs)
+{
+	if (xmlin_parse(xml, len, "input", doc, errs) != 0)
+		return -1;
+	xmlNodePtr root = xmlDocGetRootElement(*doc);
+	if (!is_r(root, root_name)) {
+		diag_add_at(errs, "input", 1, 0, "R_SCHEMA", "phần tử gốc phải là <%s> trong không gian "
+		    "tên %s", root_name, ROUND_NS);
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+		return -1;
+	}
+	if (xmlin_validate(cat->round_schema, *doc, "input", errs) != 0) {
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct rounds_input {
+	struct store_round_new r;
+	char *fields[8];           /* owned: id, subject, request number, symbol, date, issuer, kind */
+	char deadline[11], remind[11], close_on[11];
+	const char **units;        /* owned array; the codes are borrowed from the registry */
+	size_t nunits;
+	char *nfc;                 /* owned: the input, UTF-8 NFC */
+	char login[64];
+};
+
+void rounds_input_free(struct rounds_input *in)
+{
+	if (in == NULL)
+		return;
+	for (int i = 0; i < 8; i++)
+		free(in->fields[i]);
+	free(in->units);
+	free(in->nfc);
+	free(in);
+}
+
+const struct store_round_new *rounds_input_round(const struct rounds_input *in)
+{
+	return &in->r;
+}
+
+int rounds_prepare(const struct spool_catalog *cat, const char *xml, size_t len,
+    const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs, char *msg,
+    size_t msglen)
+{
+	struct rounds_input *in = calloc(1, sizeof(*in));
+	xmlDocPtr doc = NULL;
+	xmlChar *dump = NULL;
+	int dumplen = 0, rc = WF_INVALID;
+
+	*out = NULL;
+	if (in == NULL) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return WF_INTERNAL;
+	}
+	char **fields = in->fields, *deadline = in->deadline, *remind = in->remind;
+	char *close_on = in->close_on;
+	if (!(a->roles & (ROLE_DRAFTER | ROLE_CLERK | ROLE_ADMIN))) {
+		snprintf(msg, msglen, "chỉ chuyên viên, văn thư hoặc quản trị mới mở được đợt báo cáo; %s "
+		    "không có vai trò đó", a->login);
+		rounds_input_free(in);
+		return WF_DENIED;
+	}
+	if (parse_checked(cat, xml, len, "round", &doc, errs) != 0) {
+		snprintf(msg, msglen, "tệp không đúng mẫu đợt báo cáo (%zu lỗi)", errs->count);
+		rounds_input_free(in);
+		return WF_INVALID;
+	}
+	xmlNodePtr root = xmlDocGetRootElement(doc), req = rchild(root, "request");
+	xmlNodePtr dl = rchild(root, "deadline"), rm = rchild(root, "remind");
+	xmlNodePtr concl = rchild(root, "conclusion");
+	fields[0] = rattr(root, "id");
+	fields[1] = rtext(rchild(root, "subject"));
+	fields[2] = rattr(req, "number");
+	fields[3] = rattr(req, "symbol");
+	fields[4] = rattr(req, "date");
+	fields[5] = rattr(req, "issuer");
+	fields[6] = rattr(concl, "kind");
+	if (!fields[0] || !fields[1] || !fields[2] || !fields[3] || !fields[4] || !fields[6]) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		rc = WF_INTERNAL;
+		goto out;
+	}
+	cal_day rdate = cal_parse(fields[4]);
+	if (rdate < 0)
+		diag_add_at(errs, "input", (int)xmlGetLineNo(req), 0, "R_DATE",
+		    "ngày của văn bản yêu cầu \"%s\" không phải là một ngày có thật", fields[4]);
+	/* the deadline: a date, or working days from the request */
+	char *ddate = rattr(dl, "date"), *dwd = rattr(dl, "working-days");
+	cal_day dday = -1;
+	if ((ddate == NULL) == (dwd == NULL)) {
+		diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_SCHEMA",
+		    "<deadline> cần đúng một trong hai: date (một ngày) hoặc working-days (số ngày làm "
+		    "việc kể từ ngày của văn bản yêu cầu)");
+	} else if (ddate) {
+		dday = cal_parse(ddate);
+		if (dday < 0)
+			diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_DATE",
+			    "hạn báo cáo \"%s\" không phải là một ngày có thật", ddate);
+	} else if (rdate >= 0) {
+		dday = calendar_add(cat->cal, rdate, atoi(dwd));
+	}
+	free(ddate);
+	free(dwd);
+	if (dday >= 0 && rdate >= 0 && dday < rdate)
+		diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_PERIOD",
+		    "hạn báo cáo trước ngày của văn bản yêu cầu");
+	if (dday >= 0) {
+		cal_format(dday, deadline);
+		xmlNodePtr cl = rchild(root, "close");
+		char *after = cl ? rattr(cl, "working-days-after") : NULL;
+		cal_format(calendar_add(cat->cal, dday, after ? atoi(after) : 3), close_on);
+		free(after);
+		if (rm) {
+			char *n = rattr(rm, "working-days-before");
+			cal_day r = calendar_add(cat->cal, dday, -(n ? atoi(n) : 0));
+			free(n);
+			cal_format(r, remind);
+		}
+	}
+	/* the units: listed, or whole groups of the registry */
+	for (xmlNodePtr c = rchild(root, "units") ? rchild(root, "units")->children : NULL; c;
+	    c = c->next) {
+		char *code = is_r(c, "unit") || is_r(c, "group") ? rattr(c, "code") : NULL;
+		if (code == NULL)
+			continue;
+		if (is_r(c, "unit")) {
+			const struct unit *u = units_find(cat->units, code);
+			if (u == NULL) {
+				diag_add_at(errs, "input", (int)xmlGetLineNo(c), 0, "R_UNIT_UNKNOWN",
+				    "mã đơn vị \"%s\" không có trong danh mục đơn vị", code);
+			} else {
+				const char **nu = realloc(in->units, (in->nunits + 1) * sizeof(*nu));
+				if (nu) {
+					in->units = nu;
+					in->units[in->nunits++] = u->code;
+				}
+			}
+		} else {
+			size_t found = 0;
+			for (size_t g = 0; g < cat->units->ngroups; g++) {
+				if (strcmp(cat->units->groups[g].code, code) != 0)
+					continue;
+				for (size_t i = 0; i < cat->units->nunits; i++) {
+					if (cat->units->units[i].group != g)
+						continue;
+					const char **nu = realloc(in->units, (in->nunits + 1) * sizeof(*nu));
+					if (nu) {
+						in->units = nu;
+						in->units[in->nunits++] = cat->units->units[i].code;
+						found++;
+					}
+				}
+			}
+			if (found == 0)
+				diag_add_at(errs, "input", (int)xmlGetLineNo(c), 0, "R_UNIT_UNKNOWN",
+				    "nhóm đơn vị \"%s\" không có trong danh mục, hoặc không có đơn vị nào", code);
+		}
+		free(code);
+	}
+	if (errs->count > 0) {
+		snprintf(msg, msglen, "đợt báo cáo không hợp lệ (%zu lỗi)", errs->count);
+		goto out;
+	}
+	xmlDocDumpMemoryEnc(doc, &dump, &dumplen, "UTF-8");
+	if (dump == NULL || vnfmt_nfc((const char *)dump, (size_t)dumplen, &in->nfc) != VNFMT_OK) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		rc = WF_INTERNAL;
+		goto out;
+	}
+	snprintf(in->login, sizeof(in->login), "%s", a->login);
+	in->r = (struct store_round_new){
+		.id = fields[0], .subject = fields[1], .req_number = fields[2], .req_symbol = fields[3],
+		.req_date = fields[4], .req_issuer = fields[5] ? fields[5] : "", .deadline = deadline,
+		.remind_on = remind[0] ? remind : NULL, .close_on = close_on,
+		.conclusion_kind = fields[6], .input = in->nfc, .input_len = strlen(in->nfc),
+		.units = in->units, .nunits = in->nunits, .uid = a->uid, .login = in->login,
+	};
+	*out = in;
+	in = NULL;
+	rc = WF_OK;
+out:
+	rounds_input_free(in);
+	xmlFree(dump);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int rounds_create(struct store *st, const struct spool_catalog *cat, const char *xml, size_t len,
+    const struct wf_actor *a, char *id_out, size_t idlen, struct diag_list *errs, char *msg,
+    size_t msglen)
+{
+	struct rounds_input *in = NULL;
+	char err[256];
+	int rc, s;
+
+	id_out[0] = '\0';
+	rc = rounds_prepare(cat, xml, len, a, &in, errs, msg, msglen);
+	if (rc != WF_OK)
+		return rc;
+	s = store_round_create(st, &in->r, err, sizeof(err));
+	if (s == STORE_INVALID) {
+		snprintf(msg, msglen, "đã có đợt báo cáo mã \"%s\"", in->r.id);
+		rc = WF_STATE;
+	} else if (s != STORE_OK) {
+		snprintf(msg, msglen, "không lưu được đợt báo cáo: %s", err);
+		rc = WF_INTERNAL;
+	} else {
+		snprintf(id_out, idlen, "%s", in->r.id);
+		log_info("round %s opened by %s: %zu units, deadline %s", in->r.id, a->login,
+		    in->r.nunits, in->r.deadline);
+	}
+	rounds_input_free(in);
+	return rc;
+}
+
+/* ---- what a round looks like now ---- */
+
+struct collect_rows {
+	json_t *rows;
+};
+
+static int take_row(const struct store_col *cols, int n, void *arg)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o && i < n; i++)
+		json_object_set_new(o, cols[i].name, cols[i].type == 1 ? json_integer(cols[i].i) :
+		    cols[i].type == 2 ? json_string(cols[i].s) : json_null());
+	return json_array_append_new(arg, o);
+}
+
+/* "2024-03-25T17:30:00.000Z" (UTC) as its Vietnam date "2024-03-26". */
+static void vn_date_of(const char *utc, char out[11])
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	out[0] = '\0';
+	if (utc == NULL || strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return;
+	t = timegm(&tm) + CLOCK_VN_OFFSET;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static const char *status_label(const char *s)
+{
+	return strcmp(s, "on_time") == 0 ? "đúng hạn" : strcmp(s, "late") == 0 ? "muộn" :
+	    "chưa báo cáo";
+}
+
+json_t *rounds_describe(struct store *st, const struct spool_catalog *cat, const char *id,
+    char *err, size_t errlen)
+{
+	json_t *rows = json_array(), *round = NULL, *units = json_array(), *sorted = json_array();
+	size_t i;
+	json_t *u;
+
+	if (rows == NULL || units == NULL || sorted == NULL)
+		goto fail;
+	int rc = store_round_row(st, id, take_row, rows, err, errlen);
+	if (rc != STORE_OK) {
+		if (rc == STORE_INVALID)
+			snprintf(err, errlen, "không có đợt báo cáo \"%s\"", id);
+		goto fail;
+	}
+	round = json_incref(json_array_get(rows, 0));
+	json_object_del(round, "input");
+	if (store_round_units(st, id, take_row, units, err, errlen) != STORE_OK)
+		goto fail;
+	const char *deadline = json_string_value(json_object_get(round, "deadline"));
+	size_t n = json_array_size(units), counts[3] = { 0, 0, 0 };
+	const char **names = calloc(n ? n : 1, sizeof(char *));
+	size_t *order = calloc(n ? n : 1, sizeof(size_t));
+	if (names == NULL || order == NULL) {
+		free(names);
+		free(order);
+		goto fail;
+	}
+	json_array_foreach(units, i, u) {
+		const char *code = json_string_value(json_object_get(u, "unit_code"));
+		const struct unit *reg = units_find(cat->units, code);
+		char day[11];
+		const char *status = "missing";
+		vn_date_of(json_string_value(json_object_get(u, "first_at")), day);
+		if (day[0])
+			status = deadline && strcmp(day, deadline) <= 0 ? "on_time" : "late";
+		counts[strcmp(status, "on_time") == 0 ? 0 : strcmp(status, "late") == 0 ? 1 : 2]++;
+		json_object_set_new(u, "status", json_string(status));
+		json_object_set_new(u, "status_label", json_string(status_label(status)));
+		json_object_set_new(u, "reported_on", json_string(day));
+		json_object_set_new(u, "name", json_string(reg ? reg->name : code));
+		json_object_set_new(u, "short", json_string(reg ? reg->short_name : code));
+		json_object_set_new(u, "group", json_integer(reg ? (json_int_t)reg->group : 999));
+		json_int_t nrep = json_integer_value(json_object_get(u, "reports"));
+		json_object_set_new(u, "corrected", json_boolean(nrep > 1));
+		names[i] = reg ? reg->name : code;
+	}
+	vnfmt_sort(names, n, order);
+	for (size_t k = 0; k < n; k++)
+		json_array_append(sorted, json_array_get(units, order[k]));
+	free(names);
+	free(order);
+	json_object_set_new(round, "units", sorted);
+	json_object_set_new(round, "on_time", json_integer((json_int_t)counts[0]));
+	json_object_set_new(round, "late", json_integer((json_int_t)counts[1]));
+	json_object_set_new(round, "missing", json_integer((json_int_t)counts[2]));
+	json_decref(units);
+	json_decref(rows);
+	return round;
+fail:
+	json_decref(rows);
+	json_decref(units);
+	json_decref(sorted);
+	json_decref(round);
+	return NULL;
+}
+
+/* ---- the drafts ---- */
+
+/* The units of a description with a given status, in the registry's groups then collation. */
+static json_t *units_with(json_t *desc, const char *status)
+{
+	json_t *all = json_object_get(desc, "units"), *out = json_array(), *u;
+	json_int_t g, next;
+	size_t i;
+
+	/* desc's units are in collation order: one stable pass per group keeps it inside groups */
+	for (g = -1; out; g = next) {
+		next = -1;
+		json_array_foreach(all, i, u) {
+			json_int_t ug = json_integer_value(json_object_get(u, "group"));
+			if (ug > g && (next < 0 || ug < next))
+				next = ug;
+		}
+		if (next < 0)
+			break;
+		json_array_foreach(all, i, u)
+			if (json_integer_value(json_object_get(u, "group")) == next &&
+			    strcmp(json_string_value(json_object_get(u, "status")), status) == 0)
+				json_array_append(out, u);
+	}
+	return out;
+}
+
+static void join_names(json_t *list, const char *key, char *out, size_t len)
+{
+	json_t *u;
+	size_t i, off = 0;
+
+	out[0] = '\0';
+	json_array_foreach(list, i, u) {
+		int n = snprintf(out + off, len - off, "%s%s", i ? ", " : "",
+		    json_string_value(json_object_get(u, key)));
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static xmlNodePtr add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, ns, (const xmlChar *)name, (const xmlChar *)text);
+}
+
+/* Moves a copied subtree into the document namespace, dropping the declarations it brought. */
+static void to_doc_ns(xmlNodePtr n, xmlNsPtr ns)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (n->nsDef) {
+			xmlFreeNsList(n->nsDef);
+			n->nsDef = NULL;
+		}
+		xmlSetNs(n, ns);
+		to_doc_ns(n->children, ns);
+	}
+}
+
+/* Copies the round's <signer>, <recipients> and <archive> settings into a document. */
+static void copy_settings(xmlNodePtr concl, xmlNodePtr doc_root, xmlNsPtr ns, const char *what)
+{
+	xmlNodePtr src = rchild(concl, what);
+
+	if (src == NULL)
+		return;
+	xmlNodePtr copy = xmlDocCopyNode(src, doc_root->doc, 1);
+	if (copy == NULL)
+		return;
+	to_doc_ns(copy, ns);
+	xmlAddChild(doc_root, copy);
+}
+
+/* Vietnamese figures: 12.345 and 65,4 */
+static void vn_number(double v, char *out, size_t len)
+{
+	char raw[64], *dot;
+	long long ip = (long long)floor(fabs(v));
+	double frac = fabs(v) - (double)ip;
+	int neg = v < 0;
+	char ipart[48];
+	size_t n, o = 0;
+
+	snprintf(raw, sizeof(raw), "%lld", ip);
+	n = strlen(raw);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			ipart[o++] = '.';
+		ipart[o++] = raw[i];
+	}
+	ipart[o] = '\0';
+	if (frac >= 0.005) {
+		snprintf(raw, sizeof(raw), "%.2f", frac);
+		dot = strchr(raw, '.');
+		size_t l = strlen(dot);
+		while (l > 1 && dot[l - 1] == '0')
+			dot[--l] = '\0';
+		snprintf(out, len, "%s%s,%s", neg ? "-" : "", ipart, dot + 1);
+	} else {
+		snprintf(out, len, "%s%s", neg ? "-" : "", ipart);
+	}
+}
+
+static char *dump_doc(xmlDocPtr doc, size_t *len)
+{
+	xmlChar *d = NULL;
+	int n = 0;
+	char *out;
+
+	xmlDocDumpMemoryEnc(doc, &d, &n, "UTF-8");
+	if (d == NULL)
+		return NULL;
+	out = malloc((size_t)n + 1);
+	if (out) {
+		memcpy(out, d, (size_t)n);
+		out[n] = '\0';
+		*len = (size_t)n;
+	}
+	xmlFree(d);
+	return out;
+}
+
+/* Turns a generated input into a draft owned by the configured drafter, in the round's step. */
+static int take_step(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    const char *round_id, int closing, const char *kind, xmlDocPtr doc, const char *reason,
+    int64_t uid, const char *login, int64_t *doc_id)
+{
+	const struct wf_kind *k = workflows_find(cat->wf, kind);
+	struct passwd *pw = getpwnam(cfg->round_drafter);
+	struct wf_actor owner = { .uid = pw ? (int64_t)pw->pw_uid : -1, .login = cfg->round_drafter,
+		.roles = ROLE_DRAFTER };
+	struct wf_input *in = NULL;
+	struct diag_list errs;
+	char err[512], *xml = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	diag_init(&errs);
+	if (doc != NULL) {
+		xml = dump_doc(doc, &len);
+		if (k == NULL || xml == NULL ||
+		    workflow_input_read(k, cat->units, xml, len, &owner, &in, &errs) != 0) {
+			log_err("round %s: the generated %s does not validate: %s", round_id, kind,
+			    errs.count ? errs.items[0].message : "no such kind");
+			goto out;
+		}
+	}
+	int s = store_round_step(st, round_id, closing, in ? workflow_input_doc(in) : NULL, reason, uid,
+	    login, doc_id, err, sizeof(err));
+	if (s == STORE_OK) {
+		rc = 0;
+		if (*doc_id)
+			log_info("round %s: %s drafted as document %lld", round_id,
+			    closing ? "conclusion" : "reminder", (long long)*doc_id);
+	} else if (s == STORE_INVALID) {
+		rc = 1;  /* taken already: nothing to do */
+	} else {
+		log_err("round %s: %s", round_id, err);
+	}
+out:
+	workflow_input_free(in);
+	diag_free(&errs);
+	free(xml);
+	return rc;
+}
+
+static int remind(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    json_t *desc, xmlNodePtr rroot)
+{
+	const char *id = json_string_value(json_object_get(desc, "id"));
+	json_t *missing = units_with(desc, "missing");
+	xmlDocPtr doc = NULL;
+	int64_t doc_id = 0;
+	char buf[4096], d1[32], d2[32];
+	int rc;
+
+	if (json_array_size(missing) > 0) {
+		xmlNodePtr concl = rchild(rroot, "conclusion");
+		doc = xmlNewDoc((const xmlChar *)"1.0");
+		xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"cong-van");
+		xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
+		xmlSetNs(root, ns);
+		xmlDocSetRootElement(doc, root);
+		add(root, ns, "round", id);
+		char *unit = rtext(rchild(concl, "drafting-unit"));
+		add(root, ns, "drafting-unit", unit ? unit : "VP");
+		free(unit);
+		snprintf(buf, sizeof(buf), "đôn đốc %s", json_string_value(json_object_get(desc, "subject")));
+		add(root, ns, "summary", buf);
+		json_t *u;
+		size_t i;
+		json_array_foreach(missing, i, u)
+			xmlSetProp(add(root, ns, "to", ""), (const xmlChar *)"unit",
+			    (const xmlChar *)json_string_value(json_object_get(u, "unit_code")));
+		xmlNodePtr body = add(root, ns, "body", NULL);
+		body_date(json_string_value(json_object_get(desc, "req_date")), d1, sizeof(d1));
+		body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
+		const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
+		snprintf(buf, sizeof(buf), "Thực hiện Công văn số %s/%s ngày %s của %s về việc %s, các "
+		    "đơn vị được đề nghị gửi báo cáo chậm nhất ngày %s.",
+		    json_string_value(json_object_get(desc, "req_number")),
+		    json_string_value(json_object_get(desc, "req_symbol")), d1,
+		    issuer && *issuer ? issuer : cfg->org_name,
+		    json_string_value(json_object_get(desc, "subject")), d2);
+		add(body, ns, "p", buf);
+		snprintf(buf, sizeof(buf), "Đến nay, %zu/%zu đơn vị chưa gửi báo cáo. Đề nghị các đơn vị "
+		    "nêu trên khẩn trương hoàn thành và gửi báo cáo đúng thời hạn ngày %s để tổng hợp, "
+		    "báo cáo theo quy định.", json_array_size(missing),
+		    json_array_size(json_object_get(desc, "units")), d2);
+		add(body, ns, "p", buf);
+		copy_settings(concl, root, ns, "signer");
+		copy_settings(concl, root, ns, "recipients");
+		copy_settings(concl, root, ns, "archive");
+	}
+	rc = take_step(st, cat, cfg, id, 0, "cong-van", doc, "reminder", -1, "vanthud", &doc_id);
+	if (rc == 0 && doc_id == 0)
+		log_info("round %s: every unit has reported; no reminder needed", id);
+	xmlFreeDoc(doc);
+	json_decref(missing);
+	return rc;
+}
+
+/* Adds a paragraph listing units, or "Không có." */
+static void list_para(xmlNodePtr body, xmlNsPtr ns, json_t *list)
+{
+	char buf[8192];
+
+	join_names(list, "name", buf, sizeof(buf));
+	if (buf[0]) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, sizeof(buf) - n, ".");
+	}
+	add(body, ns, "p", buf[0] ? buf : "Không có.");
+}
+
+static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l",
+	"m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
+
+static int conclude(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    json_t *desc, xmlNodePtr rroot, const char *reason, int64_t uid, const char *login,
+    int64_t *doc_id)
+{
+	const char *id = json_string_value(json_object_get(desc, "id"));
+	const char *kind = json_string_value(json_object_get(desc, "conclusion_kind"));
+	int table = strcmp(kind, "bao-cao-tong-hop") == 0;
+	json_t *on = units_with(desc, "on_time"), *late = units_with(desc, "late");
+	json_t *miss = units_with(desc, "missing"), *figures = json_array();
+	xmlNodePtr concl = rchild(rroot, "conclusion");
+	size_t total = json_array_size(json_object_get(desc, "units"));
+	char buf[4096], d1[32], d2[32], err[256];
+	char *chair = rtext(rchild(concl, "chair"));
+	int rc;
+
+	store_round_figures(st, id, take_row, figures, err, sizeof(err));
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)kind);
+	xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
+	xmlSetNs(root, ns);
+	xmlDocSetRootElement(doc, root);
+	add(root, ns, "round", id);
+	snprintf(buf, sizeof(buf), "Kết quả thực hiện %s",
+	    json_string_value(json_object_get(desc, "subject")));
+	add(root, ns, "summary", buf);
+	xmlNodePtr body = add(root, ns, "body", NULL);
+	body_date(json_string_value(json_object_get(desc, "req_date")), d1, sizeof(d1));
+	body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
+	const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
+	snprintf(buf, sizeof(buf), "Thực hiện Công văn số %s/%s ngày %s của %s về việc %s (hạn báo "
+	    "cáo chậm nhất ngày %s), kết quả tiếp nhận báo cáo của %zu đơn vị như sau:",
+	    json_string_value(json_object_get(desc, "req_number")),
+	    json_string_value(json_object_get(desc, "req_symbol")), d1,
+	    issuer && *issuer ? issuer : cfg->org_name,
+	    json_string_value(json_object_get(desc, "subject")), d2, total);
+	add(body, ns, "p", buf);
+	snprintf(buf, sizeof(buf), "1. Các đơn vị báo cáo đúng hạn (%zu/%zu)", json_array_size(on), total);
+	add(body, ns, "heading", buf);
+	list_para(body, ns, on);
+	snprintf(buf, sizeof(buf), "2. Các đơn vị báo cáo muộn (%zu/%zu)", json_array_size(late), total);
+	add(body, ns, "heading", buf);
+	list_para(body, ns, late);
+	snprintf(buf, sizeof(buf), "3. Các đơn vị chưa báo cáo (%zu/%zu)", json_array_size(miss), total);
+	add(body, ns, "heading", buf);
+	list_para(body, ns, miss);
+	add(body, ns, "heading", "4. Tổng hợp chỉ tiêu");
+	/* totals per indicator code, in the order first seen: a sum, or an average of percentages */
+	json_t *codes = json_array(), *f;
+	size_t i, j;
+	json_array_foreach(figures, i, f) {
+		const char *code = json_string_value(json_object_get(f, "code"));
+		int seen = 0;
+		json_array_foreach(codes, j, f)
+			seen |= strcmp(json_string_value(f), code) == 0;
+		if (!seen)
+			json_array_append_new(codes, json_string(code));
+		f = json_array_get(figures, i);
+	}
+	if (json_array_size(codes) == 0)
+		add(body, ns, "p", "Chưa có số liệu.");
+	json_t *code;
+	json_array_foreach(codes, i, code) {
+		double sum = 0;
+		int count = 0;
+		const char *name = "", *measure = "";
+		json_array_foreach(figures, j, f) {
+			if (strcmp(json_string_value(json_object_get(f, "code")), json_string_value(code)) != 0)
+				continue;
+			sum += strtod(json_string_value(json_object_get(f, "value")), NULL);
+			count++;
+			name = json_string_value(json_object_get(f, "name"));
+			measure = json_string_value(json_object_get(f, "measure"));
+		}
+		char num[64];
+		int pct = strcmp(measure, "%") == 0;
+		vn_number(pct && count ? sum / count : sum, num, sizeof(num));
+		snprintf(buf, sizeof(buf), "- %s: %s %s%s (%d đơn vị báo cáo).", name,
+		    pct ? "bình quân" : "tổng cộng", num, pct ? "%" : measure[0] ? "" : "", count);
+		if (!pct && measure[0]) {
+			snprintf(buf, sizeof(buf), "- %s: tổng cộng %s %s (%d đơn vị báo cáo).", name, num,
+			    measure, count);
+		}
+		add(body, ns, "p", buf);
+	}
+	json_decref(codes);
+	size_t nitems = 0;
+	for (xmlNodePtr c = concl->children; c; c = c->next)
+		nitems += is_r(c, "item");
+	if (nitems) {
+		add(body, ns, "heading", "5. Kết luận");
+		snprintf(buf, sizeof(buf), "Trên cơ sở kết quả nêu trên, %s kết luận như sau:",
+		    chair && *chair ? chair : "lãnh đạo");
+		add(body, ns, "p", buf);
+		size_t k = 0;
+		for (xmlNodePtr c = concl->children; c; c = c->next) {
+			if (!is_r(c, "item"))
+				continue;
+			char *t = rtext(c);
+			snprintf(buf, sizeof(buf), "%s) %s", letters[k < 23 ? k : 22], t ? t : "");
+			free(t);
+			add(body, ns, "p", buf);
+			k++;
+		}
+	}
+	if (table) {
+		xmlNodePtr tb = add(root, ns, "table", NULL);
+		/* columns: each indicator code once */
+		json_t *cols = json_array();
+		json_array_foreach(figures, i, f) {
+			const char *c2 = json_string_value(json_object_get(f, "code"));
+			int seen = 0;
+			json_t *x;
+			json_array_foreach(cols, j, x)
+				seen |= strcmp(json_string_value(x), c2) == 0;
+			if (seen)
+				continue;
+			json_array_append_new(cols, json_string(c2));
+			xmlNodePtr col = add(tb, ns, "column", NULL);
+			xmlSetProp(col, (const xmlChar *)"code", (const xmlChar *)c2);
+			xmlSetProp(col, (const xmlChar *)"label",
+			    (const xmlChar *)json_string_value(json_object_get(f, "name")));
+			xmlSetProp(col, (const xmlChar *)"measure",
+			    (const xmlChar *)json_string_value(json_object_get(f, "measure")));
+		}
+		json_decref(cols);
+		json_t *u;
+		json_array_foreach(json_object_get(desc, "units"), i, u) {
+			const char *uc = json_string_value(json_object_get(u, "unit_code"));
+			xmlNodePtr row = NULL;
+			json_array_foreach(figures, j, f) {
+				if (strcmp(json_string_value(json_object_get(f, "unit_code")), uc) != 0)
+					continue;
+				if (row == NULL) {
+					row = add(tb, ns, "row", NULL);
+					xmlSetProp(row, (const xmlChar *)"unit", (const xmlChar *)uc);
+					xmlSetProp(row, (const xmlChar *)"name",
+					    (const xmlChar *)json_string_value(json_object_get(u, "short")));
+				}
+				xmlNodePtr v = add(row, ns, "value", json_string_value(json_object_get(f, "value")));
+				xmlSetProp(v, (const xmlChar *)"code",
+				    (const xmlChar *)json_string_value(json_object_get(f, "code")));
+			}
+		}
+	}
+	copy_settings(concl, root, ns, "signer");
+	/* Nơi nhận: the round's own list, then every unit of the round */
+	xmlNodePtr rec = rchild(concl, "recipients");
+	xmlNodePtr recs = rec ? xmlDocCopyNode(rec, doc, 1) : xmlNewNode(ns, (const xmlChar *)"recipients");
+	to_doc_ns(recs, ns);
+	xmlAddChild(root, recs);
+	json_t *u;
+	json_array_foreach(json_object_get(desc, "units"), i, u) {
+		xmlNodePtr r = add(recs, ns, "recipient", "");
+		xmlSetProp(r, (const xmlChar *)"unit",
+		    (const xmlChar *)json_string_value(json_object_get(u, "unit_code")));
+	}
+	copy_settings(concl, root, ns, "archive");
+	rc = take_step(st, cat, cfg, id, 1, kind, doc, reason, uid, login, doc_id);
+	xmlFreeDoc(doc);
+	json_decref(on);
+	json_decref(late);
+	json_decref(miss);
+	json_decref(figures);
+	free(chair);
+	return rc;
+}
+
+/* Loads a round's own input again (for its settings). */
+static xmlDocPtr round_input(struct store *st, const char *id)
+{
+	json_t *rows = json_array();
+	char err[256];
+	xmlDocPtr doc = NULL;
+	struct diag_list errs;
+
+	diag_init(&errs);
+	if (rows && store_round_row(st, id, take_row, rows, err, sizeof(err)) == STORE_OK) {
+		const char *x = json_string_value(json_object_get(json_array_get(rows, 0), "input"));
+		if (x == NULL || xmlin_parse(x, strlen(x), "round", &doc, &errs) != 0)
+			doc = NULL;
+	}
+	diag_free(&errs);
+	json_decref(rows);
+	return doc;
+}
+
+static time_t at_vn(const char *iso, int hour)
+{
+	cal_day d = cal_parse(iso);
+	int y, m, dd;
+
+	if (d < 0)
+		return 0;
+	cal_to_ymd(d, &y, &m, &dd);
+	return clock_vn_midnight(y, m, dd) + hour * 3600;
+}
+
+void rounds_tick(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    time_t *next)
+{
+	json_t *open = json_array(), *r;
+	struct timespec now;
+	char err[256];
+	size_t i;
+
+	*next = 0;
+	clock_now(&now);
+	if (open == NULL || store_rounds_list(st, 1, take_row, open, err, sizeof(err)) != STORE_OK) {
+		log_err("rounds: %s", err);
+		json_decref(open);
+		return;
+	}
+	json_array_foreach(open, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+		const char *remind_on = json_string_value(json_object_get(r, "remind_on"));
+		int reminded = !json_is_null(json_object_get(r, "reminded_at"));
+		time_t remind_at = remind_on ? at_vn(remind_on, 8) : 0;
+		time_t close_at = at_vn(json_string_value(json_object_get(r, "close_on")), 24);
+		json_t *desc = rounds_describe(st, cat, id, err, sizeof(err));
+		xmlDocPtr in = round_input(st, id);
+		if (desc == NULL || in == NULL) {
+			log_err("round %s: %s", id, desc ? "its input does not parse" : err);
+			json_decref(desc);
+			xmlFreeDoc(in);
+			continue;
+		}
+		xmlNodePtr rroot = xmlDocGetRootElement(in);
+		int64_t doc_id = 0;
+		int all = json_integer_value(json_object_get(desc, "missing")) == 0;
+		if (!reminded && remind_at && now.tv_sec >= remind_at && now.tv_sec < close_at) {
+			remind(st, cat, cfg, desc, rroot);
+			reminded = 1;
+		}
+		if (now.tv_sec >= close_at)
+			conclude(st, cat, cfg, desc, rroot, "deadline", -1, "vanthud", &doc_id);
+		else if (all)
+			conclude(st, cat, cfg, desc, rroot, "all reported", -1, "vanthud", &doc_id);
+		else {
+			time_t t = !reminded && remind_at ? remind_at : close_at;
+			if (*next == 0 || t < *next)
+				*next = t;
+		}
+		json_decref(desc);
+		xmlFreeDoc(in);
+	}
+	json_decref(open);
+}
+
+int rounds_close(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    const char *id, const struct wf_actor *a, int64_t *doc_id, char *msg, size_t msglen)
+{
+	char err[256];
+	json_t *desc;
+	xmlDocPtr in;
+	int rc;
+
+	*doc_id = 0;
+	if (!(a->roles & (ROLE_CLERK | ROLE_ADMIN))) {
+		snprintf(msg, msglen, "chỉ văn thư hoặc quản trị mới đóng được đợt báo cáo; %s không có "
+		    "vai trò đó", a->login);
+		return WF_DENIED;
+	}
+	desc = rounds_describe(st, cat, id, err, sizeof(err));
+	if (desc == NULL) {
+		snprintf(msg, msglen, "%s", err);
+		return WF_UNKNOWN;
+	}
+	if (strcmp(json_string_value(json_object_get(desc, "state")), "open") != 0) {
+		json_decref(desc);
+		snprintf(msg, msglen, "đợt báo cáo \"%s\" đã đóng", id);
+		return WF_STATE;
+	}
+	in = round_input(st, id);
+	rc = in ? conclude(st, cat, cfg, desc, xmlDocGetRootElement(in), "closed by a clerk", a->uid,
+	    a->login, doc_id) : -1;
+	xmlFreeDoc(in);
+	json_decref(desc);
+	if (rc == 1) {
+		snprintf(msg, msglen, "đợt báo cáo \"%s\" đã đóng", id);
+		return WF_STATE;
+	}
+	if (rc != 0) {
+		snprintf(msg, msglen, "không đóng được đợt báo cáo (xem nhật ký của vanthud)");
+		return WF_INTERNAL;
+	}
+	return WF_OK;
+}
+
+int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config *cfg,
+    const char *xml, size_t len, struct wf_input **wout, struct diag_list *errs, char *msg,
+    size_t msglen)
+{
+	xmlDocPtr in = NULL, doc = NULL;
+	const struct wf_kind *k = workflows_find(cat->wf, "thong-bao");
+	struct passwd *pw = getpwnam(cfg->round_drafter);
+	struct wf_actor owner = { .uid = pw ? (int64_t)pw->pw_uid : -1, .login = cfg->round_drafter,
+		.roles = ROLE_DRAFTER };
+	struct wf_input *wi = NULL;
+	char buf[8192], d1[32], *out = NULL;
+	size_t outlen = 0;
+	int rc = WF_INVALID;
+
+	*wout = NULL;
+	if (parse_checked(cat, xml, len, "meeting", &in, errs) != 0) {
+		snprintf(msg, msglen, "tệp không đúng mẫu kết luận cuộc họp (%zu lỗi)", errs->count);
+		return WF_INVALID;
+	}
+	xmlNodePtr m = xmlDocGetRootElement(in);
+	char *date = rtext(rchild(m, "date")), *place = rtext(rchild(m, "place"));
+	char *chair = rtext(rchild(m, "chair")), *att = rtext(rchild(m, "attendees"));
+	char *summary = rtext(rchild(m, "summary")), *round = rattr(m, "round");
+	if (cal_parse(date) < 0)
+		diag_add_at(errs, "input", (int)xmlGetLineNo(rchild(m, "date")), 0, "R_DATE",
+		    "ngày họp \"%s\" không phải là một ngày có thật", date ? date : "");
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"thong-bao");
+	xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
+	xmlSetNs(root, ns);
+	xmlDocSetRootElement(doc, root);
+	if (round)
+		add(root, ns, "round", round);
+	add(root, ns, "summary", summary ? summary : "");
+	xmlNodePtr body = add(root, ns, "body", NULL);
+	body_date(date, d1, sizeof(d1));
+	/* the reports heard, joined */
+	char heard[4096] = "";
+	size_t off = 0;
+	for (xmlNodePtr c = m->children; c; c = c->next) {
+		if (!is_r(c, "heard"))
+			continue;
+		char *t = rtext(c);
+		int n = snprintf(heard + off, sizeof(heard) - off, "%s%s", off ? "; " : "", t ? t : "");
+		free(t);
+		if (n > 0 && (size_t)n < sizeof(heard) - off)
+			off += (size_t)n;
+	}
+	snprintf(buf, sizeof(buf), "Ngày %s, tại %s, %s đã chủ trì cuộc họp nghe %s. Tham dự cuộc họp "
+	    "có %s.", d1, place ? place : "", chair ? chair : "", heard, att ? att : "");
+	add(body, ns, "p", buf);
+	snprintf(buf, sizeof(buf), "Sau khi nghe báo cáo và ý kiến của các thành viên dự họp, %s kết "
+	    "luận như sau:", chair ? chair : "");
+	add(body, ns, "p", buf);
+	xmlNodePtr recs = xmlNewNode(ns, (const xmlChar *)"recipients");
+	int no = 0, nunits = 0;
+	for (xmlNodePtr c = m->children; c; c = c->next) {
+		if (!is_r(c, "item"))
+			continue;
+		char *t = rtext(rchild(c, "text")), *dl = rattr(c, "deadline"), names[4096] = "", d2[32];
+		size_t o2 = 0;
+		for (xmlNodePtr u = c->children; u; u = u->next) {
+			if (!is_r(u, "unit"))
+				continue;
+			char *code = rattr(u, "code");
+			const struct unit *reg = code ? units_find(cat->units, code) : NULL;
+			if (reg == NULL) {
+				diag_add_at(errs, "input", (int)xmlGetLineNo(u), 0, "R_UNIT_UNKNOWN",
+				    "mã đơn vị \"%s\" không có trong danh mục đơn vị", code ? code : "");
+			} else {
+				int n = snprintf(names + o2, sizeof(names) - o2, "%s%s", o2 ? ", " : "",
+				    reg->short_name);
+				if (n > 0 && (size_t)n < sizeof(names) - o2)
+					o2 += (size_t)n;
+				int dup = 0;
+				for (xmlNodePtr r = recs->children; r; r = r->next) {
+					xmlChar *x = xmlGetProp(r, (const xmlChar *)"unit");
+					dup |= x && strcmp((const char *)x, code) == 0;
+					xmlFree(x);
+				}
+				if (!dup) {
+					xmlNodePtr r = xmlNewTextChild(recs, ns, (const xmlChar *)"recipient",
+					    (const xmlChar *)"");
+					xmlSetProp(r, (const xmlChar *)"unit", (const xmlChar *)code);
+					nunits++;
+				}
+			}
+			free(code);
+		}
+		body_date(dl, d2, sizeof(d2));
+		snprintf(buf, sizeof(buf), "%d. %s Đơn vị thực hiện: %s.%s%s%s", ++no, t ? t : "", names,
+		    dl ? " Thời hạn: " : "", dl ? d2 : "", dl ? "." : "");
+		add(body, ns, "p", buf);
+		free(t);
+		free(dl);
+	}
+	copy_settings(m, root, ns, "signer");
+	xmlAddChild(root, recs);
+	copy_settings(m, root, ns, "archive");
+	if (errs->count > 0) {
+		snprintf(msg, msglen, "kết luận cuộc họp không hợp lệ (%zu lỗi)", errs->count);
+		goto out;
+	}
+	out = dump_doc(doc, &outlen);
+	if (k == NULL || out == NULL ||
+	    workflow_input_read(k, cat->units, out, outlen, &owner, &wi, errs) != 0) {
+		snprintf(msg, msglen, "không tạo được dự thảo thông báo (%zu lỗi)", errs->count);
+		goto out;
+	}
+	(void)nunits;
+	*wout = wi;
+	wi = NULL;
+	rc = WF_OK;
+out:
+	workflow_input_free(wi);
+	free(out);
+	free(date);
+	free(place);
+	free(chair);
+	free(att);
+	free(summary);
+	free(round);
+	xmlFreeDoc(doc);
+	xmlFreeDoc(in);
+	return rc;
+}
+
+int rounds_meeting(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    const char *xml, size_t len, int64_t *doc_id, struct diag_list *errs, char *msg, size_t msglen)
+{
+	struct wf_input *wi = NULL;
+	char err[256];
+	int rc;
+
+	*doc_id = 0;
+	rc = rounds_meeting_prepare(cat, cfg, xml, len, &wi, errs, msg, msglen);
+	if (rc != WF_OK)
+		return rc;
+	if (store_doc_create(st, workflow_input_doc(wi), doc_id, err, sizeof(err)) != STORE_OK) {
+		snprintf(msg, msglen, "không lưu được dự thảo: %s", err);
+		rc = WF_INTERNAL;
+	} else {
+		log_info("meeting conclusion drafted as document %lld", (long long)*doc_id);
+	}
+	workflow_input_free(wi);
+	return rc;
+}
