@@ -115,12 +115,14 @@ def config_text(root, **over):
         "abbreviation": "UBND",
         "place": "Bà Rịa - Vũng Tàu",
     }
+    rounds_drafter = over.pop("rounds_drafter", "vtt-ana")
     assert not over, over
     lines = ["[paths]"] + [f"{k} = {v}" for k, v in paths.items()]
     lines += ["[organisation]"] + [f"{k} = {v}" for k, v in org.items()]
     lines += ["[roles]"] + [f"{k} = {v}" for k, v in ROLE_GROUPS.items()]
     lines += ["[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
     lines += ["[intake]"] + [f"{k} = {v}" for k, v in intake.items()]
+    lines += ["[rounds]", f"drafter = {rounds_drafter}"]
     lines += ["[log]", "level = debug"]
     lines += ["[user vtt-chi]", "full_name = Đặng Minh Thông", "title = Phó Chủ tịch",
               "authority = KT."]
@@ -147,7 +149,8 @@ class Daemon:
         with open(self.conf, "w", encoding="utf-8") as fh:
             fh.write(config_text(self.root, **config))
 
-    def start(self, wait=True, extra_args=(), user=None):
+    def start(self, wait=True, extra_args=(), user=None, now=None):
+        """Starts vanthud; now ("YYYY-MM-DDTHH:MM:SS", Vietnam time) sets the test clock."""
         notify_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(notify_path):
             os.unlink(notify_path)
@@ -155,6 +158,8 @@ class Daemon:
         self.notify.bind(notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=notify_path, **SAN_ENV)
         env.pop("JOURNAL_STREAM", None)
+        if now:
+            env["VANTHU_FAKE_NOW"] = now
         self.logfh = open(self.log, "ab")
         if user:
             os.chown(notify_path, pwd.getpwnam(user).pw_uid, -1)

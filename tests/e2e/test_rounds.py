@@ -1,0 +1,264 @@
+"""End-to-end: a reporting round lived as a clerk lives it, with the daemon restarted between steps."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import IS_ROOT, REPO, Daemon, as_user
+from intake_util import drop, read_receipt, receipts, wait_receipts
+
+EXAMPLES = os.path.join(REPO, "workflows", "bao-cao", "examples")
+ROUND = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.xml")
+MEETING = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "ket-luan-hop-2024-04-05.xml")
+
+
+def example(name):
+    with open(os.path.join(EXAMPLES, name), "rb") as fh:
+        return fh.read()
+
+
+def pdf_text(docx, workdir):
+    """LibreOffice (its own profile) then pdftotext: the words of the document, one string."""
+    profile = tempfile.mkdtemp(prefix="lo-profile-")
+    try:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--convert-to", "pdf", "--outdir", workdir, docx],
+                       capture_output=True, timeout=300)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = os.path.join(workdir, os.path.splitext(os.path.basename(docx))[0] + ".pdf")
+    if not os.path.exists(pdf):
+        raise AssertionError("LibreOffice did not convert %s (make deps installs it)" % docx)
+    out = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, timeout=60).stdout.decode()
+    return " ".join(out.split())
+
+
+def assert_in_order(test, text, lines):
+    pos = 0
+    for line in lines:
+        want = " ".join(line.split())
+        at = text.find(want, pos)
+        test.assertGreaterEqual(at, 0, f"not found after position {pos}: {want!r}\n{text}")
+        pos = at + len(want)
+
+
+@unittest.skipUnless(IS_ROOT, "needs root to act as several real users")
+class Story(unittest.TestCase):
+
+    def setUp(self):
+        self.d = Daemon()
+
+    def tearDown(self):
+        self.d.cleanup()
+
+    def restart(self, now):
+        if self.d.proc is not None and self.d.proc.poll() is None:
+            self.d.stop()
+        self.d.start(now=now)
+        # the daemon takes due steps at start; give the timer a moment
+        time.sleep(1.0)
+
+    def docs(self):
+        return self.d.ctl("list", user="vtt-giang", json_out=True).json["result"]["documents"]
+
+    def round(self):
+        r = self.d.ctl("round", "CDS-2024-Q1", user="vtt-giang", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.json["result"]
+
+    def drop_report(self, name, data, count):
+        drop(self.d.spool, name, data)
+        wait_receipts(self.d.spool, count)
+        return read_receipt(sorted(receipts(self.d.spool), key=lambda p: int(p.split(".")[-3]))[-1])
+
+    def test_round_story(self):
+        work = os.path.join(self.d.root, "work")
+        os.makedirs(work)
+        round_file = os.path.join(work, "round.xml")
+        shutil.copy(ROUND, round_file)
+        os.chmod(work, 0o777)  # the users write their DOCX here
+        os.chmod(round_file, 0o644)
+
+        # Monday 18/3: the clerk opens the round; two units report, one of them only after a
+        # rejected first try
+        self.restart("2024-03-18T09:00:00")
+        r = self.d.ctl("round", "new", round_file, user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Đã mở đợt báo cáo CDS-2024-Q1", r.stdout)
+        self.assertEqual(self.d.ctl("round", "new", round_file, user="vtt-dung").returncode, 1)
+        self.assertEqual(self.drop_report("so-tttt.xml", example("01-so-tttt.xml"), 1)["outcome"],
+                         "accepted")
+        broken = example("05-xa-phuoc-hoi.xml").replace(b"<summary>", b"<tom-tat>", 1)
+        bad = self.drop_report("phuoc-hoi.xml", broken, 2)
+        self.assertEqual(bad["outcome"], "rejected")
+        good = self.drop_report("phuoc-hoi-sua.xml", example("05-xa-phuoc-hoi.xml"), 3)
+        self.assertEqual(good["outcome"], "accepted")
+        rd = self.round()
+        self.assertEqual((rd["on_time"], rd["late"], rd["missing"]), (2, 0, 4))
+        self.assertEqual(self.docs(), [])
+
+        # Wednesday 20/3: another unit reports on time
+        self.restart("2024-03-20T10:00:00")
+        self.assertEqual(self.drop_report("so-tp.xml", example("02-so-tu-phap.xml"), 4)["outcome"],
+                         "accepted")
+        self.assertEqual(self.docs(), [])
+
+        # Thursday 21/3, 09:00: the reminder time (two working days before Monday 25/3) has
+        # come; the daemon drafts the công văn đôn đốc at start, to exactly the missing units
+        self.restart("2024-03-21T09:00:00")
+        docs = self.docs()
+        self.assertEqual(len(docs), 1, docs)
+        self.assertEqual(docs[0]["kind"], "cong-van")
+        self.assertEqual(docs[0]["drafter"], "vtt-ana")
+        remind_id = docs[0]["id"]
+        out = os.path.join(work, "don-doc.docx")
+        r = self.d.ctl("render", str(remind_id), "-o", out, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = pdf_text(out, work)
+        kinh_gui = text[text.index("Kính gửi:"):text.index("Thực hiện")]
+        for name in ("Ủy ban nhân dân huyện Đất Đỏ", "Ủy ban nhân dân thành phố Bà Rịa",
+                     "Ủy ban nhân dân thị trấn Long Hải"):
+            self.assertIn(name, kinh_gui)
+        for name in ("Sở Thông tin và Truyền thông", "Sở Tư pháp", "xã Phước Hội"):
+            self.assertNotIn(name, kinh_gui)
+        assert_in_order(self, kinh_gui, ["- Ủy ban nhân dân huyện Đất Đỏ;",
+                                         "- Ủy ban nhân dân thành phố Bà Rịa;",
+                                         "- Ủy ban nhân dân thị trấn Long Hải."])
+        self.assertIn("V/v đôn đốc báo cáo kết quả triển khai chuyển đổi số quý I năm 2024", text)
+        self.assertIn("chậm nhất ngày 25/3/2024", text)
+        # a restart at the same moment does not fire it again
+        self.restart("2024-03-21T09:30:00")
+        self.assertEqual(len(self.docs()), 1)
+
+        # Tuesday 26/3: a unit reports after the deadline: late
+        self.restart("2024-03-26T10:00:00")
+        self.assertEqual(self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 5)["outcome"],
+                         "accepted")
+        self.assertEqual(len(self.docs()), 1)
+        rd = self.round()
+        status = {u["unit_code"]: u["status"] for u in rd["units"]}
+        self.assertEqual(status, {"SO-TTTT": "on_time", "XA-PHUOC-HOI": "on_time",
+                                  "SO-TP": "on_time", "HUYEN-DAT-DO": "late",
+                                  "TP-BA-RIA": "missing", "TT-LONG-HAI": "missing"})
+        # the units in Vietnamese collation order
+        names = [u["name"] for u in rd["units"]]
+        self.assertEqual(names[0], "Sở Thông tin và Truyền thông")
+        self.assertEqual(names[-1], "Ủy ban nhân dân xã Phước Hội")
+
+        # Friday 29/3: the round closed at the end of 28/3 (three working days after the
+        # deadline) while the daemon was down; the conclusion is drafted at start, once
+        self.restart("2024-03-29T08:00:00")
+        docs = self.docs()
+        self.assertEqual(len(docs), 2, docs)
+        concl = [d for d in docs if d["kind"] == "thong-bao"]
+        self.assertEqual(len(concl), 1)
+        concl_id = concl[0]["id"]
+        self.restart("2024-03-29T08:30:00")
+        self.assertEqual(len(self.docs()), 2)
+        rounds = self.d.ctl("rounds", "--all", user="vtt-giang", json_out=True).json["result"]["rounds"]
+        self.assertEqual(rounds[0]["state"], "closed")
+        self.assertEqual(rounds[0]["conclusion_doc"], concl_id)
+
+        # the people take it from there: review, sign, issue as number 01 of 2024
+        for user, action in (("vtt-ana", "submit"), ("vtt-binh", "approve"), ("vtt-chi", "sign"),
+                             ("vtt-dung", "issue")):
+            r = self.d.ctl(action, str(concl_id), user=user)
+            self.assertEqual(r.returncode, 0, (user, action, r.stderr))
+        show = self.d.ctl("show", str(concl_id), user="vtt-giang", json_out=True).json["result"]
+        self.assertEqual(show["symbol"], "01/TB-UBND")
+        self.assertEqual(show["issued_on"], "2024-03-29")
+        issued = os.path.join(self.d.spool, "outgoing", "2024", "01-TB-UBND.docx")
+        self.assertTrue(os.path.exists(issued))
+        text = pdf_text(issued, work)
+        # the header's two columns come out cell by cell: present, in any order
+        for line in ("ỦY BAN NHÂN DÂN", "TỈNH BÀ RỊA - VŨNG TÀU", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                     "Độc lập - Tự do - Hạnh phúc", "Số: 01/TB-UBND",
+                     "Bà Rịa - Vũng Tàu, ngày 29 tháng 3 năm 2024"):
+            self.assertIn(line, text)
+        # the rest line by line, in order
+        assert_in_order(self, text, [
+            "THÔNG BÁO",
+            "Kết quả thực hiện báo cáo kết quả triển khai chuyển đổi số quý I năm 2024",
+            "Thực hiện Công văn số 125/UBND-VP ngày 10/3/2024 của Ủy ban nhân dân tỉnh",
+            "1. Các đơn vị báo cáo đúng hạn (3/6)",
+            "Sở Thông tin và Truyền thông, Sở Tư pháp, Ủy ban nhân dân xã Phước Hội.",
+            "2. Các đơn vị báo cáo muộn (1/6)",
+            "Ủy ban nhân dân huyện Đất Đỏ.",
+            "3. Các đơn vị chưa báo cáo (2/6)",
+            "Ủy ban nhân dân thành phố Bà Rịa, Ủy ban nhân dân thị trấn Long Hải.",
+            "4. Tổng hợp chỉ tiêu",
+            "5. Kết luận",
+            "a) Các đơn vị chưa báo cáo khẩn trương gửi báo cáo trong 03 ngày làm việc.",
+            "Nơi nhận:", "- Chủ tịch, các PCT UBND tỉnh (b/c);",
+            "- Lưu: VT, VP.",
+        ])
+        self.assertIn("KT. CHỦ TỊCH", text)
+        self.assertIn("Đặng Minh Thông", text)
+        # nothing lost: the history of the round and the audit chain
+        self.assertTrue(self.d.ctl("verify", user="vtt-giang", json_out=True).json["result"]["intact"])
+        entries = self.d.ctl("audit", "--limit", "200", user="vtt-giang",
+                             json_out=True).json["result"]["entries"]
+        actions = [e["action"] for e in entries]
+        self.assertEqual(actions.count("round.remind"), 1)
+        self.assertEqual(actions.count("round.close"), 1)
+        self.assertEqual(actions.count("report.intake"), 5)
+        self.d.stop()
+
+    def test_meeting_and_spool_drops(self):
+        self.restart("2024-04-05T15:00:00")
+        # a round dropped by a clerk opens it; dropped again, a duplicate
+        for n, name in enumerate(("dot.xml", "dot-lan-2.xml")):
+            tmp = os.path.join(self.d.spool, "incoming", "." + name)
+            shutil.copy(ROUND, tmp)
+            os.chown(tmp, __import__("pwd").getpwnam("vtt-dung").pw_uid, -1)
+            os.rename(tmp, os.path.join(self.d.spool, "incoming", name))
+            wait_receipts(self.d.spool, n + 1)
+        outcomes = sorted(read_receipt(p)["outcome"] for p in receipts(self.d.spool))
+        self.assertEqual(outcomes, ["accepted", "duplicate"])
+        # a meeting's conclusions dropped by someone with no role there: refused
+        tmp = os.path.join(self.d.spool, "incoming", ".hop")
+        shutil.copy(MEETING, tmp)
+        os.chown(tmp, __import__("pwd").getpwnam("vtt-giang").pw_uid, -1)
+        os.rename(tmp, os.path.join(self.d.spool, "incoming", "hop-1.xml"))
+        wait_receipts(self.d.spool, 3)
+        refused = [read_receipt(p) for p in receipts(self.d.spool) if "hop-1" in p][0]
+        self.assertIn("R_DENIED", refused["codes"])
+        # the same sent by the secretariat (a drafter) becomes a Thông báo draft
+        meeting = os.path.join(self.d.root, "hop.xml")
+        shutil.copy(MEETING, meeting)
+        os.chmod(meeting, 0o644)
+        r = self.d.ctl("meeting", meeting, user="vtt-hai", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = r.json["result"]["document"]
+        show = self.d.ctl("show", str(doc), user="vtt-giang", json_out=True).json["result"]
+        self.assertEqual(show["kind"], "thong-bao")
+        self.assertEqual(sorted(show["recipients"].split("; ")),
+                         ["Sở TT&TT", "UBND huyện Đất Đỏ", "UBND xã Phước Hội"])
+        self.d.stop()
+
+
+class Calendar(unittest.TestCase):
+
+    def test_explain(self):
+        d = Daemon()
+        try:
+            d.start()
+            r = d.ctl("calendar", "explain", "2026-02-12", "5", json_out=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.json["result"]["result"], "2026-02-26")
+            text = d.ctl("calendar", "explain", "2026-02-12", "5").stdout
+            self.assertIn("nghỉ: Tết Nguyên đán Bính Ngọ", text)
+            self.assertIn("5 ngày làm việc kể từ 12/02/2026: 26/02/2026", text)
+            self.assertEqual(d.ctl("calendar", "explain", "2026-02-30", "5").returncode, 1)
+            self.assertEqual(d.ctl("calendar", "explain", "2026-02-10").returncode, 2)
+            d.stop()
+        finally:
+            d.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
