@@ -166,11 +166,15 @@ static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tr
 		}
 		free(code);
 		free(group);
-		if (e[n].name != NULL)
+		/* a blank line would print as "- ;" */
+		if (e[n].name != NULL && strspn(e[n].name, " \t\r\n") < strlen(e[n].name))
 			n++;
+		else
+			free(e[n].name);
 	}
 	/* groups in the registry's order, the drafter's order inside (for now) */
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cmp_entry);
 	/* then collation inside each group */
 	for (size_t a = 0; a < n;) {
 		size_t b = a;
@@ -227,6 +231,7 @@ static json_t *table_rows(xmlNodePtr table)
 			if (!is_el(v, "value"))
 				continue;
 			char *code = prop(v, "code"), *val = text(v), *fig = vn_figure(val), num[24];
+			char *tgt = prop(v, "target"), *tfig = vn_figure(tgt);
 			for (xmlNodePtr col = table->children; col && code; col = col->next) {
 				if (!is_el(col, "column"))
 					continue;
@@ -238,7 +243,7 @@ static json_t *table_rows(xmlNodePtr table)
 					json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
 					    "stt", num, "unit", uname ? uname : "", "indicator",
 					    l ? (const char *)l : code, "value", fig ? fig : "", "measure",
-					    m ? (const char *)m : "", "target", ""));
+					    m ? (const char *)m : "", "target", tfig && *tfig ? tfig : "—"));
 					xmlFree(l);
 					xmlFree(m);
 				}
@@ -247,6 +252,8 @@ static json_t *table_rows(xmlNodePtr table)
 			free(code);
 			free(val);
 			free(fig);
+			free(tgt);
+			free(tfig);
 		}
 		free(uname);
 	}

@@ -192,8 +192,12 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 		free(olen);
 		goto out;
 	}
+	/*
+	 * A value marker (up to 16 bytes) can be longer than its tag ("{{a}}" is 5),
+	 * and every tag's marker lands in the run where it starts: room for all.
+	 */
 	for (size_t i = 0; i < nt; i++)
-		out[i] = calloc(1, strlen(texts[i]) + 64 * 4 + 1);
+		out[i] = calloc(1, strlen(texts[i]) + 4 * total + 64);
 	size_t first_tag = c->ntags, pos = 0, seen_tags = 0, tag_chars = 0;
 	int trailing_text = 0;
 	while (pos < total) {

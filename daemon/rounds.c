@@ -784,6 +784,9 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 				xmlNodePtr v = add(row, ns, "value", json_string_value(json_object_get(f, "value")));
 				xmlSetProp(v, (const xmlChar *)"code",
 				    (const xmlChar *)json_string_value(json_object_get(f, "code")));
+				if (json_is_string(json_object_get(f, "target")))
+					xmlSetProp(v, (const xmlChar *)"target",
+					    (const xmlChar *)json_string_value(json_object_get(f, "target")));
 			}
 		}
 	}

@@ -689,6 +689,10 @@ static void show_history(json_t *r)
 		printf("  %s  ", when);
 		pad(jstr(e, "actor"), 12);
 		pad(jstr(e, "action"), 10);
+		if (*jstr(d, "path")) {
+			printf("tệp %s (SHA-256 %.16s…)\n", jstr(d, "path"), jstr(d, "sha256"));
+			continue;
+		}
 		printf("%s → %s", *jstr(d, "from_label") ? jstr(d, "from_label") : "(mới tạo)",
 		    *jstr(d, "to_label") ? jstr(d, "to_label") : jstr(d, "to"));
 		if (*jstr(d, "symbol"))

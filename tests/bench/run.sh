@@ -10,6 +10,10 @@ tmp=$(mktemp)
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB."
 	echo "Release build (-O2). No test fails on these numbers."
 	echo
+	echo "## Render"
+	echo
+	/usr/bin/python3 tests/bench/render.py
+	echo
 	echo "## Intake"
 	echo
 	/usr/bin/python3 tests/bench/intake.py

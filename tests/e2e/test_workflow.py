@@ -27,10 +27,15 @@ def doc_xml(summary="Kết luận của đồng chí Phó Chủ tịch UBND tỉ
 class Relay:
     """A client connection opened as a given user (SO_PEERCRED sees that uid)."""
 
+    # a daemon that dies mid-request must fail the test, never hang it
     CODE = ("import socket,sys\n"
-            "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);f=s.makefile('rwb')\n"
+            "s=socket.socket(socket.AF_UNIX);s.settimeout(120);s.connect(sys.argv[1]);"
+            "f=s.makefile('rwb')\n"
             "for line in sys.stdin.buffer:\n"
-            "    f.write(line);f.flush();sys.stdout.buffer.write(f.readline());sys.stdout.flush()\n")
+            "    f.write(line);f.flush();r=f.readline()\n"
+            "    if not r: sys.stdout.buffer.write(b'{\"ok\":false,\"error\":{\"code\":\"DEAD\","
+            "\"message\":\"vanthud closed the connection\"}}\\n');sys.stdout.flush();sys.exit(1)\n"
+            "    sys.stdout.buffer.write(r);sys.stdout.flush()\n")
 
     def __init__(self, sock, user):
         self.p = subprocess.Popen(["/usr/bin/python3", "-c", self.CODE, sock], stdin=subprocess.PIPE,
@@ -91,10 +96,13 @@ class Flow(DaemonTest):
         self.assertIn("01/TB-UBND", text)
         self.assertIn("Đã ban hành", text)
         hist = self.d.ctl("history", str(doc), user="vtt-giang", json_out=True).json["result"]["history"]
-        self.assertEqual([h["action"] for h in hist], ["create", "submit", "approve", "sign", "issue"])
+        self.assertEqual([h["action"] for h in hist],
+                         ["create", "submit", "approve", "sign", "issue", "publish"])
         self.assertEqual([h["actor"] for h in hist],
-                         ["vtt-ana", "vtt-ana", "vtt-binh", "vtt-chi", "vtt-dung"])
-        self.assertEqual(hist[-1]["detail"]["symbol"], "01/TB-UBND")
+                         ["vtt-ana", "vtt-ana", "vtt-binh", "vtt-chi", "vtt-dung", "vtt-dung"])
+        self.assertEqual(hist[-2]["detail"]["symbol"], "01/TB-UBND")
+        self.assertTrue(hist[-1]["detail"]["path"].endswith("/outgoing/%s/01-TB-UBND.docx"
+                                                            % show["issued_on"][:4]))
         reg = self.d.ctl("register", "--csv", user="vtt-dung")
         lines = reg.stdout.strip().splitlines()
         self.assertEqual(lines[0].split('","')[0], '"Số, ký hiệu văn bản')
@@ -432,6 +440,8 @@ class ModelBased(DaemonTest):
             state = None
             for h in hist:
                 d = h["detail"]
+                if "to" not in d:
+                    continue  # not a step: the publishing of the issued file
                 self.assertEqual(d["from"] or None, state if h["action"] != "create" else None)
                 state = d["to"]
             self.assertEqual(state, show["state"])
