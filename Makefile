@@ -32,7 +32,7 @@ TEST_DEFS := -DVANTHU_TEST_CLOCK
 CORE := clock config diag log vnfmt hash fsutil xmlin units report receipt render calendar store workflow docdata spool publish rounds proto peer ctl lockfile notify
 DAEMON_SRC := $(CORE) main
 CLIENT_SRC := vanthuctl proto
-UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render
+UNIT_TESTS := test_config test_proto test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow
 
 B := build
 S := build/san

@@ -152,6 +152,11 @@ static int load_year(struct calendar *c, const char *path, xmlSchemaPtr schema, 
 	xmlChar *ys = xmlGetProp(root, (const xmlChar *)"year");
 	int year = ys ? atoi((const char *)ys) : 0;
 	xmlFree(ys);
+	const char *base = strrchr(path, '/');
+	if (base == NULL || atoi(base + 1) != year) {
+		diag_add(errs, path, 0, "the file's name must be its year: %d.xml", year);
+		goto out;
+	}
 	if (c->nyears < 64)
 		c->years[c->nyears++] = year;
 	rc = 0;
@@ -166,7 +171,10 @@ static int load_year(struct calendar *c, const char *path, xmlSchemaPtr schema, 
 		int fy, fm, fd;
 		if (f >= 0)
 			cal_to_ymd(f, &fy, &fm, &fd);
-		if (f < 0 || t < f || fy != year) {
+		int ty = 0, tm2, td;
+		if (t >= 0)
+			cal_to_ymd(t, &ty, &tm2, &td);
+		if (f < 0 || t < f || fy != year || ty != year) {
 			diag_add(errs, path, (int)xmlGetLineNo(n), "\"%s\"%s%s is not a day of %d%s",
 			    (const char *)from, to ? " to " : "", to ? (const char *)to : "", year,
 			    t < f ? " (the range ends before it starts)" : "");

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -399,6 +400,9 @@ static int run(struct daemon *d)
 	uv_signal_start(&d->sigterm, on_stop_signal, SIGTERM);
 	uv_signal_start(&d->sigint, on_stop_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_reload, SIGHUP);
+	if (getpwnam(d->cfg->round_drafter) == NULL)
+		log_warn("[rounds] drafter: no user \"%s\"; the drafts vanthud writes for reporting "
+		    "rounds will belong to no one who can submit them: name a drafter", d->cfg->round_drafter);
 	audit(d, "daemon.start", VANTHU_VERSION);
 	log_info("vanthud %s ready: socket %s, spool %s, database %s", VANTHU_VERSION,
 	    d->cfg->socket, d->cfg->spool, d->cfg->database);

@@ -1023,6 +1023,9 @@ int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config 
 			}
 			free(code);
 		}
+		if (dl && cal_parse(dl) < 0)
+			diag_add_at(errs, "input", (int)xmlGetLineNo(c), 0, "R_DATE",
+			    "thời hạn \"%s\" không phải là một ngày có thật", dl);
 		body_date(dl, d2, sizeof(d2));
 		snprintf(buf, sizeof(buf), "%d. %s Đơn vị thực hiện: %s.%s%s%s", ++no, t ? t : "", names,
 		    dl ? " Thời hạn: " : "", dl ? d2 : "", dl ? "." : "");

@@ -1467,10 +1467,16 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		goto out;
 	if (write_all(fd, line, strlen(line)) != 0) {
-		fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", strerror(errno));
-		goto out;
+		/* the daemon may have answered before closing (E_BUSY): read what it said */
+		int err = errno;
+		reply = read_reply(fd, 2000);
+		if (reply == NULL) {
+			fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", strerror(err));
+			goto out;
+		}
+	} else {
+		reply = read_reply(fd, o.timeout_ms);
 	}
-	reply = read_reply(fd, o.timeout_ms);
 	if (reply == NULL)
 		goto out;
 	if (o.json) {
