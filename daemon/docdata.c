@@ -17,39 +17,8 @@
 #include "vnfmt.h"
 #include "xmlin.h"
 
-static int is_el(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, WF_DOC_NS) == 0 && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (is_el(c, name))
-			return c;
-	return NULL;
-}
-
-static char *text(xmlNodePtr n)
-{
-	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-	char *out = NULL;
-
-	if (vnfmt_nfc(v ? (const char *)v : "", v ? strlen((const char *)v) : 0, &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(v);
-	return out;
-}
-
-static char *prop(xmlNodePtr n, const char *name)
-{
-	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-	char *out = v ? strdup((const char *)v) : NULL;
-
-	xmlFree(v);
-	return out;
-}
+#define doc_child(n, name) xmlin_child((n), WF_DOC_NS, (name))
+#define text(n) xmlin_text(n)
 
 static json_t *upper_string(const char *s)
 {
@@ -139,9 +108,9 @@ static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tr
 	if (nhu_tren)
 		json_array_append_new(arr, line_obj("- ", "Như trên", ";"));
 	for (xmlNodePtr c = list ? list->children : NULL; c; c = c->next) {
-		if (!is_el(c, "recipient"))
+		if (!xmlin_is(c, WF_DOC_NS, "recipient"))
 			continue;
-		char *code = prop(c, "unit"), *group = prop(c, "group");
+		char *code = xmlin_attr(c, "unit"), *group = xmlin_attr(c, "group");
 		const struct unit *u = code && units ? units_find(units, code) : NULL;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -224,16 +193,16 @@ static json_t *table_rows(xmlNodePtr table)
 	size_t stt = 0;
 
 	for (xmlNodePtr r = table ? table->children : NULL; r && rows; r = r->next) {
-		if (!is_el(r, "row"))
+		if (!xmlin_is(r, WF_DOC_NS, "row"))
 			continue;
-		char *uname = prop(r, "name");
+		char *uname = xmlin_attr(r, "name");
 		for (xmlNodePtr v = r->children; v; v = v->next) {
-			if (!is_el(v, "value"))
+			if (!xmlin_is(v, WF_DOC_NS, "value"))
 				continue;
-			char *code = prop(v, "code"), *val = text(v), *fig = vn_figure(val), num[24];
-			char *tgt = prop(v, "target"), *tfig = vn_figure(tgt);
+			char *code = xmlin_attr(v, "code"), *val = text(v), *fig = vn_figure(val), num[24];
+			char *tgt = xmlin_attr(v, "target"), *tfig = vn_figure(tgt);
 			for (xmlNodePtr col = table->children; col && code; col = col->next) {
-				if (!is_el(col, "column"))
+				if (!xmlin_is(col, WF_DOC_NS, "column"))
 					continue;
 				xmlChar *cc = xmlGetProp(col, (const xmlChar *)"code");
 				if (cc && strcmp((const char *)cc, code) == 0) {
@@ -288,7 +257,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		json_object_set_new(d, "number_symbol", json_string(issue->symbol));
 		vnfmt_date_line(cfg->org_place, issue->year, issue->month, issue->day, buf, sizeof(buf));
 	} else {
-		char *unit = text(child(root, "drafting-unit"));
+		char *unit = text(doc_child(root, "drafting-unit"));
 		if (k->type && *k->type)
 			snprintf(buf, sizeof(buf), "      /%s-%s", k->type, cfg->org_abbrev);
 		else
@@ -300,10 +269,10 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	json_object_set_new(d, "date_line", json_string(buf));
 	json_object_set_new(d, "title", json_string(k->title ? k->title : ""));
 	json_object_set_new(d, "draft", json_boolean(issue == NULL));
-	s = text(child(root, "summary"));
+	s = text(doc_child(root, "summary"));
 	json_object_set_new(d, "summary", json_string(s ? s : ""));
 	free(s);
-	s = text(child(root, "urgency"));
+	s = text(doc_child(root, "urgency"));
 	json_object_set_new(d, "urgency", json_string(s ? s : ""));
 	free(s);
 
@@ -311,12 +280,12 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	json_t *to_many = json_array();
 	size_t nto = 0;
 	for (xmlNodePtr c = root->children; c; c = c->next)
-		nto += is_el(c, "to");
+		nto += xmlin_is(c, WF_DOC_NS, "to");
 	json_object_set_new(d, "to_one", json_string(""));
 	for (xmlNodePtr c = root->children; c && to_many; c = c->next) {
-		if (!is_el(c, "to"))
+		if (!xmlin_is(c, WF_DOC_NS, "to"))
 			continue;
-		char *code = prop(c, "unit"), *name = NULL;
+		char *code = xmlin_attr(c, "unit"), *name = NULL;
 		const struct unit *u = code && units ? units_find(units, code) : NULL;
 		name = u ? strdup(u->name) : text(c);
 		free(code);
@@ -334,10 +303,10 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	/* the body, closed with "./." */
 	body = json_array();
 	json_t *last_p = NULL;
-	for (xmlNodePtr c = child(root, "body") ? child(root, "body")->children : NULL; c && body;
+	for (xmlNodePtr c = doc_child(root, "body") ? doc_child(root, "body")->children : NULL; c && body;
 	    c = c->next) {
-		const char *key = is_el(c, "p") ? "p" : is_el(c, "heading") ? "heading" :
-		    is_el(c, "basis") ? "basis" : NULL;
+		const char *key = xmlin_is(c, WF_DOC_NS, "p") ? "p" : xmlin_is(c, WF_DOC_NS, "heading") ? "heading" :
+		    xmlin_is(c, WF_DOC_NS, "basis") ? "basis" : NULL;
 		if (key == NULL)
 			continue;
 		s = text(c);
@@ -363,10 +332,10 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	json_object_set_new(d, "body", body);
 
 	/* the signature block */
-	xmlNodePtr sg = child(root, "signer");
+	xmlNodePtr sg = doc_child(root, "signer");
 	json_t *lines = json_array();
 	for (xmlNodePtr c = sg ? sg->children : NULL; c && lines; c = c->next) {
-		if (!is_el(c, "line"))
+		if (!xmlin_is(c, WF_DOC_NS, "line"))
 			continue;
 		s = text(c);
 		char *u = NULL;
@@ -375,14 +344,14 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		free(u);
 		free(s);
 	}
-	s = text(child(sg, "name"));
+	s = text(doc_child(sg, "name"));
 	json_object_set_new(d, "signer", json_pack("{s:o, s:s}", "lines", lines ? lines : json_array(),
 	    "name", s ? s : ""));
 	free(s);
 
 	/* Nơi nhận */
-	json_object_set_new(d, "recipients", recipients(child(root, "recipients"), units, nto > 0));
-	s = text(child(root, "archive"));
+	json_object_set_new(d, "recipients", recipients(doc_child(root, "recipients"), units, nto > 0));
+	s = text(doc_child(root, "archive"));
 	if (s) {
 		char *al = NULL;
 		if (asprintf(&al, "- Lưu: %s%s", s, strchr(s, '.') ? "" : ".") >= 0) {
@@ -391,7 +360,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		}
 		free(s);
 	}
-	json_object_set_new(d, "table", json_pack("{s:o}", "rows", table_rows(child(root, "table"))));
+	json_object_set_new(d, "table", json_pack("{s:o}", "rows", table_rows(doc_child(root, "table"))));
 	xmlFreeDoc(doc);
 	return d;
 nomem:

@@ -26,42 +26,10 @@
 #include "xmlin.h"
 
 #define ROUND_NS "urn:vanthu:round:1"
-
-static int is_r(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, ROUND_NS) == 0 && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNodePtr rchild(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (is_r(c, name))
-			return c;
-	return NULL;
-}
-
-static char *rtext(xmlNodePtr n)
-{
-	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-	char *out = NULL;
-
-	if (vnfmt_nfc(v ? (const char *)v : "", v ? strlen((const char *)v) : 0, &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(v);
-	return out;
-}
-
-static char *rattr(xmlNodePtr n, const char *name)
-{
-	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-	char *out = NULL;
-
-	if (v && vnfmt_nfc((const char *)v, strlen((const char *)v), &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(v);
-	return out;
-}
+#define is_r(n, name) xmlin_is((n), ROUND_NS, (name))
+#define rchild(n, name) xmlin_child((n), ROUND_NS, (name))
+#define rtext(n) xmlin_text(n)
+#define rattr(n, name) xmlin_attr((n), (name))
 
 /* "2024-03-25" as "25/3/2024", the way a body cites a date. */
 static void body_date(const char *iso, char *out, size_t len)

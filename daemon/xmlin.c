@@ -8,6 +8,8 @@
  */
 #include "xmlin.h"
 
+#include "vnfmt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libxml/parser.h>
@@ -396,4 +398,40 @@ int xmlin_validate(xmlSchemaPtr schema, xmlDocPtr doc, const char *name, struct 
 	if (rc != 0 && errs->count == before)
 		diag_add_at(errs, name, 0, 0, "R_SCHEMA", "tệp không đúng lược đồ báo cáo");
 	return rc == 0 ? 0 : -1;
+}
+
+int xmlin_is(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	    strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNodePtr xmlin_child(xmlNodePtr n, const char *ns, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (xmlin_is(c, ns, name))
+			return c;
+	return NULL;
+}
+
+char *xmlin_text(xmlNodePtr n)
+{
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+	char *out = NULL;
+
+	if (vnfmt_nfc(v ? (const char *)v : "", v ? strlen((const char *)v) : 0, &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(v);
+	return out;
+}
+
+char *xmlin_attr(xmlNodePtr n, const char *name)
+{
+	xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+	char *out = NULL;
+
+	if (v && vnfmt_nfc((const char *)v, strlen((const char *)v), &out) != VNFMT_OK)
+		out = NULL;
+	xmlFree(v);
+	return out;
 }

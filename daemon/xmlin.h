@@ -36,4 +36,13 @@ int xmlin_validate(xmlSchemaPtr schema, xmlDocPtr doc, const char *name, struct 
 /* Reads a file of ours (schemas, the registry) into memory, capped. 0 or -1 with errs. */
 int xmlin_read_file(const char *path, size_t cap, char **buf, size_t *len, struct diag_list *errs);
 
+/* Is n the element {ns}name? */
+int xmlin_is(xmlNodePtr n, const char *ns, const char *name);
+/* The first child element {ns}name of n, or NULL (n may be NULL). */
+xmlNodePtr xmlin_child(xmlNodePtr n, const char *ns, const char *name);
+/* The text of n in NFC (malloc'd): "" for a NULL node; NULL only when out of memory. */
+char *xmlin_text(xmlNodePtr n);
+/* An attribute in NFC (malloc'd), or NULL when absent (or out of memory). */
+char *xmlin_attr(xmlNodePtr n, const char *name);
+
 #endif
