@@ -91,7 +91,7 @@ $(S)/vanthuctl: $(CLIENT_SRC:%=$(S)/obj/%.o)
 $(S)/test_%: $(S)/obj/tests/test_%.o $(CORE:%=$(S)/obj/%.o)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-check: deps templates $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
+check: deps templates $(B)/vanthud $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
 	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)"
 
 # ---- measuring (never part of check: no test fails on a time) ----
