@@ -859,7 +859,13 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	    symbol[0] ? ", number " : "", symbol);
 	*result = json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", id, "action", action,
 	    "label", t->label, "state", t->to, "symbol", symbol[0] ? symbol : NULL);
-	if (symbol[0] && c->ctl->spool != NULL) {
+	const struct wf_kind *kind = NULL;
+	for (size_t i = 0; c->ctl->spool && i < current_workflows(c->ctl)->nkinds; i++)
+		for (size_t j = 0; j < current_workflows(c->ctl)->kinds[i].ntransitions; j++)
+			if (&current_workflows(c->ctl)->kinds[i].transitions[j] == t)
+				kind = &current_workflows(c->ctl)->kinds[i];
+	const struct wf_state *entered = kind ? wf_state_find(kind, t->to) : NULL;
+	if (entered && entered->publishes && c->ctl->spool != NULL) {
 		/* numbered: the official DOCX goes to spool/outgoing now */
 		char err[512];
 		if (publish_issued(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id,
@@ -924,17 +930,30 @@ static int take_one(const struct store_col *cols, int n, void *arg)
 	return 0;
 }
 
-/* Seconds since an ISO UTC time, or -1. */
-static long long age_of(const char *iso)
+/*
+ * Working days (on the calendar) from the Vietnam day of an ISO UTC time to
+ * today, not counting that day: 0 the same day, -1 when unreadable.
+ */
+static long long working_days_since(const struct ctl *ctl, const char *iso)
 {
 	struct tm tm;
-	struct timespec now;
+	time_t t;
+	int y, m, d;
+	long long n = 0;
 
 	memset(&tm, 0, sizeof(tm));
 	if (iso == NULL || strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
 		return -1;
-	clock_now(&now);
-	return (long long)(now.tv_sec - timegm(&tm));
+	t = timegm(&tm) + CLOCK_VN_OFFSET;
+	gmtime_r(&t, &tm);
+	cal_day from = cal_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	clock_today_vn(&y, &m, &d);
+	cal_day today = cal_from_ymd(y, m, d);
+	const struct calendar *cal = ctl->spool ? spool_catalog(ctl->spool)->cal : NULL;
+	for (cal_day day = from + 1; day <= today && n < 10000; day++)
+		if (calendar_day_off(cal, day) == NULL)
+			n++;
+	return n;
 }
 
 static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
@@ -976,9 +995,10 @@ static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, si
 	}
 	const struct wf_state *s = k ? wf_state_find(k, doc.state) : NULL;
 	if (s && s->limit_days > 0) {
-		long long age = age_of(doc.state_since);
+		long long age = working_days_since(c->ctl, doc.state_since);
 		json_object_set_new(row, "limit_days", json_integer(s->limit_days));
-		json_object_set_new(row, "overdue", json_boolean(age > (long long)s->limit_days * 86400));
+		json_object_set_new(row, "working_days", json_integer(age));
+		json_object_set_new(row, "overdue", json_boolean(age > (long long)s->limit_days));
 	}
 	json_object_set_new(row, "actions", actions);
 	store_doc_free(&doc);
@@ -1063,12 +1083,13 @@ static int cmd_overdue(struct conn *c, json_t *args, json_t **result, char *msg,
 				return E_INTERNAL;
 			}
 			json_array_foreach(list, n, e) {
-				long long age = age_of(json_string_value(json_object_get(e, "state_since")));
-				if (age > (long long)s->limit_days * 86400) {
+				long long age = working_days_since(c->ctl,
+				    json_string_value(json_object_get(e, "state_since")));
+				if (age > (long long)s->limit_days) {
 					label_doc(wf, e);
 					json_object_set_new(e, "limit_days", json_integer(s->limit_days));
 					json_object_set_new(e, "days_over",
-					    json_integer((age - (long long)s->limit_days * 86400) / 86400));
+					    json_integer(age - (long long)s->limit_days));
 					json_array_append(out, e);
 				}
 			}

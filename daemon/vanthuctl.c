@@ -713,7 +713,7 @@ static void show_overdue(json_t *r)
 		return;
 	}
 	json_array_foreach(list, i, e)
-		printf("Văn bản số %lld (%s) — %s quá %lld ngày (hạn %lld ngày): %s\n",
+		printf("Văn bản số %lld (%s) — %s quá %lld ngày làm việc (hạn %lld ngày làm việc): %s\n",
 		    (long long)jint(e, "id"), jstr(e, "kind_label"), jstr(e, "state_label"),
 		    (long long)jint(e, "days_over"), (long long)jint(e, "limit_days"), jstr(e, "summary"));
 }

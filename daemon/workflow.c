@@ -123,6 +123,12 @@ static int check_kind(const struct wf_kind *k, const char *path, const char *dir
 		diag_add(errs, path, 0, "exactly one state must be initial (found %d)", initial);
 		bad++;
 	}
+	for (size_t i = 0; i < k->nstates; i++)
+		if (k->states[i].publishes && !k->states[i].numbers) {
+			diag_add(errs, path, 0, "state \"%s\" publishes without giving a number first",
+			    k->states[i].id);
+			bad++;
+		}
 	if (finals == 0) {
 		diag_add(errs, path, 0, "no final state: a document could never be done");
 		bad++;
@@ -216,6 +222,8 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 				char *what = is_elem(e, WF_NS, "on-enter") ? attr(e, "do") : NULL;
 				if (what && strcmp(what, "number") == 0)
 					s->numbers = 1;
+				if (what && strcmp(what, "publish") == 0)
+					s->publishes = 1;
 				free(what);
 			}
 			if (!s->id || !s->label)

@@ -14,8 +14,9 @@
 struct wf_state {
 	char *id, *label;      /* owned */
 	int initial, final;
-	unsigned limit_days;   /* 0: no limit */
+	unsigned limit_days;   /* working days; 0: no limit */
 	int numbers;           /* entering it gives the register number and date */
+	int publishes;         /* entering it writes the final DOCX into spool/outgoing */
 };
 
 struct wf_transition {

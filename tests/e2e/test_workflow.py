@@ -329,7 +329,31 @@ class Clock(unittest.TestCase):
             docs = r.json["result"]["documents"]
             self.assertEqual([x["id"] for x in docs], [doc])
             self.assertEqual(docs[0]["days_over"], 1)
-            self.assertIn("quá 1 ngày", d.ctl("overdue", user="vtt-giang").stdout)
+            self.assertIn("quá 1 ngày làm việc", d.ctl("overdue", user="vtt-giang").stdout)
+            d.stop()
+        finally:
+            d.cleanup()
+
+    def test_time_limits_count_working_days(self):
+        # submitted on Friday 13 February 2026, the eve of Tết: on Tuesday 24 February,
+        # eleven calendar days later, only Monday 23 and Tuesday 24 were working days
+        d = self.run_daemon("2026-02-13T08:00:00")
+        try:
+            ana = Relay(d.socket, "vtt-ana")
+            doc = new_doc(ana)["result"]["id"]
+            self.assertTrue(ana.call("act", id=doc, action="submit")["ok"])
+            ana.close()
+            d.stop()
+            d.start(now="2026-02-24T16:00:00")
+            self.assertEqual(d.ctl("overdue", user="vtt-giang", json_out=True)
+                             .json["result"]["documents"], [])
+            show = d.ctl("show", str(doc), user="vtt-giang", json_out=True).json["result"]
+            self.assertEqual(show["working_days"], 2)
+            self.assertFalse(show["overdue"])
+            d.stop()
+            d.start(now="2026-02-25T09:00:00")
+            self.assertEqual([x["id"] for x in d.ctl("overdue", user="vtt-giang", json_out=True)
+                              .json["result"]["documents"]], [doc])
             d.stop()
         finally:
             d.cleanup()
