@@ -80,6 +80,8 @@ struct compile {
 	size_t ntags, cap;
 	int para_no;
 	int fields;
+	struct { xmlNodePtr para; size_t open; } units[512];  /* paragraph units marked so far */
+	size_t nunits;
 };
 
 static int is_w(xmlNodePtr n, const char *name)
@@ -226,8 +228,11 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 			break;
 		close = strstr(open + 2, "}}");
 		if (close == NULL) {
-			diag_add(c->errs, c->part, c->para_no, "paragraph %d: tag \"%.20s\" is not closed "
-			    "in its paragraph (a tag cannot span paragraphs)", c->para_no, open);
+			size_t cut = strlen(open) < 20 ? strlen(open) : 20;
+			while (cut > 0 && ((unsigned char)open[cut] & 0xC0) == 0x80)
+				cut--;  /* never half a character */
+			diag_add(c->errs, c->part, c->para_no, "paragraph %d: tag \"%.*s\" is not closed "
+			    "in its paragraph (a tag cannot span paragraphs)", c->para_no, (int)cut, open);
 			c->bad++;
 			break;
 		}
@@ -283,6 +288,8 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 		out[i][olen[i]] = '\0';
 		xmlNodeSetContentLen(ts[i], NULL, 0);
 		xmlNodeAddContentLen(ts[i], (const xmlChar *)out[i], (int)olen[i]);
+		/* text cut off from a tag may now start or end with a space: keep it */
+		xmlSetProp(ts[i], (const xmlChar *)"xml:space", (const xmlChar *)"preserve");
 		free(out[i]);
 	}
 	free(out);
@@ -366,8 +373,7 @@ static void structure(struct compile *c, xmlDocPtr doc)
 				continue;
 			}
 			depth--;
-			if (c->bad)
-				continue;
+			int marking = c->bad == 0;  /* after an error: check, but change nothing */
 			xmlNodePtr first, last;
 			int remove_ends = 0;
 			if (o->para == t->para) {
@@ -390,8 +396,25 @@ static void structure(struct compile *c, xmlDocPtr doc)
 					continue;
 				}
 			}
-			/* the section's number rides in the PI; the BEGIN carries the tag's index */
 			section = stack[depth];
+			if (o->para == t->para) {
+				/* two sections one after the other in one paragraph cannot both repeat it */
+				for (size_t k = 0; k < c->nunits; k++)
+					if (c->units[k].para == o->para && c->units[k].open < section) {
+						diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} and an "
+						    "earlier section both repeat this paragraph; put each in a "
+						    "paragraph of its own", o->para_no, o->kind, o->name);
+						c->bad++;
+						marking = 0;
+					}
+				if (c->nunits < sizeof(c->units) / sizeof(c->units[0])) {
+					c->units[c->nunits].para = o->para;
+					c->units[c->nunits++].open = section;
+				}
+			}
+			if (!marking)
+				continue;
+			/* the section's number rides in the PI; the BEGIN carries the tag's index */
 			xmlNodePtr b = make_pi(doc, o->kind == '^' ? 'n' : 's', section);
 			xmlNodePtr e = make_pi(doc, 'e', section);
 			if (b == NULL || e == NULL) {
@@ -544,7 +567,8 @@ static void free_part(struct part *p)
 static int compile_part(struct render_template *t, zip_uint64_t idx, const char *name,
     struct diag_list *errs)
 {
-	struct compile c = { .part = name, .errs = errs };
+	char where[PATH_MAX + 64];
+	struct compile c = { .part = where, .errs = errs };
 	struct part *p = &t->parts[t->nparts];
 	zip_stat_t st;
 	zip_file_t *zf = NULL;
@@ -554,6 +578,7 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 	int dumplen = 0, rc = -1;
 
 	memset(p, 0, sizeof(*p));
+	snprintf(where, sizeof(where), "%s:%s", t->name, name);  /* thong-bao.docx:word/document.xml */
 	if (zip_stat_index(t->zip, idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
 	    st.size > 64 * 1024 * 1024) {
 		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
@@ -570,8 +595,8 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 		goto out;
 	}
 	walk_paragraphs(&c, xmlDocGetRootElement(doc));
-	if (!c.bad)
-		structure(&c, doc);
+	/* sections are checked even after a bad tag, so that every error is listed at once */
+	structure(&c, doc);
 	if (c.bad)
 		goto out;
 	xmlDocDumpMemoryEnc(doc, &dump, &dumplen, "UTF-8");
@@ -617,6 +642,11 @@ int render_load_memory(const char *name, const void *data, size_t len,
 	*out = NULL;
 	if (t == NULL || (t->name = strdup(name)) == NULL || (t->data = malloc(len ? len : 1)) == NULL) {
 		diag_add(errs, name, 0, "out of memory");
+		render_free(t);
+		return -1;
+	}
+	if (len == 0) {
+		diag_add(errs, name, 0, "not a DOCX package: the file is empty");
 		render_free(t);
 		return -1;
 	}
@@ -740,6 +770,14 @@ static void ob_value(struct obuf *b, const char *s)
 		default:
 			if (ch < 0x20 && ch != '\t')
 				rep = "";
+			/* U+FFFE and U+FFFF (EF BF BE/BF) are not XML characters either */
+			if (ch == 0xEF && (unsigned char)s[1] == 0xBF &&
+			    ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF)) {
+				ob_add(b, run, (size_t)(s - run));
+				s += 2;
+				run = s + 1;
+				continue;
+			}
 		}
 		if (rep) {
 			ob_add(b, run, (size_t)(s - run));
@@ -910,6 +948,10 @@ int render_to_memory(const struct render_template *t, json_t *data, long mtime, 
 				zip_source_free(src);
 				goto zfail;
 			}
+			/* the same method as in the template, so the bytes go across as they are */
+			if ((st.valid & ZIP_STAT_COMP_METHOD) &&
+			    zip_set_file_compression(z, (zip_uint64_t)at, (zip_int32_t)st.comp_method, 0) != 0)
+				goto zfail;
 		}
 		zip_file_set_mtime(z, (zip_uint64_t)at, (time_t)mtime, 0);
 	}

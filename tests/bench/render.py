@@ -24,7 +24,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 OURS = os.path.join(REPO, "build", "bench_render")
-PEER = "/work/shared/peers/docxtemplater/run.sh"
+PEER = os.path.join(REPO, "..", "shared", "peers", "docxtemplater", "run.sh")
 TEMPLATE = os.path.join(REPO, "build", "templates", "thong-bao.docx")
 DATA = os.path.join(REPO, "tests", "fixtures", "render", "bench-thong-bao.json")
 N_OURS = 10000
@@ -68,6 +68,13 @@ def ensure_node():
         if p.returncode != 0:
             return "apt-get install nodejs npm failed: " + last_line(p.stderr.decode("utf-8", "replace"))
     return None if shutil.which("node") and shutil.which("npm") else "nodejs or npm still missing"
+
+
+def peer_cache():
+    """Where run.sh installs docxtemplater (its own rule)."""
+    return os.environ.get("VANTHU_PEER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+        "vanthu-peer-docxtemplater")
 
 
 def measure(cmd, timeout):
@@ -122,9 +129,10 @@ def main():
         peer = None
         if why_peer is None:
             peer, why_peer = measure([PEER, TEMPLATE, DATA, str(N_PEER), peer_out], 1200)
-            if peer is None and not os.path.isdir(os.path.expanduser(
-                    "~/.cache/vanthu-peer-docxtemplater/node_modules/docxtemplater")):
-                why_peer = f"npm could not install it (registry unreachable?): {why_peer}"
+            if peer is None and not os.path.isdir(os.path.join(peer_cache(), "node_modules",
+                                                               "docxtemplater")):
+                why_peer = "npm could not install docxtemplater (registry unreachable?)" + (
+                    "" if why_peer == "no output" else f": {why_peer}")
         peer_name = peer.group("who") if peer else "docxtemplater"
 
         def cell(m):
