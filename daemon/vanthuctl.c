@@ -793,63 +793,54 @@ static void show_voided(json_t *r)
 
 static int parse_positive(const char *s, json_int_t *out);
 
-/* render: fetches the DOCX in chunks and writes it through a temporary name. */
-static const char *render_out;
-
-static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
+/*
+ * Fetches a file the daemon sends in base64 chunks (each within the 64 KiB
+ * line cap): cmd with {"id", "offset", extra...} until "total" bytes came,
+ * written to out. The daemon's SHA-256, when it sends one, lands in sha.
+ */
+static int fetch_chunks(int fd, const char *cmd, json_int_t id, json_t *extra, FILE *out,
+    char *sha, size_t shalen, json_int_t *total_out, int timeout_ms)
 {
 	json_int_t offset = 0, total = -1;
-	char tmp[PATH_MAX], sha[80] = "";
-	FILE *fp;
 
-	snprintf(tmp, sizeof(tmp), "%s.part", path);
-	fp = fopen(tmp, "wb");
-	if (fp == NULL) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
-		return EXIT_USAGE;
-	}
 	while (total < 0 || offset < total) {
 		json_t *args = json_pack("{s:I, s:I}", "id", id, "offset", offset), *reply, *res;
-		char *line = proto_encode_request("render", args);
+		char *line;
 		unsigned char *raw;
 		const char *data;
 		int n;
 
+		if (args && extra)
+			json_object_update(args, extra);
+		line = proto_encode_request(cmd, args);
 		json_decref(args);
 		if (line == NULL || write_all(fd, line, strlen(line)) != 0) {
 			free(line);
-			fclose(fp);
-			unlink(tmp);
 			return EXIT_UNREACHABLE;
 		}
 		free(line);
 		reply = read_reply(fd, timeout_ms);
-		if (reply == NULL) {
-			fclose(fp);
-			unlink(tmp);
+		if (reply == NULL)
 			return EXIT_UNREACHABLE;
-		}
 		if (!json_is_true(json_object_get(reply, "ok"))) {
 			json_t *err = json_object_get(reply, "error");
 			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
 			json_decref(reply);
-			fclose(fp);
-			unlink(tmp);
 			return EXIT_REFUSED;
 		}
 		res = json_object_get(reply, "result");
 		total = jint(res, "total");
-		snprintf(sha, sizeof(sha), "%s", jstr(res, "sha256"));
+		if (sha)
+			snprintf(sha, shalen, "%s", jstr(res, "sha256"));
 		data = jstr(res, "data");
 		raw = malloc(strlen(data) / 4 * 3 + 3);
 		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data)) : -1;
+		/* EVP_DecodeBlock counts the padding as bytes: trim to what remains */
 		if (n >= 0 && (json_int_t)n > total - offset)
 			n = (int)(total - offset);
-		if (n < 0 || fwrite(raw, 1, (size_t)n, fp) != (size_t)n) {
+		if (n < 0 || fwrite(raw, 1, (size_t)n, out) != (size_t)n) {
 			free(raw);
 			json_decref(reply);
-			fclose(fp);
-			unlink(tmp);
 			return EXIT_UNREACHABLE;
 		}
 		free(raw);
@@ -858,6 +849,33 @@ static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
 			break;
 		offset += n;
 	}
+	*total_out = total;
+	return EXIT_OK;
+}
+
+/* The file render writes (-o, or van-ban-ID.docx). */
+static const char *render_out;
+
+/* render: the DOCX, written through a temporary name. */
+static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
+{
+	char tmp[PATH_MAX], sha[80] = "";
+	json_int_t total = 0;
+	FILE *fp;
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.part", path);
+	fp = fopen(tmp, "wb");
+	if (fp == NULL) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
+		return EXIT_USAGE;
+	}
+	rc = fetch_chunks(fd, "render", id, NULL, fp, sha, sizeof(sha), &total, timeout_ms);
+	if (rc != EXIT_OK) {
+		fclose(fp);
+		unlink(tmp);
+		return rc;
+	}
 	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
 		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
 		unlink(tmp);
@@ -865,6 +883,17 @@ static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
 	}
 	printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", path, (long long)total, sha);
 	return EXIT_OK;
+}
+
+/* report --xml: the original bytes, on standard output. */
+static int fetch_original(int fd, json_int_t id, int timeout_ms)
+{
+	json_t *extra = json_pack("{s:b}", "xml", 1);
+	json_int_t total = 0;
+	int rc = fetch_chunks(fd, "report", id, extra, stdout, NULL, 0, &total, timeout_ms);
+
+	json_decref(extra);
+	return rc;
 }
 
 static void show_nothing(json_t *r)
@@ -1001,56 +1030,6 @@ static void show_calendar(json_t *r)
 	printf("%lld ngày làm việc kể từ %s: %s\n", (long long)jint(r, "n"), from, day);
 }
 
-/* --xml: fetches the original in chunks, each within the protocol's line cap. */
-static int fetch_original(int fd, json_int_t id, int timeout_ms)
-{
-	json_int_t offset = 0, total = -1;
-
-	while (total < 0 || offset < total) {
-		json_t *args = json_pack("{s:I, s:b, s:I}", "id", id, "xml", 1, "offset", offset);
-		char *line = proto_encode_request("report", args);
-		json_t *reply;
-		unsigned char *raw;
-		const char *data;
-		int n;
-
-		json_decref(args);
-		if (line == NULL || write_all(fd, line, strlen(line)) != 0) {
-			free(line);
-			return EXIT_UNREACHABLE;
-		}
-		free(line);
-		reply = read_reply(fd, timeout_ms);
-		if (reply == NULL)
-			return EXIT_UNREACHABLE;
-		if (!json_is_true(json_object_get(reply, "ok"))) {
-			json_t *err = json_object_get(reply, "error");
-			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
-			json_decref(reply);
-			return EXIT_REFUSED;
-		}
-		json_t *res = json_object_get(reply, "result");
-		total = jint(res, "total");
-		data = jstr(res, "data");
-		raw = malloc(strlen(data) / 4 * 3 + 3);
-		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data)) : -1;
-		if (n < 0) {
-			free(raw);
-			json_decref(reply);
-			return EXIT_UNREACHABLE;
-		}
-		/* EVP_DecodeBlock counts the padding as bytes: trim to what remains */
-		if ((json_int_t)n > total - offset)
-			n = (int)(total - offset);
-		fwrite(raw, 1, (size_t)n, stdout);
-		free(raw);
-		json_decref(reply);
-		if (n == 0)
-			break;
-		offset += n;
-	}
-	return EXIT_OK;
-}
 
 /* ---- commands ---- */
 
