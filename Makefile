@@ -14,7 +14,7 @@ PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
 	libicu-dev libjansson-dev libinih-dev libssl-dev
 DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
-	libreoffice-writer-nogui poppler-utils pandoc python3-docx
+	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
@@ -50,7 +50,7 @@ deps:
 		echo "make deps: installing$$missing"; \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			$$missing </dev/null; \
 	fi
 
