@@ -253,6 +253,11 @@ class Rejecting(IntakeCase):
         log = self.d.read_log()
         self.assertEqual(log.count("ignoring dang-ghi.xml.part"), 1)
 
+class Slow(IntakeCase):
+    # a generous settle time: a busy test machine may pause the writer, and an
+    # incomplete file that rests for the settle time is (rightly) rejected
+    config = {"intake_settle": 5000}
+
     def test_written_one_byte_every_100ms(self):
         data = report().rstrip()  # ends with the root's closing '>'
         path = os.path.join(self.d.spool, "incoming", "cham.xml")
@@ -270,6 +275,7 @@ class Rejecting(IntakeCase):
         self.assertEqual(r["outcome"], "accepted", r)
         time.sleep(1)
         self.assertEqual(len(receipts(self.d.spool)), 1)
+
 
 
 class Deep(IntakeCase):
