@@ -1274,6 +1274,12 @@ static int cmd_meeting(struct conn *c, json_t *args, json_t **result, char *msg,
 		return wf_code(rc);
 	}
 	diag_free(&errs);
+	/* the draft belongs to [rounds] drafter; the history says who sent the conclusions */
+	char object[48], err[256];
+	snprintf(object, sizeof(object), "document/%lld", (long long)doc);
+	if (store_audit_append(c->ctl->store, (int64_t)c->peer.uid, c->peer.login, "meeting.sent",
+	        object, "{\"from\":\"\",\"to\":\"draft\"}", err, sizeof(err)) != STORE_OK)
+		log_err("audit: %s", err);
 	*result = json_pack("{s:I}", "document", (json_int_t)doc);
 	return 0;
 }

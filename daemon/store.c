@@ -131,9 +131,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TRIGGER register_no_delete BEFORE DELETE ON register"
 	"  BEGIN SELECT RAISE(ABORT, 'a register entry is never deleted'); END;"
 	"CREATE TRIGGER register_void_only BEFORE UPDATE ON register"
-	"  WHEN OLD.voided_at IS NOT NULL OR NEW.number <> OLD.number OR NEW.year <> OLD.year"
-	"    OR NEW.body <> OLD.body OR NEW.document_id <> OLD.document_id OR NEW.symbol <> OLD.symbol"
-	"    OR NEW.issued_on <> OLD.issued_on"
+	"  WHEN OLD.voided_at IS NOT NULL OR NEW.number IS NOT OLD.number OR NEW.year IS NOT OLD.year"
+	"    OR NEW.body IS NOT OLD.body OR NEW.document_id IS NOT OLD.document_id"
+	"    OR NEW.symbol IS NOT OLD.symbol OR NEW.issued_on IS NOT OLD.issued_on"
+	"    OR NEW.kind IS NOT OLD.kind OR NEW.summary IS NOT OLD.summary"
+	"    OR NEW.signer_name IS NOT OLD.signer_name OR NEW.recipients IS NOT OLD.recipients"
+	"    OR NEW.archive IS NOT OLD.archive OR NEW.issued_by IS NOT OLD.issued_by"
+	"    OR NEW.issued_at IS NOT OLD.issued_at"
 	"  BEGIN SELECT RAISE(ABORT, 'a register entry can only be voided, once'); END;",
 	/* 3 -> 4: reporting rounds and the units each one waits for. */
 	"CREATE TABLE rounds ("

@@ -236,6 +236,9 @@ class Story(unittest.TestCase):
         doc = r.json["result"]["document"]
         show = self.d.ctl("show", str(doc), user="vtt-giang", json_out=True).json["result"]
         self.assertEqual(show["kind"], "thong-bao")
+        hist = self.d.ctl("history", str(doc), user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual([(h["action"], h["actor"]) for h in hist],
+                         [("create", "vtt-ana"), ("meeting.sent", "vtt-hai")])
         self.assertEqual(sorted(show["recipients"].split("; ")),
                          ["Sở TT&TT", "UBND huyện Đất Đỏ", "UBND xã Phước Hội"])
         self.d.stop()

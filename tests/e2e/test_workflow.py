@@ -211,6 +211,10 @@ class Flow(DaemonTest):
             con.execute("UPDATE register SET number = 9 WHERE number = 1")
         with self.assertRaises(sqlite3.DatabaseError):
             con.execute("DELETE FROM register")
+        with self.assertRaises(sqlite3.DatabaseError):
+            con.execute("UPDATE register SET summary = 'sửa' WHERE number = 1")
+        with self.assertRaises(sqlite3.DatabaseError):
+            con.execute("UPDATE register SET void_reason = 'x' WHERE number = 2")
         con.close()
 
     def test_cong_van_symbol(self):
