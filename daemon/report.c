@@ -14,50 +14,12 @@
 #include <string.h>
 
 #include "vnfmt.h"
+#include "xmlin.h"
 
 #define REPORT_NS "urn:vanthu:report:1"
-
-static int is_elem(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, REPORT_NS) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (is_elem(c, name))
-			return c;
-	return NULL;
-}
+#define rchild(n, name) xmlin_child((n), REPORT_NS, (name))
 
 /* NFC text of a node (or "" when absent); NULL only when out of memory. */
-static char *nfc_text(xmlNodePtr n)
-{
-	xmlChar *raw = n ? xmlNodeGetContent(n) : NULL;
-	char *out = NULL;
-
-	if (vnfmt_nfc(raw ? (const char *)raw : "", raw ? strlen((const char *)raw) : 0, &out) !=
-	    VNFMT_OK)
-		out = NULL;
-	xmlFree(raw);
-	return out;
-}
-
-static char *nfc_attr(xmlNodePtr n, const char *name)
-{
-	xmlChar *raw = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-	char *out = NULL;
-
-	if (raw == NULL)
-		return NULL;
-	if (vnfmt_nfc((const char *)raw, strlen((const char *)raw), &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(raw);
-	return out;
-}
-
 int report_valid_date(const char *s)
 {
 	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -79,19 +41,19 @@ int report_valid_date(const char *s)
 static json_t *section_json(xmlNodePtr sec)
 {
 	json_t *obj = json_object(), *content = json_array();
-	char *title = nfc_text(child(sec, "title"));
+	char *title = xmlin_text(rchild(sec, "title"));
 
 	if (obj == NULL || content == NULL || title == NULL)
 		goto fail;
 	json_object_set_new(obj, "title", json_string(title));
 	for (xmlNodePtr c = sec->children; c; c = c->next) {
-		if (is_elem(c, "p")) {
-			char *p = nfc_text(c);
+		if (xmlin_is(c, REPORT_NS, "p")) {
+			char *p = xmlin_text(c);
 			if (p == NULL)
 				goto fail;
 			json_array_append_new(content, json_string(p));
 			free(p);
-		} else if (is_elem(c, "section")) {
+		} else if (xmlin_is(c, REPORT_NS, "section")) {
 			json_t *sub = section_json(c);
 			if (sub == NULL)
 				goto fail;
@@ -156,10 +118,10 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
     const char *name, struct report **out, struct diag_list *errs)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	xmlNodePtr unit = child(root, "unit"), round = child(root, "round");
-	xmlNodePtr request = child(round, "request"), period = child(root, "period");
-	xmlNodePtr signer = child(root, "signer"), inds = child(root, "indicators");
-	xmlNodePtr atts = child(root, "attachments");
+	xmlNodePtr unit = rchild(root, "unit"), round = rchild(root, "round");
+	xmlNodePtr request = rchild(round, "request"), period = rchild(root, "period");
+	xmlNodePtr signer = rchild(root, "signer"), inds = rchild(root, "indicators");
+	xmlNodePtr atts = rchild(root, "attachments");
 	struct report *r = calloc(1, sizeof(*r));
 	json_t *content = json_object(), *body = json_array(), *attlist = json_array();
 	const struct unit *u;
@@ -169,22 +131,22 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 	*out = NULL;
 	if (r == NULL || content == NULL || body == NULL || attlist == NULL)
 		goto nomem;
-	r->unit_code = nfc_attr(unit, "code");
-	r->unit_name = nfc_text(unit);
-	r->round_id = nfc_attr(round, "id");
-	r->req_number = nfc_attr(request, "number");
-	r->req_symbol = nfc_attr(request, "symbol");
-	r->req_date = nfc_attr(request, "date");
-	r->number = nfc_text(child(root, "number"));
-	r->symbol = nfc_text(child(root, "symbol"));
-	r->place = nfc_text(child(root, "place"));
-	r->date = nfc_text(child(root, "date"));
-	r->summary = nfc_text(child(root, "summary"));
-	r->period_from = nfc_attr(period, "from");
-	r->period_to = nfc_attr(period, "to");
-	r->signer_authority = nfc_attr(signer, "authority");
-	r->signer_title = nfc_text(child(signer, "title"));
-	r->signer_name = nfc_text(child(signer, "name"));
+	r->unit_code = xmlin_attr(unit, "code");
+	r->unit_name = xmlin_text(unit);
+	r->round_id = xmlin_attr(round, "id");
+	r->req_number = xmlin_attr(request, "number");
+	r->req_symbol = xmlin_attr(request, "symbol");
+	r->req_date = xmlin_attr(request, "date");
+	r->number = xmlin_text(rchild(root, "number"));
+	r->symbol = xmlin_text(rchild(root, "symbol"));
+	r->place = xmlin_text(rchild(root, "place"));
+	r->date = xmlin_text(rchild(root, "date"));
+	r->summary = xmlin_text(rchild(root, "summary"));
+	r->period_from = xmlin_attr(period, "from");
+	r->period_to = xmlin_attr(period, "to");
+	r->signer_authority = xmlin_attr(signer, "authority");
+	r->signer_title = xmlin_text(rchild(signer, "title"));
+	r->signer_name = xmlin_text(rchild(signer, "name"));
 	if (!r->unit_code || !r->unit_name || !r->round_id || !r->req_number || !r->req_symbol ||
 	    !r->req_date || !r->number || !r->symbol || !r->place || !r->date || !r->summary ||
 	    !r->period_from || !r->period_to || !r->signer_title || !r->signer_name)
@@ -203,7 +165,7 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 		bad++;
 	}
 	check_date(r->req_date, request, "ngày của văn bản yêu cầu", name, errs, &bad);
-	check_date(r->date, child(root, "date"), "ngày báo cáo", name, errs, &bad);
+	check_date(r->date, rchild(root, "date"), "ngày báo cáo", name, errs, &bad);
 	check_date(r->period_from, period, "ngày bắt đầu kỳ báo cáo", name, errs, &bad);
 	check_date(r->period_to, period, "ngày kết thúc kỳ báo cáo", name, errs, &bad);
 	if (report_valid_date(r->period_from) && report_valid_date(r->period_to) &&
@@ -214,34 +176,34 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 	}
 	if (report_valid_date(r->period_from) && report_valid_date(r->date) &&
 	    strcmp(r->date, r->period_from) < 0) {
-		diag_add_at(errs, name, line_of(child(root, "date")), 0, "R_PERIOD",
+		diag_add_at(errs, name, line_of(rchild(root, "date")), 0, "R_PERIOD",
 		    "ngày báo cáo (%s) trước ngày bắt đầu kỳ báo cáo (%s)", r->date, r->period_from);
 		bad++;
 	}
 
 	for (xmlNodePtr c = inds ? inds->children : NULL; c; c = c->next)
-		n += is_elem(c, "indicator");
+		n += xmlin_is(c, REPORT_NS, "indicator");
 	if (n > 0 && (r->indicators = calloc(n, sizeof(*r->indicators))) == NULL)
 		goto nomem;
 	for (xmlNodePtr c = inds ? inds->children : NULL; c; c = c->next) {
-		if (!is_elem(c, "indicator"))
+		if (!xmlin_is(c, REPORT_NS, "indicator"))
 			continue;
 		struct report_indicator *ind = &r->indicators[r->nindicators++];
-		ind->code = nfc_attr(c, "code");
-		ind->measure = nfc_attr(c, "measure");
-		ind->name = nfc_text(child(c, "name"));
-		ind->value = nfc_text(child(c, "value"));
-		ind->target = child(c, "target") ? nfc_text(child(c, "target")) : NULL;
+		ind->code = xmlin_attr(c, "code");
+		ind->measure = xmlin_attr(c, "measure");
+		ind->name = xmlin_text(rchild(c, "name"));
+		ind->value = xmlin_text(rchild(c, "value"));
+		ind->target = rchild(c, "target") ? xmlin_text(rchild(c, "target")) : NULL;
 		if (!ind->code || !ind->measure || !ind->name || !ind->value ||
-		    (child(c, "target") && !ind->target))
+		    (rchild(c, "target") && !ind->target))
 			goto nomem;
-		check_figure(ind->value, child(c, "value"), ind->code, name, errs, &bad);
+		check_figure(ind->value, rchild(c, "value"), ind->code, name, errs, &bad);
 		if (ind->target)
-			check_figure(ind->target, child(c, "target"), ind->code, name, errs, &bad);
+			check_figure(ind->target, rchild(c, "target"), ind->code, name, errs, &bad);
 	}
 
-	for (xmlNodePtr c = child(root, "body") ? child(root, "body")->children : NULL; c; c = c->next) {
-		if (!is_elem(c, "section"))
+	for (xmlNodePtr c = rchild(root, "body") ? rchild(root, "body")->children : NULL; c; c = c->next) {
+		if (!xmlin_is(c, REPORT_NS, "section"))
 			continue;
 		json_t *s = section_json(c);
 		if (s == NULL)
@@ -249,11 +211,11 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 		json_array_append_new(body, s);
 	}
 	for (xmlNodePtr c = atts ? atts->children : NULL; c; c = c->next) {
-		if (!is_elem(c, "attachment"))
+		if (!xmlin_is(c, REPORT_NS, "attachment"))
 			continue;
 		xmlChar *b64 = xmlNodeGetContent(c);
 		size_t size = b64 ? base64_size((const char *)b64) : 0;
-		char *aname = nfc_attr(c, "name"), *atype = nfc_attr(c, "type");
+		char *aname = xmlin_attr(c, "name"), *atype = xmlin_attr(c, "type");
 		xmlFree(b64);
 		if (aname == NULL) {
 			free(atype);

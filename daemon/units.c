@@ -14,39 +14,6 @@
 
 #define UNITS_NS "urn:vanthu:units:1"
 
-static char *text_of(xmlNodePtr n)
-{
-	xmlChar *raw = xmlNodeGetContent(n);
-	char *nfc = NULL;
-
-	if (raw == NULL)
-		return NULL;
-	if (vnfmt_nfc((const char *)raw, strlen((const char *)raw), &nfc) != VNFMT_OK)
-		nfc = NULL;
-	xmlFree(raw);
-	return nfc;
-}
-
-static char *attr_of(xmlNodePtr n, const char *name)
-{
-	xmlChar *raw = xmlGetProp(n, (const xmlChar *)name);
-	char *nfc = NULL;
-
-	if (raw == NULL)
-		return NULL;
-	if (vnfmt_nfc((const char *)raw, strlen((const char *)raw), &nfc) != VNFMT_OK)
-		nfc = NULL;
-	xmlFree(raw);
-	return nfc;
-}
-
-static int is_elem(xmlNodePtr n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, UNITS_NS) == 0 &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
 static int cmp_code(const void *a, const void *b)
 {
 	const struct unit *x = *(const struct unit *const *)a, *y = *(const struct unit *const *)b;
@@ -77,9 +44,9 @@ int units_load(const char *xml_path, const char *xsd_path, struct units **out,
 	if (u == NULL)
 		goto nomem;
 	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
-		if (is_elem(n, "group"))
+		if (xmlin_is(n, UNITS_NS, "group"))
 			ng++;
-		else if (is_elem(n, "unit"))
+		else if (xmlin_is(n, UNITS_NS, "unit"))
 			nu++;
 	}
 	u->groups = calloc(ng, sizeof(*u->groups));
@@ -90,22 +57,22 @@ int units_load(const char *xml_path, const char *xsd_path, struct units **out,
 	if (!u->groups || !u->units || !u->by_name || !u->by_code || !names)
 		goto nomem;
 	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
-		if (is_elem(n, "group")) {
+		if (xmlin_is(n, UNITS_NS, "group")) {
 			struct unit_group *g = &u->groups[u->ngroups++];
-			g->code = attr_of(n, "code");
-			g->label = attr_of(n, "label");
+			g->code = xmlin_attr(n, "code");
+			g->label = xmlin_attr(n, "label");
 			if (!g->code || !g->label)
 				goto nomem;
-		} else if (is_elem(n, "unit")) {
+		} else if (xmlin_is(n, UNITS_NS, "unit")) {
 			struct unit *e = &u->units[u->nunits++];
-			char *group = attr_of(n, "group");
-			e->code = attr_of(n, "code");
-			e->id = attr_of(n, "id");
+			char *group = xmlin_attr(n, "group");
+			e->code = xmlin_attr(n, "code");
+			e->id = xmlin_attr(n, "id");
 			for (xmlNodePtr c = n->children; c; c = c->next) {
-				if (is_elem(c, "name"))
-					e->name = text_of(c);
-				else if (is_elem(c, "short"))
-					e->short_name = text_of(c);
+				if (xmlin_is(c, UNITS_NS, "name"))
+					e->name = xmlin_text(c);
+				else if (xmlin_is(c, UNITS_NS, "short"))
+					e->short_name = xmlin_text(c);
 			}
 			if (!group || !e->code || !e->name || !e->short_name) {
 				free(group);

@@ -23,24 +23,12 @@
 
 #define WF_NS "urn:vanthu:workflow:1"
 #define DOC_NS "urn:vanthu:document:1"
+#define doc_child(n, name) xmlin_child((n), DOC_NS, (name))
 
-static int is_elem(xmlNodePtr n, const char *ns, const char *name)
+/* An optional element's text in NFC: NULL when the element is absent. */
+static char *text(xmlNodePtr n)
 {
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	    strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
-}
-
-static char *attr(xmlNodePtr n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	char *out = NULL;
-
-	if (v == NULL)
-		return NULL;
-	if (vnfmt_nfc((const char *)v, strlen((const char *)v), &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(v);
-	return out;
+	return n ? xmlin_text(n) : NULL;
 }
 
 static int attr_true(xmlNodePtr n, const char *name)
@@ -194,32 +182,32 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 	    xmlin_parse(buf, len, path, &doc, errs) != 0 || xmlin_validate(wfschema, doc, path, errs) != 0)
 		goto out;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	k->kind = attr(root, "kind");
-	k->label = attr(root, "label");
-	k->type = attr(root, "type");
-	k->template_name = attr(root, "template");
-	k->root = attr(root, "root");
-	k->title = attr(root, "title");
+	k->kind = xmlin_attr(root, "kind");
+	k->label = xmlin_attr(root, "label");
+	k->type = xmlin_attr(root, "type");
+	k->template_name = xmlin_attr(root, "template");
+	k->root = xmlin_attr(root, "root");
+	k->title = xmlin_attr(root, "title");
 	for (xmlNodePtr n = root->children; n; n = n->next) {
-		ns += is_elem(n, WF_NS, "state");
-		nt += is_elem(n, WF_NS, "transition");
+		ns += xmlin_is(n, WF_NS, "state");
+		nt += xmlin_is(n, WF_NS, "transition");
 	}
 	k->states = calloc(ns, sizeof(*k->states));
 	k->transitions = calloc(nt, sizeof(*k->transitions));
 	if (!k->kind || !k->label || !k->template_name || !k->root || !k->states || !k->transitions)
 		goto nomem;
 	for (xmlNodePtr n = root->children; n; n = n->next) {
-		if (is_elem(n, WF_NS, "state")) {
+		if (xmlin_is(n, WF_NS, "state")) {
 			struct wf_state *s = &k->states[k->nstates++];
-			char *limit = attr(n, "limit-days");
-			s->id = attr(n, "id");
-			s->label = attr(n, "label");
+			char *limit = xmlin_attr(n, "limit-days");
+			s->id = xmlin_attr(n, "id");
+			s->label = xmlin_attr(n, "label");
 			s->initial = attr_true(n, "initial");
 			s->final = attr_true(n, "final");
 			s->limit_days = limit ? (unsigned)strtoul(limit, NULL, 10) : 0;
 			free(limit);
 			for (xmlNodePtr e = n->children; e; e = e->next) {
-				char *what = is_elem(e, WF_NS, "on-enter") ? attr(e, "do") : NULL;
+				char *what = xmlin_is(e, WF_NS, "on-enter") ? xmlin_attr(e, "do") : NULL;
 				if (what && strcmp(what, "number") == 0)
 					s->numbers = 1;
 				if (what && strcmp(what, "publish") == 0)
@@ -228,12 +216,12 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 			}
 			if (!s->id || !s->label)
 				goto nomem;
-		} else if (is_elem(n, WF_NS, "transition")) {
+		} else if (xmlin_is(n, WF_NS, "transition")) {
 			struct wf_transition *t = &k->transitions[k->ntransitions++];
-			char *from = attr(n, "from"), *roles = attr(n, "role"), *save = NULL;
-			t->action = attr(n, "action");
-			t->label = attr(n, "label");
-			t->to = attr(n, "to");
+			char *from = xmlin_attr(n, "from"), *roles = xmlin_attr(n, "role"), *save = NULL;
+			t->action = xmlin_attr(n, "action");
+			t->label = xmlin_attr(n, "label");
+			t->to = xmlin_attr(n, "to");
 			t->roles = parse_roles(roles);
 			t->comment_required = attr_true(n, "comment-required");
 			t->not_author = attr_true(n, "not-author");
@@ -449,27 +437,6 @@ static void fields_free(struct doc_fields *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static xmlNodePtr doc_child(xmlNodePtr n, const char *name)
-{
-	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-		if (is_elem(c, DOC_NS, name))
-			return c;
-	return NULL;
-}
-
-static char *text(xmlNodePtr n)
-{
-	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-	char *out = NULL;
-
-	if (v == NULL)
-		return NULL;
-	if (vnfmt_nfc((const char *)v, strlen((const char *)v), &out) != VNFMT_OK)
-		out = NULL;
-	xmlFree(v);
-	return out;
-}
-
 /* Parses and validates an input of kind k; fills f. 0, or -1 with errs. */
 static int read_input(const struct wf_kind *k, const struct units *units, const char *xml,
     size_t len, struct doc_fields *f, struct diag_list *errs)
@@ -483,7 +450,7 @@ static int read_input(const struct wf_kind *k, const struct units *units, const 
 	if (xmlin_parse(xml, len, "input", &doc, errs) != 0)
 		return -1;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!is_elem(root, DOC_NS, k->root)) {
+	if (!xmlin_is(root, DOC_NS, k->root)) {
 		diag_add_at(errs, "input", (int)xmlGetLineNo(root), 0, "R_SCHEMA",
 		    "phần tử gốc phải là <%s> trong không gian tên %s (văn bản loại %s)", k->root,
 		    DOC_NS, k->kind);
@@ -493,7 +460,7 @@ static int read_input(const struct wf_kind *k, const struct units *units, const 
 		goto out;
 	xmlNodePtr signer = doc_child(root, "signer");
 	f->summary = text(doc_child(root, "summary"));
-	f->signer_login = attr(signer, "login");
+	f->signer_login = xmlin_attr(signer, "login");
 	f->signer_name = text(doc_child(signer, "name"));
 	f->archive = text(doc_child(root, "archive"));
 	f->round_id = text(doc_child(root, "round"));
@@ -503,9 +470,9 @@ static int read_input(const struct wf_kind *k, const struct units *units, const 
 	cap = 1;
 	for (xmlNodePtr c = doc_child(root, "recipients") ? doc_child(root, "recipients")->children : NULL;
 	    c && f->recipients; c = c->next) {
-		if (!is_elem(c, DOC_NS, "recipient"))
+		if (!xmlin_is(c, DOC_NS, "recipient"))
 			continue;
-		char *code = attr(c, "unit"), *name = NULL;
+		char *code = xmlin_attr(c, "unit"), *name = NULL;
 		if (code != NULL) {
 			const struct unit *u = units ? units_find(units, code) : NULL;
 			if (u == NULL) {
@@ -557,15 +524,64 @@ out:
 	return rc;
 }
 
+struct wf_input {
+	struct doc_fields f;
+	struct store_doc_new d;
+};
+
+int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
+    size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs)
+{
+	struct wf_input *in = calloc(1, sizeof(*in));
+
+	*out = NULL;
+	if (in == NULL)
+		return -1;
+	if (read_input(k, units, xml, len, &in->f, errs) != 0) {
+		free(in);
+		return -1;
+	}
+	for (size_t i = 0; i < k->nstates; i++)
+		if (k->states[i].initial)
+			in->d.state = k->states[i].id;
+	in->d.kind = k->kind;
+	in->d.summary = in->f.summary;
+	in->d.signer_login = in->f.signer_login;
+	in->d.signer_name = in->f.signer_name;
+	in->d.recipients = in->f.recipients;
+	in->d.archive = in->f.archive;
+	in->d.round_id = in->f.round_id;
+	in->d.drafting_unit = in->f.drafting_unit;
+	in->d.uid = a->uid;
+	in->d.login = a->login;
+	in->d.content = in->f.xml;
+	in->d.content_len = in->f.xml_len;
+	in->d.sha256 = in->f.sha;
+	*out = in;
+	return 0;
+}
+
+const struct store_doc_new *workflow_input_doc(const struct wf_input *in)
+{
+	return &in->d;
+}
+
+void workflow_input_free(struct wf_input *in)
+{
+	if (in == NULL)
+		return;
+	fields_free(&in->f);
+	free(in);
+}
+
 int workflow_create(struct store *st, const struct workflows *wf, const struct units *units,
     const char *kind, const char *xml, size_t len, const struct wf_actor *a, int64_t *id,
     struct diag_list *errs, char *msg, size_t msglen)
 {
 	const struct wf_kind *k = workflows_find(wf, kind);
-	struct doc_fields f;
-	struct store_doc_new d;
-	const char *initial = NULL;
+	struct wf_input *in = NULL;
 	char err[256];
+	int rc;
 
 	if (k == NULL) {
 		snprintf(msg, msglen, "không có loại văn bản \"%s\"", kind);
@@ -576,30 +592,12 @@ int workflow_create(struct store *st, const struct workflows *wf, const struct u
 		    "đó", a->login);
 		return WF_DENIED;
 	}
-	if (read_input(k, units, xml, len, &f, errs) != 0) {
+	if (workflow_input_read(k, units, xml, len, a, &in, errs) != 0) {
 		snprintf(msg, msglen, "tệp không đúng mẫu văn bản \"%s\" (%zu lỗi)", k->label, errs->count);
 		return WF_INVALID;
 	}
-	for (size_t i = 0; i < k->nstates; i++)
-		if (k->states[i].initial)
-			initial = k->states[i].id;
-	memset(&d, 0, sizeof(d));
-	d.kind = k->kind;
-	d.state = initial;
-	d.summary = f.summary;
-	d.signer_login = f.signer_login;
-	d.signer_name = f.signer_name;
-	d.recipients = f.recipients;
-	d.archive = f.archive;
-	d.round_id = f.round_id;
-	d.drafting_unit = f.drafting_unit;
-	d.uid = a->uid;
-	d.login = a->login;
-	d.content = f.xml;
-	d.content_len = f.xml_len;
-	d.sha256 = f.sha;
-	int rc = store_doc_create(st, &d, id, err, sizeof(err));
-	fields_free(&f);
+	rc = store_doc_create(st, workflow_input_doc(in), id, err, sizeof(err));
+	workflow_input_free(in);
 	if (rc != STORE_OK) {
 		snprintf(msg, msglen, "không lưu được văn bản: %s", err);
 		return WF_INTERNAL;
@@ -612,7 +610,7 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
     char *msg, size_t msglen)
 {
 	struct store_doc doc;
-	struct doc_fields f;
+	struct wf_input *in = NULL;
 	struct store_doc_edit e;
 	const struct wf_kind *k;
 	const struct wf_state *s;
@@ -647,7 +645,7 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
 		rc = WF_DENIED;
 		goto out;
 	}
-	if (read_input(k, units, xml, len, &f, errs) != 0) {
+	if (workflow_input_read(k, units, xml, len, a, &in, errs) != 0) {
 		snprintf(msg, msglen, "tệp không đúng mẫu văn bản \"%s\" (%zu lỗi)", k->label, errs->count);
 		rc = WF_INVALID;
 		goto out;
@@ -656,19 +654,20 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
 	e.id = id;
 	e.state = doc.state;
 	e.new_revision = doc.revision + 1;
-	e.summary = f.summary;
-	e.signer_login = f.signer_login;
-	e.signer_name = f.signer_name;
-	e.recipients = f.recipients;
-	e.archive = f.archive;
-	e.drafting_unit = f.drafting_unit;
+	const struct store_doc_new *d = workflow_input_doc(in);
+	e.summary = d->summary;
+	e.signer_login = d->signer_login;
+	e.signer_name = d->signer_name;
+	e.recipients = d->recipients;
+	e.archive = d->archive;
+	e.drafting_unit = d->drafting_unit;
 	e.uid = a->uid;
 	e.login = a->login;
-	e.content = f.xml;
-	e.content_len = f.xml_len;
-	e.sha256 = f.sha;
+	e.content = d->content;
+	e.content_len = d->content_len;
+	e.sha256 = d->sha256;
 	rc = store_doc_edit(st, &e, err, sizeof(err));
-	fields_free(&f);
+	workflow_input_free(in);
 	if (rc == STORE_INVALID) {
 		snprintf(msg, msglen, "văn bản số %lld vừa đổi trạng thái; hãy xem lại", (long long)id);
 		rc = WF_STATE;
@@ -749,54 +748,4 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 out:
 	store_doc_free(&doc);
 	return rc;
-}
-
-struct wf_input {
-	struct doc_fields f;
-	struct store_doc_new d;
-};
-
-int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
-    size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs)
-{
-	struct wf_input *in = calloc(1, sizeof(*in));
-
-	*out = NULL;
-	if (in == NULL)
-		return -1;
-	if (read_input(k, units, xml, len, &in->f, errs) != 0) {
-		free(in);
-		return -1;
-	}
-	for (size_t i = 0; i < k->nstates; i++)
-		if (k->states[i].initial)
-			in->d.state = k->states[i].id;
-	in->d.kind = k->kind;
-	in->d.summary = in->f.summary;
-	in->d.signer_login = in->f.signer_login;
-	in->d.signer_name = in->f.signer_name;
-	in->d.recipients = in->f.recipients;
-	in->d.archive = in->f.archive;
-	in->d.round_id = in->f.round_id;
-	in->d.drafting_unit = in->f.drafting_unit;
-	in->d.uid = a->uid;
-	in->d.login = a->login;
-	in->d.content = in->f.xml;
-	in->d.content_len = in->f.xml_len;
-	in->d.sha256 = in->f.sha;
-	*out = in;
-	return 0;
-}
-
-const struct store_doc_new *workflow_input_doc(const struct wf_input *in)
-{
-	return &in->d;
-}
-
-void workflow_input_free(struct wf_input *in)
-{
-	if (in == NULL)
-		return;
-	fields_free(&in->f);
-	free(in);
 }
