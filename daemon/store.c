@@ -518,6 +518,22 @@ out:
 	return rc;
 }
 
+/* audit_insert with a JSON detail, which it takes (and frees); a NULL detail fails. */
+static int audit_json(sqlite3 *db, int64_t uid, const char *actor, const char *action,
+    const char *object, json_t *detail, char *err, size_t errlen)
+{
+	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	int rc = -1;
+
+	json_decref(detail);
+	if (text == NULL)
+		set_err(err, errlen, "audit: out of memory");
+	else
+		rc = audit_insert(db, uid, actor, action, object, text, err, errlen);
+	free(text);
+	return rc;
+}
+
 int store_audit_append(struct store *st, int64_t uid, const char *actor, const char *action,
     const char *object, const char *detail, char *err, size_t errlen)
 {
@@ -925,18 +941,13 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	in->id = sqlite3_last_insert_rowid(db);
 	/* The intake goes into the same history as documents: received -> outcome. */
 	{
-		char object[48], *detail;
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "from", "received",
-		    "to", in->outcome, "file", in->source_name, "folder", in->source_folder,
-		    "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id,
-		    "document", (json_int_t)in->document_id);
-		detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		json_decref(j);
+		char object[48];
 		snprintf(object, sizeof(object), "intake/%lld", (long long)in->id);
-		rc = detail ? audit_insert(db, in->owner_uid, "vanthud", "report.intake", object, detail,
-		    NULL, 0) : -1;
-		free(detail);
-		if (rc != 0)
+		if (audit_json(db, in->owner_uid, "vanthud", "report.intake", object,
+		        json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "from", "received",
+		        "to", in->outcome, "file", in->source_name, "folder", in->source_folder,
+		        "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id,
+		        "document", (json_int_t)in->document_id), NULL, 0) != 0)
 			return -1;
 	}
 	return 0;
@@ -1132,8 +1143,7 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
     size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[48], *detail = NULL;
-	json_t *j;
+	char at[40], object[48];
 	int rc = -1;
 
 	clock_iso_utc(at, sizeof(at));
@@ -1174,12 +1184,9 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	sqlite3_bind_blob(s, 6, d->content, (int)d->content_len, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
-	j = json_pack("{s:s, s:s, s:s, s:i}", "from", "", "to", d->state, "kind", d->kind,
-	    "revision", 1);
-	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	snprintf(object, sizeof(object), "document/%lld", (long long)*id);
-	if (detail == NULL || audit_insert(db, d->uid, d->login, "create", object, detail, err,
+	if (audit_json(db, d->uid, d->login, "create", object, json_pack("{s:s, s:s, s:s, s:i}", "from", "", "to", d->state, "kind", d->kind,
+	    "revision", 1), err,
 	        errlen) != 0)
 		goto out;
 	rc = 0;
@@ -1188,7 +1195,6 @@ fail:
 	set_err(err, errlen, "create document: %s", sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(s);
-	free(detail);
 	return rc;
 }
 
@@ -1308,8 +1314,7 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
 int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[48], ignored[8], *detail = NULL;
-	json_t *j;
+	char at[40], object[48], ignored[8];
 
 	clock_iso_utc(at, sizeof(at));
 	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
@@ -1352,22 +1357,17 @@ int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, 
 	sqlite3_bind_int64(s, 6, e->id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
-	j = json_pack("{s:s, s:s, s:I}", "from", e->state, "to", e->state, "revision",
-	    (json_int_t)e->new_revision);
-	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	snprintf(object, sizeof(object), "document/%lld", (long long)e->id);
-	if (detail == NULL || audit_insert(st->db, e->uid, e->login, "edit", object, detail, err,
+	if (audit_json(st->db, e->uid, e->login, "edit", object, json_pack("{s:s, s:s, s:I}", "from", e->state, "to", e->state, "revision",
+	    (json_int_t)e->new_revision), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	free(detail);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
 	set_err(err, errlen, "edit document: %s", sqlite3_errmsg(st->db));
 fail_quiet:
 	sqlite3_finalize(s);
-	free(detail);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
@@ -1375,8 +1375,7 @@ fail_quiet:
 int store_doc_transition(struct store *st, struct store_transition *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[48], ignored[8], *detail = NULL;
-	json_t *j;
+	char at[40], object[48], ignored[8];
 
 	clock_iso_utc(at, sizeof(at));
 	t->number = 0;
@@ -1451,22 +1450,17 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		sqlite3_finalize(s);
 		s = NULL;
 	}
-	j = json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
-	    "comment", t->comment, "number", (json_int_t)t->number,
-	    "symbol", t->symbol[0] ? t->symbol : NULL);
-	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	snprintf(object, sizeof(object), "document/%lld", (long long)t->id);
-	if (detail == NULL || audit_insert(st->db, t->uid, t->login, t->action, object, detail, err,
+	if (audit_json(st->db, t->uid, t->login, t->action, object, json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
+	    "comment", t->comment, "number", (json_int_t)t->number,
+	    "symbol", t->symbol[0] ? t->symbol : NULL), err,
 	        errlen) != 0)
 		goto fail_quiet;
-	free(detail);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
 	set_err(err, errlen, "transition: %s", sqlite3_errmsg(st->db));
 fail_quiet:
 	sqlite3_finalize(s);
-	free(detail);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
@@ -1562,8 +1556,7 @@ int store_register_void(struct store *st, const char *body, int year, int64_t nu
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[64], ignored[8], *detail = NULL;
-	json_t *j;
+	char at[40], object[64], ignored[8];
 
 	clock_iso_utc(at, sizeof(at));
 	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
@@ -1586,21 +1579,17 @@ int store_register_void(struct store *st, const char *body, int year, int64_t nu
 		set_err(err, errlen, "no such number, or already voided");
 		return STORE_INVALID;
 	}
-	j = json_pack("{s:s, s:i, s:I, s:s}", "body", body, "year", year, "number",
-	    (json_int_t)number, "reason", reason);
-	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	snprintf(object, sizeof(object), "register/%s/%d/%lld", body, year, (long long)number);
-	if (detail == NULL || audit_insert(st->db, uid, login, "void", object, detail, err, errlen) != 0)
+	if (audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:i, s:I, s:s}", "body", body, "year", year, "number",
+	    (json_int_t)number, "reason", reason), err,
+	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	free(detail);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
 	set_err(err, errlen, "void: %s", sqlite3_errmsg(st->db));
 fail_quiet:
 	sqlite3_finalize(s);
-	free(detail);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
@@ -1646,8 +1635,7 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
     int64_t uid, const char *login, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char object[48], ignored[8], *detail = NULL;
-	json_t *j;
+	char object[48], ignored[8];
 
 	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
@@ -1659,21 +1647,16 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
 	sqlite3_bind_int64(s, 3, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
-	j = json_pack("{s:s, s:s}", "path", path, "sha256", sha256);
-	detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
-	if (detail == NULL || audit_insert(st->db, uid, login, "publish", object, detail, err,
+	if (audit_json(st->db, uid, login, "publish", object, json_pack("{s:s, s:s}", "path", path, "sha256", sha256), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	free(detail);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
 	set_err(err, errlen, "publish: %s", sqlite3_errmsg(st->db));
 fail_quiet:
 	sqlite3_finalize(s);
-	free(detail);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
@@ -1703,7 +1686,7 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[96], detail[160];
+	char at[40], object[96];
 	int rc = -1;
 
 	clock_iso_utc(at, sizeof(at));
@@ -1747,9 +1730,9 @@ static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err,
 		sqlite3_reset(s);
 	}
 	snprintf(object, sizeof(object), "round/%s", r->id);
-	snprintf(detail, sizeof(detail), "{\"from\":\"\",\"to\":\"open\",\"units\":%zu,"
-	    "\"deadline\":\"%s\"}", r->nunits, r->deadline);
-	if (audit_insert(db, r->uid, r->login, "round.create", object, detail, err, errlen) != 0)
+	if (audit_json(db, r->uid, r->login, "round.create", object, json_pack("{s:s, s:s, s:I, s:s}",
+	        "from", "", "to", "open", "units", (json_int_t)r->nunits, "deadline", r->deadline),
+	        err, errlen) != 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -1865,7 +1848,7 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
     const char *reason, int64_t uid, const char *login, int64_t *doc_id, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[96], ignored[8], detail[512];
+	char at[40], object[96], ignored[8];
 
 	*doc_id = 0;
 	clock_iso_utc(at, sizeof(at));
@@ -1912,10 +1895,9 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "round/%s", id);
-	snprintf(detail, sizeof(detail), "{\"from\":\"open\",\"to\":\"%s\",\"document\":%lld}",
-	    closing ? "closed" : "open", (long long)*doc_id);
-	if (audit_insert(st->db, uid, login, closing ? "round.close" : "round.remind", object, detail,
-	        err, errlen) != 0)
+	if (audit_json(st->db, uid, login, closing ? "round.close" : "round.remind", object,
+	        json_pack("{s:s, s:s, s:I}", "from", "open", "to", closing ? "closed" : "open",
+	        "document", (json_int_t)*doc_id), err, errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);
