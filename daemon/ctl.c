@@ -1040,6 +1040,13 @@ static int cmd_history(struct conn *c, json_t *args, json_t **result, char *msg,
 	json_array_foreach(list, i, e) {
 		json_t *d = json_object_get(e, "detail");
 		json_t *parsed = json_is_string(d) ? json_loads(json_string_value(d), 0, NULL) : NULL;
+		/* the kind's own label for a step, when the kind defines one */
+		const char *act = json_string_value(json_object_get(e, "action"));
+		for (size_t t = 0; k && act && t < k->ntransitions; t++)
+			if (strcmp(k->transitions[t].action, act) == 0) {
+				json_object_set_new(e, "action_label", json_string(k->transitions[t].label));
+				break;
+			}
 		if (parsed) {
 			const char *from = json_string_value(json_object_get(parsed, "from"));
 			const char *to = json_string_value(json_object_get(parsed, "to"));

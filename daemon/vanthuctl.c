@@ -354,6 +354,25 @@ static void pad(const char *s, size_t width)
 		putchar(' ');
 }
 
+/* What an entry of the audit trail or a history did, in Vietnamese (JSON keeps the code). */
+static const char *action_label(const char *code)
+{
+	static const struct { const char *code, *label; } labels[] = {
+		{ "daemon.start", "khởi động vanthud" }, { "daemon.stop", "dừng vanthud" },
+		{ "config.reload", "nạp lại cấu hình" }, { "backup", "sao lưu" },
+		{ "report.intake", "tiếp nhận tệp" }, { "create", "tạo dự thảo" },
+		{ "edit", "sửa dự thảo" }, { "submit", "trình duyệt" }, { "approve", "duyệt, trình ký" },
+		{ "return", "trả lại" }, { "sign", "ký" }, { "issue", "cấp số, ban hành" },
+		{ "withdraw", "thu hồi" }, { "publish", "ghi tệp ban hành" }, { "void", "hủy số" },
+		{ "round.create", "mở đợt báo cáo" }, { "round.remind", "đôn đốc" },
+		{ "round.close", "đóng đợt báo cáo" }, { "meeting.sent", "gửi kết luận họp" },
+	};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].code, code) == 0)
+			return labels[i].label;
+	return code;
+}
+
 static void show_audit(json_t *r)
 {
 	json_t *entries = json_object_get(r, "entries"), *e;
@@ -366,7 +385,7 @@ static void show_audit(json_t *r)
 	pad("Số", 7);
 	pad("Thời điểm (UTC)", 25);
 	pad("Người thực hiện", 17);
-	pad("Hành động", 16);
+	pad("Hành động", 20);
 	printf("Đối tượng / chi tiết\n");
 	json_array_foreach(entries, i, e) {
 		char id[24];
@@ -374,7 +393,7 @@ static void show_audit(json_t *r)
 		pad(id, 7);
 		pad(jstr(e, "at"), 25);
 		pad(jstr(e, "actor"), 17);
-		pad(jstr(e, "action"), 16);
+		pad(action_label(jstr(e, "action")), 20);
 		printf("%s%s%s\n", jstr(e, "object"), *jstr(e, "object") && *jstr(e, "detail") ? " — " : "",
 		    jstr(e, "detail"));
 	}
@@ -688,7 +707,8 @@ static void show_history(json_t *r)
 		local_time(jstr(e, "at"), when, sizeof(when));
 		printf("  %s  ", when);
 		pad(jstr(e, "actor"), 12);
-		pad(jstr(e, "action"), 10);
+		pad(*jstr(e, "action_label") ? jstr(e, "action_label") : action_label(jstr(e, "action")),
+		    18);
 		if (*jstr(d, "path")) {
 			printf("tệp %s (SHA-256 %.16s…)\n", jstr(d, "path"), jstr(d, "sha256"));
 			continue;
