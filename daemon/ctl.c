@@ -757,7 +757,13 @@ static void errors_into(char *msg, size_t msglen, const struct diag_list *errs)
 	}
 }
 
-#define DOC_MSG 8192
+/* A refusal of an input: the sentence already in msg, then every problem of it. */
+static int refuse_input(int rc, char *msg, size_t msglen, struct diag_list *errs)
+{
+	errors_into(msg, msglen, errs);
+	diag_free(errs);
+	return wf_code(rc);
+}
 
 static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
@@ -765,7 +771,7 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	const char *kind = NULL;
 	struct diag_list errs;
 	struct wf_actor a;
-	char *xml = NULL, big[DOC_MSG] = "";
+	char *xml = NULL;
 	size_t len = 0;
 	int64_t id = 0;
 	int rc;
@@ -781,15 +787,12 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	actor_of(c, &a);
 	diag_init(&errs);
 	rc = workflow_create(c->ctl->store, wf, current_units(c->ctl), kind, xml, len, &a, &id, &errs,
-	    big, sizeof(big));
+	    msg, msglen);
 	free(xml);
 	if (rc != WF_OK) {
-		errors_into(big, sizeof(big), &errs);
-		diag_free(&errs);
-		snprintf(msg, msglen, "%s", big);
 		if (rc == WF_INTERNAL)
-			log_err("new %s by %s: %s", kind, c->peer.login, big);
-		return wf_code(rc);
+			log_err("new %s by %s: %s", kind, c->peer.login, msg);
+		return refuse_input(rc, msg, msglen, &errs);
 	}
 	diag_free(&errs);
 	log_info("document %lld (%s) drafted by %s", (long long)id, kind, c->peer.login);
@@ -802,7 +805,7 @@ static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, si
 	struct diag_list errs;
 	struct wf_actor a;
 	json_int_t id = 0;
-	char *xml = NULL, big[DOC_MSG] = "";
+	char *xml = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -817,14 +820,10 @@ static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, si
 	actor_of(c, &a);
 	diag_init(&errs);
 	rc = workflow_edit(c->ctl->store, current_workflows(c->ctl), current_units(c->ctl), id, xml,
-	    len, &a, &errs, big, sizeof(big));
+	    len, &a, &errs, msg, msglen);
 	free(xml);
-	if (rc != WF_OK) {
-		errors_into(big, sizeof(big), &errs);
-		diag_free(&errs);
-		snprintf(msg, msglen, "%s", big);
-		return wf_code(rc);
-	}
+	if (rc != WF_OK)
+		return refuse_input(rc, msg, msglen, &errs);
 	diag_free(&errs);
 	*result = json_pack("{s:I}", "id", id);
 	return 0;
@@ -1225,7 +1224,7 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 {
 	struct diag_list errs;
 	struct wf_actor a;
-	char *xml = NULL, big[DOC_MSG] = "", id[80];
+	char *xml = NULL, id[80];
 	size_t len = 0;
 	int rc;
 
@@ -1239,14 +1238,10 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 	actor_of(c, &a);
 	diag_init(&errs);
 	rc = rounds_create(c->ctl->store, spool_catalog(c->ctl->spool), xml, len, &a, id, sizeof(id),
-	    &errs, big, sizeof(big));
+	    &errs, msg, msglen);
 	free(xml);
-	if (rc != WF_OK) {
-		errors_into(big, sizeof(big), &errs);
-		diag_free(&errs);
-		snprintf(msg, msglen, "%s", big);
-		return wf_code(rc);
-	}
+	if (rc != WF_OK)
+		return refuse_input(rc, msg, msglen, &errs);
 	diag_free(&errs);
 	/* its reminder or closing may be due already */
 	if (c->ctl->on_change)
@@ -1258,7 +1253,7 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 static int cmd_meeting(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	struct diag_list errs;
-	char *xml = NULL, big[DOC_MSG] = "";
+	char *xml = NULL;
 	size_t len = 0;
 	int64_t doc = 0;
 	int rc;
@@ -1272,14 +1267,10 @@ static int cmd_meeting(struct conn *c, json_t *args, json_t **result, char *msg,
 		return rc;
 	diag_init(&errs);
 	rc = rounds_meeting(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, xml, len, &doc,
-	    &errs, big, sizeof(big));
+	    &errs, msg, msglen);
 	free(xml);
-	if (rc != WF_OK) {
-		errors_into(big, sizeof(big), &errs);
-		diag_free(&errs);
-		snprintf(msg, msglen, "%s", big);
-		return wf_code(rc);
-	}
+	if (rc != WF_OK)
+		return refuse_input(rc, msg, msglen, &errs);
 	diag_free(&errs);
 	/* the draft belongs to [rounds] drafter; the history says who sent the conclusions */
 	char object[48], err[256];
