@@ -78,7 +78,7 @@ $(S)/obj/%.o: daemon/%.c daemon/*.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) $(TEST_DEFS) -c $< -o $@
 
-$(S)/obj/tests/%.o: tests/unit/%.c daemon/*.h | deps
+$(S)/obj/tests/%.o: tests/unit/%.c tests/unit/*.h daemon/*.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Idaemon -c $< -o $@
 

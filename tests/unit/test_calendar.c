@@ -13,30 +13,10 @@
 
 #include "calendar.h"
 #include "xmlin.h"
+#include "testutil.h"
 
 #define CAL_DIR "workflows/calendar"
 #define CAL_XSD "workflows/calendar/calendar.xsd"
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xmlin_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	xmlin_cleanup();
-	return 0;
-}
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d:%d [%s] %s\n", d->items[i].file, d->items[i].line,
-		    d->items[i].column, d->items[i].code, d->items[i].message);
-}
 
 /* "YYYY-MM-DD" that must be a real day. */
 static cal_day day_of(const char *iso)
@@ -55,7 +35,7 @@ static struct calendar *load_shipped(void)
 
 	diag_init(&d);
 	if (calendar_load(CAL_DIR, &c, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("the shipped calendar does not load");
 	}
 	assert_non_null(c);
@@ -358,7 +338,7 @@ static void test_swapped_saturday(void **state)
 	write_file(dir, "2030.xml.bak", "not a calendar");
 	diag_init(&d);
 	if (calendar_load(dir, &c, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("a calendar with a swapped Saturday refused");
 	}
 	assert_int_equal(d.count, 0);
@@ -440,7 +420,7 @@ static void assert_refused(const char *name, const char *text, int line, const c
 			return;
 		}
 	}
-	print_diags(&d);
+	test_print_diags(&d);
 	fail_msg("%s: no error [%s] at line %d of %s containing '%s'", name, code ? code : "*", line,
 	    path, want);
 }
@@ -517,7 +497,7 @@ static void test_refuses_every_error(void **state)
 	assert_int_equal(calendar_load(dir, &c, &d), -1);
 	assert_null(c);
 	if (d.count != 3) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("want 3 errors");
 	}
 	int lines = 0;
@@ -542,5 +522,5 @@ int main(void)
 		cmocka_unit_test(test_refuses_broken),
 		cmocka_unit_test(test_refuses_every_error),
 	};
-	return cmocka_run_group_tests_name("calendar", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("calendar", tests, test_xml_setup, test_xml_teardown);
 }

@@ -17,6 +17,7 @@
 
 #include "render.h"
 #include "xmlin.h"
+#include "testutil.h"
 
 #define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 #define R_NS "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -77,26 +78,6 @@ struct entry {
 	size_t len;   /* 0: strlen(data) */
 	int store;    /* stored rather than deflated */
 };
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d: %s\n", d->items[i].file, d->items[i].line, d->items[i].message);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xmlin_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	xmlin_cleanup();
-	return 0;
-}
 
 /* ---- building and reading packages ---- */
 
@@ -260,7 +241,7 @@ static struct render_template *load_ok(const void *pkg, size_t len)
 
 	diag_init(&d);
 	if (render_load_memory("t.docx", pkg, len, &t, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("the template was refused");
 	}
 	assert_non_null(t);
@@ -880,7 +861,7 @@ static void assert_diag(const struct diag_list *d, const char *part, int para, c
 		if (names_part(d->items[i].file, part) && d->items[i].line == para &&
 		    strstr(d->items[i].message, pn) && strstr(d->items[i].message, what))
 			return;
-	print_diags(d);
+	test_print_diags(d);
 	fail_msg("no diagnostic %s:%d: ... %s ... %s", part, para, pn, what);
 }
 
@@ -1187,5 +1168,5 @@ int main(void)
 		cmocka_unit_test(test_bug_many_tags_in_one_run),
 	};
 
-	return cmocka_run_group_tests_name("render", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
 }

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "units.h"
 #include "xmlin.h"
+#include "testutil.h"
 
 #define REPORT_XSD "workflows/bao-cao/schema.xsd"
 #define EX01 "workflows/bao-cao/examples/01-so-tttt.xml"
@@ -22,13 +23,6 @@ struct fixture {
 	struct units *units;
 	xmlSchemaPtr schema;
 };
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d:%d [%s] %s\n", d->items[i].file, d->items[i].line,
-		    d->items[i].column, d->items[i].code, d->items[i].message);
-}
 
 static int group_setup(void **state)
 {
@@ -41,7 +35,7 @@ static int group_setup(void **state)
 	diag_init(&d);
 	if (units_load("workflows/units.xml", "workflows/units.xsd", &f->units, &d) != 0 ||
 	    xmlin_schema_load(REPORT_XSD, &f->schema, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		diag_free(&d);
 		return -1;
 	}
@@ -102,7 +96,7 @@ static xmlDocPtr example_doc(const struct fixture *f, const char *path, const ch
 	diag_init(&d);
 	if (xmlin_parse(buf, len, "bc.xml", &doc, &d) != 0 ||
 	    (validate && xmlin_validate(f->schema, doc, "bc.xml", &d) != 0)) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("the changed example is not a valid report");
 	}
 	free(buf);
@@ -122,7 +116,7 @@ static void assert_one_error(const struct fixture *f, xmlDocPtr doc, const char 
 	assert_null(r);
 	if (d.count != 1 || strcmp(d.items[0].code, code) != 0 || d.items[0].line != line ||
 	    strstr(d.items[0].message, text) == NULL) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("want exactly one %s at line %d containing '%s'", code, line, text);
 	}
 	assert_string_equal(d.items[0].file, "bc.xml");
@@ -500,7 +494,7 @@ static void test_attachment_at_cap_parses(void **state)
 
 	diag_init(&d);
 	if (xmlin_parse(text, len, "bc.xml", &doc, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("an attachment of REPORT_MAX_ATTACHMENT bytes is refused at parse");
 	}
 	assert_int_equal(xmlin_validate(f->schema, doc, "bc.xml", &d), 0);

@@ -13,30 +13,10 @@
 
 #include "units.h"
 #include "xmlin.h"
+#include "testutil.h"
 
 #define UNITS_XML "workflows/units.xml"
 #define UNITS_XSD "workflows/units.xsd"
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xmlin_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	xmlin_cleanup();
-	return 0;
-}
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d:%d [%s] %s\n", d->items[i].file, d->items[i].line,
-		    d->items[i].column, d->items[i].code, d->items[i].message);
-}
 
 static struct units *load_shipped(void)
 {
@@ -45,7 +25,7 @@ static struct units *load_shipped(void)
 
 	diag_init(&d);
 	if (units_load(UNITS_XML, UNITS_XSD, &u, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("the shipped registry does not load");
 	}
 	assert_non_null(u);
@@ -202,7 +182,7 @@ static void test_small_registry_nfc(void **state)
 
 	(void)state;
 	if (load_text(text, &u, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("small registry refused");
 	}
 	assert_int_equal(u->ngroups, 2);
@@ -236,7 +216,7 @@ static void assert_refused(const char *text, const char *want)
 			diag_free(&d);
 			return;
 		}
-	print_diags(&d);
+	test_print_diags(&d);
 	fail_msg("no error with a line containing '%s'", want);
 }
 
@@ -342,5 +322,5 @@ int main(void)
 			cmocka_unit_test(test_refuses_unknown_group),
 		cmocka_unit_test(test_refuses_duplicate_code),
 };
-	return cmocka_run_group_tests_name("units", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("units", tests, test_xml_setup, test_xml_teardown);
 }

@@ -13,6 +13,7 @@
 
 #include "workflow.h"
 #include "xmlin.h"
+#include "testutil.h"
 
 #define WF_DIR "workflows"
 #define TB_XML "workflows/thong-bao/workflow.xml"
@@ -21,13 +22,6 @@ struct fixture {
 	struct workflows *wf;
 	const struct wf_kind *tb;  /* thong-bao */
 };
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d:%d [%s] %s\n", d->items[i].file, d->items[i].line,
-		    d->items[i].column, d->items[i].code, d->items[i].message);
-}
 
 static int group_setup(void **state)
 {
@@ -39,7 +33,7 @@ static int group_setup(void **state)
 	xmlin_init();
 	diag_init(&d);
 	if (workflows_load(WF_DIR, &f->wf, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		diag_free(&d);
 		return -1;
 	}
@@ -446,7 +440,7 @@ static void assert_refused(char *text, ...)
 			if (strcmp(d.items[i].file, path) == 0 && strstr(d.items[i].message, want) != NULL)
 				break;
 		if (i == d.count) {
-			print_diags(&d);
+			test_print_diags(&d);
 			va_end(ap);
 			fail_msg("no error of %s containing '%s'", path, want);
 		}
@@ -468,7 +462,7 @@ static void test_copy_loads(void **state)
 
 	(void)state;
 	if (load_copy(dir, read_text(TB_XML), path, sizeof(path), &wf, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("a copy of the shipped workflows refused");
 	}
 	assert_int_equal(d.count, 0);

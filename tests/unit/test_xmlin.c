@@ -12,30 +12,10 @@
 #include <unistd.h>
 
 #include "xmlin.h"
+#include "testutil.h"
 
 #define REPORT_XSD "workflows/bao-cao/schema.xsd"
 #define EXAMPLE "workflows/bao-cao/examples/01-so-tttt.xml"
-
-static int group_setup(void **state)
-{
-	(void)state;
-	xmlin_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	xmlin_cleanup();
-	return 0;
-}
-
-static void print_diags(const struct diag_list *d)
-{
-	for (size_t i = 0; i < d->count; i++)
-		print_error("have %s:%d:%d [%s] %s\n", d->items[i].file, d->items[i].line,
-		    d->items[i].column, d->items[i].code, d->items[i].message);
-}
 
 /* Parses len bytes that must be refused; returns with d filled (caller frees). */
 static void parse_refused(const char *buf, size_t len, struct diag_list *d)
@@ -55,7 +35,7 @@ static void parse_refused(const char *buf, size_t len, struct diag_list *d)
 static void assert_first_code(const struct diag_list *d, const char *code)
 {
 	if (d->count == 0 || strcmp(d->items[0].code, code) != 0) {
-		print_diags(d);
+		test_print_diags(d);
 		fail_msg("first diagnostic is not %s", code);
 	}
 }
@@ -491,7 +471,7 @@ static xmlDocPtr example_file_doc(const char *path, const char *const *repl, siz
 		buf = n;
 	}
 	if (xmlin_parse(buf, len, "bc.xml", &doc, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("example does not parse");
 	}
 	free(buf);
@@ -511,7 +491,7 @@ static xmlSchemaPtr report_schema(void)
 
 	diag_init(&d);
 	if (xmlin_schema_load(REPORT_XSD, &schema, &d) != 0) {
-		print_diags(&d);
+		test_print_diags(&d);
 		fail_msg("schema does not load");
 	}
 	assert_non_null(schema);
@@ -543,7 +523,7 @@ static void test_validate_examples(void **state)
 		assert_int_equal(xmlin_read_file(files[i], 1024 * 1024, &buf, &len, &d), 0);
 		assert_int_equal(xmlin_parse(buf, len, files[i], &doc, &d), 0);
 		if (xmlin_validate(schema, doc, files[i], &d) != 0) {
-			print_diags(&d);
+			test_print_diags(&d);
 			fail_msg("%s does not validate", files[i]);
 		}
 		assert_int_equal(d.count, 0);
@@ -561,7 +541,7 @@ static void assert_schema_error(const struct diag_list *d, int line, const char 
 		if (d->items[i].line == line && strcmp(d->items[i].code, "R_SCHEMA") == 0 &&
 		    strstr(d->items[i].message, text) != NULL)
 			return;
-	print_diags(d);
+	test_print_diags(d);
 	fail_msg("no R_SCHEMA error at line %d containing '%s'", line, text);
 }
 
@@ -907,5 +887,5 @@ int main(void)
 		cmocka_unit_test(test_validate_two_mistakes_same_element),
 		cmocka_unit_test(test_validate_duplicate_indicator),
 };
-	return cmocka_run_group_tests_name("xmlin", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("xmlin", tests, test_xml_setup, test_xml_teardown);
 }
