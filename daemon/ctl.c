@@ -858,13 +858,7 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	    symbol[0] ? ", number " : "", symbol);
 	*result = json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", id, "action", action,
 	    "label", t->label, "state", t->to, "symbol", symbol[0] ? symbol : NULL);
-	const struct wf_kind *kind = NULL;
-	for (size_t i = 0; c->ctl->spool && i < current_workflows(c->ctl)->nkinds; i++)
-		for (size_t j = 0; j < current_workflows(c->ctl)->kinds[i].ntransitions; j++)
-			if (&current_workflows(c->ctl)->kinds[i].transitions[j] == t)
-				kind = &current_workflows(c->ctl)->kinds[i];
-	const struct wf_state *entered = kind ? wf_state_find(kind, t->to) : NULL;
-	if (entered && entered->publishes && c->ctl->spool != NULL) {
+	if (t->to_state->publishes && c->ctl->spool != NULL) {
 		/* numbered: the official DOCX goes to spool/outgoing now */
 		char err[512];
 		if (publish_issued(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id,

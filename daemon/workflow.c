@@ -239,6 +239,8 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 	}
 	if (check_kind(k, path, name, errs) != 0)
 		goto out;
+	for (size_t i = 0; i < k->ntransitions; i++)
+		k->transitions[i].to_state = wf_state_find(k, k->transitions[i].to);
 	if (xmlin_schema_load(xsd, &k->schema, errs) != 0)
 		goto out;
 	rc = 0;
@@ -714,7 +716,7 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 	rc = workflow_check(k, &doc, a, action, comment, &t, msg, msglen);
 	if (rc != WF_OK)
 		goto out;
-	to = wf_state_find(k, t->to);
+	to = t->to_state;
 	memset(&tr, 0, sizeof(tr));
 	tr.id = id;
 	tr.from = doc.state;

@@ -24,6 +24,7 @@ struct wf_transition {
 	char **from;           /* owned array of owned ids */
 	size_t nfrom;
 	char *to;
+	const struct wf_state *to_state; /* borrowed: the state named by to, in the same kind */
 	unsigned roles;        /* bit set of enum role */
 	int comment_required, not_author, author_only, named_signer;
 };
