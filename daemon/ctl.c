@@ -807,6 +807,7 @@ static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, si
 	json_int_t id = 0;
 	char *xml = NULL;
 	size_t len = 0;
+	int64_t revision = 0;
 	int rc;
 
 	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)))
@@ -820,12 +821,12 @@ static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, si
 	actor_of(c, &a);
 	diag_init(&errs);
 	rc = workflow_edit(c->ctl->store, current_workflows(c->ctl), current_units(c->ctl), id, xml,
-	    len, &a, &errs, msg, msglen);
+	    len, &a, &revision, &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)
 		return refuse_input(rc, msg, msglen, &errs);
 	diag_free(&errs);
-	*result = json_pack("{s:I}", "id", id);
+	*result = json_pack("{s:I, s:I}", "id", id, "revision", (json_int_t)revision);
 	return 0;
 }
 

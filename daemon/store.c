@@ -1311,55 +1311,63 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
 	return rc;
 }
 
-int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, size_t errlen)
+int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, int64_t *revision,
+    char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	char at[40], object[48], ignored[8];
+	int rc;
 
 	clock_iso_utc(at, sizeof(at));
 	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
+	/* The revision is counted inside the transaction, so two edits can never claim the same one. */
 	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET revision = revision + 1, summary = ?, "
 	        "signer_login = ?, signer_name = ?, recipients = ?, archive = ?, editor_uid = ?, "
-	        "editor = ?, updated_at = ?, drafting_unit = ? WHERE id = ? AND state = ?", -1, &s,
-	        NULL) != SQLITE_OK)
+	        "editor = ?, updated_at = ?, drafting_unit = ? WHERE id = ? AND kind = ? AND state = ? "
+	        "RETURNING revision", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_text(s, 1, e->summary, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 2, e->signer_login);
-	sqlite3_bind_text(s, 3, e->signer_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, e->recipients, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, e->archive, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, e->uid);
-	sqlite3_bind_text(s, 7, e->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, d->summary, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 2, d->signer_login);
+	sqlite3_bind_text(s, 3, d->signer_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, d->recipients, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, d->archive, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, d->uid);
+	sqlite3_bind_text(s, 7, d->login, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 9, e->drafting_unit);
-	sqlite3_bind_int64(s, 10, e->id);
-	sqlite3_bind_text(s, 11, e->state, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		goto fail;
-	if (sqlite3_changes(st->db) != 1) {
-		set_err(err, errlen, "the document is no longer in state %s", e->state);
+	bind_text_or_null(s, 9, d->drafting_unit);
+	sqlite3_bind_int64(s, 10, id);
+	sqlite3_bind_text(s, 11, d->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, d->state, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		set_err(err, errlen, "the document is no longer in state %s", d->state);
 		sqlite3_finalize(s);
 		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return STORE_INVALID;
 	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	*revision = sqlite3_column_int64(s, 0);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
 	sqlite3_finalize(s);
 	s = NULL;
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO revisions (document_id, revision, author_uid, "
-	        "author, at, sha256, content) SELECT id, revision, ?, ?, ?, ?, ? FROM documents "
-	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+	        "author, at, sha256, content) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(s, 1, e->uid);
-	sqlite3_bind_text(s, 2, e->login, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, e->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 5, e->content, (int)e->content_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, e->id);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, *revision);
+	sqlite3_bind_int64(s, 3, d->uid);
+	sqlite3_bind_text(s, 4, d->login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, d->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, d->content, (int)d->content_len, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
-	snprintf(object, sizeof(object), "document/%lld", (long long)e->id);
-	if (audit_json(st->db, e->uid, e->login, "edit", object, json_pack("{s:s, s:s, s:I}", "from", e->state, "to", e->state, "revision",
-	    (json_int_t)e->new_revision), err,
+	snprintf(object, sizeof(object), "document/%lld", (long long)id);
+	if (audit_json(st->db, d->uid, d->login, "edit", object, json_pack("{s:s, s:s, s:I}",
+	        "from", d->state, "to", d->state, "revision", (json_int_t)*revision), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);

@@ -167,19 +167,11 @@ void store_doc_free(struct store_doc *d);
 int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
     size_t errlen);
 
-struct store_doc_edit {
-	int64_t id;
-	const char *state;     /* it must still be in this state */
-	int64_t new_revision;
-	const char *summary, *signer_login, *signer_name, *recipients, *archive, *drafting_unit;
-	int64_t uid;
-	const char *login;
-	const void *content;
-	size_t content_len;
-	const char *sha256;
-};
-/* A new revision, in one transaction with its history entry; STORE_INVALID if the state moved. */
-int store_doc_edit(struct store *st, const struct store_doc_edit *e, char *err, size_t errlen);
+/* A new revision of document id from the same input a create takes (d->kind and d->state must
+ * still be the row's), in one transaction with its history entry. *revision is the new
+ * revision; STORE_INVALID if the document moved on meanwhile. */
+int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, int64_t *revision,
+    char *err, size_t errlen);
 
 /* One step of the state machine, with its history entry and, when asked, the register number. */
 struct store_transition {

@@ -622,7 +622,8 @@ static void show_created(json_t *r)
 
 static void show_edited(json_t *r)
 {
-	printf("Đã lưu bản sửa của văn bản số %lld.\n", (long long)jint(r, "id"));
+	printf("Đã lưu bản thứ %lld của văn bản số %lld.\n", (long long)jint(r, "revision"),
+	    (long long)jint(r, "id"));
 }
 
 static void show_acted(json_t *r)

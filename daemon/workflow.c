@@ -608,12 +608,11 @@ int workflow_create(struct store *st, const struct workflows *wf, const struct u
 }
 
 int workflow_edit(struct store *st, const struct workflows *wf, const struct units *units,
-    int64_t id, const char *xml, size_t len, const struct wf_actor *a, struct diag_list *errs,
-    char *msg, size_t msglen)
+    int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
+    struct diag_list *errs, char *msg, size_t msglen)
 {
 	struct store_doc doc;
 	struct wf_input *in = NULL;
-	struct store_doc_edit e;
 	const struct wf_kind *k;
 	const struct wf_state *s;
 	char err[256];
@@ -652,23 +651,7 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
 		rc = WF_INVALID;
 		goto out;
 	}
-	memset(&e, 0, sizeof(e));
-	e.id = id;
-	e.state = doc.state;
-	e.new_revision = doc.revision + 1;
-	const struct store_doc_new *d = workflow_input_doc(in);
-	e.summary = d->summary;
-	e.signer_login = d->signer_login;
-	e.signer_name = d->signer_name;
-	e.recipients = d->recipients;
-	e.archive = d->archive;
-	e.drafting_unit = d->drafting_unit;
-	e.uid = a->uid;
-	e.login = a->login;
-	e.content = d->content;
-	e.content_len = d->content_len;
-	e.sha256 = d->sha256;
-	rc = store_doc_edit(st, &e, err, sizeof(err));
+	rc = store_doc_edit(st, id, workflow_input_doc(in), revision, err, sizeof(err));
 	workflow_input_free(in);
 	if (rc == STORE_INVALID) {
 		snprintf(msg, msglen, "văn bản số %lld vừa đổi trạng thái; hãy xem lại", (long long)id);

@@ -75,10 +75,10 @@ int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const s
 int workflow_create(struct store *st, const struct workflows *wf, const struct units *units,
     const char *kind, const char *xml, size_t len, const struct wf_actor *a, int64_t *id,
     struct diag_list *errs, char *msg, size_t msglen);
-/* A new revision of a draft. */
+/* A new revision of a draft; *revision is its number (2 for the first edit). */
 int workflow_edit(struct store *st, const struct workflows *wf, const struct units *units,
-    int64_t id, const char *xml, size_t len, const struct wf_actor *a, struct diag_list *errs,
-    char *msg, size_t msglen);
+    int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
+    struct diag_list *errs, char *msg, size_t msglen);
 /* Takes action on document id: the check, the step and its effects in one transaction. */
 int workflow_act(struct store *st, const struct workflows *wf, const struct config *cfg,
     int64_t id, const char *action, const char *comment, const struct wf_actor *a,

@@ -75,6 +75,21 @@ class Flow(DaemonTest):
             args["comment"] = comment
         return self.u[user].call("act", **args)
 
+    def test_vanthuctl_edit_names_the_revision(self):
+        xml = os.path.join(self.d.root, "tb-edit.xml")
+        open(xml, "w", encoding="utf-8").write(doc_xml(summary="Bản đầu"))
+        os.chmod(xml, 0o644)
+        r = self.d.ctl("new", "thong-bao", xml, user="vtt-ana", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = r.json["result"]["id"]
+        for revision in (2, 3):
+            r = self.d.ctl("edit", str(doc), xml, user="vtt-hai")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), "Đã lưu bản thứ %d của văn bản số %d." % (revision, doc))
+        show = self.d.ctl("show", str(doc), user="vtt-ana", json_out=True).json["result"]
+        self.assertEqual(show["revision"], 3)
+        self.assertEqual(show["editor"], "vtt-hai")
+
     def test_full_flow_with_real_uids_and_vanthuctl(self):
         xml = os.path.join(self.d.root, "tb.xml")
         open(xml, "w", encoding="utf-8").write(doc_xml())
@@ -136,6 +151,7 @@ class Flow(DaemonTest):
         edit = self.u["vtt-hai"].call("edit", id=doc, content=base64.b64encode(
             doc_xml(summary="Bản sửa").encode()).decode())
         self.assertTrue(edit["ok"], edit)
+        self.assertEqual(edit["result"]["revision"], 2)
         show = self.u["vtt-ana"].call("show", id=doc)["result"]
         self.assertEqual(show["revision"], 2)
         self.assertEqual(show["summary"], "Bản sửa")
