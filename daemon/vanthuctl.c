@@ -33,6 +33,21 @@ struct opts {
 	int timeout_ms;
 };
 
+/* One invocation, as its command's builder sets it up: what is sent, how the answer is shown. */
+enum call_kind {
+	CALL_REQUEST,     /* one request, one reply, shown by show */
+	CALL_FETCH_DOCX,  /* render: the DOCX in chunks, into the file out */
+	CALL_FETCH_XML,   /* report --xml: a report's original bytes in chunks, on stdout */
+};
+struct call {
+	enum call_kind kind;
+	const char *request;           /* the request sent; NULL: the command's own name */
+	json_t *args;                  /* its arguments; owned by main */
+	void (*show)(json_t *result);  /* NULL: the command's own */
+	const char *out;               /* CALL_FETCH_DOCX: -o, or out_default */
+	char out_default[64];
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -761,8 +776,6 @@ static void register_cells(json_t *e, char cells[7][1024])
 		cells[6][0] = '\0';
 }
 
-static int register_csv;
-
 static void csv_cell(const char *s, int last)
 {
 	putchar('"');
@@ -775,22 +788,28 @@ static void csv_cell(const char *s, int last)
 	fputs(last ? "\r\n" : ",", stdout);
 }
 
+/* register --csv: the same columns, for a spreadsheet. */
+static void show_register_csv(json_t *r)
+{
+	json_t *list = json_object_get(r, "entries"), *e;
+	char cells[7][1024];
+	size_t i;
+
+	for (int k = 0; k < 7; k++)
+		csv_cell(register_head[k], k == 6);
+	json_array_foreach(list, i, e) {
+		register_cells(e, cells);
+		for (int k = 0; k < 7; k++)
+			csv_cell(cells[k], k == 6);
+	}
+}
+
 static void show_register(json_t *r)
 {
 	json_t *list = json_object_get(r, "entries"), *e;
 	char cells[7][1024];
 	size_t i;
 
-	if (register_csv) {
-		for (int k = 0; k < 7; k++)
-			csv_cell(register_head[k], k == 6);
-		json_array_foreach(list, i, e) {
-			register_cells(e, cells);
-			for (int k = 0; k < 7; k++)
-				csv_cell(cells[k], k == 6);
-		}
-		return;
-	}
 	printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s — năm %lld\n", jstr(r, "organisation"),
 	    (long long)jint(r, "year"));
 	if (json_array_size(list) == 0) {
@@ -874,9 +893,6 @@ static int fetch_chunks(int fd, const char *cmd, json_int_t id, json_t *extra, F
 	return EXIT_OK;
 }
 
-/* The file render writes (-o, or van-ban-ID.docx). */
-static const char *render_out;
-
 /* render: the DOCX, written through a temporary name. */
 static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
 {
@@ -922,28 +938,25 @@ static void show_nothing(json_t *r)
 	(void)r;
 }
 
-static int build_render(int argc, char **argv, json_t *args)
+static int build_render(int argc, char **argv, struct call *c)
 {
 	json_int_t id;
-	static char defname[64];
 
 	if (argc < 2 || parse_positive(argv[1], &id) != 0)
 		return usage_error("%s", "cách dùng: vanthuctl render ID [-o TỆP]");
-	json_object_set_new(args, "id", json_integer(id));
-	snprintf(defname, sizeof(defname), "van-ban-%lld.docx", (long long)id);
-	render_out = defname;
+	json_object_set_new(c->args, "id", json_integer(id));
+	snprintf(c->out_default, sizeof(c->out_default), "van-ban-%lld.docx", (long long)id);
+	c->kind = CALL_FETCH_DOCX;
+	c->out = c->out_default;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			render_out = argv[++i];
+			c->out = argv[++i];
 		else
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 	}
 	return 0;
 }
 
-
-/* The request a command sends, when it is not the command's own name. */
-static const char *request_name;
 
 static void show_round_opened(json_t *r)
 {
@@ -1056,14 +1069,14 @@ static void show_calendar(json_t *r)
 
 struct command {
 	const char *name;
-	int (*build)(int argc, char **argv, json_t *args); /* 0, or EXIT_USAGE */
+	int (*build)(int argc, char **argv, struct call *c); /* 0, or EXIT_USAGE */
 	void (*show)(json_t *result);
 	int timeout_s;
 };
 
-static int no_args(int argc, char **argv, json_t *args)
+static int no_args(int argc, char **argv, struct call *c)
 {
-	(void)args;
+	(void)c;
 	if (argc > 1)
 		return usage_error("lệnh này không nhận tham số: %s", argv[1]);
 	return 0;
@@ -1082,14 +1095,14 @@ static int parse_positive(const char *s, json_int_t *out)
 	return 0;
 }
 
-static int build_audit(int argc, char **argv, json_t *args)
+static int build_audit(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
 		json_int_t v;
 		if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) && i + 1 < argc) {
 			if (parse_positive(argv[i + 1], &v) != 0)
 				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
-			json_object_set_new(args, argv[i] + 2, json_integer(v));
+			json_object_set_new(c->args, argv[i] + 2, json_integer(v));
 			i++;
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
@@ -1098,7 +1111,7 @@ static int build_audit(int argc, char **argv, json_t *args)
 	return 0;
 }
 
-static int build_backup(int argc, char **argv, json_t *args)
+static int build_backup(int argc, char **argv, struct call *c)
 {
 	char abs[PATH_MAX];
 
@@ -1112,16 +1125,16 @@ static int build_backup(int argc, char **argv, json_t *args)
 		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, argv[1]) >= sizeof(abs))
 			return usage_error("không xác định được đường dẫn tuyệt đối của %s", argv[1]);
 	}
-	json_object_set_new(args, "path", json_string(abs));
+	json_object_set_new(c->args, "path", json_string(abs));
 	return 0;
 }
 
-static int build_units(int argc, char **argv, json_t *args)
+static int build_units(int argc, char **argv, struct call *c)
 {
-	return no_args(argc, argv, args);
+	return no_args(argc, argv, c);
 }
 
-static int build_reports(int argc, char **argv, json_t *args)
+static int build_reports(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
 		json_int_t v;
@@ -1129,11 +1142,11 @@ static int build_reports(int argc, char **argv, json_t *args)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 		if (strcmp(argv[i], "--unit") == 0 || strcmp(argv[i], "--round") == 0 ||
 		    strcmp(argv[i], "--since") == 0) {
-			json_object_set_new(args, argv[i] + 2, json_string(argv[i + 1]));
+			json_object_set_new(c->args, argv[i] + 2, json_string(argv[i + 1]));
 		} else if (strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) {
 			if (parse_positive(argv[i + 1], &v) != 0)
 				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
-			json_object_set_new(args, argv[i] + 2, json_integer(v));
+			json_object_set_new(c->args, argv[i] + 2, json_integer(v));
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 		}
@@ -1142,17 +1155,17 @@ static int build_reports(int argc, char **argv, json_t *args)
 	return 0;
 }
 
-static int build_report(int argc, char **argv, json_t *args)
+static int build_report(int argc, char **argv, struct call *c)
 {
 	json_int_t id;
 
 	if (argc < 2 || parse_positive(argv[1], &id) != 0)
 		return usage_error("%s", "cần số của báo cáo: vanthuctl report ID [--xml]");
-	json_object_set_new(args, "id", json_integer(id));
+	json_object_set_new(c->args, "id", json_integer(id));
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--xml") != 0)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
-		json_object_set_new(args, "xml", json_true());
+		c->kind = CALL_FETCH_XML;
 	}
 	return 0;
 }
@@ -1191,26 +1204,26 @@ static int file_arg(const char *path, json_t *args)
 	return 0;
 }
 
-static int build_new(int argc, char **argv, json_t *args)
+static int build_new(int argc, char **argv, struct call *c)
 {
 	if (argc != 3)
 		return usage_error("%s", "cách dùng: vanthuctl new LOẠI TỆP");
-	json_object_set_new(args, "kind", json_string(argv[1]));
-	return file_arg(argv[2], args);
+	json_object_set_new(c->args, "kind", json_string(argv[1]));
+	return file_arg(argv[2], c->args);
 }
 
-static int build_edit(int argc, char **argv, json_t *args)
+static int build_edit(int argc, char **argv, struct call *c)
 {
 	json_int_t id;
 
 	if (argc != 3 || parse_positive(argv[1], &id) != 0)
 		return usage_error("%s", "cách dùng: vanthuctl edit ID TỆP");
-	json_object_set_new(args, "id", json_integer(id));
-	return file_arg(argv[2], args);
+	json_object_set_new(c->args, "id", json_integer(id));
+	return file_arg(argv[2], c->args);
 }
 
 /* act ID ACTION [-m C], or the short forms: ACTION ID [-m C]. */
-static int build_act(int argc, char **argv, json_t *args)
+static int build_act(int argc, char **argv, struct call *c)
 {
 	int short_form = strcmp(argv[0], "act") != 0;
 	int need = short_form ? 2 : 3;
@@ -1219,11 +1232,12 @@ static int build_act(int argc, char **argv, json_t *args)
 	if (argc < need || parse_positive(argv[1], &id) != 0)
 		return usage_error(short_form ? "cách dùng: vanthuctl %s ID [-m Ý-KIẾN]" :
 		    "cách dùng: vanthuctl %s ID THAO-TÁC [-m Ý-KIẾN]", argv[0]);
-	json_object_set_new(args, "id", json_integer(id));
-	json_object_set_new(args, "action", json_string(short_form ? argv[0] : argv[2]));
+	json_object_set_new(c->args, "id", json_integer(id));
+	json_object_set_new(c->args, "action", json_string(short_form ? argv[0] : argv[2]));
+	c->request = "act";
 	for (int i = need; i < argc; i++) {
 		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
-			json_object_set_new(args, "comment", json_string(argv[++i]));
+			json_object_set_new(c->args, "comment", json_string(argv[++i]));
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 		}
@@ -1231,21 +1245,21 @@ static int build_act(int argc, char **argv, json_t *args)
 	return 0;
 }
 
-static int build_list(int argc, char **argv, json_t *args)
+static int build_list(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
 		json_int_t v;
 		if (strcmp(argv[i], "--mine") == 0) {
-			json_object_set_new(args, "mine", json_true());
+			json_object_set_new(c->args, "mine", json_true());
 		} else if ((strcmp(argv[i], "--state") == 0 || strcmp(argv[i], "--kind") == 0) &&
 		    i + 1 < argc) {
-			json_object_set_new(args, argv[i] + 2, json_string(argv[i + 1]));
+			json_object_set_new(c->args, argv[i] + 2, json_string(argv[i + 1]));
 			i++;
 		} else if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--before") == 0) &&
 		    i + 1 < argc) {
 			if (parse_positive(argv[i + 1], &v) != 0)
 				return usage_error("cần một số nguyên dương: %s", argv[i + 1]);
-			json_object_set_new(args, argv[i] + 2, json_integer(v));
+			json_object_set_new(c->args, argv[i] + 2, json_integer(v));
 			i++;
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
@@ -1254,26 +1268,26 @@ static int build_list(int argc, char **argv, json_t *args)
 	return 0;
 }
 
-static int build_id(int argc, char **argv, json_t *args)
+static int build_id(int argc, char **argv, struct call *c)
 {
 	json_int_t id;
 
 	if (argc != 2 || parse_positive(argv[1], &id) != 0)
 		return usage_error("cách dùng: vanthuctl %s ID", argv[0]);
-	json_object_set_new(args, "id", json_integer(id));
+	json_object_set_new(c->args, "id", json_integer(id));
 	return 0;
 }
 
-static int build_register(int argc, char **argv, json_t *args)
+static int build_register(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
 		json_int_t v;
 		if (strcmp(argv[i], "--csv") == 0) {
-			register_csv = 1;
+			c->show = show_register_csv;
 		} else if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
 			if (parse_positive(argv[i + 1], &v) != 0)
 				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
-			json_object_set_new(args, "year", json_integer(v));
+			json_object_set_new(c->args, "year", json_integer(v));
 			i++;
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
@@ -1282,67 +1296,69 @@ static int build_register(int argc, char **argv, json_t *args)
 	return 0;
 }
 
-static int build_void(int argc, char **argv, json_t *args)
+static int build_void(int argc, char **argv, struct call *c)
 {
 	json_int_t v;
 
 	if (argc < 2 || parse_positive(argv[1], &v) != 0)
 		return usage_error("%s", "cách dùng: vanthuctl void SỐ --year NĂM -m LÝ-DO");
-	json_object_set_new(args, "number", json_integer(v));
+	json_object_set_new(c->args, "number", json_integer(v));
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
 			if (parse_positive(argv[i + 1], &v) != 0)
 				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
-			json_object_set_new(args, "year", json_integer(v));
+			json_object_set_new(c->args, "year", json_integer(v));
 			i++;
 		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
-			json_object_set_new(args, "reason", json_string(argv[++i]));
+			json_object_set_new(c->args, "reason", json_string(argv[++i]));
 		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 		}
 	}
-	if (!json_object_get(args, "year") || !json_object_get(args, "reason"))
+	if (!json_object_get(c->args, "year") || !json_object_get(c->args, "reason"))
 		return usage_error("%s", "cần cả --year NĂM và -m LÝ-DO");
 	return 0;
 }
 
-static int build_round(int argc, char **argv, json_t *args)
+static int build_round(int argc, char **argv, struct call *c)
 {
 	if (argc == 3 && strcmp(argv[1], "new") == 0) {
-		request_name = "round.new";
-		return file_arg(argv[2], args);
+		c->request = "round.new";
+		c->show = show_round_opened;
+		return file_arg(argv[2], c->args);
 	}
 	if (argc == 3 && strcmp(argv[1], "close") == 0) {
-		request_name = "round.close";
-		json_object_set_new(args, "id", json_string(argv[2]));
+		c->request = "round.close";
+		c->show = show_round_closed;
+		json_object_set_new(c->args, "id", json_string(argv[2]));
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "new") != 0 && strcmp(argv[1], "close") != 0) {
-		json_object_set_new(args, "id", json_string(argv[1]));
+		json_object_set_new(c->args, "id", json_string(argv[1]));
 		return 0;
 	}
 	return usage_error("%s", "cách dùng: vanthuctl round ID | round new TỆP | round close ID");
 }
 
-static int build_rounds(int argc, char **argv, json_t *args)
+static int build_rounds(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--all") != 0)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
-		json_object_set_new(args, "all", json_true());
+		json_object_set_new(c->args, "all", json_true());
 	}
 	return 0;
 }
 
-static int build_meeting(int argc, char **argv, json_t *args)
+static int build_meeting(int argc, char **argv, struct call *c)
 {
 	if (argc != 2)
 		return usage_error("%s", "cách dùng: vanthuctl meeting TỆP");
-	request_name = "round.meeting";
-	return file_arg(argv[1], args);
+	c->request = "round.meeting";
+	return file_arg(argv[1], c->args);
 }
 
-static int build_calendar(int argc, char **argv, json_t *args)
+static int build_calendar(int argc, char **argv, struct call *c)
 {
 	char *end;
 	long n;
@@ -1353,9 +1369,9 @@ static int build_calendar(int argc, char **argv, json_t *args)
 	n = strtol(argv[3], &end, 10);
 	if (errno || *end || end == argv[3] || n < -250 || n > 250)
 		return usage_error("số ngày làm việc không hợp lệ: %s", argv[3]);
-	request_name = "calendar.explain";
-	json_object_set_new(args, "date", json_string(argv[2]));
-	json_object_set_new(args, "n", json_integer(n));
+	c->request = "calendar.explain";
+	json_object_set_new(c->args, "date", json_string(argv[2]));
+	json_object_set_new(c->args, "n", json_integer(n));
 	return 0;
 }
 
@@ -1396,7 +1412,8 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	const struct command *cmd = NULL;
-	json_t *args = NULL, *reply = NULL;
+	struct call call = { 0 };
+	json_t *reply = NULL;
 	char *line = NULL;
 	int i, fd = -1, rc = EXIT_UNREACHABLE;
 	int cargc = 0;
@@ -1440,27 +1457,22 @@ int main(int argc, char **argv)
 		rc = usage_error("không có lệnh \"%s\"", cargv[0]);
 		goto out;
 	}
-	args = json_object();
-	if (args == NULL)
+	call.args = json_object();
+	if (call.args == NULL)
 		goto out;
-	if ((rc = cmd->build(cargc, cargv, args)) != 0)
+	if ((rc = cmd->build(cargc, cargv, &call)) != 0)
 		goto out;
 	o.timeout_ms = cmd->timeout_s * 1000;
 	rc = EXIT_UNREACHABLE;
-	if (strcmp(cmd->name, "report") == 0 && json_is_true(json_object_get(args, "xml"))) {
+	if (call.kind != CALL_REQUEST) {
+		json_int_t id = json_integer_value(json_object_get(call.args, "id"));
 		fd = connect_to(pick_socket(o.socket));
-		rc = fd < 0 ? EXIT_UNREACHABLE : fetch_original(fd, json_integer_value(json_object_get(args,
-		    "id")), o.timeout_ms);
+		if (fd >= 0)
+			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.timeout_ms) :
+			    fetch_original(fd, id, o.timeout_ms);
 		goto out;
 	}
-	if (cmd->build == build_render) {
-		fd = connect_to(pick_socket(o.socket));
-		rc = fd < 0 ? EXIT_UNREACHABLE : fetch_docx(fd, json_integer_value(json_object_get(args,
-		    "id")), render_out, o.timeout_ms);
-		goto out;
-	}
-	line = proto_encode_request(cmd->build == build_act ? "act" :
-	    request_name ? request_name : cmd->name, args);
+	line = proto_encode_request(call.request ? call.request : cmd->name, call.args);
 	if (line == NULL)
 		goto out;
 	fd = connect_to(pick_socket(o.socket));
@@ -1487,14 +1499,8 @@ int main(int argc, char **argv)
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		json_t *result = json_object_get(reply, "result");
-		if (!o.json) {
-			if (request_name && strcmp(request_name, "round.new") == 0)
-				show_round_opened(result);
-			else if (request_name && strcmp(request_name, "round.close") == 0)
-				show_round_closed(result);
-			else
-				cmd->show(result);
-		}
+		if (!o.json)
+			(call.show ? call.show : cmd->show)(result);
 		rc = EXIT_OK;
 		/* A broken audit chain is a finding scripts must not miss. */
 		if (strcmp(cmd->name, "verify") == 0 && !json_is_true(json_object_get(result, "intact")))
@@ -1509,7 +1515,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(line);
-	json_decref(args);
+	json_decref(call.args);
 	json_decref(reply);
 	free(cargv);
 	return rc;
