@@ -557,7 +557,30 @@ static int take_receipt(const struct store_col *cols, int n, void *arg)
 	return 0;
 }
 
-#define ORIGINAL_CHUNK 36864
+/* A fetched file travels in pieces of this many bytes: 48 KiB once in base64, well inside a
+ * reply line. */
+#define FETCH_CHUNK 36864
+
+/* One chunk of a file fetched piece by piece: {id, offset, total, data (base64)}, and sha256 (of
+ * the whole file) when given. NULL when out of memory. */
+static json_t *chunk_json(json_int_t id, json_int_t offset, size_t total, const void *data,
+    size_t n, const char *sha)
+{
+	unsigned char *b64 = malloc(n / 3 * 4 + 8);
+	json_t *r;
+
+	if (b64 == NULL)
+		return NULL;
+	EVP_EncodeBlock(b64, data, (int)n);
+	r = json_pack("{s:I, s:I, s:I, s:s}", "id", id, "offset", offset, "total", (json_int_t)total,
+	    "data", (char *)b64);
+	free(b64);
+	if (r != NULL && sha != NULL && json_object_set_new(r, "sha256", json_string(sha)) != 0) {
+		json_decref(r);
+		r = NULL;
+	}
+	return r;
+}
 
 static int cmd_report(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
@@ -574,24 +597,22 @@ static int cmd_report(struct conn *c, json_t *args, json_t **result, char *msg, 
 		return E_INVALID;
 	}
 	if (json_is_true(json_object_get(args, "xml"))) {
-		unsigned char *raw = malloc(ORIGINAL_CHUNK), *b64 = malloc(ORIGINAL_CHUNK / 3 * 4 + 4);
+		char *raw = malloc(FETCH_CHUNK);
 		size_t len = 0;
 		int64_t total = 0;
-		if (raw == NULL || b64 == NULL) {
-			free(raw);
-			free(b64);
+		if (raw == NULL) {
 			snprintf(msg, msglen, "hết bộ nhớ");
 			return E_INTERNAL;
 		}
-		rc = store_report_original(c->ctl->store, id, offset, ORIGINAL_CHUNK, (char *)raw, &len,
-		    &total, err, sizeof(err));
-		if (rc == STORE_OK) {
-			EVP_EncodeBlock(b64, raw, (int)len);
-			*result = json_pack("{s:I, s:I, s:I, s:s}", "id", id, "offset", offset,
-			    "total", (json_int_t)total, "data", (char *)b64);
+		rc = store_report_original(c->ctl->store, id, offset, FETCH_CHUNK, raw, &len, &total,
+		    err, sizeof(err));
+		if (rc == STORE_OK && (*result = chunk_json(id, offset, (size_t)total, raw, len,
+		    NULL)) == NULL) {
+			free(raw);
+			snprintf(msg, msglen, "hết bộ nhớ");
+			return E_INTERNAL;
 		}
 		free(raw);
-		free(b64);
 		if (rc == STORE_INVALID) {
 			snprintf(msg, msglen, "không có báo cáo số %lld", (long long)id);
 			return E_NOT_FOUND;
@@ -1162,15 +1183,12 @@ static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, si
 	return 0;
 }
 
-#define DOCX_CHUNK 36864
-
 static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	json_int_t id = 0, offset = 0;
 	void *docx = NULL;
 	size_t len = 0, n;
 	char err[512], sha[HASH_HEX_LEN + 1];
-	unsigned char *b64;
 	int rc;
 
 	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
@@ -1197,18 +1215,13 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 	}
 	if ((size_t)offset > len)
 		offset = (json_int_t)len;
-	n = len - (size_t)offset < DOCX_CHUNK ? len - (size_t)offset : DOCX_CHUNK;
-	b64 = malloc(n / 3 * 4 + 8);
-	if (b64 == NULL || hash_sha256_hex(docx, len, sha) != 0) {
-		free(b64);
+	n = len - (size_t)offset < FETCH_CHUNK ? len - (size_t)offset : FETCH_CHUNK;
+	if (hash_sha256_hex(docx, len, sha) != 0 ||
+	    (*result = chunk_json(id, offset, len, (char *)docx + offset, n, sha)) == NULL) {
 		free(docx);
 		snprintf(msg, msglen, "hết bộ nhớ");
 		return E_INTERNAL;
 	}
-	EVP_EncodeBlock(b64, (unsigned char *)docx + offset, (int)n);
-	*result = json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", id, "offset", offset, "total",
-	    (json_int_t)len, "sha256", sha, "data", (char *)b64);
-	free(b64);
 	free(docx);
 	return 0;
 }
