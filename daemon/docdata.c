@@ -176,15 +176,15 @@ static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tr
 	return arr;
 }
 
-/* Figures in Vietnamese: a decimal comma. */
+/* A figure as a Vietnamese reader writes it (4.215; 82,5), every decimal given kept; the text
+ * as given when it is no number. */
 static char *vn_figure(const char *s)
 {
-	char *out = strdup(s ? s : "");
+	char buf[96];
 
-	for (char *p = out; p && *p; p++)
-		if (*p == '.')
-			*p = ',';
-	return out;
+	if (s == NULL)
+		return strdup("");
+	return strdup(vnfmt_decimal(s, 12, buf, sizeof(buf)) == VNFMT_OK ? buf : s);
 }
 
 static json_t *table_rows(xmlNodePtr table)

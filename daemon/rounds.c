@@ -13,7 +13,6 @@
 #include "rounds.h"
 
 #include <libxml/tree.h>
-#include <math.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,36 +445,6 @@ static void copy_settings(xmlNodePtr concl, xmlNodePtr doc_root, xmlNsPtr ns, co
 	xmlAddChild(doc_root, copy);
 }
 
-/* Vietnamese figures: 12.345 and 65,4 */
-static void vn_number(double v, char *out, size_t len)
-{
-	char raw[64], *dot;
-	long long ip = (long long)floor(fabs(v));
-	double frac = fabs(v) - (double)ip;
-	int neg = v < 0;
-	char ipart[48];
-	size_t n, o = 0;
-
-	snprintf(raw, sizeof(raw), "%lld", ip);
-	n = strlen(raw);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			ipart[o++] = '.';
-		ipart[o++] = raw[i];
-	}
-	ipart[o] = '\0';
-	if (frac >= 0.005) {
-		snprintf(raw, sizeof(raw), "%.2f", frac);
-		dot = strchr(raw, '.');
-		size_t l = strlen(dot);
-		while (l > 1 && dot[l - 1] == '0')
-			dot[--l] = '\0';
-		snprintf(out, len, "%s%s,%s", neg ? "-" : "", ipart, dot + 1);
-	} else {
-		snprintf(out, len, "%s%s", neg ? "-" : "", ipart);
-	}
-}
-
 static char *dump_doc(xmlDocPtr doc, size_t *len)
 {
 	xmlChar *d = NULL;
@@ -539,6 +508,34 @@ out:
 	return rc;
 }
 
+/* A new input document of kind for round id: its root, in the documents' namespace, and <round>. */
+static xmlDocPtr draft_new(const char *kind, const char *id, xmlNodePtr *root, xmlNsPtr *ns)
+{
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+
+	*root = xmlNewNode(NULL, (const xmlChar *)kind);
+	*ns = xmlNewNs(*root, (const xmlChar *)WF_DOC_NS, NULL);
+	xmlSetNs(*root, *ns);
+	xmlDocSetRootElement(doc, *root);
+	add(*root, *ns, "round", id);
+	return doc;
+}
+
+/* How a body cites the request a round answers: "Công văn số 12/UBND-VP ngày 3/3/2026 của … về
+ * việc …". */
+static void cite_request(json_t *desc, const struct config *cfg, char *out, size_t len)
+{
+	const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
+	char day[32];
+
+	body_date(json_string_value(json_object_get(desc, "req_date")), day, sizeof(day));
+	snprintf(out, len, "Công văn số %s/%s ngày %s của %s về việc %s",
+	    json_string_value(json_object_get(desc, "req_number")),
+	    json_string_value(json_object_get(desc, "req_symbol")), day,
+	    issuer && *issuer ? issuer : cfg->org_name,
+	    json_string_value(json_object_get(desc, "subject")));
+}
+
 static int remind(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
     json_t *desc, xmlNodePtr rroot)
 {
@@ -546,17 +543,13 @@ static int remind(struct store *st, const struct spool_catalog *cat, const struc
 	json_t *missing = units_with(desc, "missing");
 	xmlDocPtr doc = NULL;
 	int64_t doc_id = 0;
-	char buf[4096], d1[32], d2[32];
+	char buf[4096], cite[2048], d2[32];
 	int rc;
 
 	if (json_array_size(missing) > 0) {
-		xmlNodePtr concl = rchild(rroot, "conclusion");
-		doc = xmlNewDoc((const xmlChar *)"1.0");
-		xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"cong-van");
-		xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
-		xmlSetNs(root, ns);
-		xmlDocSetRootElement(doc, root);
-		add(root, ns, "round", id);
+		xmlNodePtr concl = rchild(rroot, "conclusion"), root;
+		xmlNsPtr ns;
+		doc = draft_new("cong-van", id, &root, &ns);
 		char *unit = rtext(rchild(concl, "drafting-unit"));
 		add(root, ns, "drafting-unit", unit ? unit : "VP");
 		free(unit);
@@ -568,15 +561,10 @@ static int remind(struct store *st, const struct spool_catalog *cat, const struc
 			xmlSetProp(add(root, ns, "to", ""), (const xmlChar *)"unit",
 			    (const xmlChar *)json_string_value(json_object_get(u, "unit_code")));
 		xmlNodePtr body = add(root, ns, "body", NULL);
-		body_date(json_string_value(json_object_get(desc, "req_date")), d1, sizeof(d1));
+		cite_request(desc, cfg, cite, sizeof(cite));
 		body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
-		const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
-		snprintf(buf, sizeof(buf), "Thực hiện Công văn số %s/%s ngày %s của %s về việc %s, các "
-		    "đơn vị được đề nghị gửi báo cáo chậm nhất ngày %s.",
-		    json_string_value(json_object_get(desc, "req_number")),
-		    json_string_value(json_object_get(desc, "req_symbol")), d1,
-		    issuer && *issuer ? issuer : cfg->org_name,
-		    json_string_value(json_object_get(desc, "subject")), d2);
+		snprintf(buf, sizeof(buf), "Thực hiện %s, các đơn vị được đề nghị gửi báo cáo chậm nhất "
+		    "ngày %s.", cite, d2);
 		add(body, ns, "p", buf);
 		snprintf(buf, sizeof(buf), "Đến nay, %zu/%zu đơn vị chưa gửi báo cáo. Đề nghị các đơn vị "
 		    "nêu trên khẩn trương hoàn thành và gửi báo cáo đúng thời hạn ngày %s để tổng hợp, "
@@ -608,6 +596,94 @@ static void list_para(xmlNodePtr body, xmlNsPtr ns, json_t *list)
 	add(body, ns, "p", buf[0] ? buf : "Không có.");
 }
 
+/* The first figure of each indicator code, in the order first seen: the columns and totals. */
+static json_t *first_per_code(json_t *figures)
+{
+	json_t *codes = json_array(), *f, *c;
+	size_t i, j;
+
+	json_array_foreach(figures, i, f) {
+		const char *code = json_string_value(json_object_get(f, "code"));
+		int seen = 0;
+		json_array_foreach(codes, j, c)
+			seen |= strcmp(json_string_value(json_object_get(c, "code")), code) == 0;
+		if (!seen)
+			json_array_append(codes, f);
+	}
+	return codes;
+}
+
+/* One line per indicator: a sum, or the average of a percentage, over the units that gave it. */
+static void add_totals(xmlNodePtr body, xmlNsPtr ns, json_t *figures, json_t *codes)
+{
+	json_t *c, *f;
+	size_t i, j;
+	char buf[1024], raw[64], num[96];
+
+	if (json_array_size(codes) == 0)
+		add(body, ns, "p", "Chưa có số liệu.");
+	json_array_foreach(codes, i, c) {
+		const char *code = json_string_value(json_object_get(c, "code"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *measure = json_string_value(json_object_get(c, "measure"));
+		int pct = strcmp(measure, "%") == 0, count = 0;
+		double sum = 0;
+		json_array_foreach(figures, j, f) {
+			if (strcmp(json_string_value(json_object_get(f, "code")), code) != 0)
+				continue;
+			sum += strtod(json_string_value(json_object_get(f, "value")), NULL);
+			count++;
+		}
+		snprintf(raw, sizeof(raw), "%.6f", pct ? sum / count : sum);
+		vnfmt_decimal(raw, 2, num, sizeof(num));
+		if (pct)
+			snprintf(buf, sizeof(buf), "- %s: bình quân %s%% (%d đơn vị báo cáo).", name, num,
+			    count);
+		else
+			snprintf(buf, sizeof(buf), "- %s: tổng cộng %s%s%s (%d đơn vị báo cáo).", name, num,
+			    measure[0] ? " " : "", measure, count);
+		add(body, ns, "p", buf);
+	}
+}
+
+/* The table of a báo cáo tổng hợp: a column per indicator, a row per unit that gave figures. */
+static void add_table(xmlNodePtr root, xmlNsPtr ns, json_t *desc, json_t *figures, json_t *codes)
+{
+	xmlNodePtr tb = add(root, ns, "table", NULL);
+	json_t *c, *u, *f;
+	size_t i, j;
+
+	json_array_foreach(codes, i, c) {
+		xmlNodePtr col = add(tb, ns, "column", NULL);
+		xmlSetProp(col, (const xmlChar *)"code",
+		    (const xmlChar *)json_string_value(json_object_get(c, "code")));
+		xmlSetProp(col, (const xmlChar *)"label",
+		    (const xmlChar *)json_string_value(json_object_get(c, "name")));
+		xmlSetProp(col, (const xmlChar *)"measure",
+		    (const xmlChar *)json_string_value(json_object_get(c, "measure")));
+	}
+	json_array_foreach(json_object_get(desc, "units"), i, u) {
+		const char *uc = json_string_value(json_object_get(u, "unit_code"));
+		xmlNodePtr row = NULL;
+		json_array_foreach(figures, j, f) {
+			if (strcmp(json_string_value(json_object_get(f, "unit_code")), uc) != 0)
+				continue;
+			if (row == NULL) {
+				row = add(tb, ns, "row", NULL);
+				xmlSetProp(row, (const xmlChar *)"unit", (const xmlChar *)uc);
+				xmlSetProp(row, (const xmlChar *)"name",
+				    (const xmlChar *)json_string_value(json_object_get(u, "short")));
+			}
+			xmlNodePtr v = add(row, ns, "value", json_string_value(json_object_get(f, "value")));
+			xmlSetProp(v, (const xmlChar *)"code",
+			    (const xmlChar *)json_string_value(json_object_get(f, "code")));
+			if (json_is_string(json_object_get(f, "target")))
+				xmlSetProp(v, (const xmlChar *)"target",
+				    (const xmlChar *)json_string_value(json_object_get(f, "target")));
+		}
+	}
+}
+
 static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l",
 	"m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
 
@@ -622,30 +698,32 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 	json_t *miss = units_with(desc, "missing"), *figures = json_array();
 	xmlNodePtr concl = rchild(rroot, "conclusion");
 	size_t total = json_array_size(json_object_get(desc, "units"));
-	char buf[4096], d1[32], d2[32], err[256];
-	char *chair = rtext(rchild(concl, "chair"));
-	int rc;
+	char buf[4096], cite[2048], d2[32], err[256];
+	char *chair = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root;
+	xmlNsPtr ns;
+	json_t *codes = NULL, *f;
+	size_t i;
+	int rc = -1;
 
-	store_round_figures(st, id, take_row, figures, err, sizeof(err));
-	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
-	xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)kind);
-	xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
-	xmlSetNs(root, ns);
-	xmlDocSetRootElement(doc, root);
-	add(root, ns, "round", id);
+	/* a conclusion without the figures would be wrong, not merely short */
+	if (figures == NULL || store_round_figures(st, id, take_row, figures, err,
+	    sizeof(err)) != STORE_OK) {
+		log_err("round %s: figures: %s", id, figures ? err : "out of memory");
+		goto out;
+	}
+	codes = first_per_code(figures);
+	chair = rtext(rchild(concl, "chair"));
+	doc = draft_new(kind, id, &root, &ns);
 	snprintf(buf, sizeof(buf), "Kết quả thực hiện %s",
 	    json_string_value(json_object_get(desc, "subject")));
 	add(root, ns, "summary", buf);
 	xmlNodePtr body = add(root, ns, "body", NULL);
-	body_date(json_string_value(json_object_get(desc, "req_date")), d1, sizeof(d1));
+	cite_request(desc, cfg, cite, sizeof(cite));
 	body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
-	const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
-	snprintf(buf, sizeof(buf), "Thực hiện Công văn số %s/%s ngày %s của %s về việc %s (hạn báo "
-	    "cáo chậm nhất ngày %s), kết quả tiếp nhận báo cáo của %zu đơn vị như sau:",
-	    json_string_value(json_object_get(desc, "req_number")),
-	    json_string_value(json_object_get(desc, "req_symbol")), d1,
-	    issuer && *issuer ? issuer : cfg->org_name,
-	    json_string_value(json_object_get(desc, "subject")), d2, total);
+	snprintf(buf, sizeof(buf), "Thực hiện %s (hạn báo cáo chậm nhất ngày %s), kết quả tiếp nhận "
+	    "báo cáo của %zu đơn vị như sau:", cite, d2, total);
 	add(body, ns, "p", buf);
 	snprintf(buf, sizeof(buf), "1. Các đơn vị báo cáo đúng hạn (%zu/%zu)", json_array_size(on), total);
 	add(body, ns, "heading", buf);
@@ -657,45 +735,7 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 	add(body, ns, "heading", buf);
 	list_para(body, ns, miss);
 	add(body, ns, "heading", "4. Tổng hợp chỉ tiêu");
-	/* totals per indicator code, in the order first seen: a sum, or an average of percentages */
-	json_t *codes = json_array(), *f;
-	size_t i, j;
-	json_array_foreach(figures, i, f) {
-		const char *code = json_string_value(json_object_get(f, "code"));
-		int seen = 0;
-		json_array_foreach(codes, j, f)
-			seen |= strcmp(json_string_value(f), code) == 0;
-		if (!seen)
-			json_array_append_new(codes, json_string(code));
-		f = json_array_get(figures, i);
-	}
-	if (json_array_size(codes) == 0)
-		add(body, ns, "p", "Chưa có số liệu.");
-	json_t *code;
-	json_array_foreach(codes, i, code) {
-		double sum = 0;
-		int count = 0;
-		const char *name = "", *measure = "";
-		json_array_foreach(figures, j, f) {
-			if (strcmp(json_string_value(json_object_get(f, "code")), json_string_value(code)) != 0)
-				continue;
-			sum += strtod(json_string_value(json_object_get(f, "value")), NULL);
-			count++;
-			name = json_string_value(json_object_get(f, "name"));
-			measure = json_string_value(json_object_get(f, "measure"));
-		}
-		char num[64];
-		int pct = strcmp(measure, "%") == 0;
-		vn_number(pct && count ? sum / count : sum, num, sizeof(num));
-		snprintf(buf, sizeof(buf), "- %s: %s %s%s (%d đơn vị báo cáo).", name,
-		    pct ? "bình quân" : "tổng cộng", num, pct ? "%" : measure[0] ? "" : "", count);
-		if (!pct && measure[0]) {
-			snprintf(buf, sizeof(buf), "- %s: tổng cộng %s %s (%d đơn vị báo cáo).", name, num,
-			    measure, count);
-		}
-		add(body, ns, "p", buf);
-	}
-	json_decref(codes);
+	add_totals(body, ns, figures, codes);
 	size_t nitems = 0;
 	for (xmlNodePtr c = concl->children; c; c = c->next)
 		nitems += is_r(c, "item");
@@ -715,64 +755,24 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 			k++;
 		}
 	}
-	if (table) {
-		xmlNodePtr tb = add(root, ns, "table", NULL);
-		/* columns: each indicator code once */
-		json_t *cols = json_array();
-		json_array_foreach(figures, i, f) {
-			const char *c2 = json_string_value(json_object_get(f, "code"));
-			int seen = 0;
-			json_t *x;
-			json_array_foreach(cols, j, x)
-				seen |= strcmp(json_string_value(x), c2) == 0;
-			if (seen)
-				continue;
-			json_array_append_new(cols, json_string(c2));
-			xmlNodePtr col = add(tb, ns, "column", NULL);
-			xmlSetProp(col, (const xmlChar *)"code", (const xmlChar *)c2);
-			xmlSetProp(col, (const xmlChar *)"label",
-			    (const xmlChar *)json_string_value(json_object_get(f, "name")));
-			xmlSetProp(col, (const xmlChar *)"measure",
-			    (const xmlChar *)json_string_value(json_object_get(f, "measure")));
-		}
-		json_decref(cols);
-		json_t *u;
-		json_array_foreach(json_object_get(desc, "units"), i, u) {
-			const char *uc = json_string_value(json_object_get(u, "unit_code"));
-			xmlNodePtr row = NULL;
-			json_array_foreach(figures, j, f) {
-				if (strcmp(json_string_value(json_object_get(f, "unit_code")), uc) != 0)
-					continue;
-				if (row == NULL) {
-					row = add(tb, ns, "row", NULL);
-					xmlSetProp(row, (const xmlChar *)"unit", (const xmlChar *)uc);
-					xmlSetProp(row, (const xmlChar *)"name",
-					    (const xmlChar *)json_string_value(json_object_get(u, "short")));
-				}
-				xmlNodePtr v = add(row, ns, "value", json_string_value(json_object_get(f, "value")));
-				xmlSetProp(v, (const xmlChar *)"code",
-				    (const xmlChar *)json_string_value(json_object_get(f, "code")));
-				if (json_is_string(json_object_get(f, "target")))
-					xmlSetProp(v, (const xmlChar *)"target",
-					    (const xmlChar *)json_string_value(json_object_get(f, "target")));
-			}
-		}
-	}
+	if (table)
+		add_table(root, ns, desc, figures, codes);
 	copy_settings(concl, root, ns, "signer");
 	/* Nơi nhận: the round's own list, then every unit of the round */
 	xmlNodePtr rec = rchild(concl, "recipients");
 	xmlNodePtr recs = rec ? xmlDocCopyNode(rec, doc, 1) : xmlNewNode(ns, (const xmlChar *)"recipients");
 	to_doc_ns(recs, ns);
 	xmlAddChild(root, recs);
-	json_t *u;
-	json_array_foreach(json_object_get(desc, "units"), i, u) {
+	json_array_foreach(json_object_get(desc, "units"), i, f) {
 		xmlNodePtr r = add(recs, ns, "recipient", "");
 		xmlSetProp(r, (const xmlChar *)"unit",
-		    (const xmlChar *)json_string_value(json_object_get(u, "unit_code")));
+		    (const xmlChar *)json_string_value(json_object_get(f, "unit_code")));
 	}
 	copy_settings(concl, root, ns, "archive");
 	rc = take_step(st, cat, cfg, id, 1, kind, doc, reason, uid, login, doc_id);
+out:
 	xmlFreeDoc(doc);
+	json_decref(codes);
 	json_decref(on);
 	json_decref(late);
 	json_decref(miss);

@@ -12,6 +12,7 @@
 #include <unicode/ucasemap.h>
 #include <unicode/ucol.h>
 #include <unicode/unorm2.h>
+#include <unicode/unum.h>
 #include <unicode/ustring.h>
 
 int vnfmt_nfc(const char *in, size_t len, char **out)
@@ -173,6 +174,51 @@ out:
 void vnfmt_number(long long n, char *out, size_t len)
 {
 	snprintf(out, len, n >= 0 && n < 10 ? "0%lld" : "%lld", n);
+}
+
+int vnfmt_decimal(const char *in, int max_frac, char *out, size_t len)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	UNumberFormat *f = NULL;
+	UChar u[128];
+	char num[64];
+	size_t b, e;
+	int32_t n;
+	int rc = VNFMT_EINVAL;
+
+	if (len == 0)
+		return VNFMT_EINVAL;
+	/* xs:decimal may come with spaces around it */
+	for (b = 0; in[b] == ' ' || in[b] == '\t' || in[b] == '\n' || in[b] == '\r'; b++)
+		;
+	for (e = strlen(in); e > b && strchr(" \t\n\r", in[e - 1]) != NULL; e--)
+		;
+	if (e == b || e - b >= sizeof(num))
+		goto out;
+	memcpy(num, in + b, e - b);
+	num[e - b] = '\0';
+	f = unum_open(UNUM_DECIMAL, NULL, 0, "vi", NULL, &status);
+	if (U_FAILURE(status)) {
+		rc = status == U_MEMORY_ALLOCATION_ERROR ? VNFMT_ENOMEM : VNFMT_EINVAL;
+		goto out;
+	}
+	unum_setAttribute(f, UNUM_MIN_FRACTION_DIGITS, 0);
+	unum_setAttribute(f, UNUM_MAX_FRACTION_DIGITS, max_frac);
+	unum_setAttribute(f, UNUM_ROUNDING_MODE, UNUM_ROUND_HALFEVEN);
+	/* the string form keeps every digit given: no detour through a double */
+	n = unum_formatDecimal(f, num, -1, u, (int32_t)(sizeof(u) / sizeof(u[0])), NULL, &status);
+	if (U_FAILURE(status) || n >= (int32_t)(sizeof(u) / sizeof(u[0])))
+		goto out;
+	u_strToUTF8(out, (int32_t)(len > INT32_MAX ? INT32_MAX : len), &n, u, n, &status);
+	if (U_FAILURE(status) || (size_t)n >= len)
+		goto out;
+	rc = VNFMT_OK;
+out:
+	if (f != NULL)
+		unum_close(f);
+	if (rc != VNFMT_OK)
+		snprintf(out, len, "%s", strlen(in) < len ? in : "");
+	return rc;
 }
 
 void vnfmt_date_line(const char *place, int year, int month, int day, char *out, size_t len)

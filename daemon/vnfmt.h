@@ -33,6 +33,15 @@ int vnfmt_upper(const char *in, char **out);
 void vnfmt_number(long long n, char *out, size_t len);
 
 /*
+ * A decimal number ("4215", "82.50", "-3.25", as XML Schema writes one) the
+ * Vietnamese way, by ICU's vi locale: "4.215", "82,5", "-3,25". Rounded
+ * (half to even) to at most max_frac decimals; trailing zeros dropped.
+ * VNFMT_OK, VNFMT_EINVAL when in is not a number or out is too small (out is
+ * then in, unchanged, when it fits), or VNFMT_ENOMEM.
+ */
+int vnfmt_decimal(const char *in, int max_frac, char *out, size_t len);
+
+/*
  * The date line: "Bà Rịa - Vũng Tàu, ngày 05 tháng 01 năm 2023". A day below
  * 10 and the months 1 and 2 get a leading zero. day == 0 gives the blank
  * draft form "…, ngày      tháng      năm 2026".

@@ -196,6 +196,16 @@ class Story(unittest.TestCase):
             "Nơi nhận:", "- Chủ tịch, các PCT UBND tỉnh (b/c);",
             "- Lưu: VT, VP.",
         ])
+        # the totals, as summed and averaged by hand from the four reports' examples
+        totals = " ".join(text[text.index("4. Tổng hợp chỉ tiêu"):text.index("5. Kết luận")].split())
+        assert_in_order(self, totals, [
+            "- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 68,9% (4 đơn vị báo cáo).",
+            "- Số hồ sơ tiếp nhận: tổng cộng 10.240 hồ sơ (4 đơn vị báo cáo).",
+            "- Số chứng thư số đã cấp: tổng cộng 63 chứng thư (4 đơn vị báo cáo).",
+            "- Tỷ lệ văn bản đi được ký số: bình quân 98,27% (3 đơn vị báo cáo).",
+            "- Số tài khoản định danh điện tử mức độ 2 được kích hoạt: tổng cộng 4.327 tài khoản "
+            "(2 đơn vị báo cáo).",
+        ])
         self.assertIn("KT. CHỦ TỊCH", text)
         self.assertIn("Đặng Minh Thông", text)
         # nothing lost: the history of the round and the audit chain
@@ -206,6 +216,53 @@ class Story(unittest.TestCase):
         self.assertEqual(actions.count("round.remind"), 1)
         self.assertEqual(actions.count("round.close"), 1)
         self.assertEqual(actions.count("report.intake"), 5)
+        self.d.stop()
+
+    def test_closed_by_a_clerk_into_a_summary_report_with_a_table(self):
+        work = os.path.join(self.d.root, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        round_file = os.path.join(work, "round.xml")
+        with open(ROUND, encoding="utf-8") as fh:
+            text = fh.read().replace('<conclusion kind="thong-bao">',
+                                     '<conclusion kind="bao-cao-tong-hop">')
+        with open(round_file, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(round_file, 0o644)
+        self.restart("2024-03-19T09:00:00")
+        self.assertEqual(self.d.ctl("round", "new", round_file, user="vtt-dung").returncode, 0)
+        self.drop_report("so-tttt.xml", example("01-so-tttt.xml"), 1)
+        self.drop_report("so-tp.xml", example("02-so-tu-phap.xml"), 2)
+        r = self.d.ctl("round", "close", "CDS-2024-Q1", user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = int(re.search(r"văn bản số (\d+)", r.stdout).group(1))
+        self.assertEqual(r.stdout.strip(), "Đã đóng đợt báo cáo CDS-2024-Q1; dự thảo kết luận là "
+                         "văn bản số %d." % doc)
+        out = os.path.join(work, "tong-hop.docx")
+        r = self.d.ctl("render", str(doc), "-o", out, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # python-docx, a reader of its own, sees the figures table
+        import docx
+        tables = docx.Document(out).tables
+        rows = [[" ".join(c.text.split()) for c in row.cells] for t in tables for row in t.rows]
+        header = ["STT", "Đơn vị", "Chỉ tiêu", "Kết quả", "Đơn vị tính", "Chỉ tiêu giao"]
+        self.assertIn(header, rows)
+        data = rows[rows.index(header) + 1:rows.index(header) + 9]
+        # the figures of the two reports' examples, as a Vietnamese reader writes them
+        self.assertEqual(data, [
+            ["1", "Sở TT&TT", "Tỷ lệ hồ sơ trực tuyến toàn trình", "82,5", "%", "80"],
+            ["2", "Sở TT&TT", "Số hồ sơ tiếp nhận", "286", "hồ sơ", "—"],
+            ["3", "Sở TT&TT", "Số chứng thư số đã cấp", "14", "chứng thư", "—"],
+            ["4", "Sở TT&TT", "Tỷ lệ văn bản đi được ký số", "98,6", "%", "95"],
+            ["5", "Sở Tư pháp", "Tỷ lệ hồ sơ trực tuyến toàn trình", "91,3", "%", "80"],
+            ["6", "Sở Tư pháp", "Số hồ sơ tiếp nhận", "4.215", "hồ sơ", "—"],
+            ["7", "Sở Tư pháp", "Số chứng thư số đã cấp", "9", "chứng thư", "—"],
+            ["8", "Sở Tư pháp", "Tỷ lệ văn bản đi được ký số", "100", "%", "95"],
+        ])
+        # and the totals above it, in the same hand
+        body = " ".join(p.text for p in docx.Document(out).paragraphs)
+        self.assertIn("- Số hồ sơ tiếp nhận: tổng cộng 4.501 hồ sơ (2 đơn vị báo cáo).", body)
+        self.assertIn("- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 86,9% (2 đơn vị báo cáo).", body)
         self.d.stop()
 
     def test_meeting_and_spool_drops(self):

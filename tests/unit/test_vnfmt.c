@@ -230,6 +230,55 @@ static void test_sort_invalid_utf8_does_not_fail(void **state)
 	assert_sorted(names, COUNT(names), want);
 }
 
+static void assert_decimal(const char *in, int max_frac, int want_rc, const char *want)
+{
+	char out[64];
+
+	assert_int_equal(vnfmt_decimal(in, max_frac, out, sizeof(out)), want_rc);
+	assert_string_equal(out, want);
+}
+
+static void test_decimal_vietnamese_separators(void **state)
+{
+	(void)state;
+	assert_decimal("4215", 6, VNFMT_OK, "4.215");
+	assert_decimal("10240", 2, VNFMT_OK, "10.240");
+	assert_decimal("1234567.5", 6, VNFMT_OK, "1.234.567,5");
+	assert_decimal("82.5", 6, VNFMT_OK, "82,5");
+	assert_decimal("82.50", 6, VNFMT_OK, "82,5");
+	assert_decimal("-3.25", 6, VNFMT_OK, "-3,25");
+	assert_decimal("0", 6, VNFMT_OK, "0");
+	assert_decimal(" 100\n", 6, VNFMT_OK, "100");
+}
+
+static void test_decimal_rounds_half_even(void **state)
+{
+	(void)state;
+	assert_decimal("98.266666666", 2, VNFMT_OK, "98,27");
+	/* carried into the integer part, where a hand-written split would print "12," */
+	assert_decimal("12.996", 2, VNFMT_OK, "13");
+	assert_decimal("999.999", 2, VNFMT_OK, "1.000");
+	assert_decimal("0.125", 2, VNFMT_OK, "0,12");
+	assert_decimal("0.135", 2, VNFMT_OK, "0,14");
+	/* every digit of the string kept: no detour through a double */
+	assert_decimal("9007199254740993", 0, VNFMT_OK, "9.007.199.254.740.993");
+}
+
+static void test_decimal_refuses_what_is_not_a_number(void **state)
+{
+	char small[4];
+
+	(void)state;
+	assert_decimal("abc", 2, VNFMT_EINVAL, "abc");
+	assert_decimal("", 2, VNFMT_EINVAL, "");
+	assert_decimal("1,5", 2, VNFMT_EINVAL, "1,5");
+	assert_decimal("12345678901234567890123456789012345678901234567890123456789012345", 2,
+	    VNFMT_EINVAL, "");
+	/* too small for "1.234.567": refused, and the number itself does not fit either */
+	assert_int_equal(vnfmt_decimal("1234567", 2, small, sizeof(small)), VNFMT_EINVAL);
+	assert_string_equal(small, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +295,9 @@ int main(void)
 		cmocka_unit_test(test_sort_stable),
 		cmocka_unit_test(test_sort_empty_and_one),
 		cmocka_unit_test(test_sort_invalid_utf8_does_not_fail),
+		cmocka_unit_test(test_decimal_vietnamese_separators),
+		cmocka_unit_test(test_decimal_rounds_half_even),
+		cmocka_unit_test(test_decimal_refuses_what_is_not_a_number),
 	};
 	return cmocka_run_group_tests_name("vnfmt", tests, NULL, NULL);
 }
