@@ -843,19 +843,21 @@ void rounds_tick(struct store *st, const struct spool_catalog *cat, const struct
 		xmlNodePtr rroot = xmlDocGetRootElement(in);
 		int64_t doc_id = 0;
 		int all = json_integer_value(json_object_get(desc, "missing")) == 0;
+		int failed = 0;
 		if (!reminded && remind_at && now.tv_sec >= remind_at && now.tv_sec < close_at) {
-			remind(st, cat, cfg, desc, rroot);
-			reminded = 1;
+			failed = remind(st, cat, cfg, desc, rroot) < 0;
+			reminded = !failed;
 		}
 		if (now.tv_sec >= close_at)
-			conclude(st, cat, cfg, desc, rroot, "deadline", -1, "vanthud", &doc_id);
+			failed |= conclude(st, cat, cfg, desc, rroot, "deadline", -1, "vanthud", &doc_id) < 0;
 		else if (all)
-			conclude(st, cat, cfg, desc, rroot, "all reported", -1, "vanthud", &doc_id);
-		else {
-			time_t t = !reminded && remind_at ? remind_at : close_at;
-			if (*next == 0 || t < *next)
-				*next = t;
-		}
+			failed |= conclude(st, cat, cfg, desc, rroot, "all reported", -1, "vanthud",
+			    &doc_id) < 0;
+		/* a step that failed (logged) is tried again in a minute, not left to the next start */
+		time_t t = failed ? now.tv_sec + 60 : now.tv_sec >= close_at || all ? 0 :
+		    !reminded && remind_at ? remind_at : close_at;
+		if (t != 0 && (*next == 0 || t < *next))
+			*next = t;
 		json_decref(desc);
 		xmlFreeDoc(in);
 	}
