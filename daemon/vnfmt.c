@@ -1,7 +1,7 @@
 /*
  * vnfmt.c: Vietnamese text. The only file that includes ICU: everything
- * that must be right in Vietnamese (normal form, and in later modules upper
- * case with the vi locale, date lines and vi collation) goes through here.
+ * that must be right in Vietnamese (normal form, upper case with the vi
+ * locale, date lines, vi collation and figures) goes through here.
  */
 #include "vnfmt.h"
 
