@@ -8,7 +8,7 @@
 #include "hash.h"
 #include "report.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_rc {
 	STORE_OK = 0,

@@ -325,6 +325,80 @@ static void test_backup(void **state)
 	store_close(st);
 }
 
+static int collect_ids(const struct store_col *cols, int n, void *arg)
+{
+	char *out = arg;
+	char one[24];
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(cols[i].name, "id") == 0) {
+			snprintf(one, sizeof(one), "%s%lld", *out ? "," : "", (long long)cols[i].i);
+			strcat(out, one);
+		}
+	return 0;
+}
+
+static void list_ids(struct store *st, const char *state, const char *kind, int64_t drafter,
+    int64_t before, int limit, char *out)
+{
+	struct store_doc_filter flt = { .state = state, .kind = kind, .drafter_uid = drafter,
+	    .before = before, .limit = limit };
+	char err[256];
+
+	out[0] = '\0';
+	assert_int_equal(store_doc_list(st, &flt, collect_ids, out, err, sizeof(err)), STORE_OK);
+}
+
+/* Each filter alone and together, paging with before, and the counts of status. */
+static void test_doc_list_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_stats stats;
+	char err[512], ids[256];
+	int64_t id;
+	static const char *const kinds[] = { "thong-bao", "cong-van" };
+	static const char *const states[] = { "draft", "review", "draft" };
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	/* ids 1..6: kind alternates, state cycles draft/review/draft, drafter 100 or 200 */
+	for (int i = 1; i <= 6; i++) {
+		struct store_doc_new d = { .kind = kinds[i % 2], .state = states[i % 3],
+		    .summary = "Trích yếu", .signer_name = "Đặng Minh Thông", .recipients = "[]",
+		    .archive = "VT", .uid = i <= 3 ? 100 : 200, .login = "vtt-ana",
+		    .content = "<x/>", .content_len = 4, .sha256 = "00" };
+		assert_int_equal(store_doc_create(st, &d, &id, err, sizeof(err)), STORE_OK);
+		assert_int_equal(id, i);
+	}
+	list_ids(st, NULL, NULL, -1, 0, 50, ids);
+	assert_string_equal(ids, "6,5,4,3,2,1");
+	list_ids(st, NULL, NULL, -1, 4, 2, ids);
+	assert_string_equal(ids, "3,2");
+	list_ids(st, "review", NULL, -1, 0, 50, ids);
+	assert_string_equal(ids, "4,1");
+	list_ids(st, NULL, "thong-bao", -1, 0, 50, ids);
+	assert_string_equal(ids, "6,4,2");
+	list_ids(st, NULL, NULL, 100, 0, 50, ids);
+	assert_string_equal(ids, "3,2,1");
+	list_ids(st, "draft", "cong-van", 200, 0, 50, ids);
+	assert_string_equal(ids, "5");
+	list_ids(st, "draft", NULL, -1, 5, 1, ids);
+	assert_string_equal(ids, "3");
+	list_ids(st, "signed", NULL, -1, 0, 50, ids);
+	assert_string_equal(ids, "");
+	/* status reads counts from the ends of the tables: six documents, six creations */
+	assert_int_equal(store_stats(st, &stats, err, sizeof(err)), STORE_OK);
+	assert_int_equal(stats.documents, 6);
+	assert_int_equal(stats.audit_entries, 6);
+	assert_int_equal(stats.reports, 0);
+	assert_int_equal(stats.inputs, 0);
+	store_close(st);
+	/* the history and the lists are read through indexes, not by scanning */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+	    "AND name IN ('audit_object', 'documents_state', 'documents_kind', 'documents_drafter')"),
+	    4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doc_list_filters, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
