@@ -348,6 +348,8 @@ static int run(struct daemon *d)
 		log_err("%s", err);
 		return 1;
 	}
+	/* quick_check reads the whole file: a large store takes a while (vanthud.8) */
+	notify_send("STATUS=checking the database");
 	if (store_open(d->cfg->database, &d->store, err, sizeof(err)) != STORE_OK) {
 		log_err("database: %s", err);
 		goto out_lock;
@@ -406,7 +408,7 @@ static int run(struct daemon *d)
 	audit(d, "daemon.start", VANTHU_VERSION);
 	log_info("vanthud %s ready: socket %s, spool %s, database %s", VANTHU_VERSION,
 	    d->cfg->socket, d->cfg->spool, d->cfg->database);
-	notify_send("READY=1");
+	notify_send("READY=1\nSTATUS=serving");
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&d->loop) != 0) {
 		log_err("event loop closed with handles still open");

@@ -275,6 +275,18 @@ class Lifecycle(unittest.TestCase):
         self.assertIn("stopped", self.d.read_log())
         s.close()
 
+    def test_systemd_told_what_it_waits_for(self):
+        # a large store's quick_check takes a while: systemd shows why before READY=1
+        self.d.start(wait=False)
+        seen = []
+        while not any("READY=1" in m for m in seen):
+            m = self.d.notifications(timeout=30)
+            self.assertIsNotNone(m, seen)
+            seen.append(m)
+        self.assertEqual(seen[0], "STATUS=checking the database")
+        self.assertEqual(seen[-1].split("\n"), ["READY=1", "STATUS=serving"])
+        self.assertEqual(self.d.stop(), 0)
+
     def test_sigint_exits_zero(self):
         self.d.start()
         self.assertEqual(self.d.stop(signal.SIGINT), 0)
