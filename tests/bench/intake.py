@@ -26,6 +26,8 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 from intake_util import report  # noqa: E402
 
+import summary  # noqa: E402
+
 VANTHUD = os.path.join(REPO, "build", "vanthud")
 
 
@@ -185,6 +187,15 @@ def main():
     rows.append(("Intake ÷ scripted (10,000)", f"{r10k / base:,.0f}×", "≥ 20×", ""))
     rows.append(("Drop to receipt, idle daemon (200 reports)",
                  f"median {med:.1f} ms, p99 {p99:.1f} ms", "< 50 ms", f"{rss3 / 1024:.1f} MB"))
+    summary.add("Intake: 1,000 reports at once", f"{r1k:,.0f} reports/s", "≥ 2,000/s", r1k >= 2000)
+    summary.add("Intake: 10,000 reports at once", f"{r10k:,.0f} reports/s", "≥ 2,000/s",
+                r10k >= 2000)
+    summary.add("Intake ÷ scripted xmllint + sqlite3 (10,000)", f"{r10k / base:,.0f}×", "≥ 20×",
+                r10k / base >= 20)
+    summary.add("Intake: drop to receipt, idle", f"median {med:.1f} ms, p99 {p99:.1f} ms",
+                "< 50 ms", p99 < 50)
+    peak = max(rss1, rss2, rss3) / 1024
+    summary.add("Intake: peak RSS of vanthud (all runs)", f"{peak:.1f} MB", "< 64 MB", peak < 64)
     print("| measure | result | target | peak RSS of vanthud |")
     print("|---|---|---|---|")
     for r in rows:
