@@ -17,8 +17,11 @@ import html
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import types
 import zipfile
 
 import summary
@@ -39,15 +42,32 @@ TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 TEXT_BITS = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|<w:br\b[^>]*/>")
 
 
+# Peak RSS (MB) of the last command run() ran, itself and the children it waited for.
+LAST_RSS = {"mb": 0.0}
+
+
 def run(cmd, timeout):
     """(rc, stdout, stderr) of cmd; rc None when it could not start or ran out of time."""
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError as e:
         return None, "", str(e)
-    except subprocess.TimeoutExpired:
+    out = {}
+    readers = [threading.Thread(target=lambda k, f: out.__setitem__(k, f.read()), args=(k, f))
+               for k, f in (("out", p.stdout), ("err", p.stderr))]
+    for t in readers:
+        t.start()
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    _pid, status, usage = os.wait4(p.pid, 0)
+    timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join()
+    LAST_RSS["mb"] = usage.ru_maxrss / 1024
+    if p.returncode == -signal.SIGKILL:
         return None, "", f"no answer in {timeout} s"
+    return p.returncode, out["out"].decode("utf-8", "replace"), out["err"].decode("utf-8", "replace")
 
 
 def last_line(text):
@@ -85,7 +105,7 @@ def measure(cmd, timeout):
     m = RATE.search(out)
     if rc != 0 or m is None:
         return None, last_line(err or out)
-    return m, None
+    return types.SimpleNamespace(group=m.group, rss_mb=LAST_RSS["mb"]), None
 
 
 def paragraphs(path):
@@ -139,7 +159,8 @@ def main():
 
         def cell(m):
             return (f"{float(m.group('rate')):,.1f} docs/s ({float(m.group('ms')):.3f} ms/doc, "
-                    f"{int(m.group('bytes')):,} bytes, {m.group('n')} documents)")
+                    f"{int(m.group('bytes')):,} bytes, {m.group('n')} documents; peak RSS "
+                    f"{m.rss_mb:.1f} MB)")
 
         ours_cell = cell(ours) if ours else f"not run: {why_ours}"
         peer_cell = cell(peer) if peer else f"not run: {why_peer}"
