@@ -14,7 +14,8 @@ PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
 	libicu-dev libjansson-dev libinih-dev libssl-dev
 DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
-	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx
+	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx \
+	clang libclang-rt-14-dev
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
@@ -92,7 +93,40 @@ $(S)/test_%: $(S)/obj/tests/test_%.o $(CORE:%=$(S)/obj/%.o)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 check: deps templates $(B)/vanthud $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
-	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)"
+	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)" \
+		--fuzz "$(FUZZ_TARGETS)" --fuzz-bin $(F) --fuzz-seconds $(FUZZ_CHECK_SECONDS)
+
+# ---- fuzzing ----
+# libFuzzer targets (tests/fuzz/README.md), built with clang, ASan and UBSan. `make fuzz`
+# runs each for FUZZ_SECONDS on its committed corpus; new inputs go to build/fuzz/corpus/,
+# crashes to build/fuzz/crashes/. `make check` runs each for FUZZ_CHECK_SECONDS.
+F := build/fuzz
+FUZZ_CC := clang
+FUZZ_TARGETS := fuzz_report fuzz_request fuzz_template fuzz_config
+FUZZ_SECONDS ?= 600
+FUZZ_CHECK_SECONDS ?= 30
+# clang 14 does not know every gcc warning that WARN names
+FUZZ_CFLAGS = $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+# fuzz_request includes ctl.c (for its static commands) and stands in for the intake's catalog
+FUZZ_LINK_request = -Wl,--wrap=spool_catalog
+FUZZ_SKIP_request = $(F)/obj/ctl.o
+
+$(F)/obj/%.o: daemon/%.c daemon/*.h | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(F)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h daemon/ctl.c $(CORE:%=$(F)/obj/%.o) | templates
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Idaemon -o $@ $< \
+		$(filter-out $(FUZZ_SKIP_$*),$(CORE:%=$(F)/obj/%.o)) $(FUZZ_LINK_$*) $(PKG_LIBS)
+
+.PHONY: fuzz
+# check runs them too (its recipe passes --fuzz to run.py)
+check: $(FUZZ_TARGETS:%=$(F)/%)
+
+fuzz: deps templates $(FUZZ_TARGETS:%=$(F)/%)
+	$(PYTHON) tests/run.py --fuzz-only --fuzz "$(FUZZ_TARGETS)" --fuzz-bin $(F) \
+		--fuzz-seconds $(FUZZ_SECONDS)
 
 # ---- measuring (never part of check: no test fails on a time) ----
 bench: all $(B)/bench_render

@@ -199,10 +199,80 @@ char *proto_encode_ok(json_t *result, size_t *len)
 	return encode_line(obj, len);
 }
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t need;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		need = 2;
+		cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		need = 3;
+		cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		need = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* no overlong form, no surrogate, nothing above U+10FFFF */
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return need;
+}
+
+/*
+ * A copy of message as valid UTF-8: each byte that starts no valid sequence
+ * becomes U+FFFD. Messages quote what a client or a file sent (and libxml2
+ * quotes raw bytes), or were cut to fit a buffer mid-character; JSON takes
+ * neither, and an error reply that cannot be encoded would close the
+ * connection without a word. NULL when out of memory.
+ */
+static char *utf8_clean(const char *message)
+{
+	const unsigned char *s = (const unsigned char *)message;
+	size_t n = strlen(message), w = 0;
+	char *out = malloc(n * 3 + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+		if (k == 0) {
+			memcpy(out + w, "\xEF\xBF\xBD", 3);
+			w += 3;
+			i++;
+		} else {
+			memcpy(out + w, s + i, k);
+			w += k;
+			i += k;
+		}
+	}
+	out[w] = '\0';
+	return out;
+}
+
 char *proto_encode_error(enum proto_error code, const char *message, size_t *len)
 {
-	json_t *obj = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error",
-	    "code", proto_error_name(code), "message", message ? message : "");
+	char *clean = utf8_clean(message ? message : "");
+	json_t *obj;
 
+	if (clean == NULL)
+		return NULL;
+	obj = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error",
+	    "code", proto_error_name(code), "message", clean);
+	free(clean);
 	return encode_line(obj, len);
 }

@@ -31,6 +31,13 @@
 #define MARK_OPEN "\xEE\x80\x80"   /* U+E000: starts a field marker in compiled text */
 #define MARK_CLOSE "\xEE\x80\x81"  /* U+E001 */
 #define MAX_DEPTH 32
+/*
+ * A filled part is at most this many bytes: sections nested in sections over
+ * lists multiply, and a template looping 12 deep over six items would
+ * otherwise write billions of paragraphs (found by fuzzing: a hang, then no
+ * memory). A real document's body is a few MiB at most.
+ */
+#define MAX_PART_OUTPUT (64 * 1024 * 1024)
 
 enum seg_kind { SEG_TEXT, SEG_FIELD, SEG_BEGIN, SEG_END };
 
@@ -200,7 +207,7 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 	 */
 	for (size_t i = 0; i < nt; i++)
 		out[i] = calloc(1, strlen(texts[i]) + 4 * total + 64);
-	size_t first_tag = c->ntags, pos = 0, seen_tags = 0, tag_chars = 0;
+	size_t first_tag = c->ntags, pos = 0, seen_tags = 0;
 	int trailing_text = 0;
 	while (pos < total) {
 		char *open = strstr(joined + pos, "{{");
@@ -263,7 +270,6 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 			add_tag(c, kind, name, nlen, p, 0);
 		}
 		seen_tags++;
-		tag_chars += (size_t)(close + 2 - open);
 		/* the marker goes into the w:t where the tag starts */
 		size_t at = (size_t)(open - joined);
 		for (size_t i = 0; i < nt; i++) {
@@ -325,6 +331,15 @@ static xmlNodePtr ancestor_w(xmlNodePtr n, const char *name)
 	return NULL;
 }
 
+/* Is n the node anc or inside it? */
+static int inside(xmlNodePtr n, xmlNodePtr anc)
+{
+	for (; n != NULL; n = n->parent)
+		if (n == anc)
+			return 1;
+	return 0;
+}
+
 static xmlNodePtr make_pi(xmlDocPtr doc, char what, size_t section)
 {
 	char buf[32];
@@ -373,6 +388,9 @@ static void structure(struct compile *c, xmlDocPtr doc)
 				continue;
 			}
 			depth--;
+			/* a section in a text box of a tag-only paragraph was removed with it */
+			if (o->para == NULL || t->para == NULL)
+				continue;
 			int marking = c->bad == 0;  /* after an error: check, but change nothing */
 			xmlNodePtr first, last;
 			int remove_ends = 0;
@@ -424,14 +442,17 @@ static void structure(struct compile *c, xmlDocPtr doc)
 			if (remove_ends) {
 				xmlAddPrevSibling(first, b);
 				xmlAddNextSibling(last, e);
+				/*
+				 * The paragraphs go, with the text boxes they hold: no later tag may point at
+				 * them or into them (found by fuzzing: a use after free).
+				 */
+				for (size_t k = 0; k < c->ntags; k++)
+					if (inside(c->tags[k].para, first) || inside(c->tags[k].para, last))
+						c->tags[k].para = NULL;
 				xmlUnlinkNode(first);
 				xmlFreeNode(first);
 				xmlUnlinkNode(last);
 				xmlFreeNode(last);
-				/* the paragraphs are gone: no later tag may point at them */
-				for (size_t k = 0; k < c->ntags; k++)
-					if (c->tags[k].para == first || c->tags[k].para == last)
-						c->tags[k].para = NULL;
 			} else {
 				/* sections nested in this one were closed (and marked) first: stay outside them */
 				while (first->prev && vt_inner(first->prev, section))
@@ -449,6 +470,35 @@ static void structure(struct compile *c, xmlDocPtr doc)
 		    o->para_no, o->kind, o->name);
 		c->bad++;
 	}
+}
+
+/*
+ * Whether nodes (and what they hold) carry what the compiled part reserves
+ * for itself: U+E000 or U+E001 anywhere (text outside w:t, attributes,
+ * comments), or a <?vt?> instruction, also one a comment or another
+ * instruction would write out as such. Compiled, either would be taken for a
+ * field marker or a section boundary.
+ */
+static int holds_reserved(xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next) {
+		const char *text = (const char *)n->content;
+		if (n->type == XML_PI_NODE && n->name != NULL && strcmp((const char *)n->name, "vt") == 0)
+			return 1;
+		if (text != NULL && (strstr(text, MARK_OPEN) != NULL || strstr(text, MARK_CLOSE) != NULL))
+			return 1;
+		if (text != NULL && (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) &&
+		    strstr(text, "<?vt") != NULL)
+			return 1;
+		if (n->type == XML_ELEMENT_NODE) {
+			for (xmlAttrPtr a = n->properties; a != NULL; a = a->next)
+				if (holds_reserved(a->children))
+					return 1;
+			if (holds_reserved(n->children))
+				return 1;
+		}
+	}
+	return 0;
 }
 
 static int split_path(const char *name, char ***path, int *npath)
@@ -594,6 +644,11 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 		diag_add(errs, t->name, 0, "%s is not well-formed XML", name);
 		goto out;
 	}
+	if (holds_reserved(doc->children)) {
+		diag_add(errs, t->name, 0, "%s holds a reserved character (U+E000 or U+E001) or a "
+		    "<?vt?> instruction", name);
+		goto out;
+	}
 	walk_paragraphs(&c, xmlDocGetRootElement(doc));
 	/* sections are checked even after a bad tag, so that every error is listed at once */
 	structure(&c, doc);
@@ -734,6 +789,10 @@ static void ob_add(struct obuf *b, const char *s, size_t n)
 {
 	if (b->failed)
 		return;
+	if (n >= MAX_PART_OUTPUT - b->len) {
+		b->failed = 1;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = b->cap ? b->cap : 65536;
 		while (nc < b->len + n + 1)
@@ -830,7 +889,8 @@ static int render_part(const struct part *p, json_t *data, struct obuf *b)
 	int cdepth = 1, fdepth = 0;
 
 	ctx[0] = data;
-	for (size_t i = 0; i < p->nsegs; i++) {
+	/* once the part is too large (or memory ran out), nothing more is walked */
+	for (size_t i = 0; i < p->nsegs && !b->failed; i++) {
 		const struct seg *s = &p->segs[i];
 		json_t *v;
 		switch (s->kind) {
@@ -922,7 +982,8 @@ int render_to_memory(const struct render_template *t, json_t *data, long mtime, 
 			struct obuf b = { 0 };
 			if (render_part(p, data, &b) != 0) {
 				free(b.s);
-				snprintf(err, errlen, "%s: out of memory, or data nested too deep", name);
+				snprintf(err, errlen, "%s: out of memory, data nested too deep, or the filled "
+				    "part over %d MiB", name, MAX_PART_OUTPUT / (1024 * 1024));
 				goto out;
 			}
 			src = zip_source_buffer(z, b.s, b.len, 1);

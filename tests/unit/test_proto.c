@@ -134,6 +134,29 @@ static void test_encode(void **state)
 	free(line);
 }
 
+/*
+ * Found by fuzz_request: libxml2 quotes a file's raw bytes in its messages, so a refusal
+ * listing them was not UTF-8, could not be encoded, and the client was dropped unanswered.
+ * Each bad byte is now U+FFFD, and so is a character cut at the end.
+ */
+static void test_bug_error_not_utf8(void **state)
+{
+	size_t len = 0;
+	char *line = proto_encode_error(E_INVALID, "xmlns: 'urn:va\x9d\xb4hu' \xc3\xa0 \xed\xa0\x80 \xe1\xba",
+	    &len);
+	json_t *back;
+
+	(void)state;
+	assert_non_null(line);
+	back = json_loadb(line, len, 0, NULL);
+	assert_non_null(back);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(back, "error"),
+	    "message")), "xmlns: 'urn:va\xEF\xBF\xBD\xEF\xBF\xBDhu' \xc3\xa0 "
+	    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD");
+	json_decref(back);
+	free(line);
+}
+
 static void test_error_names_stable(void **state)
 {
 	(void)state;
@@ -159,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bad_requests),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_error_names_stable),
+		cmocka_unit_test(test_bug_error_not_utf8),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

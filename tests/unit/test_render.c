@@ -1132,6 +1132,84 @@ static void test_bug_many_tags_in_one_run(void **state)
 	free(body);
 }
 
+/*
+ * Found by fuzzing (tests/fuzz/regress/fuzz_template/): U+E000 outside any w:t (here between
+ * runs, in an attribute, in a comment) or a <?vt?> instruction was taken for a field marker
+ * or a section boundary when segmenting, and the filled part was not well-formed XML.
+ */
+static void test_bug_reserved_outside_text(void **state)
+{
+	static const char *const bodies[] = {
+		"<w:p><w:r><w:t>{{a}}</w:t></w:r>\xEE\x80\x80<w:r><w:t>{{b}}</w:t></w:r></w:p>",
+		"<w:p><w:r><w:t>{{a}}</w:t></w:r>&#xE001;</w:p>",
+		"<w:p w:rsidR=\"&#xE000;1&#xE001;\"><w:r><w:t>{{a}}</w:t></w:r></w:p>",
+		"<!-- \xEE\x80\x80 --><w:p><w:r><w:t>{{a}}</w:t></w:r></w:p>",
+		"<?vt e 0?><w:p><w:r><w:t>{{a}}</w:t></w:r></w:p>",
+		"<!-- <?vt s 0?> --><w:p><w:r><w:t>{{#a}}x{{/a}}</w:t></w:r></w:p>",
+		"<?other <?vt s 0?><w:p><w:r><w:t>{{a}}</w:t></w:r></w:p>",
+	};
+	struct diag_list d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		refuse_body(bodies[i], &d);
+		for (size_t k = 0; k < d.count; k++)
+			if (strstr(d.items[k].message, "reserved") != NULL)
+				goto found;
+		test_print_diags(&d);
+		fail_msg("body %zu refused for another reason", i);
+found:
+		diag_free(&d);
+	}
+}
+
+/*
+ * Found with fuzz_template: a tag-only paragraph that closes a section is removed, and a
+ * section in a text box inside it pointed at freed paragraphs (a use after free).
+ */
+static void test_bug_section_in_removed_text_box(void **state)
+{
+	xmlDocPtr doc;
+
+	(void)state;
+	doc = render_body(P("{{#a}}") "<w:p><w:r><w:t>{{/a}}</w:t></w:r><w:r><w:pict><w:txbxContent>"
+	    P("{{#b}}x{{/b}}") "</w:txbxContent></w:pict></w:r></w:p>" P("[{{c}}]"),
+	    J("{'a': [1, 2], 'b': true, 'c': 'z'}"));
+	assert_int_equal(count(doc, "//w:txbxContent"), 0);
+	assert_xstr(doc, "string(//w:body/w:p[last()])", "[z]");
+	xmlFreeDoc(doc);
+}
+
+/*
+ * Found by fuzz_template: sections nested twelve deep over a list of six repeat the paragraph
+ * 6^12 times; the renderer ran for hours and then out of memory. A filled part now stops at
+ * 64 MiB with an error.
+ */
+static void test_bug_nested_loops_capped(void **state)
+{
+	char body[512] = "<w:p><w:r><w:t>", err[256] = "";
+	size_t tlen, olen = 0;
+	void *tpl, *out = NULL;
+	struct render_template *t;
+	json_t *data = J("{'a': [1, 2, 3, 4, 5, 6]}");
+
+	(void)state;
+	for (int i = 0; i < 12; i++)
+		strcat(body, "{{#a}}");
+	strcat(body, "x");
+	for (int i = 0; i < 12; i++)
+		strcat(body, "{{/a}}");
+	strcat(body, "</w:t></w:r></w:p>");
+	tpl = make_docx(body, NULL, NULL, &tlen);
+	t = load_ok(tpl, tlen);
+	assert_int_equal(render_to_memory(t, data, MTIME, &out, &olen, err, sizeof(err)), -1);
+	assert_null(out);
+	assert_non_null(strstr(err, "MiB"));
+	json_decref(data);
+	render_free(t);
+	free(tpl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1166,6 +1244,9 @@ int main(void)
 		cmocka_unit_test(test_bug_noncharacter_value),
 		cmocka_unit_test(test_bug_stored_part_deflated),
 		cmocka_unit_test(test_bug_many_tags_in_one_run),
+		cmocka_unit_test(test_bug_reserved_outside_text),
+		cmocka_unit_test(test_bug_section_in_removed_text_box),
+		cmocka_unit_test(test_bug_nested_loops_capped),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
