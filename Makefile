@@ -128,6 +128,12 @@ fuzz: deps templates $(FUZZ_TARGETS:%=$(F)/%)
 	$(PYTHON) tests/run.py --fuzz-only --fuzz "$(FUZZ_TARGETS)" --fuzz-bin $(F) \
 		--fuzz-seconds $(FUZZ_SECONDS)
 
+# ---- the crash loop (issue #7): check runs 3 cycles of it, soak 50 ----
+.PHONY: soak
+SOAK_CYCLES ?= 50
+soak: deps templates $(S)/vanthud $(S)/vanthuctl
+	$(PYTHON) tests/crash/crashloop.py --cycles $(SOAK_CYCLES) --bin $(S) $(if $(SEED),--seed $(SEED))
+
 # ---- measuring (never part of check: no test fails on a time) ----
 bench: all $(B)/bench_render
 	sh tests/bench/run.sh

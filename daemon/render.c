@@ -1063,7 +1063,16 @@ int render_to_file(const struct render_template *t, json_t *data, long mtime, co
 		snprintf(err, errlen, "cannot hash the document");
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+	/*
+	 * One name per destination, not per process: a daemon killed before the
+	 * rename leaves it, and the next try at the same path (the issued document
+	 * is published again at the next start) truncates it and renames it away.
+	 * One vanthud per spool (its lock), so no two writers share the name.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
+		goto out;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));

@@ -28,7 +28,7 @@ const char *render_name(const struct render_template *t);
  */
 int render_to_memory(const struct render_template *t, json_t *data, long mtime, void **out,
     size_t *len, char *err, size_t errlen);
-/* The same written to path through a temporary name, fsynced and renamed. */
+/* The same written to path through path.tmp (left by a crash, reused), fsynced and renamed. */
 int render_to_file(const struct render_template *t, json_t *data, long mtime, const char *path,
     char *sha256_hex, char *err, size_t errlen);
 

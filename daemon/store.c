@@ -653,7 +653,7 @@ int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err
 {
 	sqlite3 *src = NULL, *check = NULL;
 	sqlite3_stmt *s = NULL;
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], journal[PATH_MAX + 16];
 	int rc = STORE_ERR, made_tmp = 0;
 	struct stat sb;
 
@@ -672,11 +672,19 @@ int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err
 		set_err(err, errlen, "%s exists and is not a regular file", dest);
 		return STORE_INVALID;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid()) >= sizeof(tmp)) {
+	/*
+	 * One temporary name per destination, not per process: a daemon killed
+	 * while copying leaves the copy and SQLite's journal of it, and the next
+	 * backup to the same file clears both first (a stale journal beside a new
+	 * copy would be taken for a hot one and rolled back into it).
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= sizeof(tmp)) {
 		set_err(err, errlen, "backup path too long");
 		return STORE_INVALID;
 	}
+	snprintf(journal, sizeof(journal), "%s-journal", tmp);
 	unlink(tmp);
+	unlink(journal);
 	if (sqlite3_open_v2(dbpath, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		set_err(err, errlen, "%s: %s", dbpath, src ? sqlite3_errmsg(src) : "out of memory");
 		goto out;
@@ -717,8 +725,10 @@ out:
 	sqlite3_finalize(s);
 	sqlite3_close(check);
 	sqlite3_close(src);
-	if (made_tmp)
+	if (made_tmp) {
 		unlink(tmp);
+		unlink(journal);
+	}
 	return rc;
 }
 
@@ -787,8 +797,9 @@ static void finalize_record(struct record_stmts *q)
 static int prepare_record(sqlite3 *db, struct record_stmts *q)
 {
 	memset(q, 0, sizeof(*q));
-	return sqlite3_prepare_v2(db, "SELECT id, outcome, report_id, supersedes, received_at "
-	        "FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) != SQLITE_OK ||
+	return sqlite3_prepare_v2(db, "SELECT id, outcome, report_id, supersedes, received_at, "
+	        "document_id FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) !=
+	        SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND sha256 = ?",
 	        -1, &q->find_dup, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND round_id = ? "
@@ -805,8 +816,8 @@ static int prepare_record(sqlite3 *db, struct record_stmts *q)
 	        NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO intake (claimed_name, source_name, source_folder, "
 	        "received_at, owner_uid, unit_code, round_id, sha256, size, outcome, report_id, "
-	        "supersedes, errors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &q->ins_intake, NULL) !=
-	        SQLITE_OK ? -1 : 0;
+	        "supersedes, errors, document_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+	        &q->ins_intake, NULL) != SQLITE_OK ? -1 : 0;
 }
 
 /* Returns the id found by a one-column query, 0 when none, -1 on error. */

@@ -529,6 +529,7 @@ out:
 struct wf_input {
 	struct doc_fields f;
 	struct store_doc_new d;
+	char login[64];   /* the drafter's: the actor's may not outlive the call (a spool item's) */
 };
 
 int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
@@ -555,7 +556,8 @@ int workflow_input_read(const struct wf_kind *k, const struct units *units, cons
 	in->d.round_id = in->f.round_id;
 	in->d.drafting_unit = in->f.drafting_unit;
 	in->d.uid = a->uid;
-	in->d.login = a->login;
+	snprintf(in->login, sizeof(in->login), "%s", a->login);
+	in->d.login = in->login;
 	in->d.content = in->f.xml;
 	in->d.content_len = in->f.xml_len;
 	in->d.sha256 = in->f.sha;

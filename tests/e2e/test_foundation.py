@@ -444,7 +444,7 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(con.execute("PRAGMA application_id").fetchone()[0], 0x564e5448)
         self.assertGreaterEqual(con.execute("SELECT count(*) FROM audit").fetchone()[0], 1)
         con.close()
-        self.assertEqual([n for n in os.listdir(self.d.root) if ".tmp-" in n], [])
+        self.assertEqual([n for n in os.listdir(self.d.root) if ".tmp" in n], [])
         # relative path from the client's folder
         r = self.d.ctl("backup", "rel.db")
         self.assertEqual(r.returncode, 0, r.stderr)
