@@ -134,6 +134,14 @@ SOAK_CYCLES ?= 50
 soak: deps templates $(S)/vanthud $(S)/vanthuctl
 	$(PYTHON) tests/crash/crashloop.py --cycles $(SOAK_CYCLES) --bin $(S) $(if $(SEED),--seed $(SEED))
 
+# ---- fault injection (issue #7): tests/e2e/test_faults.py preloads it into vanthud ----
+# Plain C, no sanitizer: the tests put the sanitizer's runtime first in LD_PRELOAD.
+check: $(B)/faultshim.so
+
+$(B)/faultshim.so: tests/faults/faultshim.c | deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -shared -fPIC -o $@ $< -ldl
+
 # ---- measuring (never part of check: no test fails on a time) ----
 bench: all $(B)/bench_render
 	sh tests/bench/run.sh

@@ -48,6 +48,8 @@ struct ctl {
 	struct spool *spool;        /* borrowed; NULL until intake starts */
 	void (*on_change)(void *);  /* borrowed: a round was opened (its steps may be due) */
 	void *on_change_arg;
+	void (*on_publish_failed)(void *);  /* borrowed: an issued DOCX waits to be written */
+	void *on_publish_failed_arg;
 	struct conn *conns;         /* owned list */
 	unsigned nconns;
 	time_t started;
@@ -885,9 +887,11 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		char err[512];
 		if (publish_issued(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id,
 		        (int64_t)c->peer.uid, c->peer.login, err, sizeof(err)) != 0) {
-			log_err("document %lld is issued but its DOCX could not be written (retried at "
-			    "the next start): %s", (long long)id, err);
+			log_err("document %lld is issued but its DOCX could not be written (tried again "
+			    "in the background): %s", (long long)id, err);
 			json_object_set_new(*result, "publish_error", json_string(err));
+			if (c->ctl->on_publish_failed)
+				c->ctl->on_publish_failed(c->ctl->on_publish_failed_arg);
 		}
 	}
 	return 0;
@@ -1825,6 +1829,12 @@ void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg)
 {
 	ctl->on_change = cb;
 	ctl->on_change_arg = arg;
+}
+
+void ctl_on_publish_failed(struct ctl *ctl, void (*cb)(void *arg), void *arg)
+{
+	ctl->on_publish_failed = cb;
+	ctl->on_publish_failed_arg = arg;
 }
 
 static void conn_maybe_done(struct ctl *ctl)

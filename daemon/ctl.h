@@ -25,6 +25,8 @@ void ctl_set_config(struct ctl *ctl, const struct config *cfg);
 void ctl_set_spool(struct ctl *ctl, struct spool *spool);
 /* Called when a round is opened, so its due steps are taken at once. */
 void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg);
+/* Called when an issued document's DOCX could not be written, so it is tried again. */
+void ctl_on_publish_failed(struct ctl *ctl, void (*cb)(void *arg), void *arg);
 /*
  * Stops accepting, removes the socket file, lets requests in flight finish
  * and their replies go out, closes every handle, then calls done(arg) and

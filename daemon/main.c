@@ -47,6 +47,8 @@ struct daemon {
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t rounds;      /* the next reminder or closing of a reporting round */
+	uv_timer_t publish;     /* the next try at issued documents still without their DOCX */
+	uint64_t publish_delay; /* ms; doubles while writing them fails (full disk, I/O error) */
 	int stopping;
 };
 
@@ -65,6 +67,38 @@ static void rounds_wake(uv_timer_t *t)
 	if (next > 0 && next - now.tv_sec < 3600)
 		ms = next > now.tv_sec ? (uint64_t)(next - now.tv_sec) * 1000 + 500 : 500;
 	uv_timer_start(&d->rounds, rounds_wake, ms, 0);
+}
+
+#define PUBLISH_RETRY_MIN_MS 1000
+#define PUBLISH_RETRY_MAX_MS 60000
+
+/* Writes the DOCX of every issued document that lacks one; while any is left, tries again later. */
+static void publish_wake(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int left;
+
+	if (d->stopping || d->spool == NULL)
+		return;
+	left = publish_pending(d->store, spool_catalog(d->spool), d->cfg);
+	if (left == 0) {
+		d->publish_delay = PUBLISH_RETRY_MIN_MS;
+		return;
+	}
+	log_warn("publish: issued documents still without their DOCX; trying again in %llu s",
+	    (unsigned long long)(d->publish_delay / 1000));
+	uv_timer_start(&d->publish, publish_wake, d->publish_delay, 0);
+	d->publish_delay = d->publish_delay * 2 > PUBLISH_RETRY_MAX_MS ? PUBLISH_RETRY_MAX_MS :
+	    d->publish_delay * 2;
+}
+
+/* A clerk's issue could not write its DOCX: try again soon, unless a try is already set. */
+static void publish_failed(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->stopping && !uv_is_active((uv_handle_t *)&d->publish))
+		uv_timer_start(&d->publish, publish_wake, d->publish_delay, 0);
 }
 
 /* After every intake batch: a round whose units have all reported closes now. */
@@ -207,6 +241,7 @@ static void on_part_stopped(void *arg)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	uv_close((uv_handle_t *)&d->rounds, NULL);
+	uv_close((uv_handle_t *)&d->publish, NULL);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
@@ -338,6 +373,8 @@ static int run(struct daemon *d)
 	}
 	if (clock_is_fake())
 		log_warn("test build: the clock was moved for a test");
+	if (store_log_sqlite_errors() != STORE_OK)
+		log_warn("database: SQLite's own error reports cannot be sent to this log");
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 	if (check_paths(d->cfg) != 0 || make_spool(d->cfg) != 0)
@@ -387,8 +424,12 @@ static int run(struct daemon *d)
 		goto out_store;
 	}
 	ctl_set_spool(d->ctl, d->spool);
-	/* issued before a crash but not yet written out */
-	publish_pending(d->store, spool_catalog(d->spool), d->cfg);
+	/* issued before a crash (or a full disk) but not yet written out: now, then retried */
+	uv_timer_init(&d->loop, &d->publish);
+	d->publish.data = d;
+	d->publish_delay = PUBLISH_RETRY_MIN_MS;
+	ctl_on_publish_failed(d->ctl, publish_failed, d);
+	publish_wake(&d->publish);
 	/* rounds: a step that came due while the daemon was down is taken now, once */
 	uv_timer_init(&d->loop, &d->rounds);
 	d->rounds.data = d;

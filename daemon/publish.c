@@ -166,18 +166,24 @@ out:
 	return rc;
 }
 
-void publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg)
+int publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg)
 {
 	int64_t ids[256];
 	size_t n = 0;
+	int left = 0;
 	char err[512];
 
 	if (store_docs_unpublished(st, ids, 256, &n, err, sizeof(err)) != STORE_OK) {
-		log_err("publish: %s", err);
-		return;
+		log_err("publish: cannot list the issued documents without a DOCX: %s", err);
+		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (publish_issued(st, cat, cfg, ids[i], -1, "vanthud", err, sizeof(err)) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (publish_issued(st, cat, cfg, ids[i], -1, "vanthud", err, sizeof(err)) != 0) {
 			log_err("document %lld is issued but its DOCX could not be written: %s",
 			    (long long)ids[i], err);
+			left++;
+		}
+	}
+	/* a full list may have more behind it */
+	return n == 256 && left == 0 ? 1 : left;
 }

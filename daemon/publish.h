@@ -25,7 +25,11 @@ int publish_render(struct store *st, const struct spool_catalog *cat, const stru
 int publish_issued(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
     int64_t id, int64_t uid, const char *login, char *err, size_t errlen);
 
-/* Publishes every issued document that has no file yet (after a crash). */
-void publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg);
+/*
+ * Publishes every issued document that has no file yet (after a crash, a full
+ * disk, an I/O error). Returns how many are still waiting, or -1 when the
+ * database could not say.
+ */
+int publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg);
 
 #endif

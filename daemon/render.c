@@ -1083,15 +1083,21 @@ int render_to_file(const struct render_template *t, json_t *data, long mtime, co
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+			snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
 			close(fd);
 			unlink(tmp);
 			goto out;
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (fsync(fd) != 0) {
+		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -79,6 +79,9 @@ struct seen {
 
 #define SEEN_BUCKETS 4096
 #define QUEUE_CAP 4096
+/* While a fault lasts (a full disk), each retry's errors go to debug, not error. */
+#define FAIL_QUIET_S 60
+#define FAIL_LOG(sp, ...) log_msg((sp)->loud ? LOG_LEVEL_ERR : LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 struct watch {
 	uv_fs_event_t ev;
@@ -106,6 +109,10 @@ struct spool {
 	size_t nqueue, qhead;
 	struct item *batch;             /* owned: the batch in flight */
 	size_t nbatch;
+	/* worker only: batches that failed in a row (full disk, I/O error), and log pacing */
+	unsigned failures;
+	time_t quiet_until;
+	int loud;                       /* this batch logs its errors as errors */
 	struct seen *seen[SEEN_BUCKETS];
 	void (*done)(void *arg);
 	void *done_arg;
@@ -680,7 +687,8 @@ claim:
 		*doc = NULL;
 		it->state = errno == ENOENT ? ITEM_GONE : ITEM_LATER;
 		if (errno != ENOENT)
-			log_err("intake: cannot claim %s: %s", src, strerror(errno));
+			FAIL_LOG(sp, "intake: cannot claim %s (rename into claimed/): %s", src,
+			    strerror(errno));
 		return;
 	}
 	if (it->c.kind == CAND_FILE && it->data != NULL &&
@@ -812,6 +820,7 @@ static int write_file(const char *path, const char *text)
 {
 	size_t len = strlen(text), off = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int err;
 
 	if (fd < 0)
 		return -1;
@@ -819,13 +828,21 @@ static int write_file(const char *path, const char *text)
 		ssize_t n = write(fd, text + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
+		if (n <= 0)
+			goto fail;
 		off += (size_t)n;
 	}
-	return close(fd);
+	if (close(fd) == 0)
+		return 0;
+	fd = -1;
+fail:
+	/* a full disk: give back what the partial file took; errno says why */
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	errno = err;
+	return -1;
 }
 
 /* A name safe to put in a file name: control characters become '_'. */
@@ -860,13 +877,13 @@ static void dirset_add(struct dirset *d, const char *dir)
 	snprintf(d->dirs[d->n++], PATH_MAX, "%s", dir);
 }
 
-static int dirset_sync(struct dirset *d)
+static int dirset_sync(struct spool *sp, struct dirset *d)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < d->n; i++)
 		if (fsutil_fsync_path(d->dirs[i]) != 0) {
-			log_err("intake: fsync %s: %s", d->dirs[i], strerror(errno));
+			FAIL_LOG(sp, "intake: fsync of the folder %s: %s", d->dirs[i], strerror(errno));
 			rc = -1;
 		}
 	free(d->dirs);
@@ -913,7 +930,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		ri.errors = &it->errs;
 		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
 		if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
-			log_err("intake: cannot create %s: %s", failed, strerror(errno));
+			FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -924,14 +941,16 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			snprintf(tmp, sizeof(tmp), "%s/.%s.%lld.receipt.%s.tmp", dir, base,
 			    (long long)it->in.id, k ? "txt" : "xml");
 			if (write_file(tmp, k ? txt : xml) != 0) {
-				log_err("intake: cannot write %s: %s", tmp, strerror(errno));
+				FAIL_LOG(sp, "intake: cannot write the receipt %s: %s", tmp, strerror(errno));
 				rc = -1;
 			}
 		}
 		if (strcmp(it->in.outcome, "rejected") == 0 && txt) {
 			snprintf(tmp, sizeof(tmp), "%s/rejected/.%s.reasons.txt.tmp", sp->root, it->claimed);
-			if (write_file(tmp, txt) != 0)
+			if (write_file(tmp, txt) != 0) {
+				FAIL_LOG(sp, "intake: cannot write %s: %s", tmp, strerror(errno));
 				rc = -1;
+			}
 		}
 		if (!xml || !txt)
 			rc = -1;
@@ -944,7 +963,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 	snprintf(path, sizeof(path), "%s/receipts", sp->root);
 	syncfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (syncfd < 0 || syncfs(syncfd) != 0) {
-		log_err("intake: syncfs: %s", strerror(errno));
+		FAIL_LOG(sp, "intake: syncfs of the spool (flushing the receipts): %s", strerror(errno));
 		if (syncfd >= 0)
 			close(syncfd);
 		return -1;
@@ -964,17 +983,17 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			    (long long)it->in.id, k ? "txt" : "xml");
 			snprintf(path, sizeof(path), "%s/%s.%lld.receipt.%s", dir, base,
 			    (long long)it->in.id, k ? "txt" : "xml");
-			if (rename(tmp, path) != 0)
+			if (rename(tmp, path) != 0) {
+				FAIL_LOG(sp, "intake: cannot rename %s to %s: %s", tmp, path, strerror(errno));
 				rc = -1;
+			}
 		}
 		dirset_add(&dirs, dir);
 	}
-	if (dirset_sync(&dirs) != 0)
+	if (dirset_sync(sp, &dirs) != 0)
 		rc = -1;
-	if (rc != 0) {
-		log_err("intake: cannot put receipts in place: %s", strerror(errno));
+	if (rc != 0)
 		return rc;
-	}
 	/* Only now do the originals leave claimed/: a crash before this redoes the receipts. */
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
@@ -987,8 +1006,13 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			snprintf(dir, sizeof(dir), "%s/rejected", sp->root);
 			snprintf(path, sizeof(path), "%s/.%s.reasons.txt.tmp", dir, it->claimed);
 			snprintf(failed, sizeof(failed), "%s/%s.reasons.txt", dir, it->claimed);
-			if (access(path, F_OK) == 0 && rename(path, failed) != 0)
+			if (access(path, F_OK) == 0 && rename(path, failed) != 0) {
+				/* the original waits in claimed/ with its reasons, to be tried again */
+				FAIL_LOG(sp, "intake: cannot rename %s to %s: %s", path, failed,
+				    strerror(errno));
 				rc = -1;
+				continue;
+			}
 		} else {
 			struct tm utc;
 			memset(&utc, 0, sizeof(utc));
@@ -998,21 +1022,21 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			snprintf(dir, sizeof(dir), "%s/accepted/%04d/%02d/%02d", sp->root,
 			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 			if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
-				log_err("intake: cannot create %s: %s", failed, strerror(errno));
+				FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
 				rc = -1;
 				continue;
 			}
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, it->claimed);
 		if (rename(tmp, path) != 0) {
-			log_err("intake: cannot move %s to %s: %s", tmp, dir, strerror(errno));
+			FAIL_LOG(sp, "intake: cannot move %s to %s (rename): %s", tmp, dir, strerror(errno));
 			rc = -1;
 		}
 		dirset_add(&dirs, dir);
 	}
 	snprintf(path, sizeof(path), "%s/claimed", sp->root);
 	dirset_add(&dirs, path);
-	if (dirset_sync(&dirs) != 0)
+	if (dirset_sync(sp, &dirs) != 0)
 		rc = -1;
 	return rc;
 }
@@ -1024,7 +1048,10 @@ static void run_batch(uv_work_t *w)
 	struct item **todo = NULL;
 	size_t nt = 0;
 	char err[512];
+	int failed = 0;
+	time_t now = time(NULL);
 
+	sp->loud = sp->failures == 0 || now >= sp->quiet_until;
 	for (size_t i = 0; i < sp->nbatch; i++) {
 		struct item *it = &sp->batch[i];
 		xmlDocPtr doc = NULL;
@@ -1061,18 +1088,39 @@ static void run_batch(uv_work_t *w)
 		todo[nt++] = it;
 	}
 	if (store_record_inputs(sp->db, ins, nt, err, sizeof(err)) != STORE_OK) {
-		log_err("intake: cannot record %zu inputs (they stay in claimed/ and are retried): %s",
-		    nt, err);
+		FAIL_LOG(sp, "intake: cannot record %zu inputs in the database (they stay in claimed/ "
+		    "and are retried): %s", nt, err);
+		failed = 1;
 		goto out;
 	}
 	for (size_t i = 0; i < nt; i++) {
 		todo[i]->in = ins[i];
 		todo[i]->state = ITEM_DONE;
 	}
-	if (finish(sp, sp->batch, sp->nbatch) != 0)
-		log_err("intake: a batch was recorded but not all of its files were put in place; "
+	if (finish(sp, sp->batch, sp->nbatch) != 0) {
+		FAIL_LOG(sp, "intake: a batch was recorded but not all of its files were put in place; "
 		    "they stay in claimed/ and are finished at the next scan");
+		failed = 1;
+	}
 out:
+	for (size_t i = 0; i < sp->nbatch; i++)
+		if (sp->batch[i].state == ITEM_LATER)
+			failed = 1;   /* a claim that failed */
+	if (ins == NULL || todo == NULL)
+		failed = 1;
+	if (failed) {
+		sp->failures++;
+		if (sp->loud) {
+			log_err("intake: %u failed attempt%s in a row; retrying at every scan, the errors "
+			    "are shown again in %d s", sp->failures, sp->failures == 1 ? "" : "s",
+			    FAIL_QUIET_S);
+			sp->quiet_until = now + FAIL_QUIET_S;
+		}
+	} else if (sp->failures > 0 && nt > 0) {
+		log_info("intake: working again after %u failed attempt%s", sp->failures,
+		    sp->failures == 1 ? "" : "s");
+		sp->failures = 0;
+	}
 	free(ins);
 	free(todo);
 }

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "fsutil.h"
+#include "log.h"
 
 /* "VNTH": marks a file as a vanthu database (PRAGMA application_id). */
 #define VANTHU_APPLICATION_ID 0x564e5448
@@ -172,12 +173,83 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * SQLite's message for the last error on db, with the system call that
+ * failed and its errno when the error came from the disk: "disk I/O error
+ * (fsync failed: Input/output error)", so that the log says what broke.
+ */
+static const char *db_errmsg(sqlite3 *db, const char *msg, char *buf, size_t len)
+{
+	int xrc = sqlite3_extended_errcode(db), sys = sqlite3_system_errno(db);
+	const char *op = NULL;
+
+	switch (xrc) {
+	case SQLITE_FULL: op = "write"; sys = sys ? sys : ENOSPC; break;
+	case SQLITE_IOERR_WRITE: op = "write"; break;
+	case SQLITE_IOERR_FSYNC: op = "fsync"; break;
+	case SQLITE_IOERR_DIR_FSYNC: op = "fsync of the database's folder"; break;
+	case SQLITE_IOERR_TRUNCATE: op = "truncate"; break;
+	case SQLITE_IOERR_READ: case SQLITE_IOERR_SHORT_READ: op = "read"; break;
+	case SQLITE_IOERR_FSTAT: op = "fstat"; break;
+	case SQLITE_IOERR_DELETE: op = "unlink"; break;
+	case SQLITE_IOERR_SHMOPEN: case SQLITE_IOERR_SHMSIZE: case SQLITE_IOERR_SHMMAP:
+		op = "the WAL index (-shm)"; break;
+	case SQLITE_CANTOPEN: op = "open"; break;
+	default: break;
+	}
+	if (msg == NULL)
+		msg = sqlite3_errmsg(db);
+	if (op == NULL && (xrc & 0xff) == SQLITE_IOERR)
+		op = "I/O";
+	if (op == NULL)
+		return msg;
+	if (sys != 0)
+		snprintf(buf, len, "%s (%s failed: %s)", msg, op, strerror(sys));
+	else
+		snprintf(buf, len, "%s (%s failed)", msg, op);
+	return buf;
+}
+
+/*
+ * SQLite's own log names the system call, the file and the errno of a disk
+ * error. It is detail (debug): the error itself reaches the log once through
+ * the caller, and a retry every scan must not repeat it. errno is kept:
+ * SQLite may read it after this (sqlite3_system_errno()).
+ */
+static void sqlite_log(void *arg, int code, const char *msg)
+{
+	int sys = 0, saved = errno;
+	size_t n = strlen(msg);
+
+	(void)arg;
+	switch (code & 0xff) {
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CORRUPT:
+		/* "os_unix.c:3761: (5) full_fsync(/var/lib/vanthu/vanthu.db-wal) - ": add the text */
+		if (sscanf(msg, "os_unix.c:%*d: (%d)", &sys) == 1 && sys > 0 && n > 2 &&
+		    strcmp(msg + n - 2, "- ") == 0)
+			log_debug("database: SQLite reports %s%s (code %d)", msg, strerror(sys), code);
+		else
+			log_debug("database: SQLite reports %.300s (code %d)", msg, code);
+		break;
+	default:
+		break;
+	}
+	errno = saved;
+}
+
+int store_log_sqlite_errors(void)
+{
+	return sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL) == SQLITE_OK ? STORE_OK : STORE_ERR;
+}
+
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
-	char *msg = NULL;
+	char *msg = NULL, buf[512];
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		set_err(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		set_err(err, errlen, "%s", db_errmsg(db, msg, buf, sizeof(buf)));
 		sqlite3_free(msg);
 		return STORE_ERR;
 	}
@@ -974,7 +1046,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen)
 {
 	struct record_stmts q;
-	char ignored[8];
+	char ignored[8], buf[512];
 
 	if (n == 0)
 		return STORE_OK;
@@ -992,7 +1064,7 @@ int store_record_inputs(struct store *st, struct store_input *in, size_t n, char
 	}
 	return STORE_OK;
 fail:
-	set_err(err, errlen, "record inputs: %s", sqlite3_errmsg(st->db));
+	set_err(err, errlen, "record inputs: %s", db_errmsg(st->db, NULL, buf, sizeof(buf)));
 	finalize_record(&q);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;

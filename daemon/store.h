@@ -44,6 +44,12 @@ struct store_stats {
 };
 
 /*
+ * Sends SQLite's own reports of disk errors (the system call, the file, the
+ * errno) to the daemon's log. Only before the first database is opened.
+ */
+int store_log_sqlite_errors(void);
+
+/*
  * Opens (creating or migrating) the database at path. A file that is not a
  * vanthu database, is corrupt, or is from a newer vanthu is refused and left
  * untouched. On failure err holds a sentence for the log.
