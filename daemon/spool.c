@@ -877,6 +877,33 @@ static void dirset_add(struct dirset *d, const char *dir)
 	snprintf(d->dirs[d->n++], PATH_MAX, "%s", dir);
 }
 
+static int dirset_has(const struct dirset *d, const char *dir)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->dirs[i], dir) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * mkdir -p of dir once per batch: made holds the folders already made or
+ * found. Every input of a batch goes to the same few folders, and walking
+ * the path again cost a dozen mkdir and stat calls per input (make bench).
+ */
+static int dir_ready(struct spool *sp, struct dirset *made, const char *dir)
+{
+	char failed[PATH_MAX];
+
+	if (dirset_has(made, dir))
+		return 0;
+	if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
+		FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
+		return -1;
+	}
+	dirset_add(made, dir);
+	return 0;
+}
+
 static int dirset_sync(struct spool *sp, struct dirset *d)
 {
 	int rc = 0;
@@ -895,7 +922,7 @@ static int dirset_sync(struct spool *sp, struct dirset *d)
 static int finish(struct spool *sp, struct item *items, size_t n)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX], failed[PATH_MAX];
-	struct dirset dirs = { 0 };
+	struct dirset dirs = { 0 }, made = { 0 };
 	int rc = 0, syncfd;
 
 	for (size_t i = 0; i < n; i++) {
@@ -929,8 +956,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		ri.document_kind = it->doc_kind;
 		ri.errors = &it->errs;
 		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
-		if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
-			FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
+		if (dir_ready(sp, &made, dir) != 0) {
 			rc = -1;
 			continue;
 		}
@@ -958,7 +984,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		free(txt);
 	}
 	if (rc != 0)
-		return rc;
+		goto out;
 	/* One flush for the whole batch instead of one fsync per file. */
 	snprintf(path, sizeof(path), "%s/receipts", sp->root);
 	syncfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -966,7 +992,8 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 		FAIL_LOG(sp, "intake: syncfs of the spool (flushing the receipts): %s", strerror(errno));
 		if (syncfd >= 0)
 			close(syncfd);
-		return -1;
+		rc = -1;
+		goto out;
 	}
 	close(syncfd);
 	for (size_t i = 0; i < n; i++) {
@@ -993,7 +1020,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 	if (dirset_sync(sp, &dirs) != 0)
 		rc = -1;
 	if (rc != 0)
-		return rc;
+		goto out;
 	/* Only now do the originals leave claimed/: a crash before this redoes the receipts. */
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
@@ -1021,8 +1048,7 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 			gmtime_r(&t, &tm);
 			snprintf(dir, sizeof(dir), "%s/accepted/%04d/%02d/%02d", sp->root,
 			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-			if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
-				FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
+			if (dir_ready(sp, &made, dir) != 0) {
 				rc = -1;
 				continue;
 			}
@@ -1038,6 +1064,9 @@ static int finish(struct spool *sp, struct item *items, size_t n)
 	dirset_add(&dirs, path);
 	if (dirset_sync(sp, &dirs) != 0)
 		rc = -1;
+out:
+	free(dirs.dirs);
+	free(made.dirs);
 	return rc;
 }
 
