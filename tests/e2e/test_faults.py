@@ -301,6 +301,40 @@ class Faults(unittest.TestCase):
         self.d.set_faults("")
         self.finish_and_check(names)
 
+    @unittest.skipUnless(IS_ROOT, "needs root to drop a file as the drafter")
+    def test_draft_receipt_rewritten_after_a_kill(self):
+        """A draft dropped by a drafter is recorded, its receipts cannot be put in place, and
+        vanthud is killed: the receipt written after the restart still names the draft's
+        document (the crash loop caught this only when a kill fell in that window)."""
+        import pwd
+        mark = len(self.d.read_log())
+        self.d.set_faults("rename EIO */receipts/*\n")
+        ana = pwd.getpwnam("vtt-ana")
+        tmp = os.path.join(self.d.spool, "incoming", ".draft.xml.part")
+        with open(EXAMPLE, "rb") as src, open(tmp, "wb") as fh:
+            fh.write(src.read())
+        os.chown(tmp, ana.pw_uid, ana.pw_gid)
+        os.rename(tmp, os.path.join(self.d.spool, "incoming", "draft.xml"))
+        wait_for(lambda: self.daemon_log_has(mark, "cannot rename"), what="the receipt rename error")
+        rows = wait_for(lambda: self.db_intake(), what="the intake row")
+        self.assertEqual(len(rows), 1)
+        con = sqlite3.connect(f"file:{self.d.db}?mode=ro", uri=True, timeout=10)
+        doc = con.execute("SELECT document_id FROM intake").fetchone()[0]
+        con.close()
+        self.assertIsNotNone(doc, "the intake row does not name the document it created")
+        self.assertEqual(receipts(self.d.spool), [])
+        self.d.kill()
+        self.d.set_faults("")
+        self.d.start()
+        found = wait_for(lambda: receipts(self.d.spool), what="the receipt after the restart")
+        root = ET.parse(found[0]).getroot()
+        got = root.find("r:document", NS)
+        self.assertIsNotNone(got, ET.tostring(root, encoding="unicode"))
+        self.assertEqual(int(got.get("id")), doc)
+        self.assertEqual(got.get("kind"), "Thông báo")
+        text = open(found[0][:-len(".xml")] + ".txt", encoding="utf-8").read()
+        self.assertIn(f"số {doc}", text)
+
     def test_rejected_reasons_rename_fails(self):
         """A rejected input whose reasons file cannot be put in place stays in claimed/ (it used
         to go to rejected/ with its reasons left as a hidden temporary file for ever)."""
