@@ -861,11 +861,18 @@ struct dirset {
 	size_t n, cap;
 };
 
-static void dirset_add(struct dirset *d, const char *dir)
+static int dirset_has(const struct dirset *d, const char *dir)
 {
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->dirs[i], dir) == 0)
-			return;
+			return 1;
+	return 0;
+}
+
+static void dirset_add(struct dirset *d, const char *dir)
+{
+	if (dirset_has(d, dir))
+		return;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		void *p = realloc(d->dirs, cap * sizeof(*d->dirs));
@@ -875,14 +882,6 @@ static void dirset_add(struct dirset *d, const char *dir)
 		d->cap = cap;
 	}
 	snprintf(d->dirs[d->n++], PATH_MAX, "%s", dir);
-}
-
-static int dirset_has(const struct dirset *d, const char *dir)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->dirs[i], dir) == 0)
-			return 1;
-	return 0;
 }
 
 /*

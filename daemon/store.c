@@ -210,6 +210,14 @@ static const char *db_errmsg(sqlite3 *db, const char *msg, char *buf, size_t len
 	return buf;
 }
 
+/* err = "what: " and SQLite's message for db's last error, naming the failed call and errno. */
+static void db_err(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+	char buf[512];
+
+	set_err(err, errlen, "%s: %s", what, db_errmsg(db, NULL, buf, sizeof(buf)));
+}
+
 /*
  * SQLite's own log names the system call, the file and the errno of a disk
  * error. It is detail (debug): the error itself reaches the log once through
@@ -498,7 +506,7 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
 	out->inputs = query_int(st->db, "SELECT coalesce(max(id), 0) FROM intake");
 	if (out->schema_version < 0 || out->audit_entries < 0 || out->reports < 0 ||
 	    out->rejected < 0 || out->documents < 0 || out->inputs < 0) {
-		set_err(err, errlen, "stats: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "stats", err, errlen);
 		return STORE_ERR;
 	}
 	snprintf(wal, sizeof(wal), "%s-wal", st->path);
@@ -590,7 +598,7 @@ static int audit_insert(sqlite3 *db, int64_t uid, const char *actor, const char 
 	rc = 0;
 	goto out;
 fail:
-	set_err(err, errlen, "audit: %s", sqlite3_errmsg(db));
+	db_err(db, "audit", err, errlen);
 out:
 	sqlite3_finalize(last);
 	sqlite3_finalize(ins);
@@ -651,7 +659,7 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE id < ? "
 	        "ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "audit list: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "audit list", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
@@ -662,7 +670,7 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		set_err(err, errlen, "audit list: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "audit list", err, errlen);
 		rc = STORE_ERR;
 	}
 	sqlite3_finalize(s);
@@ -682,7 +690,7 @@ int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char
 	memcpy(expect_prev, zero_hash, sizeof(expect_prev));
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY id",
 	        -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "verify: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "verify", err, errlen);
 		return STORE_ERR;
 	}
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -697,7 +705,7 @@ int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char
 		expect_id++;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		set_err(err, errlen, "verify: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "verify", err, errlen);
 		rc = STORE_ERR;
 	}
 	sqlite3_finalize(s);
@@ -763,7 +771,7 @@ int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err
 	}
 	sqlite3_busy_timeout(src, 5000);
 	if (sqlite3_prepare_v2(src, "VACUUM INTO ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "backup: %s", sqlite3_errmsg(src));
+		db_err(src, "backup", err, errlen);
 		goto out;
 	}
 	sqlite3_bind_text(s, 1, tmp, -1, SQLITE_STATIC);
@@ -1046,7 +1054,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen)
 {
 	struct record_stmts q;
-	char ignored[8], buf[512];
+	char ignored[8];
 
 	if (n == 0)
 		return STORE_OK;
@@ -1064,7 +1072,7 @@ int store_record_inputs(struct store *st, struct store_input *in, size_t n, char
 	}
 	return STORE_OK;
 fail:
-	set_err(err, errlen, "record inputs: %s", db_errmsg(st->db, NULL, buf, sizeof(buf)));
+	db_err(st->db, "record inputs", err, errlen);
 	finalize_record(&q);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
@@ -1105,7 +1113,7 @@ static int emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, c
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		set_err(err, errlen, "query: %s", sqlite3_errmsg(db));
+		db_err(db, "query", err, errlen);
 		return STORE_ERR;
 	}
 	return STORE_OK;
@@ -1124,7 +1132,7 @@ int store_reports_list(struct store *st, const struct store_report_filter *f, st
 	        "WHERE (?1 IS NULL OR unit_code = ?1) AND (?2 IS NULL OR round_id = ?2) "
 	        "AND (?3 IS NULL OR received_at >= ?3) AND id < ?4 ORDER BY id DESC LIMIT ?5",
 	        -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "reports: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "reports", err, errlen);
 		return STORE_ERR;
 	}
 	bind_text_or_null(s, 1, f->unit);
@@ -1157,7 +1165,7 @@ int store_report_get(struct store *st, int64_t id, store_row_cb cb, store_row_cb
 		sqlite3_stmt *s = NULL;
 		int rc;
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
-			set_err(err, errlen, "report: %s", sqlite3_errmsg(st->db));
+			db_err(st->db, "report", err, errlen);
 			return STORE_ERR;
 		}
 		sqlite3_bind_int64(s, 1, id);
@@ -1183,7 +1191,7 @@ int store_report_original(struct store *st, int64_t id, int64_t offset, size_t m
 	*total = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT length(original), substr(original, ?2 + 1, ?3) "
 	        "FROM reports WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "original: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "original", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1201,7 +1209,7 @@ int store_report_original(struct store *st, int64_t id, int64_t offset, size_t m
 		set_err(err, errlen, "no report %lld", (long long)id);
 		rc = STORE_INVALID;
 	} else {
-		set_err(err, errlen, "original: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "original", err, errlen);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -1216,7 +1224,7 @@ int store_rejected_list(struct store *st, int64_t before, int limit, store_row_c
 	if (sqlite3_prepare_v2(st->db, "SELECT id AS receipt, source_name, source_folder, "
 	        "received_at, unit_code, sha256, size, errors FROM intake WHERE outcome = 'rejected' "
 	        "AND id < ? ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "rejected: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "rejected", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
@@ -1282,7 +1290,7 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	rc = 0;
 	goto out;
 fail:
-	set_err(err, errlen, "create document: %s", sqlite3_errmsg(db));
+	db_err(db, "create document", err, errlen);
 out:
 	sqlite3_finalize(s);
 	return rc;
@@ -1322,7 +1330,7 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
 	        NULL) != SQLITE_OK) {
-		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "document", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1354,7 +1362,7 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 		if (rc != STORE_OK)
 			set_err(err, errlen, "out of memory");
 	} else {
-		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "document", err, errlen);
 	}
 	sqlite3_finalize(s);
 	if (rc != STORE_OK)
@@ -1388,7 +1396,7 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
 	        NULL) != SQLITE_OK) {
-		set_err(err, errlen, "document: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "document", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1463,7 +1471,7 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
-	set_err(err, errlen, "edit document: %s", sqlite3_errmsg(st->db));
+	db_err(st->db, "edit document", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
@@ -1556,7 +1564,7 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		goto fail_quiet;
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
-	set_err(err, errlen, "transition: %s", sqlite3_errmsg(st->db));
+	db_err(st->db, "transition", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
@@ -1582,7 +1590,7 @@ int store_doc_list(struct store *st, const struct store_doc_filter *f, store_row
 	    "WHERE id < ?4%s%s%s ORDER BY id DESC LIMIT ?5", f->state ? " AND state = ?1" : "",
 	    f->kind ? " AND kind = ?2" : "", f->drafter_uid >= 0 ? " AND drafter_uid = ?3" : "");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "documents: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "documents", err, errlen);
 		return STORE_ERR;
 	}
 	bind_text_or_null(s, 1, f->state);
@@ -1605,7 +1613,7 @@ int store_doc_history(struct store *st, int64_t id, store_row_cb cb, void *arg, 
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
 	if (sqlite3_prepare_v2(st->db, "SELECT id, at, uid, actor, action, detail FROM audit "
 	        "WHERE object = ? ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "history: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "history", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
@@ -1624,7 +1632,7 @@ int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row
 	        "AS content FROM revisions WHERE document_id = ?1 AND revision = (CASE WHEN ?2 > 0 "
 	        "THEN ?2 ELSE (SELECT revision FROM documents WHERE id = ?1) END)", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		set_err(err, errlen, "revision: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "revision", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1648,7 +1656,7 @@ int store_register_list(struct store *st, const char *body, int year, store_row_
 	        "recipients, archive, document_id, issued_by, voided_at, voided_by, void_reason "
 	        "FROM register WHERE body = ? AND year = ? ORDER BY number", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		set_err(err, errlen, "register: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "register", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
@@ -1693,7 +1701,7 @@ int store_register_void(struct store *st, const char *body, int year, int64_t nu
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
-	set_err(err, errlen, "void: %s", sqlite3_errmsg(st->db));
+	db_err(st->db, "void", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
@@ -1711,7 +1719,7 @@ int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, cha
 	if (sqlite3_prepare_v2(st->db, "SELECT r.content FROM revisions r JOIN documents d "
 	        "ON d.id = r.document_id AND d.revision = r.revision WHERE d.id = ?", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		set_err(err, errlen, "content: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "content", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1731,7 +1739,7 @@ int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, cha
 		set_err(err, errlen, "no document %lld", (long long)id);
 		rc = STORE_INVALID;
 	} else {
-		set_err(err, errlen, "content: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "content", err, errlen);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -1760,7 +1768,7 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
-	set_err(err, errlen, "publish: %s", sqlite3_errmsg(st->db));
+	db_err(st->db, "publish", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
@@ -1776,7 +1784,7 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT id FROM documents WHERE number IS NOT NULL AND "
 	        "out_sha256 IS NULL ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "unpublished: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "unpublished", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, (int64_t)max);
@@ -1843,7 +1851,7 @@ static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err,
 	rc = 0;
 	goto out;
 fail:
-	set_err(err, errlen, "round: %s", sqlite3_errmsg(db));
+	db_err(db, "round", err, errlen);
 out:
 	sqlite3_finalize(s);
 	return rc;
@@ -1877,7 +1885,7 @@ int store_rounds_list(struct store *st, int open_only, store_row_cb cb, void *ar
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS " FROM rounds WHERE ?1 = 0 OR "
 	        "state = 'open' ORDER BY deadline DESC, id", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "rounds: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "rounds", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int(s, 1, open_only);
@@ -1894,7 +1902,7 @@ int store_round_row(struct store *st, const char *id, store_row_cb cb, void *arg
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS ", CAST(input AS TEXT) AS input "
 	        "FROM rounds WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "round: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "round", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -1921,7 +1929,7 @@ int store_round_units(struct store *st, const char *id, store_row_cb cb, void *a
 	        "(SELECT count(*) FROM reports r WHERE r.round_id = u.round_id AND "
 	        "  r.unit_code = u.unit_code) AS reports "
 	        "FROM round_units u WHERE u.round_id = ?", -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "round units: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "round units", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -1941,7 +1949,7 @@ int store_round_figures(struct store *st, const char *id, store_row_cb cb, void 
 	        "JOIN round_units u ON u.round_id = r.round_id AND u.unit_code = r.unit_code "
 	        "WHERE r.round_id = ? AND r.superseded_by IS NULL ORDER BY r.unit_code, i.position",
 	        -1, &s, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "round figures: %s", sqlite3_errmsg(st->db));
+		db_err(st->db, "round figures", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -2008,7 +2016,7 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);
 fail:
-	set_err(err, errlen, "round: %s", sqlite3_errmsg(st->db));
+	db_err(st->db, "round", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
 	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
