@@ -609,6 +609,33 @@ int workflow_create(struct store *st, const struct workflows *wf, const struct u
 	return WF_OK;
 }
 
+/*
+ * Reads document id and finds its kind. WF_OK with doc filled (free it with
+ * store_doc_free) and *kind set; otherwise msg says why and doc needs no free.
+ */
+static int load_doc(struct store *st, const struct workflows *wf, int64_t id, struct store_doc *doc,
+    const struct wf_kind **kind, char *msg, size_t msglen)
+{
+	char err[256];
+	int rc = store_doc_get(st, id, doc, err, sizeof(err));
+
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return WF_UNKNOWN;
+	}
+	if (rc != STORE_OK) {
+		snprintf(msg, msglen, "không đọc được văn bản: %s", err);
+		return WF_INTERNAL;
+	}
+	*kind = workflows_find(wf, doc->kind);
+	if (*kind == NULL) {
+		snprintf(msg, msglen, "loại văn bản \"%s\" không còn được định nghĩa", doc->kind);
+		store_doc_free(doc);
+		return WF_INTERNAL;
+	}
+	return WF_OK;
+}
+
 int workflow_edit(struct store *st, const struct workflows *wf, const struct units *units,
     int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
     struct diag_list *errs, char *msg, size_t msglen)
@@ -620,19 +647,12 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
 	char err[256];
 	int rc;
 
-	rc = store_doc_get(st, id, &doc, err, sizeof(err));
-	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
-		return WF_UNKNOWN;
-	}
-	if (rc != STORE_OK) {
-		snprintf(msg, msglen, "không đọc được văn bản: %s", err);
-		return WF_INTERNAL;
-	}
-	k = workflows_find(wf, doc.kind);
-	s = k ? wf_state_find(k, doc.state) : NULL;
-	if (k == NULL || s == NULL) {
-		snprintf(msg, msglen, "loại văn bản \"%s\" không còn được định nghĩa", doc.kind);
+	if ((rc = load_doc(st, wf, id, &doc, &k, msg, msglen)) != WF_OK)
+		return rc;
+	s = wf_state_find(k, doc.state);
+	if (s == NULL) {
+		snprintf(msg, msglen, "trạng thái \"%s\" không còn trong quy trình của loại \"%s\"",
+		    doc.state, k->label);
 		rc = WF_INTERNAL;
 		goto out;
 	}
@@ -683,21 +703,8 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 
 	symbol[0] = '\0';
 	*done = NULL;
-	rc = store_doc_get(st, id, &doc, err, sizeof(err));
-	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
-		return WF_UNKNOWN;
-	}
-	if (rc != STORE_OK) {
-		snprintf(msg, msglen, "không đọc được văn bản: %s", err);
-		return WF_INTERNAL;
-	}
-	k = workflows_find(wf, doc.kind);
-	if (k == NULL) {
-		snprintf(msg, msglen, "loại văn bản \"%s\" không còn được định nghĩa", doc.kind);
-		rc = WF_INTERNAL;
-		goto out;
-	}
+	if ((rc = load_doc(st, wf, id, &doc, &k, msg, msglen)) != WF_OK)
+		return rc;
 	rc = workflow_check(k, &doc, a, action, comment, &t, msg, msglen);
 	if (rc != WF_OK)
 		goto out;
