@@ -229,6 +229,7 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 		json_object_set_new(counts, "reports", json_integer(stats.reports));
 		json_object_set_new(counts, "rejected", json_integer(stats.rejected));
 		json_object_set_new(counts, "inputs", json_integer(stats.inputs));
+		json_object_set_new(counts, "documents", json_integer(stats.documents));
 	}
 	return 0;
 }

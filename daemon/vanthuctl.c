@@ -334,6 +334,8 @@ static void show_status(json_t *r)
 	    (long long)jint(counts, "reports"), (long long)jint(counts, "rejected"),
 	    (long long)jint(counts, "inputs"));
 	print_field("Tiếp nhận", buf);
+	snprintf(buf, sizeof(buf), "%lld", (long long)jint(counts, "documents"));
+	print_field("Văn bản đi", buf);
 }
 
 static void show_whoami(json_t *r)

@@ -30,6 +30,8 @@ class StatusAndIdentity(DaemonTest):
         self.assertEqual(res["database"]["schema_version"], 5)
         self.assertGreater(res["database"]["bytes"], 0)
         self.assertGreaterEqual(res["counts"]["audit"], 1)  # daemon.start
+        self.assertEqual(res["counts"]["documents"], 0)
+        self.assertRegex(r.stdout, r"Văn bản đi: +0\n")
         self.assertEqual(res["pid"], self.d.proc.pid)
         self.assertEqual(res["config"], self.d.conf)
 
