@@ -8,7 +8,6 @@ starts it. While it works through them, one connection asks `status` every
 99th percentile and worst time, memory at the start, the peak, and the time
 until every input has its receipt. Nothing here fails on a time.
 """
-import json
 import os
 import shutil
 import signal
@@ -20,24 +19,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from intake import count_receipts, peak_rss_kib, report, start  # noqa: E402
+from intake import count_receipts, peak_rss_kib, report, start, status  # noqa: E402
 import summary  # noqa: E402
 
 N = int(os.environ.get("VANTHU_BACKLOG", "100000"))
-
-
-def status(sock):
-    sock.sendall(b'{"cmd":"status"}\n')
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise EOFError("vanthud closed the connection")
-        buf += chunk
-    reply = json.loads(buf)
-    if not reply.get("ok"):
-        raise RuntimeError(reply)
-    return reply["result"]
 
 
 def main():

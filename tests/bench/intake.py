@@ -66,15 +66,25 @@ def count_receipts(spool):
     return n
 
 
-def inputs_done(sock):
-    """Inputs recorded, asked over one open control connection (cheaper than
-    listing receipts, and than a new connection each time, whose uid and
-    role groups the daemon looks up)."""
+def status(sock):
+    """The result of `status` on one open control connection (cheaper than a
+    new connection each time, whose uid and role groups the daemon looks up)."""
     sock.sendall(b'{"cmd":"status"}\n')
     buf = b""
     while not buf.endswith(b"\n"):
-        buf += sock.recv(65536)
-    return json.loads(buf)["result"]["counts"]["inputs"]
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError("vanthud closed the connection")
+        buf += chunk
+    reply = json.loads(buf)
+    if not reply.get("ok"):
+        raise RuntimeError(reply)
+    return reply["result"]
+
+
+def inputs_done(sock):
+    """Inputs recorded (cheaper to ask than listing receipts)."""
+    return status(sock)["counts"]["inputs"]
 
 
 def peak_rss_kib(pid):

@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 from harness import Daemon  # noqa: E402
 
 import summary  # noqa: E402
+from intake import peak_rss_kib  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("VANTHU_BENCH_SIZES", "10000,100000,1000000").split(",")]
 EXAMPLE = os.path.join(REPO, "workflows", "thong-bao", "examples", "tb-chuyen-doi-so.xml")
@@ -165,14 +166,6 @@ def timed(fn, n):
     return statistics.median(out), out[min(len(out) - 1, int(len(out) * 0.99))]
 
 
-def peak_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def measure(d, n):
     t0 = time.time()
     d.start(wait=False)
@@ -195,7 +188,7 @@ def measure(d, n):
     assert c.call("list", state="review", limit=50)["documents"][0]["state"] == "review"
     assert len(c.call("history", id=1)["history"]) == 6
     c.close()
-    rss = peak_rss_mb(d.proc.pid)
+    rss = peak_rss_kib(d.proc.pid) / 1024
     d.stop()
     dbsize = os.path.getsize(d.db) / 1e9
     return started, rows, rss, dbsize

@@ -61,7 +61,6 @@ import sys
 import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -72,7 +71,6 @@ DOC_EXAMPLE = os.path.join(REPO, "workflows", "thong-bao", "examples", "tb-chuye
 ROUND_EXAMPLE = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.xml")
 MEETING_EXAMPLE = os.path.join(REPO, "workflows", "dot-bao-cao", "examples",
                                "ket-luan-hop-2024-04-05.xml")
-RNS = {"r": "urn:vanthu:receipt:1"}
 SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehavior")
 
 
@@ -537,6 +535,7 @@ def files_under(top):
 
 def receipts_of(spool):
     """{(folder, file): [receipt dict]} from every receipt XML; and stray temporary files."""
+    from intake_util import read_receipt
     out, strays = {}, []
     for path in files_under(os.path.join(spool, "receipts")):
         base = os.path.basename(path)
@@ -545,13 +544,8 @@ def receipts_of(spool):
             continue
         if not base.endswith(".xml"):
             continue
-        root = ET.parse(path).getroot()
-        f = root.find("r:file", RNS)
-        doc = root.find("r:document", RNS)
-        rec = {"id": int(root.get("id")), "outcome": root.find("r:outcome", RNS).text,
-               "sha": root.find("r:sha256", RNS).text,
-               "document": int(doc.get("id")) if doc is not None else None, "path": path}
-        out.setdefault((f.get("folder") or "", f.text), []).append(rec)
+        rec = read_receipt(path)
+        out.setdefault((rec["folder"] or "", rec["file"]), []).append(rec)
     return out, strays
 
 
@@ -644,7 +638,7 @@ def final_checks(d, flood, workers, viol, ctl_register):
         if len(rows) != 1:
             continue
         row, rc = rows[0], rs[0]
-        if rc["id"] != row["id"] or rc["outcome"] != row["outcome"] or rc["sha"] != row["sha256"]:
+        if rc["id"] != row["id"] or rc["outcome"] != row["outcome"] or rc["sha256"] != row["sha256"]:
             viol.add("receipt disagrees with the intake row",
                      f"{key}: receipt {rc['id']} {rc['outcome']} / row {row['id']} {row['outcome']}")
         if (row["document_id"] or None) != rc["document"]:

@@ -78,6 +78,7 @@ def read_receipt(path):
     rep = root.find("r:report", NS)
     sup = root.find("r:supersedes", NS)
     unit = root.find("r:unit", NS)
+    doc = root.find("r:document", NS)
     return {
         "id": int(root.get("id")),
         "outcome": root.find("r:outcome", NS).text,
@@ -87,6 +88,7 @@ def read_receipt(path):
         "report": int(rep.get("id")) if rep is not None else None,
         "supersedes": int(sup.get("report")) if sup is not None else None,
         "unit": unit.get("code") if unit is not None else None,
+        "document": int(doc.get("id")) if doc is not None else None,
         "errors": errors,
         "codes": [e[0] for e in errors],
         "path": path,

@@ -16,7 +16,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from harness import IS_ROOT, REPO, VANTHUD, Daemon
-from intake_util import NS, drop, receipts, report
+from intake_util import NS, drop, read_receipt, receipts, report
 
 SHIM = os.path.join(REPO, "build", "faultshim.so")
 EXAMPLE = os.path.join(REPO, "workflows", "thong-bao", "examples", "tb-chuyen-doi-so.xml")
@@ -70,13 +70,6 @@ class FaultDaemon(Daemon):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-
-
-def read_receipt(path):
-    """The few fields of a receipt these tests compare with the database."""
-    root = ET.parse(path).getroot()
-    return {"id": int(root.get("id")), "outcome": root.find("r:outcome", NS).text,
-            "file": root.find("r:file", NS).text, "path": path}
 
 
 def wait_for(pred, timeout=15, what="condition"):
