@@ -100,6 +100,7 @@ struct spool {
 	struct watch *watches;          /* owned list */
 	uv_work_t work;
 	int running;                    /* a batch is on the worker pool */
+	int wanted;                     /* a scan was asked for (event, timer) while one ran */
 	int dirty;                      /* something may have changed since the last scan */
 	int stopping;
 	int open_handles;
@@ -1233,8 +1234,16 @@ static void after_batch(uv_work_t *w, int status)
 		maybe_done(sp);
 		return;
 	}
-	if (sp->qhead < sp->nqueue)
+	/*
+	 * Files that arrived while this batch ran were announced then: go on now,
+	 * not at the next rescan (that waited up to `rescan` ms after every batch
+	 * of a drop, make bench). An input that failed (ITEM_LATER) is retried at
+	 * the next event or rescan, never in a loop.
+	 */
+	if (sp->qhead < sp->nqueue || sp->wanted) {
+		sp->wanted = 0;
 		next_batch(sp);
+	}
 }
 
 /* Starts a batch from the queue, scanning first when the queue is empty. */
@@ -1242,6 +1251,8 @@ static void next_batch(struct spool *sp)
 {
 	size_t n;
 
+	if (sp->running)
+		sp->wanted = 1;
 	if (sp->running || sp->stopping)
 		return;
 	if (sp->qhead >= sp->nqueue) {

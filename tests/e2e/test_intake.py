@@ -353,6 +353,27 @@ class Volume(unittest.TestCase):
             d.cleanup()
 
 
+class Liveness(unittest.TestCase):
+
+    def test_files_arriving_during_a_batch_are_taken_without_a_rescan(self):
+        # The rescan timer is an hour: only the watch's events can bring these in.
+        # Files dropped while a batch runs must be taken when it ends, not an hour later.
+        d = Daemon(intake_batch=20, intake_rescan=3600000)
+        try:
+            d.start()
+            names = []
+            for i in range(300):
+                names.append(drop(d.spool, f"live{i:03d}.xml", report(round=f"LV{i}", value=i)))
+                if i % 25 == 0:
+                    time.sleep(0.05)
+            found = wait_receipts(d.spool, len(names), timeout=120)
+            self.assertEqual(len(found), len(names))
+            self.assertEqual(os.listdir(os.path.join(d.spool, "incoming")), [])
+            d.stop()
+        finally:
+            d.cleanup()
+
+
 class CrashSafety(unittest.TestCase):
 
     def test_sigkill_during_flood(self):
