@@ -130,7 +130,7 @@ static int known_section(struct parse *p, const char *line)
 	if (end == NULL)
 		return 1;  /* line_shape_ok reports it */
 	len = (size_t)(end - line - 1);
-	if (len > 5 && strncmp(line + 1, "user ", 5) == 0)
+	if (len > 5 && (strncmp(line + 1, "user ", 5) == 0 || strncmp(line + 1, "body ", 5) == 0))
 		return 1;
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		if (strlen(sections[i]) == len && strncmp(line + 1, sections[i], len) == 0)
@@ -292,6 +292,8 @@ static void set_user_key(struct parse *p, const char *login, const char *name, c
 		set_string(p, &u->full_name, value, 1);
 	} else if (strcmp(name, "title") == 0) {
 		set_string(p, &u->title, value, 1);
+	} else if (strcmp(name, "party_title") == 0) {
+		set_string(p, &u->party_title, value, 1);
 	} else if (strcmp(name, "authority") == 0) {
 		for (size_t i = 0; i < sizeof(authorities) / sizeof(authorities[0]); i++) {
 			if (strcmp(value, authorities[i]) == 0) {
@@ -305,6 +307,105 @@ static void set_user_key(struct parse *p, const char *login, const char *name, c
 	}
 }
 
+/* A body's slot by abbreviation: bodies[0] is [organisation], found by index, not by name. */
+static struct config_body *body_slot(struct parse *p, const char *abbrev)
+{
+	struct config *cfg = p->cfg;
+	struct config_body *bodies;
+
+	for (size_t i = 1; i < cfg->nbodies; i++)
+		if (strcmp(cfg->bodies[i].abbrev, abbrev) == 0)
+			return &cfg->bodies[i];
+	bodies = realloc(cfg->bodies, (cfg->nbodies + 1) * sizeof(*bodies));
+	if (bodies == NULL)
+		return NULL;
+	cfg->bodies = bodies;
+	char *a = strdup(abbrev), *parent = strdup("");
+	if (a == NULL || parent == NULL) {
+		free(a);
+		free(parent);
+		return NULL;
+	}
+	memset(&bodies[cfg->nbodies], 0, sizeof(bodies[0]));
+	bodies[cfg->nbodies].abbrev = a;
+	bodies[cfg->nbodies].parent = parent;
+	return &bodies[cfg->nbodies++];
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : dm[m - 1];
+}
+
+/* "2025-2030 2025-10-15": a term's name and its first day, kept in order of start. */
+static void add_term(struct parse *p, struct config_body *b, const char *value)
+{
+	struct config_term t, *terms;
+	int y, m, d, n = 0;
+	char name[64];
+
+	memset(&t, 0, sizeof(t));
+	if (sscanf(value, "%63s %4d-%2d-%2d%n", name, &y, &m, &d, &n) != 4 || value[n] != '\0' ||
+	    strlen(name) >= sizeof(t.name) || y < 1930 || y > 2999 || m < 1 || m > 12 || d < 1 ||
+	    d > days_in_month(y, m)) {
+		problem(p, "term: expected the term's name and its first day, as "
+		    "\"2025-2030 2025-10-15\", not '%s'", value);
+		return;
+	}
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	snprintf(t.start, sizeof(t.start), "%04d-%02d-%02d", y, m, d);
+	for (size_t i = 0; i < b->nterms; i++) {
+		if (strcmp(b->terms[i].name, t.name) == 0 || strcmp(b->terms[i].start, t.start) == 0) {
+			problem(p, "term: %s (%s) repeats an earlier term's name or first day", t.name,
+			    t.start);
+			return;
+		}
+	}
+	terms = realloc(b->terms, (b->nterms + 1) * sizeof(*terms));
+	if (terms == NULL) {
+		problem(p, "out of memory");
+		return;
+	}
+	b->terms = terms;
+	size_t at = b->nterms;
+	while (at > 0 && strcmp(terms[at - 1].start, t.start) > 0) {
+		terms[at] = terms[at - 1];
+		at--;
+	}
+	terms[at] = t;
+	b->nterms++;
+}
+
+/* The keys a body has beyond [organisation]'s table: kind, term, collective (and, in
+ * [body ABBR], its name, parent and place). Returns 0 when name is none of them. */
+static int set_body_key(struct parse *p, struct config_body *b, int own_section,
+    const char *name, const char *value)
+{
+	if (strcmp(name, "kind") == 0) {
+		if (strcmp(value, "state") == 0)
+			b->kind = BODY_STATE;
+		else if (strcmp(value, "party") == 0)
+			b->kind = BODY_PARTY;
+		else
+			problem(p, "kind: '%s' is not state or party", value);
+	} else if (strcmp(name, "term") == 0) {
+		add_term(p, b, value);
+	} else if (strcmp(name, "collective") == 0) {
+		set_string(p, &b->collective, value, 1);
+	} else if (own_section && strcmp(name, "name") == 0) {
+		set_string(p, &b->name, value, 1);
+	} else if (own_section && strcmp(name, "parent") == 0) {
+		set_string(p, &b->parent, value, 1);
+	} else if (own_section && strcmp(name, "place") == 0) {
+		set_string(p, &b->place, value, 1);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -314,6 +415,24 @@ static int handler(void *user, const char *section, const char *name, const char
 		set_user_key(p, section + 5, name, value);
 		return 1;
 	}
+	if (strncmp(section, "body ", 5) == 0) {
+		char *abbrev = NULL;
+		struct config_body *b;
+		if (vnfmt_nfc(section + 5, strlen(section + 5), &abbrev) != VNFMT_OK) {
+			problem(p, "[%s]: the abbreviation is not valid UTF-8", section);
+			return 1;
+		}
+		b = body_slot(p, abbrev);
+		free(abbrev);
+		if (b == NULL)
+			problem(p, "out of memory");
+		else if (!set_body_key(p, b, 1, name, value))
+			problem(p, "unknown key '%s' in [%s]", name, section);
+		return 1;
+	}
+	if (strcmp(section, "organisation") == 0 && p->cfg->nbodies > 0 &&
+	    set_body_key(p, &p->cfg->bodies[0], 0, name, value))
+		return 1;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(section, keys[i].section) != 0)
 			continue;
@@ -329,6 +448,23 @@ static int handler(void *user, const char *section, const char *name, const char
 		problem(p, "key '%s' outside any section", name);
 	/* keys under "[?]" belong to an unknown section, already reported */
 	return 1;
+}
+
+/* bodies[0] takes [organisation]'s name, parent, abbreviation and place. */
+static int sync_organisation(struct config *cfg)
+{
+	struct config_body *b = &cfg->bodies[0];
+	const char *from[4] = { cfg->org_abbrev, cfg->org_name, cfg->org_parent, cfg->org_place };
+	char **to[4] = { &b->abbrev, &b->name, &b->parent, &b->place };
+
+	for (int i = 0; i < 4; i++) {
+		char *copy = from[i] ? strdup(from[i]) : NULL;
+		if (copy == NULL)
+			return -1;
+		free(*to[i]);
+		*to[i] = copy;
+	}
+	return 0;
 }
 
 int config_default(struct config *cfg)
@@ -357,6 +493,11 @@ int config_default(struct config *cfg)
 	cfg->intake_batch = 256;
 	cfg->round_drafter = strdup("vanthu");
 	cfg->log_level = LOG_LEVEL_INFO;
+	if ((cfg->bodies = calloc(1, sizeof(*cfg->bodies))) == NULL)
+		goto fail;
+	cfg->nbodies = 1;
+	if (sync_organisation(cfg) != 0)
+		goto fail;
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if ((cfg->role_group[i] = strdup(groups[i])) == NULL)
 			goto fail;
@@ -388,6 +529,39 @@ static void check_whole(struct parse *p)
 				problem(p, "[roles] %s and %s name the same group", role_names[i], role_names[j]);
 	if (cfg->max_clients_per_uid > cfg->max_clients)
 		problem(p, "[limits] max_clients_per_uid is above max_clients");
+	if (sync_organisation(cfg) != 0) {
+		problem(p, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < cfg->nbodies; i++) {
+		struct config_body *b = &cfg->bodies[i];
+		char where[96];
+		if (i == 0)
+			snprintf(where, sizeof(where), "[organisation]");
+		else
+			snprintf(where, sizeof(where), "[body %.60s]", b->abbrev);
+		if (b->abbrev[0] == '\0' || strpbrk(b->abbrev, " \t/,") != NULL || strlen(b->abbrev) > 31)
+			problem(p, "%s: the abbreviation must be one word without '/' or ',', such as "
+			    "UBND or TU", where);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cfg->bodies[j].abbrev, b->abbrev) == 0)
+				problem(p, "%s: the abbreviation %s is already the organisation's", where,
+				    b->abbrev);
+		if (i > 0 && (b->name == NULL || b->name[0] == '\0'))
+			problem(p, "%s: name must not be empty", where);
+		if (i > 0 && b->place == NULL && (b->place = strdup(cfg->org_place)) == NULL)
+			problem(p, "out of memory");
+		if (b->kind == BODY_PARTY) {
+			if (b->nterms == 0)
+				problem(p, "%s: a Party committee numbers within its term: add "
+				    "\"term = 2025-2030 2025-10-15\" (the term's name and first day)", where);
+			if (b->collective == NULL || b->collective[0] == '\0')
+				problem(p, "%s: a Party committee needs collective = (in whose name "
+				    "\"T/M\" is signed, such as Ban Thường vụ)", where);
+		} else if (b->nterms > 0 || b->collective != NULL) {
+			problem(p, "%s: term and collective are for kind = party only", where);
+		}
+	}
 }
 
 int config_load_string(const char *name, const char *text, size_t len,
@@ -576,12 +750,114 @@ int config_check_paths(const struct config *cfg, struct diag_list *diags)
 	return errors ? -1 : 0;
 }
 
+const struct config_body *config_find_body(const struct config *cfg, const char *abbrev)
+{
+	if (cfg->nbodies == 0)
+		return NULL;
+	if (abbrev == NULL || *abbrev == '\0')
+		return &cfg->bodies[0];
+	for (size_t i = 0; i < cfg->nbodies; i++)
+		if (strcmp(cfg->bodies[i].abbrev, abbrev) == 0)
+			return &cfg->bodies[i];
+	return NULL;
+}
+
+const struct config_term *config_body_term(const struct config_body *b, const char *day)
+{
+	const struct config_term *t = NULL;
+
+	for (size_t i = 0; i < b->nterms; i++)
+		if (strcmp(b->terms[i].start, day) <= 0)
+			t = &b->terms[i];
+	return t;
+}
+
+const char *config_body_kind_name(enum config_body_kind kind)
+{
+	return kind == BODY_PARTY ? "party" : "state";
+}
+
 const struct config_user *config_find_user(const struct config *cfg, const char *login)
 {
 	for (size_t i = 0; i < cfg->nusers; i++)
 		if (strcmp(cfg->users[i].login, login) == 0)
 			return &cfg->users[i];
 	return NULL;
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && d == NULL)
+		*bad = 1;
+	return d;
+}
+
+void config_free_identity(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		free(cfg->users[i].login);
+		free(cfg->users[i].full_name);
+		free(cfg->users[i].title);
+		free(cfg->users[i].authority);
+		free(cfg->users[i].party_title);
+	}
+	free(cfg->users);
+	cfg->users = NULL;
+	cfg->nusers = 0;
+	for (size_t i = 0; i < cfg->nbodies; i++) {
+		free(cfg->bodies[i].abbrev);
+		free(cfg->bodies[i].name);
+		free(cfg->bodies[i].parent);
+		free(cfg->bodies[i].place);
+		free(cfg->bodies[i].collective);
+		free(cfg->bodies[i].terms);
+	}
+	free(cfg->bodies);
+	cfg->bodies = NULL;
+	cfg->nbodies = 0;
+}
+
+int config_copy_identity(struct config *dst, const struct config *src)
+{
+	int bad = 0;
+
+	config_free_identity(dst);
+	dst->bodies = calloc(src->nbodies ? src->nbodies : 1, sizeof(*dst->bodies));
+	dst->users = calloc(src->nusers ? src->nusers : 1, sizeof(*dst->users));
+	if (dst->bodies == NULL || dst->users == NULL)
+		goto fail;
+	for (size_t i = 0; i < src->nbodies; i++) {
+		const struct config_body *b = &src->bodies[i];
+		struct config_body *c = &dst->bodies[dst->nbodies++];
+		c->kind = b->kind;
+		c->abbrev = dup_or_null(b->abbrev, &bad);
+		c->name = dup_or_null(b->name, &bad);
+		c->parent = dup_or_null(b->parent, &bad);
+		c->place = dup_or_null(b->place, &bad);
+		c->collective = dup_or_null(b->collective, &bad);
+		if (b->nterms) {
+			if ((c->terms = malloc(b->nterms * sizeof(*c->terms))) == NULL)
+				goto fail;
+			memcpy(c->terms, b->terms, b->nterms * sizeof(*c->terms));
+			c->nterms = b->nterms;
+		}
+	}
+	for (size_t i = 0; i < src->nusers; i++) {
+		const struct config_user *u = &src->users[i];
+		struct config_user *c = &dst->users[dst->nusers++];
+		c->login = dup_or_null(u->login, &bad);
+		c->full_name = dup_or_null(u->full_name, &bad);
+		c->title = dup_or_null(u->title, &bad);
+		c->authority = dup_or_null(u->authority, &bad);
+		c->party_title = dup_or_null(u->party_title, &bad);
+	}
+	if (!bad)
+		return 0;
+fail:
+	config_free_identity(dst);
+	return -1;
 }
 
 void config_free(struct config *cfg)
@@ -600,12 +876,6 @@ void config_free(struct config *cfg)
 	free(cfg->round_drafter);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);
-	for (size_t i = 0; i < cfg->nusers; i++) {
-		free(cfg->users[i].login);
-		free(cfg->users[i].full_name);
-		free(cfg->users[i].title);
-		free(cfg->users[i].authority);
-	}
-	free(cfg->users);
+	config_free_identity(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -24,6 +24,35 @@ struct config_user {
 	char *full_name; /* owned, NFC, may be NULL */
 	char *title;     /* owned, NFC, may be NULL */
 	char *authority; /* owned: TM., KT., TL., TUQ., Q. or NULL */
+	char *party_title; /* owned, NFC: the office under "T/M ..." on Party documents; may be NULL */
+};
+
+/* What kind of body issues a document: its format, number style and register. */
+enum config_body_kind {
+	BODY_STATE = 0, /* Nghị định 30/2020: "Số: 12/TB-UBND", a register per year */
+	BODY_PARTY = 1, /* the Party's format: "Số 02-KH/BCĐ", a register per type within a term */
+};
+
+/* A Party committee's term (nhiệm kỳ): "2025-2030" from its first day. */
+struct config_term {
+	char name[32];   /* "2025-2030" */
+	char start[11];  /* YYYY-MM-DD */
+};
+
+/*
+ * An issuing body: [organisation] is bodies[0]; each [body ABBR] adds one,
+ * for an office that issues for more than one (a Văn phòng issuing for the
+ * People's Committee and for the Party committee).
+ */
+struct config_body {
+	char *abbrev;      /* owned: "UBND", "TU", "BCĐ": in numbers and the register */
+	enum config_body_kind kind;
+	char *name;        /* owned, NFC: "Ban Thường vụ Tỉnh ủy" */
+	char *parent;      /* owned, NFC: "Đảng bộ tỉnh Quảng Ninh"; "" when none */
+	char *place;       /* owned, NFC: starts the date line */
+	char *collective;  /* owned, NFC: Party only, signed for with T/M: "Ban Thường vụ" */
+	struct config_term *terms; /* owned, Party only, ordered by start */
+	size_t nterms;
 };
 
 struct config {
@@ -55,6 +84,9 @@ struct config {
 	char *round_drafter;       /* owned: the login that owns the drafts the daemon writes */
 	/* [log] */
 	enum log_level log_level;
+	/* the issuing bodies: [organisation] first, then each [body ABBR] */
+	struct config_body *bodies; /* owned array */
+	size_t nbodies;
 	/* [user LOGIN] sections */
 	struct config_user *users; /* owned array */
 	size_t nusers;
@@ -74,8 +106,21 @@ int config_load_string(const char *name, const char *text, size_t len,
 /* Checks what the configuration names on disk (folders exist, spool writable). */
 int config_check_paths(const struct config *cfg, struct diag_list *diags);
 void config_free(struct config *cfg);
+/*
+ * Makes dst's issuing bodies and [user] sections deep copies of src's (for a
+ * worker thread that must not read a configuration a reload may free). 0, or
+ * -1 when out of memory (dst then has none).
+ */
+int config_copy_identity(struct config *dst, const struct config *src);
+/* Frees what config_copy_identity made. */
+void config_free_identity(struct config *cfg);
 
 const char *config_role_name(int role_bit_index);  /* "drafter", ... */
 const struct config_user *config_find_user(const struct config *cfg, const char *login);
+/* The issuing body with this abbreviation; NULL or "" gives the organisation (bodies[0]). */
+const struct config_body *config_find_body(const struct config *cfg, const char *abbrev);
+/* The term of a Party body that day (YYYY-MM-DD) falls in: the latest begun; NULL if none has. */
+const struct config_term *config_body_term(const struct config_body *b, const char *day);
+const char *config_body_kind_name(enum config_body_kind kind); /* "state", "party" */
 
 #endif

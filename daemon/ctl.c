@@ -810,7 +810,7 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	}
 	actor_of(c, &a);
 	diag_init(&errs);
-	rc = workflow_create(c->ctl->store, wf, current_units(c->ctl), kind, xml, len, &a, &id, &errs,
+	rc = workflow_create(c->ctl->store, wf, c->ctl->cfg, current_units(c->ctl), kind, xml, len, &a, &id, &errs,
 	    msg, msglen);
 	free(xml);
 	if (rc != WF_OK) {
@@ -844,7 +844,8 @@ static int cmd_edit(struct conn *c, json_t *args, json_t **result, char *msg, si
 		return rc;
 	actor_of(c, &a);
 	diag_init(&errs);
-	rc = workflow_edit(c->ctl->store, current_workflows(c->ctl), current_units(c->ctl), id, xml,
+	rc = workflow_edit(c->ctl->store, current_workflows(c->ctl), c->ctl->cfg,
+	    current_units(c->ctl), id, xml,
 	    len, &a, &revision, &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)
@@ -1127,54 +1128,151 @@ static int cmd_overdue(struct conn *c, json_t *args, json_t **result, char *msg,
 	return *result ? 0 : E_INTERNAL;
 }
 
-static int cmd_register(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+/*
+ * The series a register request names: "body" (default the organisation), and
+ * for a state body "year" (default this year), for a Party committee "term"
+ * (default the current one) and "type" (for void: required; for register:
+ * optional, every type when absent).
+ */
+struct series_arg {
+	const struct config_body *body;
+	json_int_t year;
+	const char *term, *type;
+	char series[64];
+};
+
+static int series_arg(struct conn *c, json_t *args, int need_type, struct series_arg *sa,
+    char *msg, size_t msglen)
 {
-	json_int_t year = 0;
-	json_t *list;
-	char err[256];
+	const char *body = NULL;
+	char day[16];
 	int y, m, d, rc;
 
-	clock_today_vn(&y, &m, &d);
-	year = y;
-	if ((rc = int_arg(args, "year", 1945, 2999, &year, msg, msglen)))
+	memset(sa, 0, sizeof(*sa));
+	if ((rc = str_arg(args, "body", 31, &body, msg, msglen)) ||
+	    (rc = int_arg(args, "year", 1945, 2999, &sa->year, msg, msglen)) ||
+	    (rc = str_arg(args, "term", 31, &sa->term, msg, msglen)) ||
+	    (rc = str_arg(args, "type", 5, &sa->type, msg, msglen)))
 		return rc;
+	sa->body = config_find_body(c->ctl->cfg, body);
+	if (sa->body == NULL) {
+		snprintf(msg, msglen, "không có cơ quan ban hành \"%s\" trong cấu hình", body);
+		return E_NOT_FOUND;
+	}
+	clock_today_vn(&y, &m, &d);
+	if (sa->body->kind == BODY_STATE) {
+		if (sa->term || sa->type) {
+			snprintf(msg, msglen, "%s là cơ quan nhà nước: sổ đăng ký theo năm (--year), không "
+			    "theo nhiệm kỳ hay loại văn bản", sa->body->abbrev);
+			return E_INVALID;
+		}
+		if (sa->year == 0)
+			sa->year = y;
+		snprintf(sa->series, sizeof(sa->series), "%04d", (int)sa->year);
+		return 0;
+	}
+	if (sa->year) {
+		snprintf(msg, msglen, "%s là cấp ủy Đảng: sổ đăng ký theo nhiệm kỳ (--term) và loại văn "
+		    "bản (--type), không theo năm", sa->body->abbrev);
+		return E_INVALID;
+	}
+	if (sa->term == NULL) {
+		snprintf(day, sizeof(day), "%04d-%02d-%02d", y, m, d);
+		const struct config_term *t = config_body_term(sa->body, day);
+		if (t == NULL) {
+			snprintf(msg, msglen, "chưa có nhiệm kỳ nào của %s bắt đầu; hãy nêu --term",
+			    sa->body->abbrev);
+			return E_NOT_FOUND;
+		}
+		sa->term = t->name;
+	} else {
+		size_t i;
+		for (i = 0; i < sa->body->nterms && strcmp(sa->body->terms[i].name, sa->term); i++)
+			;
+		if (i == sa->body->nterms) {
+			snprintf(msg, msglen, "%s không có nhiệm kỳ \"%s\" trong cấu hình", sa->body->abbrev,
+			    sa->term);
+			return E_NOT_FOUND;
+		}
+	}
+	if (need_type && sa->type == NULL) {
+		snprintf(msg, msglen, "sổ của cấp ủy Đảng đánh số theo từng loại văn bản: cần \"type\" "
+		    "(KH, TB, CV...)");
+		return E_INVALID;
+	}
+	if (sa->type)
+		snprintf(sa->series, sizeof(sa->series), "%s/%s", sa->term, sa->type);
+	return 0;
+}
+
+static int cmd_register(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	struct store_register_query q;
+	struct series_arg sa;
+	json_t *list;
+	char err[256];
+	int rc;
+
+	if ((rc = series_arg(c, args, 0, &sa, msg, msglen)))
+		return rc;
+	memset(&q, 0, sizeof(q));
+	q.body = sa.body->abbrev;
+	if (sa.body->kind == BODY_PARTY) {
+		q.term = sa.term;
+		q.type = sa.type;
+	} else {
+		q.series = sa.series;
+	}
 	list = json_array();
-	if (list == NULL || store_register_list(c->ctl->store, c->ctl->cfg->org_abbrev, (int)year,
-	        collect_row, list, err, sizeof(err)) != STORE_OK) {
+	if (list == NULL || store_register_list(c->ctl->store, &q, collect_row, list, err,
+	        sizeof(err)) != STORE_OK) {
 		log_err("register: %s", err);
 		json_decref(list);
 		snprintf(msg, msglen, "không đọc được sổ đăng ký (xem nhật ký của vanthud)");
 		return E_INTERNAL;
 	}
-	*result = json_pack("{s:s, s:s, s:I, s:o}", "body", c->ctl->cfg->org_abbrev,
-	    "organisation", c->ctl->cfg->org_name, "year", year, "entries", list);
-	return 0;
+	*result = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "body", sa.body->abbrev,
+	    "organisation", sa.body->name, "body_kind", config_body_kind_name(sa.body->kind),
+	    "year", sa.body->kind == BODY_STATE ? json_integer(sa.year) : json_null(),
+	    "term", sa.term ? json_string(sa.term) : json_null(),
+	    "type", sa.type ? json_string(sa.type) : json_null(), "entries", list);
+	return *result ? 0 : E_INTERNAL;
 }
 
 static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
-	json_int_t year = 0, number = 0;
+	struct series_arg sa;
+	json_int_t number = 0;
 	const char *reason = NULL;
 	char err[256];
 	int rc;
 
-	if ((rc = int_arg(args, "year", 1945, 2999, &year, msg, msglen)) ||
-	    (rc = int_arg(args, "number", 1, INT64_MAX, &number, msg, msglen)) ||
+	if ((rc = int_arg(args, "number", 1, INT64_MAX, &number, msg, msglen)) ||
 	    (rc = str_arg(args, "reason", 2000, &reason, msg, msglen)))
 		return rc;
-	if (year == 0 || number == 0) {
-		snprintf(msg, msglen, "cần \"year\" và \"number\" của số cần hủy");
+	if (number == 0) {
+		snprintf(msg, msglen, "cần \"number\": số cần hủy");
+		return E_INVALID;
+	}
+	if ((rc = series_arg(c, args, 1, &sa, msg, msglen)))
+		return rc;
+	if (sa.body->kind == BODY_STATE && json_object_get(args, "year") == NULL) {
+		snprintf(msg, msglen, "cần \"year\": năm của số cần hủy");
 		return E_INVALID;
 	}
 	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason)) {
 		snprintf(msg, msglen, "hủy một số phải ghi rõ lý do (-m \"...\")");
 		return E_INVALID;
 	}
-	rc = store_register_void(c->ctl->store, c->ctl->cfg->org_abbrev, (int)year, number, reason,
+	rc = store_register_void(c->ctl->store, sa.body->abbrev, sa.series, number, reason,
 	    (int64_t)c->peer.uid, c->peer.login, err, sizeof(err));
 	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không có số %lld năm %lld trong sổ, hoặc số đó đã bị hủy",
-		    (long long)number, (long long)year);
+		if (sa.body->kind == BODY_STATE)
+			snprintf(msg, msglen, "không có số %lld năm %lld trong sổ, hoặc số đó đã bị hủy",
+			    (long long)number, (long long)sa.year);
+		else
+			snprintf(msg, msglen, "không có số %lld loại %s nhiệm kỳ %s trong sổ, hoặc số đó "
+			    "đã bị hủy", (long long)number, sa.type, sa.term);
 		return E_NOT_FOUND;
 	}
 	if (rc != STORE_OK) {
@@ -1182,10 +1280,13 @@ static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, si
 		snprintf(msg, msglen, "không ghi được (xem nhật ký của vanthud)");
 		return E_INTERNAL;
 	}
-	log_info("register %s %lld number %lld voided by %s: %s", c->ctl->cfg->org_abbrev,
-	    (long long)year, (long long)number, c->peer.login, reason);
-	*result = json_pack("{s:I, s:I}", "year", year, "number", number);
-	return 0;
+	log_info("register %s %s number %lld voided by %s: %s", sa.body->abbrev, sa.series,
+	    (long long)number, c->peer.login, reason);
+	*result = json_pack("{s:s, s:o, s:o, s:o, s:I}", "body", sa.body->abbrev,
+	    "year", sa.body->kind == BODY_STATE ? json_integer(sa.year) : json_null(),
+	    "term", sa.term ? json_string(sa.term) : json_null(),
+	    "type", sa.type ? json_string(sa.type) : json_null(), "number", number);
+	return *result ? 0 : E_INTERNAL;
 }
 
 static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
@@ -1250,7 +1351,7 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 	}
 	actor_of(c, &a);
 	diag_init(&errs);
-	rc = rounds_create(c->ctl->store, spool_catalog(c->ctl->spool), xml, len, &a, id, sizeof(id),
+	rc = rounds_create(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, xml, len, &a, id, sizeof(id),
 	    &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)

@@ -5,7 +5,10 @@
  * draft), the body closed with "./.", the signature block, and the Nơi nhận
  * list in its official order: "Như trên" first, then the registry's groups
  * in order, sorted with the Vietnamese collator inside each group, then the
- * lines the drafter gave without a group, in the drafter's order.
+ * lines the drafter gave without a group, in the drafter's order. The input's
+ * issuer names the issuing body; a Party committee's document gets the
+ * Party's number style (02-KH/BCĐ), authority prefixes (T/M, K/T, T/L),
+ * "," after each recipient and its "- Lưu …" line without a colon.
  */
 #include "docdata.h"
 
@@ -76,6 +79,31 @@ static json_t *issuer_lines(const char *name)
 	return j;
 }
 
+/*
+ * The authority prefix in the issuing body's style: a Party document writes
+ * T/M, K/T, T/L where a state one writes TM., KT., TL. A drafter may use
+ * either; the line comes out right for the body. Returns a malloc'd line.
+ */
+static char *authority_style(const char *line, int party)
+{
+	static const char *const pairs[][2] = { { "TM.", "T/M" }, { "KT.", "K/T" }, { "TL.", "T/L" } };
+	char *out = NULL;
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *from = pairs[i][party ? 0 : 1], *to = pairs[i][party ? 1 : 0];
+		size_t n = strlen(from);
+		if (strncmp(line, from, n) == 0 && (line[n] == ' ' || line[n] == '\0')) {
+			const char *rest = line + n;
+			while (*rest == ' ')
+				rest++;
+			if (asprintf(&out, "%s %s", to, rest) < 0)
+				return NULL;
+			return out;
+		}
+	}
+	return strdup(line);
+}
+
 /* One Nơi nhận entry before ordering. */
 struct entry {
 	char *name;
@@ -97,7 +125,8 @@ static int cmp_entry(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tren)
+static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tren,
+    const char *sep)
 {
 	json_t *arr = json_array();
 	struct entry *e = NULL;
@@ -106,7 +135,7 @@ static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tr
 	if (arr == NULL)
 		return NULL;
 	if (nhu_tren)
-		json_array_append_new(arr, line_obj("- ", "Như trên", ";"));
+		json_array_append_new(arr, line_obj("- ", "Như trên", sep));
 	for (xmlNodePtr c = list ? list->children : NULL; c; c = c->next) {
 		if (!xmlin_is(c, WF_DOC_NS, "recipient"))
 			continue;
@@ -169,7 +198,7 @@ static json_t *recipients(xmlNodePtr list, const struct units *units, int nhu_tr
 		a = b;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(arr, line_obj("- ", e[i].name, ";"));
+		json_array_append_new(arr, line_obj("- ", e[i].name, sep));
 		free(e[i].name);
 	}
 	free(e);
@@ -247,24 +276,37 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	}
 	diag_free(&errs);
 	xmlNodePtr root = xmlDocGetRootElement(doc);
+	char *abbrev = xmlin_attr(root, "issuer");
+	const struct config_body *b = config_find_body(cfg, abbrev);
+	if (b == NULL) {
+		snprintf(err, errlen, "the issuing body %s is not in vanthu.conf", abbrev);
+		free(abbrev);
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	free(abbrev);
+	int party = b->kind == BODY_PARTY;
+	const char *type = workflow_type_for(k, b->kind), *sep = party ? "," : ";";
 	d = json_object();
 	if (d == NULL)
 		goto nomem;
-	json_object_set_new(d, "parent", cfg->org_parent[0] ? upper_string(cfg->org_parent) :
-	    json_string(""));
-	json_object_set_new(d, "issuer", issuer_lines(cfg->org_name));
+	json_object_set_new(d, "party", json_boolean(party));
+	json_object_set_new(d, "parent", b->parent[0] ? upper_string(b->parent) : json_string(""));
+	json_object_set_new(d, "issuer", party ? upper_string(b->name) : issuer_lines(b->name));
 	if (issue) {
 		json_object_set_new(d, "number_symbol", json_string(issue->symbol));
-		vnfmt_date_line(cfg->org_place, issue->year, issue->month, issue->day, buf, sizeof(buf));
+		vnfmt_date_line(b->place, issue->year, issue->month, issue->day, buf, sizeof(buf));
 	} else {
 		char *unit = text(doc_child(root, "drafting-unit"));
-		if (k->type && *k->type)
-			snprintf(buf, sizeof(buf), "      /%s-%s", k->type, cfg->org_abbrev);
+		if (party)
+			snprintf(buf, sizeof(buf), "      -%s/%s", type, b->abbrev);
+		else if (type && *type)
+			snprintf(buf, sizeof(buf), "      /%s-%s", type, b->abbrev);
 		else
-			snprintf(buf, sizeof(buf), "      /%s-%s", cfg->org_abbrev, unit && *unit ? unit : "VP");
+			snprintf(buf, sizeof(buf), "      /%s-%s", b->abbrev, unit && *unit ? unit : "VP");
 		free(unit);
 		json_object_set_new(d, "number_symbol", json_string(buf));
-		vnfmt_date_line(cfg->org_place, draft_year, 0, 0, buf, sizeof(buf));
+		vnfmt_date_line(b->place, draft_year, 0, 0, buf, sizeof(buf));
 	}
 	json_object_set_new(d, "date_line", json_string(buf));
 	json_object_set_new(d, "title", json_string(k->title ? k->title : ""));
@@ -295,7 +337,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 			json_object_set_new(d, "to_one", json_string(name));
 		else
 			json_array_append_new(to_many, line_obj("- ", name,
-			    json_array_size(to_many) + 1 == nto ? "." : ";"));
+			    json_array_size(to_many) + 1 == nto ? "." : sep));
 		free(name);
 	}
 	json_object_set_new(d, "to_many", to_many ? to_many : json_array());
@@ -338,9 +380,10 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		if (!xmlin_is(c, WF_DOC_NS, "line"))
 			continue;
 		s = text(c);
-		char *u = NULL;
-		if (s && vnfmt_upper(s, &u) == VNFMT_OK)
-			json_array_append_new(lines, json_pack("{s:s}", "line", u));
+		char *u = NULL, *styled = NULL;
+		if (s && vnfmt_upper(s, &u) == VNFMT_OK && (styled = authority_style(u, party)) != NULL)
+			json_array_append_new(lines, json_pack("{s:s}", "line", styled));
+		free(styled);
 		free(u);
 		free(s);
 	}
@@ -350,11 +393,15 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	free(s);
 
 	/* Nơi nhận */
-	json_object_set_new(d, "recipients", recipients(doc_child(root, "recipients"), units, nto > 0));
+	json_object_set_new(d, "recipients", recipients(doc_child(root, "recipients"), units, nto > 0,
+	    sep));
 	s = text(doc_child(root, "archive"));
 	if (s) {
 		char *al = NULL;
-		if (asprintf(&al, "- Lưu: %s%s", s, strchr(s, '.') ? "" : ".") >= 0) {
+		/* state: "- Lưu: VT, VP."; Party: "- Lưu Văn phòng Tỉnh ủy." (no colon, no VT) */
+		size_t sl = strlen(s);
+		if (asprintf(&al, "- Lưu%s %s%s", party ? "" : ":", s,
+		        sl && s[sl - 1] == '.' ? "" : ".") >= 0) {
 			json_object_set_new(d, "archive_line", json_string(al));
 			free(al);
 		}

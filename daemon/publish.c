@@ -1,7 +1,8 @@
 /*
  * publish.c: a document as the DOCX the office sends out. Builds the
  * template data (docdata), fills the kind's template (render), and for an
- * issued document writes the file into spool/outgoing/YYYY/ durably and
+ * issued document writes the file into spool/outgoing/YYYY/ (a Party committee's:
+ * spool/outgoing/TERM/) durably and
  * records its SHA-256, so that what was sent can be proven later.
  */
 #include "publish.h"
@@ -34,6 +35,8 @@ static int prepare(struct store *st, const struct spool_catalog *cat, const stru
     char *err, size_t errlen)
 {
 	const struct wf_kind *k;
+	const struct config_body *body;
+	const char *name;
 	struct docdata_issue iss, *ip = NULL;
 	char *xml = NULL;
 	size_t len = 0;
@@ -44,9 +47,17 @@ static int prepare(struct store *st, const struct spool_catalog *cat, const stru
 	if (rc != STORE_OK)
 		return rc;
 	k = workflows_find(cat->wf, doc->kind);
-	*tpl = k ? spool_template(cat, k->template_name) : NULL;
+	body = config_find_body(cfg, doc->issuer);
+	if (body == NULL) {
+		snprintf(err, errlen, "document %lld names the issuing body %s, which vanthu.conf no "
+		    "longer has", (long long)id, doc->issuer);
+		return STORE_ERR;
+	}
+	name = k ? workflow_template_for(k, body->kind) : NULL;
+	*tpl = name ? spool_template(cat, name) : NULL;
 	if (k == NULL || *tpl == NULL) {
-		snprintf(err, errlen, "no template for the kind %s", doc->kind);
+		snprintf(err, errlen, "no %s template for the kind %s", config_body_kind_name(body->kind),
+		    doc->kind);
 		return STORE_ERR;
 	}
 	if (doc->number > 0 && doc->symbol && split_date(doc->issued_on, &y, &m, &d) == 0) {
@@ -148,7 +159,17 @@ int publish_issued(struct store *st, const struct spool_catalog *cat, const stru
 	for (char *p = name; *p; p++)
 		if (*p == '/' || *p == ' ')
 			*p = '-';
-	snprintf(dir, sizeof(dir), "%s/outgoing/%04d", cfg->spool, y);
+	/*
+	 * A state body's numbers run per year: outgoing/2026/. A Party committee's
+	 * run per type within its term, and two terms can meet in one year (01-KH/TU
+	 * of each): outgoing/2025-2030/, the term its register series names.
+	 */
+	const char *slash = doc.series ? strchr(doc.series, '/') : NULL;
+	if (slash)
+		snprintf(dir, sizeof(dir), "%s/outgoing/%.*s", cfg->spool, (int)(slash - doc.series),
+		    doc.series);
+	else
+		snprintf(dir, sizeof(dir), "%s/outgoing/%04d", cfg->spool, y);
 	if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
 		snprintf(err, errlen, "cannot create %s: %s", failed, strerror(errno));
 		goto out;

@@ -90,9 +90,12 @@ const struct store_round_new *rounds_input_round(const struct rounds_input *in)
 	return &in->r;
 }
 
-int rounds_prepare(const struct spool_catalog *cat, const char *xml, size_t len,
-    const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs, char *msg,
-    size_t msglen)
+static void check_issuer(const struct spool_catalog *cat, const struct config *cfg,
+    xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs);
+
+int rounds_prepare(const struct spool_catalog *cat, const struct config *cfg, const char *xml,
+    size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
+    char *msg, size_t msglen)
 {
 	struct rounds_input *in = calloc(1, sizeof(*in));
 	xmlDocPtr doc = NULL;
@@ -209,6 +212,7 @@ int rounds_prepare(const struct spool_catalog *cat, const char *xml, size_t len,
 		}
 		free(code);
 	}
+	check_issuer(cat, cfg, root, fields[6], errs);
 	if (errs->count > 0) {
 		snprintf(msg, msglen, "đợt báo cáo không hợp lệ (%zu lỗi)", errs->count);
 		goto out;
@@ -237,16 +241,16 @@ out:
 	return rc;
 }
 
-int rounds_create(struct store *st, const struct spool_catalog *cat, const char *xml, size_t len,
-    const struct wf_actor *a, char *id_out, size_t idlen, struct diag_list *errs, char *msg,
-    size_t msglen)
+int rounds_create(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
+    struct diag_list *errs, char *msg, size_t msglen)
 {
 	struct rounds_input *in = NULL;
 	char err[256];
 	int rc, s;
 
 	id_out[0] = '\0';
-	rc = rounds_prepare(cat, xml, len, a, &in, errs, msg, msglen);
+	rc = rounds_prepare(cat, cfg, xml, len, a, &in, errs, msg, msglen);
 	if (rc != WF_OK)
 		return rc;
 	s = store_round_create(st, &in->r, err, sizeof(err));
@@ -445,6 +449,125 @@ static void copy_settings(xmlNodePtr concl, xmlNodePtr doc_root, xmlNsPtr ns, co
 	xmlAddChild(doc_root, copy);
 }
 
+/* The body a round or a meeting is run by (its issuer attribute; none: the organisation). */
+static const struct config_body *issuing_body(const struct config *cfg, xmlNodePtr root)
+{
+	char *abbrev = rattr(root, "issuer");
+	const struct config_body *b = config_find_body(cfg, abbrev);
+
+	free(abbrev);
+	return b;
+}
+
+/*
+ * What a round's or a meeting's issuer must satisfy before anything is
+ * stored: a body vanthu.conf has, a template of its kind for every draft the
+ * daemon will write (the conclusion of kind conclusion_kind, the công văn đôn
+ * đốc), and a signer the drafts can name: a state body's lines as given, a
+ * Party committee's office under "T/M" (given, or the signer's party_title).
+ */
+static void check_issuer(const struct spool_catalog *cat, const struct config *cfg,
+    xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs)
+{
+	const struct config_body *b = issuing_body(cfg, root);
+	xmlNodePtr holder = is_r(root, "round") ? rchild(root, "conclusion") : root;
+	xmlNodePtr sg = rchild(holder, "signer");
+	const char *kinds[2] = { conclusion_kind, is_r(root, "round") ? "cong-van" : NULL };
+	int line = (int)xmlGetLineNo(root);
+
+	if (b == NULL) {
+		char *abbrev = rattr(root, "issuer");
+		diag_add_at(errs, "input", line, 0, "R_ISSUER", "cơ quan ban hành \"%s\" không có "
+		    "trong cấu hình (vanthu.conf: [organisation] hoặc [body %s])", abbrev, abbrev);
+		free(abbrev);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct wf_kind *k = kinds[i] ? workflows_find(cat->wf, kinds[i]) : NULL;
+		if (k && workflow_template_for(k, b->kind) == NULL)
+			diag_add_at(errs, "input", line, 0, "R_ISSUER", "%s là %s nhưng loại văn bản "
+			    "\"%s\" không có mẫu %s", b->abbrev, b->kind == BODY_PARTY ? "cấp ủy Đảng" :
+			    "cơ quan nhà nước", k->label, b->kind == BODY_PARTY ? "của Đảng" :
+			    "của cơ quan nhà nước");
+	}
+	if (rchild(sg, "line") == NULL) {
+		char *login = rattr(sg, "login");
+		const struct config_user *u = login ? config_find_user(cfg, login) : NULL;
+		if (b->kind != BODY_PARTY)
+			diag_add_at(errs, "input", (int)xmlGetLineNo(sg), 0, "R_SCHEMA", "<signer> cần "
+			    "các dòng thẩm quyền và chức vụ (<line>KT. CHỦ TỊCH</line>...) khi cơ quan "
+			    "ban hành là cơ quan nhà nước");
+		else if (u == NULL || !(u->party_title || u->title))
+			diag_add_at(errs, "input", (int)xmlGetLineNo(sg), 0, "R_SCHEMA", "<signer> không "
+			    "có dòng chức vụ và vanthu.conf không có party_title của người ký \"%s\"; "
+			    "hãy thêm <line>PHÓ BÍ THƯ</line>", login ? login : "");
+		free(login);
+	}
+}
+
+/*
+ * The signature block of a draft: the state form as the input gives it; for
+ * a Party committee, signed for the collective with "T/M": "T/M BAN THƯỜNG
+ * VỤ" then the office (the input's lines, or the signer's party_title or
+ * title). Lines that already carry T/M, K/T or T/L (or TM., KT., TL.) are
+ * kept as given.
+ */
+static void add_signer(xmlNodePtr holder, xmlNodePtr doc_root, xmlNsPtr ns,
+    const struct config *cfg, const struct config_body *b)
+{
+	static const char *const prefixes[] = { "T/M", "K/T", "T/L", "TM.", "KT.", "TL." };
+	xmlNodePtr src = rchild(holder, "signer");
+
+	if (src == NULL)
+		return;
+	if (b == NULL || b->kind != BODY_PARTY) {
+		copy_settings(holder, doc_root, ns, "signer");
+		return;
+	}
+	char *login = rattr(src, "login"), *first = rtext(rchild(src, "line")), *name = NULL;
+	int has_prefix = 0, nlines = 0;
+	for (size_t i = 0; first && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		has_prefix |= strncasecmp(first, prefixes[i], strlen(prefixes[i])) == 0;
+	xmlNodePtr sg = add(doc_root, ns, "signer", NULL);
+	if (login)
+		xmlSetProp(sg, (const xmlChar *)"login", (const xmlChar *)login);
+	if (!has_prefix) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), "T/M %s", b->collective);
+		add(sg, ns, "line", buf);
+		nlines++;
+	}
+	for (xmlNodePtr c = src->children; c; c = c->next) {
+		if (!is_r(c, "line") || nlines >= 4)
+			continue;
+		char *t = rtext(c);
+		add(sg, ns, "line", t ? t : "");
+		free(t);
+		nlines++;
+	}
+	if (nlines == 1) {
+		const struct config_user *u = login ? config_find_user(cfg, login) : NULL;
+		const char *office = u ? (u->party_title ? u->party_title : u->title) : NULL;
+		add(sg, ns, "line", office ? office : "");
+	}
+	name = rtext(rchild(src, "name"));
+	add(sg, ns, "name", name ? name : "");
+	free(name);
+	free(first);
+	free(login);
+}
+
+/* Marks a draft as issued by the round's or meeting's body, when it names one. */
+static void set_issuer(xmlNodePtr from_root, xmlNodePtr doc_root)
+{
+	char *abbrev = rattr(from_root, "issuer");
+
+	if (abbrev)
+		xmlSetProp(doc_root, (const xmlChar *)"issuer", (const xmlChar *)abbrev);
+	free(abbrev);
+}
+
+
 static char *dump_doc(xmlDocPtr doc, size_t *len)
 {
 	xmlChar *d = NULL;
@@ -483,7 +606,7 @@ static int take_step(struct store *st, const struct spool_catalog *cat, const st
 	if (doc != NULL) {
 		xml = dump_doc(doc, &len);
 		if (k == NULL || xml == NULL ||
-		    workflow_input_read(k, cat->units, xml, len, &owner, &in, &errs) != 0) {
+		    workflow_input_read(k, cfg, cat->units, xml, len, &owner, &in, &errs) != 0) {
 			log_err("round %s: the generated %s does not validate: %s", round_id, kind,
 			    errs.count ? errs.items[0].message : "no such kind");
 			goto out;
@@ -521,18 +644,37 @@ static xmlDocPtr draft_new(const char *kind, const char *id, xmlNodePtr *root, x
 	return doc;
 }
 
-/* How a body cites the request a round answers: "Công văn số 12/UBND-VP ngày 3/3/2026 của … về
- * việc …". */
+/* The names of the document types a request may be, by the abbreviation in its symbol. */
+static const char *const type_names[][2] = {
+	{ "NQ", "Nghị quyết" }, { "QĐ", "Quyết định" }, { "CT", "Chỉ thị" }, { "KL", "Kết luận" },
+	{ "QC", "Quy chế" }, { "TT", "Thông tri" }, { "HD", "Hướng dẫn" }, { "TB", "Thông báo" },
+	{ "BC", "Báo cáo" }, { "KH", "Kế hoạch" }, { "CTr", "Chương trình" }, { "TTr", "Tờ trình" },
+	{ "CV", "Công văn" }, { "BB", "Biên bản" }, { "ĐA", "Đề án" }, { "PA", "Phương án" },
+};
+
+/*
+ * How a body cites the request a round answers. The symbol tells the style:
+ * a Party document's ("KH/BCĐ") is cited "Kế hoạch số 02-KH/BCĐ, ngày
+ * 8/7/2025 của …", a state one's ("KH-UBND", "UBND-VP") "Kế hoạch số
+ * 138/KH-UBND ngày 21/5/2025 của …"; a symbol without a known type is a
+ * công văn's. Then "về việc" and the round's subject.
+ */
 static void cite_request(json_t *desc, const struct config *cfg, char *out, size_t len)
 {
 	const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
+	const char *symbol = json_string_value(json_object_get(desc, "req_symbol"));
+	const char *number = json_string_value(json_object_get(desc, "req_number"));
+	const char *name = "Công văn", *slash = strchr(symbol, '/');
+	size_t tlen = slash ? (size_t)(slash - symbol) : strcspn(symbol, "-");
 	char day[32];
 
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (strlen(type_names[i][0]) == tlen && strncmp(symbol, type_names[i][0], tlen) == 0)
+			name = type_names[i][1];
 	body_date(json_string_value(json_object_get(desc, "req_date")), day, sizeof(day));
-	snprintf(out, len, "Công văn số %s/%s ngày %s của %s về việc %s",
-	    json_string_value(json_object_get(desc, "req_number")),
-	    json_string_value(json_object_get(desc, "req_symbol")), day,
-	    issuer && *issuer ? issuer : cfg->org_name,
+	snprintf(out, len, "%s số %s%s%s%s ngày %s của %s về việc %s", name, number,
+	    slash ? "-" : "/", symbol, slash ? "," : "", day,
+	    issuer && *issuer ? issuer : config_find_body(cfg, NULL)->name,
 	    json_string_value(json_object_get(desc, "subject")));
 }
 
@@ -550,6 +692,7 @@ static int remind(struct store *st, const struct spool_catalog *cat, const struc
 		xmlNodePtr concl = rchild(rroot, "conclusion"), root;
 		xmlNsPtr ns;
 		doc = draft_new("cong-van", id, &root, &ns);
+		set_issuer(rroot, root);
 		char *unit = rtext(rchild(concl, "drafting-unit"));
 		add(root, ns, "drafting-unit", unit ? unit : "VP");
 		free(unit);
@@ -571,7 +714,7 @@ static int remind(struct store *st, const struct spool_catalog *cat, const struc
 		    "báo cáo theo quy định.", json_array_size(missing),
 		    json_array_size(json_object_get(desc, "units")), d2);
 		add(body, ns, "p", buf);
-		copy_settings(concl, root, ns, "signer");
+		add_signer(concl, root, ns, cfg, issuing_body(cfg, rroot));
 		copy_settings(concl, root, ns, "recipients");
 		copy_settings(concl, root, ns, "archive");
 	}
@@ -716,6 +859,7 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 	codes = first_per_code(figures);
 	chair = rtext(rchild(concl, "chair"));
 	doc = draft_new(kind, id, &root, &ns);
+	set_issuer(rroot, root);
 	snprintf(buf, sizeof(buf), "Kết quả thực hiện %s",
 	    json_string_value(json_object_get(desc, "subject")));
 	add(root, ns, "summary", buf);
@@ -757,7 +901,7 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 	}
 	if (table)
 		add_table(root, ns, desc, figures, codes);
-	copy_settings(concl, root, ns, "signer");
+	add_signer(concl, root, ns, cfg, issuing_body(cfg, rroot));
 	/* Nơi nhận: the round's own list, then every unit of the round */
 	xmlNodePtr rec = rchild(concl, "recipients");
 	xmlNodePtr recs = rec ? xmlDocCopyNode(rec, doc, 1) : xmlNewNode(ns, (const xmlChar *)"recipients");
@@ -935,6 +1079,7 @@ int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config 
 	xmlNsPtr ns = xmlNewNs(root, (const xmlChar *)WF_DOC_NS, NULL);
 	xmlSetNs(root, ns);
 	xmlDocSetRootElement(doc, root);
+	set_issuer(m, root);
 	if (round)
 		add(root, ns, "round", round);
 	add(root, ns, "summary", summary ? summary : "");
@@ -1003,7 +1148,8 @@ int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config 
 		free(t);
 		free(dl);
 	}
-	copy_settings(m, root, ns, "signer");
+	check_issuer(cat, cfg, m, "thong-bao", errs);
+	add_signer(m, root, ns, cfg, issuing_body(cfg, m));
 	xmlAddChild(root, recs);
 	copy_settings(m, root, ns, "archive");
 	if (errs->count > 0) {
@@ -1012,7 +1158,7 @@ int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config 
 	}
 	out = dump_doc(doc, &outlen);
 	if (k == NULL || out == NULL ||
-	    workflow_input_read(k, cat->units, out, outlen, &owner, &wi, errs) != 0) {
+	    workflow_input_read(k, cfg, cat->units, out, outlen, &owner, &wi, errs) != 0) {
 		snprintf(msg, msglen, "không tạo được dự thảo thông báo (%zu lỗi)", errs->count);
 		goto out;
 	}

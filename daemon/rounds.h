@@ -12,15 +12,15 @@
 #include "workflow.h"
 
 /* Opens a round from its input XML. 0 with its id in id_out, or a WF_* refusal with msg. */
-int rounds_create(struct store *st, const struct spool_catalog *cat, const char *xml, size_t len,
-    const struct wf_actor *a, char *id_out, size_t idlen, struct diag_list *errs, char *msg,
-    size_t msglen);
+int rounds_create(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+    const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
+    struct diag_list *errs, char *msg, size_t msglen);
 
 /* A round input checked and ready to store (for inputs dropped in the spool). */
 struct rounds_input;
-int rounds_prepare(const struct spool_catalog *cat, const char *xml, size_t len,
-    const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs, char *msg,
-    size_t msglen);
+int rounds_prepare(const struct spool_catalog *cat, const struct config *cfg, const char *xml,
+    size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
+    char *msg, size_t msglen);
 const struct store_round_new *rounds_input_round(const struct rounds_input *in);
 void rounds_input_free(struct rounds_input *in);
 

@@ -121,7 +121,7 @@ struct spool {
 	void *on_batch_arg;
 	/* settings copied for the worker, so a reload never races it */
 	unsigned max_size, settle_ms;
-	struct config roles_cfg;        /* owned: only role_group[] is filled */
+	struct config roles_cfg;        /* owned: role_group[], round_drafter, bodies and users */
 	char root[1024];                /* the spool's real path; every path is built under it */
 };
 
@@ -204,6 +204,11 @@ int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, str
 		if (spool_template(cat, k->template_name) == NULL) {
 			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the template %s.docx, which "
 			    "is not there (or did not load)", k->kind, k->template_name);
+			rc = -1;
+		}
+		if (k->party_template && spool_template(cat, k->party_template) == NULL) {
+			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the Party template %s.docx, "
+			    "which is not there (or did not load)", k->kind, k->party_template);
 			rc = -1;
 		}
 	}
@@ -743,7 +748,7 @@ static void evaluate_document(struct spool *sp, struct item *it, xmlNodePtr root
 	a.uid = (int64_t)p.uid;
 	a.login = p.login;
 	a.roles = p.roles;
-	if (workflow_input_read(k, sp->cat->units, it->data, it->len, &a, &it->doc_in, &it->errs) == 0)
+	if (workflow_input_read(k, &sp->roles_cfg, sp->cat->units, it->data, it->len, &a, &it->doc_in, &it->errs) == 0)
 		it->doc_kind = k->label;
 }
 
@@ -770,7 +775,7 @@ static void evaluate_round(struct spool *sp, struct item *it, xmlNodePtr root)
 		if (rounds_meeting_prepare(sp->cat, &sp->roles_cfg, it->data, it->len, &it->doc_in,
 		        &it->errs, msg, sizeof(msg)) == WF_OK)
 			it->doc_kind = "Thông báo";
-	} else if (rounds_prepare(sp->cat, it->data, it->len, &a, &it->round_in, &it->errs, msg,
+	} else if (rounds_prepare(sp->cat, &sp->roles_cfg, it->data, it->len, &a, &it->round_in, &it->errs, msg,
 	               sizeof(msg)) != WF_OK && it->errs.count == 0) {
 		diag_add_at(&it->errs, it->c.name, 0, 0, "R_SCHEMA", "%s", msg);
 	}
@@ -1267,6 +1272,11 @@ static void next_batch(struct spool *sp)
 		if (sp->nqueue == 0)
 			return;
 	}
+	/* the bodies and users the worker reads, copied here where a reload cannot race */
+	if (config_copy_identity(&sp->roles_cfg, sp->cfg) != 0) {
+		log_err("intake: out of memory copying the configuration; the batch waits");
+		return;
+	}
 	n = sp->nqueue - sp->qhead;
 	if (n > sp->cfg->intake_batch)
 		n = sp->cfg->intake_batch;
@@ -1440,6 +1450,7 @@ static void maybe_done(struct spool *sp)
 	for (int r = 0; r < ROLE_COUNT; r++)
 		free(sp->roles_cfg.role_group[r]);
 	free(sp->roles_cfg.round_drafter);
+	config_free_identity(&sp->roles_cfg);
 	store_close(sp->db);
 	free(sp);
 	if (done)

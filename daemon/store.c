@@ -157,6 +157,46 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	") WITHOUT ROWID;",
 	/* 4 -> 5: a document's history without reading the whole trail (make bench, queries). */
 	"CREATE INDEX audit_object ON audit(object, id);",
+	/*
+	 * 5 -> 6: issuing bodies and Party registers. A register entry belongs to
+	 * a series: a state body's runs per year ("2026"), a Party committee's per
+	 * type within its term ("2025-2030/KH"). The table is rebuilt for its new
+	 * key; its triggers are dropped for the copy and made again, covering the
+	 * new columns. Each document remembers the body it is issued by.
+	 */
+	"DROP TRIGGER register_no_delete;"
+	"DROP TRIGGER register_void_only;"
+	"CREATE TABLE register_v6 ("
+	"  body TEXT NOT NULL, series TEXT NOT NULL, number INTEGER NOT NULL,"
+	"  year INTEGER NOT NULL, term TEXT, type TEXT,"
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  symbol TEXT NOT NULL, issued_on TEXT NOT NULL, kind TEXT NOT NULL, summary TEXT NOT NULL,"
+	"  signer_name TEXT NOT NULL, recipients TEXT NOT NULL, archive TEXT NOT NULL,"
+	"  issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,"
+	"  voided_at TEXT, voided_by TEXT, void_reason TEXT,"
+	"  PRIMARY KEY (body, series, number)"
+	");"
+	"INSERT INTO register_v6 SELECT body, CAST(year AS TEXT), number, year, NULL, NULL,"
+	"  document_id, symbol, issued_on, kind, summary, signer_name, recipients, archive,"
+	"  issued_by, issued_at, voided_at, voided_by, void_reason FROM register;"
+	"DROP TABLE register;"
+	"ALTER TABLE register_v6 RENAME TO register;"
+	"CREATE INDEX register_term ON register(body, term, type, number);"
+	"CREATE TRIGGER register_no_delete BEFORE DELETE ON register"
+	"  BEGIN SELECT RAISE(ABORT, 'a register entry is never deleted'); END;"
+	"CREATE TRIGGER register_void_only BEFORE UPDATE ON register"
+	"  WHEN OLD.voided_at IS NOT NULL OR NEW.number IS NOT OLD.number OR NEW.year IS NOT OLD.year"
+	"    OR NEW.body IS NOT OLD.body OR NEW.series IS NOT OLD.series"
+	"    OR NEW.term IS NOT OLD.term OR NEW.type IS NOT OLD.type"
+	"    OR NEW.document_id IS NOT OLD.document_id"
+	"    OR NEW.symbol IS NOT OLD.symbol OR NEW.issued_on IS NOT OLD.issued_on"
+	"    OR NEW.kind IS NOT OLD.kind OR NEW.summary IS NOT OLD.summary"
+	"    OR NEW.signer_name IS NOT OLD.signer_name OR NEW.recipients IS NOT OLD.recipients"
+	"    OR NEW.archive IS NOT OLD.archive OR NEW.issued_by IS NOT OLD.issued_by"
+	"    OR NEW.issued_at IS NOT OLD.issued_at"
+	"  BEGIN SELECT RAISE(ABORT, 'a register entry can only be voided, once'); END;"
+	"ALTER TABLE documents ADD COLUMN issuer TEXT;"
+	"ALTER TABLE documents ADD COLUMN series TEXT;",
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -1247,8 +1287,8 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	clock_iso_utc(at, sizeof(at));
 	if (sqlite3_prepare_v2(db, "INSERT INTO documents (kind, state, state_since, summary, "
 	        "signer_login, signer_name, recipients, archive, round_id, drafter_uid, drafter, "
-	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit) "
-	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit, issuer) "
+	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(s, 1, d->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, d->state, -1, SQLITE_STATIC);
@@ -1266,6 +1306,7 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	sqlite3_bind_text(s, 14, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 15, at, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 16, d->drafting_unit);
+	bind_text_or_null(s, 17, d->issuer);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(db);
@@ -1320,7 +1361,7 @@ static char *col_dup(sqlite3_stmt *s, int i)
 #define DOC_COLUMNS "id, kind, state, state_since, summary, signer_login, signer_name, " \
 	"recipients, archive, round_id, drafter_uid, drafter, editor_uid, editor, revision, " \
 	"created_at, updated_at, body, year, number, symbol, issued_on, drafting_unit, out_path, " \
-	"out_sha256"
+	"out_sha256, issuer, series"
 
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen)
 {
@@ -1357,6 +1398,8 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 		out->drafting_unit = col_dup(s, 22);
 		out->out_path = col_dup(s, 23);
 		out->out_sha256 = col_dup(s, 24);
+		out->issuer = col_dup(s, 25);
+		out->series = col_dup(s, 26);
 		rc = out->kind && out->state && out->state_since && out->summary && out->drafter &&
 		    out->editor ? STORE_OK : STORE_ERR;
 		if (rc != STORE_OK)
@@ -1385,6 +1428,8 @@ void store_doc_free(struct store_doc *d)
 	free(d->drafting_unit);
 	free(d->out_path);
 	free(d->out_sha256);
+	free(d->issuer);
+	free(d->series);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1422,8 +1467,8 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	/* The revision is counted inside the transaction, so two edits can never claim the same one. */
 	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET revision = revision + 1, summary = ?, "
 	        "signer_login = ?, signer_name = ?, recipients = ?, archive = ?, editor_uid = ?, "
-	        "editor = ?, updated_at = ?, drafting_unit = ? WHERE id = ? AND kind = ? AND state = ? "
-	        "RETURNING revision", -1, &s, NULL) != SQLITE_OK)
+	        "editor = ?, updated_at = ?, drafting_unit = ?, issuer = ? WHERE id = ? AND kind = ? "
+	        "AND state = ? RETURNING revision", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(s, 1, d->summary, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 2, d->signer_login);
@@ -1434,9 +1479,10 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	sqlite3_bind_text(s, 7, d->login, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 9, d->drafting_unit);
-	sqlite3_bind_int64(s, 10, id);
-	sqlite3_bind_text(s, 11, d->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 12, d->state, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 10, d->issuer);
+	sqlite3_bind_int64(s, 11, id);
+	sqlite3_bind_text(s, 12, d->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, d->state, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		set_err(err, errlen, "the document is no longer in state %s", d->state);
@@ -1507,50 +1553,58 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 	sqlite3_finalize(s);
 	s = NULL;
 	if (t->number_body != NULL) {
-		/* The next number of (body, year): voided numbers stay taken, so no gap, no reuse. */
+		/* The next number of (body, series): voided numbers stay taken, so no gap, no reuse. */
 		if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(number), 0) + 1 FROM register "
-		        "WHERE body = ? AND year = ?", -1, &s, NULL) != SQLITE_OK)
+		        "WHERE body = ? AND series = ?", -1, &s, NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, t->year);
+		sqlite3_bind_text(s, 2, t->series, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_ROW)
 			goto fail;
 		t->number = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 		s = NULL;
-		if (t->type && *t->type)
+		if (t->party)  /* 02-KH/BCĐ */
+			snprintf(t->symbol, sizeof(t->symbol), "%s%lld-%s/%s", t->number < 10 ? "0" : "",
+			    (long long)t->number, t->type, t->number_body);
+		else if (t->type && *t->type)  /* 12/TB-UBND */
 			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
 			    (long long)t->number, t->type, t->number_body);
-		else
+		else  /* 125/UBND-VP */
 			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
 			    (long long)t->number, t->number_body, t->unit ? t->unit : "VP");
 		if (sqlite3_prepare_v2(st->db, "UPDATE documents SET body = ?, year = ?, number = ?, "
-		        "symbol = ?, issued_on = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		        "symbol = ?, issued_on = ?, series = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 2, t->year);
 		sqlite3_bind_int64(s, 3, t->number);
 		sqlite3_bind_text(s, 4, t->symbol, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, t->issued_on, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, t->id);
+		sqlite3_bind_text(s, 6, t->series, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, t->id);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto fail;
 		sqlite3_finalize(s);
 		s = NULL;
-		if (sqlite3_prepare_v2(st->db, "INSERT INTO register (body, year, number, document_id, "
-		        "symbol, issued_on, kind, summary, signer_name, recipients, archive, issued_by, "
-		        "issued_at) SELECT ?, ?, ?, id, ?, ?, ?, summary, signer_name, recipients, archive, "
-		        "?, ? FROM documents WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO register (body, series, number, year, term, "
+		        "type, document_id, symbol, issued_on, kind, summary, signer_name, recipients, "
+		        "archive, issued_by, issued_at) SELECT ?, ?, ?, ?, ?, ?, id, ?, ?, ?, summary, "
+		        "signer_name, recipients, archive, ?, ? FROM documents WHERE id = ?", -1, &s,
+		        NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, t->year);
+		sqlite3_bind_text(s, 2, t->series, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, t->number);
-		sqlite3_bind_text(s, 4, t->symbol, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, t->issued_on, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, t->kind_label, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 7, t->login, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 9, t->id);
+		sqlite3_bind_int(s, 4, t->year);
+		bind_text_or_null(s, 5, t->term);
+		bind_text_or_null(s, 6, t->type && *t->type ? t->type : NULL);
+		sqlite3_bind_text(s, 7, t->symbol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, t->issued_on, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 9, t->kind_label, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, t->login, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 11, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 12, t->id);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto fail;
 		sqlite3_finalize(s);
@@ -1646,44 +1700,51 @@ int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row
 	return rc;
 }
 
-int store_register_list(struct store *st, const char *body, int year, store_row_cb cb, void *arg,
-    char *err, size_t errlen)
+int store_register_list(struct store *st, const struct store_register_query *q, store_row_cb cb,
+    void *arg, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT number, symbol, issued_on, kind, summary, signer_name, "
-	        "recipients, archive, document_id, issued_by, voided_at, voided_by, void_reason "
-	        "FROM register WHERE body = ? AND year = ? ORDER BY number", -1, &s, NULL) !=
+	/* a Party term, type by type (register_term), or one series in number order (the key) */
+	if (sqlite3_prepare_v2(st->db, q->term ? "SELECT number, symbol, issued_on, kind, summary, "
+	        "signer_name, recipients, archive, document_id, issued_by, voided_at, voided_by, "
+	        "void_reason, series, term, type, year FROM register WHERE body = ?1 AND term = ?2 "
+	        "AND (?3 IS NULL OR type = ?3) ORDER BY type, number" :
+	        "SELECT number, symbol, issued_on, kind, summary, signer_name, recipients, archive, "
+	        "document_id, issued_by, voided_at, voided_by, void_reason, series, term, type, year "
+	        "FROM register WHERE body = ?1 AND series = ?4 ORDER BY number", -1, &s, NULL) !=
 	    SQLITE_OK) {
 		db_err(st->db, "register", err, errlen);
 		return STORE_ERR;
 	}
-	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, year);
+	sqlite3_bind_text(s, 1, q->body, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 2, q->term);
+	bind_text_or_null(s, 3, q->type);
+	bind_text_or_null(s, 4, q->series);
 	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
 
-int store_register_void(struct store *st, const char *body, int year, int64_t number,
+int store_register_void(struct store *st, const char *body, const char *series, int64_t number,
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
-	char at[40], object[64], ignored[8];
+	char at[40], object[160], ignored[8];
 
 	clock_iso_utc(at, sizeof(at));
 	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (sqlite3_prepare_v2(st->db, "UPDATE register SET voided_at = ?, voided_by = ?, "
-	        "void_reason = ? WHERE body = ? AND year = ? AND number = ? AND voided_at IS NULL",
+	        "void_reason = ? WHERE body = ? AND series = ? AND number = ? AND voided_at IS NULL",
 	        -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, login, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, year);
+	sqlite3_bind_text(s, 5, series, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, number);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
@@ -1693,10 +1754,9 @@ int store_register_void(struct store *st, const char *body, int year, int64_t nu
 		set_err(err, errlen, "no such number, or already voided");
 		return STORE_INVALID;
 	}
-	snprintf(object, sizeof(object), "register/%s/%d/%lld", body, year, (long long)number);
-	if (audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:i, s:I, s:s}", "body", body, "year", year, "number",
-	    (json_int_t)number, "reason", reason), err,
-	        errlen) != 0)
+	snprintf(object, sizeof(object), "register/%s/%s/%lld", body, series, (long long)number);
+	if (audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:s, s:I, s:s}", "body",
+	    body, "series", series, "number", (json_int_t)number, "reason", reason), err, errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
 	return exec(st->db, "COMMIT", err, errlen);

@@ -8,7 +8,7 @@
 #include "hash.h"
 #include "report.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 enum store_rc {
 	STORE_OK = 0,
@@ -149,6 +149,7 @@ struct store_doc_new {
 	const char *kind, *state;
 	const char *summary, *signer_login, *signer_name, *recipients, *archive, *round_id;
 	const char *drafting_unit;  /* a công văn's, for its symbol; may be NULL */
+	const char *issuer;         /* the issuing body's abbreviation; NULL: the organisation */
 	int64_t uid;
 	const char *login;
 	const void *content;   /* the input XML, UTF-8, NFC */
@@ -166,6 +167,8 @@ struct store_doc {
 	int64_t drafter_uid, editor_uid, revision, number;
 	char *drafter, *editor, *symbol, *issued_on, *drafting_unit;
 	char *out_path, *out_sha256;  /* the issued DOCX, once published */
+	char *issuer;                 /* the issuing body; NULL: the organisation */
+	char *series;                 /* the register series it was numbered in, once issued */
 };
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen);
 void store_doc_free(struct store_doc *d);
@@ -190,6 +193,9 @@ struct store_transition {
 	const char *type;          /* TB, BC; NULL or "" for a công văn */
 	const char *unit;          /* a công văn's drafting unit, e.g. SNV */
 	const char *kind_label;    /* "Thông báo" for the register */
+	const char *series;        /* "2026" (state), "2025-2030/KH" (Party): numbers run per series */
+	const char *term;          /* a Party committee's term; NULL for a state body */
+	int party;                 /* the symbol in the Party's style: 02-KH/BCĐ */
 	int year;
 	const char *issued_on;     /* YYYY-MM-DD, Vietnam time */
 	/* out */
@@ -222,11 +228,21 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
 int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n, char *err,
     size_t errlen);
 
-/* The register of (body, year) in number order, voided entries included. */
-int store_register_list(struct store *st, const char *body, int year, store_row_cb cb, void *arg,
-    char *err, size_t errlen);
+/*
+ * Which register entries: one series in number order (series: a state body's
+ * year "2026", a Party committee's "2025-2030/KH"), or with term set, a Party
+ * committee's whole term ordered by type then number (type NULL: every type).
+ */
+struct store_register_query {
+	const char *body;
+	const char *series;
+	const char *term, *type;
+};
+/* The entries, voided ones included (number, symbol, ..., series, term, type, year). */
+int store_register_list(struct store *st, const struct store_register_query *q, store_row_cb cb,
+    void *arg, char *err, size_t errlen);
 /* Voids a number with a reason; it stays in the register. STORE_INVALID if none or already. */
-int store_register_void(struct store *st, const char *body, int year, int64_t number,
+int store_register_void(struct store *st, const char *body, const char *series, int64_t number,
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
 
 /* A new reporting round. */

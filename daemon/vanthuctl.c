@@ -69,7 +69,7 @@ static void usage(FILE *out)
 	    "  rejected [--limit N]   các tệp bị từ chối gần đây và lý do\n"
 	    "\n"
 	    "Văn bản đi:\n"
-	    "  new LOẠI TỆP           tạo dự thảo từ tệp XML (thong-bao, cong-van, bao-cao-tong-hop)\n"
+	    "  new LOẠI TỆP           tạo dự thảo từ tệp XML (thong-bao, cong-van, ke-hoach, bao-cao-tong-hop)\n"
 	    "  edit ID TỆP            thêm bản sửa cho một dự thảo\n"
 	    "  act ID THAO-TÁC [-m Ý-KIẾN]\n"
 	    "  submit|approve|return|sign|issue|withdraw ID [-m Ý-KIẾN]\n"
@@ -78,8 +78,9 @@ static void usage(FILE *out)
 	    "  show ID                trạng thái, số, các thao tác bạn được làm\n"
 	    "  history ID             lịch sử của văn bản\n"
 	    "  overdue                các văn bản quá hạn xử lý\n"
-	    "  register [--year N] [--csv]\n"
-	    "                         sổ đăng ký văn bản đi\n"
+	    "  register [--body CQ] [--year N | --term NK [--type LOẠI]] [--csv]\n"
+	    "                         sổ đăng ký văn bản đi: theo năm (cơ quan nhà nước),\n"
+	    "                         theo loại trong nhiệm kỳ (cấp ủy Đảng)\n"
 	    "  render ID [-o TỆP]     tệp DOCX của văn bản (dự thảo để trống số và ngày)\n"
 	    "\n"
 	    "Đợt báo cáo:\n"
@@ -90,7 +91,7 @@ static void usage(FILE *out)
 	    "  meeting TỆP            kết luận cuộc họp thành dự thảo thông báo kết luận\n"
 	    "  calendar explain NGÀY N\n"
 	    "                         vì sao N ngày làm việc sau NGÀY rơi vào ngày đó\n"
-	    "  void SỐ --year N -m LÝ-DO\n"
+	    "  void SỐ (--year N | [--body CQ] --type LOẠI [--term NK]) -m LÝ-DO\n"
 	    "                         hủy một số trong sổ (số vẫn giữ trong sổ, có ghi chú)\n"
 	    "\n"
 	    "Tùy chọn:\n"
@@ -810,15 +811,25 @@ static void show_register(json_t *r)
 {
 	json_t *list = json_object_get(r, "entries"), *e;
 	char cells[7][1024];
+	const char *type = "";
 	size_t i;
 
-	printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s — năm %lld\n", jstr(r, "organisation"),
-	    (long long)jint(r, "year"));
+	if (strcmp(jstr(r, "body_kind"), "party") == 0)
+		printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s (%s) — nhiệm kỳ %s%s%s\n", jstr(r, "organisation"),
+		    jstr(r, "body"), jstr(r, "term"), *jstr(r, "type") ? " — loại " : "", jstr(r, "type"));
+	else
+		printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s — năm %lld\n", jstr(r, "organisation"),
+		    (long long)jint(r, "year"));
 	if (json_array_size(list) == 0) {
 		printf("(chưa có văn bản nào)\n");
 		return;
 	}
 	json_array_foreach(list, i, e) {
+		/* a Party register runs one series per type: each starts under its own heading */
+		if (*jstr(e, "term") && strcmp(jstr(e, "type"), type) != 0) {
+			type = jstr(e, "type");
+			printf("\n== %s (%s) ==\n", jstr(e, "kind"), type);
+		}
 		register_cells(e, cells);
 		printf("\n");
 		for (int k = 0; k < 7; k++)
@@ -829,8 +840,13 @@ static void show_register(json_t *r)
 
 static void show_voided(json_t *r)
 {
-	printf("Đã hủy số %lld năm %lld; số vẫn nằm trong sổ, có ghi chú lý do.\n",
-	    (long long)jint(r, "number"), (long long)jint(r, "year"));
+	if (*jstr(r, "type"))
+		printf("Đã hủy số %lld loại %s nhiệm kỳ %s của %s; số vẫn nằm trong sổ, có ghi chú lý "
+		    "do.\n", (long long)jint(r, "number"), jstr(r, "type"), jstr(r, "term"),
+		    jstr(r, "body"));
+	else
+		printf("Đã hủy số %lld năm %lld; số vẫn nằm trong sổ, có ghi chú lý do.\n",
+		    (long long)jint(r, "number"), (long long)jint(r, "year"));
 }
 
 static int parse_positive(const char *s, json_int_t *out);
@@ -1280,20 +1296,44 @@ static int build_id(int argc, char **argv, struct call *c)
 	return 0;
 }
 
+/* --body, --year, --term, --type: which register series (shared by register and void).
+ * 1: argv[*i] was one (and its value taken), 0: it was not, -1: a bad value (said). */
+static int series_option(int argc, char **argv, int *i, struct call *c)
+{
+	static const char *const keys[] = { "--body", "--term", "--type" };
+	json_int_t v;
+
+	if (*i + 1 >= argc)
+		return 0;
+	if (strcmp(argv[*i], "--year") == 0) {
+		if (parse_positive(argv[*i + 1], &v) != 0) {
+			usage_error("năm không hợp lệ: %s", argv[*i + 1]);
+			return -1;
+		}
+		json_object_set_new(c->args, "year", json_integer(v));
+		(*i)++;
+		return 1;
+	}
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (strcmp(argv[*i], keys[k]) == 0) {
+			json_object_set_new(c->args, keys[k] + 2, json_string(argv[*i + 1]));
+			(*i)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int build_register(int argc, char **argv, struct call *c)
 {
 	for (int i = 1; i < argc; i++) {
-		json_int_t v;
-		if (strcmp(argv[i], "--csv") == 0) {
+		int rc;
+		if (strcmp(argv[i], "--csv") == 0)
 			c->show = show_register_csv;
-		} else if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
-			if (parse_positive(argv[i + 1], &v) != 0)
-				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
-			json_object_set_new(c->args, "year", json_integer(v));
-			i++;
-		} else {
+		else if ((rc = series_option(argc, argv, &i, c)) < 0)
+			return EXIT_USAGE;
+		else if (rc == 0)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
-		}
 	}
 	return 0;
 }
@@ -1303,22 +1343,22 @@ static int build_void(int argc, char **argv, struct call *c)
 	json_int_t v;
 
 	if (argc < 2 || parse_positive(argv[1], &v) != 0)
-		return usage_error("%s", "cách dùng: vanthuctl void SỐ --year NĂM -m LÝ-DO");
+		return usage_error("%s", "cách dùng: vanthuctl void SỐ (--year NĂM | [--body CQ] --type "
+		    "LOẠI [--term NHIỆM-KỲ]) -m LÝ-DO");
 	json_object_set_new(c->args, "number", json_integer(v));
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--year") == 0 && i + 1 < argc) {
-			if (parse_positive(argv[i + 1], &v) != 0)
-				return usage_error("năm không hợp lệ: %s", argv[i + 1]);
-			json_object_set_new(c->args, "year", json_integer(v));
-			i++;
-		} else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+		int rc;
+		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc)
 			json_object_set_new(c->args, "reason", json_string(argv[++i]));
-		} else {
+		else if ((rc = series_option(argc, argv, &i, c)) < 0)
+			return EXIT_USAGE;
+		else if (rc == 0)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
-		}
 	}
-	if (!json_object_get(c->args, "year") || !json_object_get(c->args, "reason"))
-		return usage_error("%s", "cần cả --year NĂM và -m LÝ-DO");
+	if (!(json_object_get(c->args, "year") || json_object_get(c->args, "type")) ||
+	    !json_object_get(c->args, "reason"))
+		return usage_error("%s", "cần --year NĂM (cơ quan nhà nước) hoặc --type LOẠI (cấp ủy "
+		    "Đảng), và -m LÝ-DO");
 	return 0;
 }
 

@@ -61,6 +61,8 @@ static void free_kind(struct wf_kind *k)
 	free(k->template_name);
 	free(k->root);
 	free(k->title);
+	free(k->party_template);
+	free(k->party_type);
 	xmlin_schema_free(k->schema);
 	for (size_t i = 0; i < k->nstates; i++) {
 		free(k->states[i].id);
@@ -109,6 +111,11 @@ static int check_kind(const struct wf_kind *k, const char *path, const char *dir
 	}
 	if (initial != 1) {
 		diag_add(errs, path, 0, "exactly one state must be initial (found %d)", initial);
+		bad++;
+	}
+	if (k->party_template && !(k->party_type || k->type)) {
+		diag_add(errs, path, 0, "party-template without a type: a Party number always names "
+		    "one (party-type=\"CV\" for a công văn)");
 		bad++;
 	}
 	for (size_t i = 0; i < k->nstates; i++)
@@ -188,6 +195,8 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 	k->template_name = xmlin_attr(root, "template");
 	k->root = xmlin_attr(root, "root");
 	k->title = xmlin_attr(root, "title");
+	k->party_template = xmlin_attr(root, "party-template");
+	k->party_type = xmlin_attr(root, "party-type");
 	for (xmlNodePtr n = root->children; n; n = n->next) {
 		ns += xmlin_is(n, WF_NS, "state");
 		nt += xmlin_is(n, WF_NS, "transition");
@@ -358,6 +367,16 @@ static void roles_text(unsigned roles, char *out, size_t len)
 	}
 }
 
+const char *workflow_template_for(const struct wf_kind *k, enum config_body_kind body)
+{
+	return body == BODY_PARTY ? k->party_template : k->template_name;
+}
+
+const char *workflow_type_for(const struct wf_kind *k, enum config_body_kind body)
+{
+	return body == BODY_PARTY && k->party_type ? k->party_type : k->type;
+}
+
 int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const struct wf_actor *a,
     const char *action, const char *comment, const struct wf_transition **out, char *msg,
     size_t msglen)
@@ -421,6 +440,7 @@ int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const s
 /* What the store keeps beside the XML itself. */
 struct doc_fields {
 	char *summary, *signer_login, *signer_name, *recipients, *archive, *round_id, *drafting_unit;
+	char *issuer;   /* the issuing body's abbreviation; NULL: the organisation */
 	char *xml;      /* UTF-8, NFC */
 	size_t xml_len;
 	char sha[HASH_HEX_LEN + 1];
@@ -435,13 +455,15 @@ static void fields_free(struct doc_fields *f)
 	free(f->archive);
 	free(f->round_id);
 	free(f->drafting_unit);
+	free(f->issuer);
 	free(f->xml);
 	memset(f, 0, sizeof(*f));
 }
 
 /* Parses and validates an input of kind k; fills f. 0, or -1 with errs. */
-static int read_input(const struct wf_kind *k, const struct units *units, const char *xml,
-    size_t len, struct doc_fields *f, struct diag_list *errs)
+static int read_input(const struct wf_kind *k, const struct config *cfg,
+    const struct units *units, const char *xml, size_t len, struct doc_fields *f,
+    struct diag_list *errs)
 {
 	xmlDocPtr doc = NULL;
 	xmlChar *dump = NULL;
@@ -467,6 +489,18 @@ static int read_input(const struct wf_kind *k, const struct units *units, const 
 	f->archive = text(doc_child(root, "archive"));
 	f->round_id = text(doc_child(root, "round"));
 	f->drafting_unit = text(doc_child(root, "drafting-unit"));
+	f->issuer = xmlin_attr(root, "issuer");
+	const struct config_body *body = config_find_body(cfg, f->issuer);
+	if (body == NULL) {
+		diag_add_at(errs, "input", (int)xmlGetLineNo(root), 0, "R_ISSUER",
+		    "cơ quan ban hành \"%s\" không có trong cấu hình (vanthu.conf: [organisation] hoặc "
+		    "[body %s])", f->issuer, f->issuer);
+	} else if (workflow_template_for(k, body->kind) == NULL) {
+		diag_add_at(errs, "input", (int)xmlGetLineNo(root), 0, "R_ISSUER",
+		    body->kind == BODY_PARTY ? "loại văn bản \"%s\" không có mẫu của Đảng; %s là cấp ủy "
+		    "Đảng" : "loại văn bản \"%s\" chỉ có mẫu của Đảng; %s là cơ quan nhà nước", k->label,
+		    body->abbrev);
+	}
 	/* Recipients as the register lists them: the registry's short names, "; " between. */
 	f->recipients = calloc(1, 1);
 	cap = 1;
@@ -532,15 +566,16 @@ struct wf_input {
 	char login[64];   /* the drafter's: the actor's may not outlive the call (a spool item's) */
 };
 
-int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
-    size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs)
+int workflow_input_read(const struct wf_kind *k, const struct config *cfg,
+    const struct units *units, const char *xml, size_t len, const struct wf_actor *a,
+    struct wf_input **out, struct diag_list *errs)
 {
 	struct wf_input *in = calloc(1, sizeof(*in));
 
 	*out = NULL;
 	if (in == NULL)
 		return -1;
-	if (read_input(k, units, xml, len, &in->f, errs) != 0) {
+	if (read_input(k, cfg, units, xml, len, &in->f, errs) != 0) {
 		free(in);
 		return -1;
 	}
@@ -555,6 +590,7 @@ int workflow_input_read(const struct wf_kind *k, const struct units *units, cons
 	in->d.archive = in->f.archive;
 	in->d.round_id = in->f.round_id;
 	in->d.drafting_unit = in->f.drafting_unit;
+	in->d.issuer = in->f.issuer;
 	in->d.uid = a->uid;
 	snprintf(in->login, sizeof(in->login), "%s", a->login);
 	in->d.login = in->login;
@@ -578,7 +614,8 @@ void workflow_input_free(struct wf_input *in)
 	free(in);
 }
 
-int workflow_create(struct store *st, const struct workflows *wf, const struct units *units,
+int workflow_create(struct store *st, const struct workflows *wf, const struct config *cfg,
+    const struct units *units,
     const char *kind, const char *xml, size_t len, const struct wf_actor *a, int64_t *id,
     struct diag_list *errs, char *msg, size_t msglen)
 {
@@ -596,7 +633,7 @@ int workflow_create(struct store *st, const struct workflows *wf, const struct u
 		    "đó", a->login);
 		return WF_DENIED;
 	}
-	if (workflow_input_read(k, units, xml, len, a, &in, errs) != 0) {
+	if (workflow_input_read(k, cfg, units, xml, len, a, &in, errs) != 0) {
 		snprintf(msg, msglen, "tệp không đúng mẫu văn bản \"%s\" (%zu lỗi)", k->label, errs->count);
 		return WF_INVALID;
 	}
@@ -636,7 +673,8 @@ static int load_doc(struct store *st, const struct workflows *wf, int64_t id, st
 	return WF_OK;
 }
 
-int workflow_edit(struct store *st, const struct workflows *wf, const struct units *units,
+int workflow_edit(struct store *st, const struct workflows *wf, const struct config *cfg,
+    const struct units *units,
     int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
     struct diag_list *errs, char *msg, size_t msglen)
 {
@@ -668,7 +706,7 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct uni
 		rc = WF_DENIED;
 		goto out;
 	}
-	if (workflow_input_read(k, units, xml, len, a, &in, errs) != 0) {
+	if (workflow_input_read(k, cfg, units, xml, len, a, &in, errs) != 0) {
 		snprintf(msg, msglen, "tệp không đúng mẫu văn bản \"%s\" (%zu lỗi)", k->label, errs->count);
 		rc = WF_INVALID;
 		goto out;
@@ -698,7 +736,7 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 	const struct wf_state *to;
 	struct store_doc doc;
 	struct store_transition tr;
-	char err[256], day[16];
+	char err[256], day[16], series[64];
 	int rc, y, m, d;
 
 	symbol[0] = '\0';
@@ -718,14 +756,36 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 	tr.uid = a->uid;
 	tr.login = a->login;
 	if (to->numbers) {
+		const struct config_body *body = config_find_body(cfg, doc.issuer);
+		const struct config_term *term = NULL;
 		clock_today_vn(&y, &m, &d);
 		snprintf(day, sizeof(day), "%04d-%02d-%02d", y, m, d);
-		tr.number_body = cfg->org_abbrev;
-		tr.type = k->type;
+		if (body == NULL) {
+			snprintf(msg, msglen, "cơ quan ban hành \"%s\" của văn bản này không còn trong cấu "
+			    "hình (vanthu.conf); chưa cấp số được", doc.issuer);
+			rc = WF_INVALID;
+			goto out;
+		}
+		if (body->kind == BODY_PARTY && (term = config_body_term(body, day)) == NULL) {
+			snprintf(msg, msglen, "chưa có nhiệm kỳ nào của %s bắt đầu trước ngày %02d/%02d/%04d "
+			    "(vanthu.conf: term); chưa cấp số được", body->abbrev, d, m, y);
+			rc = WF_INVALID;
+			goto out;
+		}
+		tr.number_body = body->abbrev;
+		tr.type = workflow_type_for(k, body->kind);
 		tr.unit = doc.drafting_unit;
 		tr.kind_label = k->label;
 		tr.year = y;
 		tr.issued_on = day;
+		tr.party = body->kind == BODY_PARTY;
+		if (term) {
+			tr.term = term->name;
+			snprintf(series, sizeof(series), "%s/%s", term->name, tr.type);
+		} else {
+			snprintf(series, sizeof(series), "%04d", y);
+		}
+		tr.series = series;
 	}
 	rc = store_doc_transition(st, &tr, err, sizeof(err));
 	if (rc == STORE_INVALID) {

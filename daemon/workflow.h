@@ -32,6 +32,8 @@ struct wf_transition {
 struct wf_kind {
 	char *kind, *label, *type, *template_name, *root;  /* owned; type may be NULL */
 	char *title;           /* owned: "THÔNG BÁO"; NULL for a công văn */
+	char *party_template;  /* owned: the template for a Party committee; NULL: none */
+	char *party_type;      /* owned: its type in a Party number ("CV"); NULL: type */
 	xmlSchemaPtr schema;   /* owned: the kind's input schema */
 	struct wf_state *states;
 	size_t nstates;
@@ -54,6 +56,11 @@ void workflows_free(struct workflows *wf);
 const struct wf_kind *workflows_find(const struct workflows *wf, const char *kind);
 const struct wf_state *wf_state_find(const struct wf_kind *k, const char *id);
 
+/* The template and the type abbreviation of kind k for a body of that kind;
+ * the template is NULL when the kind has none for it. */
+const char *workflow_template_for(const struct wf_kind *k, enum config_body_kind body);
+const char *workflow_type_for(const struct wf_kind *k, enum config_body_kind body);
+
 /* Who is acting. */
 struct wf_actor {
 	int64_t uid;
@@ -71,12 +78,15 @@ int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const s
     const char *action, const char *comment, const struct wf_transition **t, char *msg,
     size_t msglen);
 
-/* Creates a document of kind from its input XML (len bytes). WF_OK and *id, or a refusal. */
-int workflow_create(struct store *st, const struct workflows *wf, const struct units *units,
+/* Creates a document of kind from its input XML (len bytes). WF_OK and *id, or a refusal.
+ * The input's issuer attribute names the issuing body of cfg (none: the organisation). */
+int workflow_create(struct store *st, const struct workflows *wf, const struct config *cfg,
+    const struct units *units,
     const char *kind, const char *xml, size_t len, const struct wf_actor *a, int64_t *id,
     struct diag_list *errs, char *msg, size_t msglen);
 /* A new revision of a draft; *revision is its number (2 for the first edit). */
-int workflow_edit(struct store *st, const struct workflows *wf, const struct units *units,
+int workflow_edit(struct store *st, const struct workflows *wf, const struct config *cfg,
+    const struct units *units,
     int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
     struct diag_list *errs, char *msg, size_t msglen);
 /* Takes action on document id: the check, the step and its effects in one transaction. */
@@ -86,7 +96,8 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 
 /* A validated input, ready to become a draft (for inputs dropped in the spool). */
 struct wf_input;
-int workflow_input_read(const struct wf_kind *k, const struct units *units, const char *xml,
+int workflow_input_read(const struct wf_kind *k, const struct config *cfg,
+    const struct units *units, const char *xml,
     size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs);
 const struct store_doc_new *workflow_input_doc(const struct wf_input *in);
 void workflow_input_free(struct wf_input *in);

@@ -97,6 +97,94 @@ static void test_full_file(void **state)
 	diag_free(&d);
 }
 
+/* Issuing bodies: [organisation] is the first; a [body] adds a Party committee with its terms. */
+static void test_bodies(void **state)
+{
+	struct config cfg, copy;
+	struct diag_list d;
+	const char *text =
+	    "[organisation]\n"
+	    "name = Ủy ban nhân dân phường Uông Bí\n"
+	    "abbreviation = UBND\n"
+	    "place = Uông Bí\n"
+	    "[body TU]\n"
+	    "kind = party\n"
+	    "name = Ban Thường vụ Tỉnh ủy\n"
+	    "parent = Đảng bộ tỉnh Quảng Ninh\n"
+	    "collective = Ban Thường vụ\n"
+	    "term = 2025-2030 2025-10-15\n"
+	    "term = 2020-2025 2020-10-10\n"
+	    "[user thang]\n"
+	    "party_title = Phó Bí thư\n";
+	const struct config_body *b;
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &d), 0);
+	assert_int_equal(cfg.nbodies, 2);
+	b = config_find_body(&cfg, NULL);
+	assert_ptr_equal(b, &cfg.bodies[0]);
+	assert_int_equal(b->kind, BODY_STATE);
+	assert_string_equal(b->abbrev, "UBND");
+	assert_string_equal(b->place, "Uông Bí");
+	b = config_find_body(&cfg, "TU");
+	assert_non_null(b);
+	assert_int_equal(b->kind, BODY_PARTY);
+	assert_string_equal(b->place, "Uông Bí");  /* the organisation's, when not given */
+	assert_string_equal(b->parent, "Đảng bộ tỉnh Quảng Ninh");
+	/* terms kept in order of start, whatever the file's order; a day falls in the latest begun */
+	assert_int_equal(b->nterms, 2);
+	assert_string_equal(b->terms[0].name, "2020-2025");
+	assert_null(config_body_term(b, "2020-10-09"));
+	assert_string_equal(config_body_term(b, "2020-10-10")->name, "2020-2025");
+	assert_string_equal(config_body_term(b, "2025-10-14")->name, "2020-2025");
+	assert_string_equal(config_body_term(b, "2025-10-15")->name, "2025-2030");
+	assert_null(config_find_body(&cfg, "BCĐ"));
+	assert_string_equal(config_find_user(&cfg, "thang")->party_title, "Phó Bí thư");
+	/* the worker's copy is whole and independent */
+	memset(&copy, 0, sizeof(copy));
+	assert_int_equal(config_copy_identity(&copy, &cfg), 0);
+	config_free(&cfg);
+	assert_int_equal(copy.nbodies, 2);
+	assert_string_equal(config_find_body(&copy, "TU")->collective, "Ban Thường vụ");
+	assert_string_equal(config_find_body(&copy, "TU")->terms[1].start, "2025-10-15");
+	assert_string_equal(config_find_user(&copy, "thang")->party_title, "Phó Bí thư");
+	config_free_identity(&copy);
+	diag_free(&d);
+
+	/* what a Party committee must have, and what only one may */
+	const char *bad =
+	    "[organisation]\n"             /* 1 */
+	    "kind = council\n"             /* 2 */
+	    "term = 2025-2030 2025-02-30\n" /* 3 */
+	    "[body TU]\n"                  /* 4 */
+	    "kind = party\n"               /* 5 */
+	    "name = Tỉnh ủy\n"             /* 6 */
+	    "term = 2025-2030 2025-10-15\n" /* 7 */
+	    "term = 2025-2030 2026-01-01\n" /* 8 */
+	    "colour = red\n"               /* 9 */
+	    "[body UBND]\n"                /* 10 */
+	    "name = Trùng\n"               /* 11 */
+	    "[body X/Y]\n"                 /* 12 */
+	    "name = Sai\n"                 /* 13 */
+	    "[body BCĐ]\n"                 /* 14 */
+	    "kind = party\n";              /* 15 */
+	assert_int_equal(load(bad, &cfg, &d), -1);
+	assert_diag(&d, 2, "kind: 'council' is not state or party");
+	assert_diag(&d, 3, "term: expected the term's name and its first day");
+	assert_diag(&d, 8, "repeats an earlier term's name or first day");
+	assert_diag(&d, 9, "unknown key 'colour' in [body TU]");
+	assert_diag(&d, 0, "[body TU]: a Party committee needs collective =");
+	assert_diag(&d, 0, "[body UBND]: the abbreviation UBND is already the organisation's");
+	assert_diag(&d, 0, "[body X/Y]: the abbreviation must be one word");
+	assert_diag(&d, 0, "[body BCĐ]: a Party committee numbers within its term");
+	assert_diag(&d, 0, "[body BCĐ]: name must not be empty");
+	diag_free(&d);
+	/* a state body has no term */
+	assert_int_equal(load("[organisation]\nterm = 2025-2030 2025-10-15\n", &cfg, &d), -1);
+	assert_diag(&d, 0, "[organisation]: term and collective are for kind = party only");
+	diag_free(&d);
+}
+
 static void test_nfc(void **state)
 {
 	struct config cfg;
@@ -257,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_nfc),
+		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_every_error_with_line),
 		cmocka_unit_test(test_whole_file_rules),
 		cmocka_unit_test(test_indentation_and_empty_sections),

@@ -399,10 +399,141 @@ static void test_doc_list_filters(void **state)
 	    4);
 }
 
+/* Moves document id (state "signed") to "issued" with a number in series; its symbol. */
+static void issue_in(struct store *st, int64_t id, const char *body, const char *series,
+    const char *term, const char *type, int party, int year, char *symbol, size_t len)
+{
+	struct store_transition t = { .id = id, .from = "signed", .to = "issued", .action = "issue",
+		.uid = 300, .login = "vtt-dung", .number_body = body, .type = type,
+		.kind_label = "Kế hoạch", .series = series, .term = term, .party = party, .year = year,
+		.issued_on = "2026-05-04" };
+	char err[512];
+
+	assert_int_equal(store_doc_transition(st, &t, err, sizeof(err)), STORE_OK);
+	snprintf(symbol, len, "%s", t.symbol);
+}
+
+static int collect_symbols(const struct store_col *cols, int n, void *arg)
+{
+	char *out = arg;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(cols[i].name, "symbol") == 0)
+			snprintf(out + strlen(out), 512 - strlen(out), "%s%s", *out ? " " : "", cols[i].s);
+	return 0;
+}
+
+/* A state body numbers per year, a Party committee per type within its term. */
+static void test_register_series(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512], sym[96], list[512];
+	int64_t id;
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	for (int i = 1; i <= 7; i++) {
+		struct store_doc_new d = { .kind = "ke-hoach", .state = "signed", .summary = "Trích yếu",
+		    .signer_name = "Nguyễn Chiến Thắng", .recipients = "", .archive = "Văn phòng",
+		    .issuer = i == 1 ? NULL : "TU", .uid = 100, .login = "vtt-ana", .content = "<x/>",
+		    .content_len = 4, .sha256 = "00" };
+		assert_int_equal(store_doc_create(st, &d, &id, err, sizeof(err)), STORE_OK);
+	}
+	issue_in(st, 1, "UBND", "2026", NULL, "KH", 0, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "01/KH-UBND");
+	issue_in(st, 2, "TU", "2025-2030/KH", "2025-2030", "KH", 1, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "01-KH/TU");
+	issue_in(st, 3, "TU", "2025-2030/TB", "2025-2030", "TB", 1, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "01-TB/TU");
+	issue_in(st, 4, "TU", "2025-2030/KH", "2025-2030", "KH", 1, 2027, sym, sizeof(sym));
+	assert_string_equal(sym, "02-KH/TU");  /* the term runs on across the new year */
+	issue_in(st, 5, "TU", "2030-2035/KH", "2030-2035", "KH", 1, 2030, sym, sizeof(sym));
+	assert_string_equal(sym, "01-KH/TU");  /* a new term starts again */
+	issue_in(st, 6, "TU", "2025-2030/CV", "2025-2030", "CV", 1, 2027, sym, sizeof(sym));
+	assert_string_equal(sym, "01-CV/TU");
+	/* the term's register, type by type */
+	struct store_register_query q = { .body = "TU", .term = "2025-2030" };
+	list[0] = '\0';
+	assert_int_equal(store_register_list(st, &q, collect_symbols, list, err, sizeof(err)),
+	    STORE_OK);
+	assert_string_equal(list, "01-CV/TU 01-KH/TU 02-KH/TU 01-TB/TU");
+	q.type = "KH";
+	list[0] = '\0';
+	assert_int_equal(store_register_list(st, &q, collect_symbols, list, err, sizeof(err)),
+	    STORE_OK);
+	assert_string_equal(list, "01-KH/TU 02-KH/TU");
+	struct store_register_query y = { .body = "UBND", .series = "2026" };
+	list[0] = '\0';
+	assert_int_equal(store_register_list(st, &y, collect_symbols, list, err, sizeof(err)),
+	    STORE_OK);
+	assert_string_equal(list, "01/KH-UBND");
+	/* a voided number stays taken in its own series only */
+	assert_int_equal(store_register_void(st, "TU", "2025-2030/KH", 2, "nhầm", 300, "vtt-dung",
+	    err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_register_void(st, "TU", "2025-2030/KH", 2, "lần nữa", 300, "vtt-dung",
+	    err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_register_void(st, "TU", "2025-2030/TB", 2, "không có", 300,
+	    "vtt-dung", err, sizeof(err)), STORE_INVALID);
+	issue_in(st, 7, "TU", "2025-2030/KH", "2025-2030", "KH", 1, 2027, sym, sizeof(sym));
+	assert_string_equal(sym, "03-KH/TU");
+	store_close(st);
+	/* the entries are as fixed as before: no change of series, term or type, no delete */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE register SET series = '2025-2030/TB' WHERE "
+	    "symbol = '02-KH/TU'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE register SET type = 'TB' WHERE number = 1",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM register WHERE term = '2030-2035'", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM register"), 7);
+}
+
+/* A schema-5 database (the last before Party registers) migrates with nothing lost. */
+static void test_migrate_v5(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_stats stats;
+	char err[512], sym[96], list[512] = "";
+	size_t len;
+	char *sql = slurp("tests/fixtures/store/v5.sql", &len);
+	sqlite3 *db;
+	int64_t bad = -1, checked = 0;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 5);
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_stats(st, &stats, err, sizeof(err)), STORE_OK);
+	assert_int_equal(stats.schema_version, STORE_SCHEMA_VERSION);
+	/* every entry kept, in its year's series, the voided one with its reason */
+	struct store_register_query q = { .body = "UBND", .series = "2026" };
+	assert_int_equal(store_register_list(st, &q, collect_symbols, list, err, sizeof(err)),
+	    STORE_OK);
+	assert_string_equal(list, "01/TB-UBND 02/TB-UBND 03/TB-UBND");
+	assert_int_equal(store_audit_verify(st, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_true(checked > 0);
+	/* the old draft numbers on after them, never over the voided 02 */
+	raw_exec(f->db, "UPDATE documents SET state = 'signed' WHERE id = 4");
+	issue_in(st, 4, "UBND", "2026", NULL, "TB", 0, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "04/TB-UBND");
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM register WHERE voided_at IS NOT NULL "
+	    "AND void_reason = 'Ban hành nhầm' AND series = '2026' AND year = 2026 AND number = 2"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+	    "AND name IN ('register_no_delete', 'register_void_only')"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file_is_new_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_text_file_untouched, setup, teardown),

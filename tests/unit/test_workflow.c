@@ -139,10 +139,23 @@ static void test_load_shipped(void **state)
 		"Đã ban hành", "Đã thu hồi" };
 
 	/* the kinds, in name order */
-	assert_int_equal(f->wf->nkinds, 3);
+	assert_int_equal(f->wf->nkinds, 4);
 	assert_string_equal(f->wf->kinds[0].kind, "bao-cao-tong-hop");
 	assert_string_equal(f->wf->kinds[1].kind, "cong-van");
-	assert_string_equal(f->wf->kinds[2].kind, "thong-bao");
+	assert_string_equal(f->wf->kinds[2].kind, "ke-hoach");
+	assert_string_equal(f->wf->kinds[3].kind, "thong-bao");
+	/* the template and type by issuing body: a Party công văn carries CV, a state one none */
+	const struct wf_kind *cv = workflows_find(f->wf, "cong-van"), *kh = workflows_find(f->wf,
+	    "ke-hoach"), *bc = workflows_find(f->wf, "bao-cao-tong-hop");
+	assert_string_equal(workflow_template_for(cv, BODY_STATE), "cong-van");
+	assert_string_equal(workflow_template_for(cv, BODY_PARTY), "cong-van-dang");
+	assert_null(workflow_type_for(cv, BODY_STATE));
+	assert_string_equal(workflow_type_for(cv, BODY_PARTY), "CV");
+	assert_string_equal(workflow_template_for(kh, BODY_STATE), "thong-bao");
+	assert_string_equal(workflow_template_for(kh, BODY_PARTY), "ke-hoach-dang");
+	assert_string_equal(workflow_type_for(kh, BODY_PARTY), "KH");
+	assert_string_equal(workflow_template_for(k, BODY_PARTY), "thong-bao-dang");
+	assert_null(workflow_template_for(bc, BODY_PARTY));
 	assert_null(workflows_find(f->wf, "bao-cao"));
 	assert_null(workflows_find(f->wf, "calendar"));
 	assert_null(workflows_find(f->wf, "dot-bao-cao"));
@@ -466,7 +479,7 @@ static void test_copy_loads(void **state)
 		fail_msg("a copy of the shipped workflows refused");
 	}
 	assert_int_equal(d.count, 0);
-	assert_int_equal(wf->nkinds, 3);
+	assert_int_equal(wf->nkinds, 4);
 	workflows_free(wf);
 	diag_free(&d);
 	remove_copy(dir);
@@ -546,6 +559,8 @@ static void test_refuses_other(void **state)
 	    "giá trị \"boss\" của <transition>", NULL);
 	assert_refused(changed("<state id=\"review\"", "<state id=\"draft\""), "trùng lặp", NULL);
 	assert_refused(changed(" label=\"Ký\"", ""), "thiếu thuộc tính bắt buộc \"label\"", NULL);
+	/* a Party number always names a type: a Party template with none is refused */
+	assert_refused(changed(" type=\"TB\"", ""), "party-template without a type", NULL);
 	/* not XML */
 	assert_refused(changed("</workflow>", ""), "", NULL);
 }
@@ -568,8 +583,8 @@ static void test_refuses_missing_schema(void **state)
 	assert_non_null(strstr(d.items[0].file, "cong-van/schema.xsd"));
 	diag_free(&d);
 	/* and a folder with no kind at all is refused */
-	snprintf(cmd, sizeof(cmd), "rm -r '%s/cong-van' '%s/thong-bao' '%s/bao-cao-tong-hop'", dir, dir,
-	    dir);
+	snprintf(cmd, sizeof(cmd), "rm -r '%s/cong-van' '%s/thong-bao' '%s/bao-cao-tong-hop' "
+	    "'%s/ke-hoach'", dir, dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
 	wf = (struct workflows *)1;
 	diag_init(&d);
