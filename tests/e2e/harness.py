@@ -116,6 +116,7 @@ def config_text(root, **over):
         "place": "Bà Rịa - Vũng Tàu",
     }
     rounds_drafter = over.pop("rounds_drafter", "vtt-ana")
+    extra = over.pop("extra", "")  # raw sections appended: [body ABBR] of Party committees
     assert not over, over
     lines = ["[paths]"] + [f"{k} = {v}" for k, v in paths.items()]
     lines += ["[organisation]"] + [f"{k} = {v}" for k, v in org.items()]
@@ -125,8 +126,8 @@ def config_text(root, **over):
     lines += ["[rounds]", f"drafter = {rounds_drafter}"]
     lines += ["[log]", "level = debug"]
     lines += ["[user vtt-chi]", "full_name = Đặng Minh Thông", "title = Phó Chủ tịch",
-              "authority = KT."]
-    return "\n".join(lines) + "\n"
+              "authority = KT.", "party_title = Phó Bí thư"]
+    return "\n".join(lines) + "\n" + extra
 
 
 class Daemon:
