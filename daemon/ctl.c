@@ -249,10 +249,10 @@ static int cmd_whoami(struct conn *c, json_t *args, json_t **result, char *msg, 
 	const struct config_user *u = config_find_user(c->ctl->cfg, c->peer.login);
 
 	(void)args; (void)msg; (void)msglen;
-	*result = json_pack("{s:I, s:s, s:o, s:s?, s:s?, s:s?}",
+	*result = json_pack("{s:I, s:s, s:o, s:s?, s:s?, s:s?, s:s?}",
 	    "uid", (json_int_t)c->peer.uid, "user", c->peer.login, "roles", role_list(c->peer.roles),
 	    "full_name", u ? u->full_name : NULL, "title", u ? u->title : NULL,
-	    "authority", u ? u->authority : NULL);
+	    "authority", u ? u->authority : NULL, "party_title", u ? u->party_title : NULL);
 	return 0;
 }
 
@@ -1002,6 +1002,13 @@ static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, si
 		return E_INTERNAL;
 	}
 	label_doc(wf, row);
+	/* the issuing body by name, as the office says it */
+	const struct config_body *body = config_find_body(c->ctl->cfg,
+	    json_string_value(json_object_get(row, "issuer")));
+	if (body) {
+		json_object_set_new(row, "issuer_name", json_string(body->name));
+		json_object_set_new(row, "issuer_abbrev", json_string(body->abbrev));
+	}
 	/* what the caller may do with it now */
 	actions = json_array();
 	actor_of(c, &a);

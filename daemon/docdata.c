@@ -398,10 +398,9 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	s = text(doc_child(root, "archive"));
 	if (s) {
 		char *al = NULL;
-		/* state: "- Lưu: VT, VP."; Party: "- Lưu Văn phòng Tỉnh ủy." (no colon, no VT) */
-		size_t sl = strlen(s);
-		if (asprintf(&al, "- Lưu%s %s%s", party ? "" : ":", s,
-		        sl && s[sl - 1] == '.' ? "" : ".") >= 0) {
+		/* state: "- Lưu: VT, VP."; Party: "- Lưu Văn phòng Tỉnh ủy." (no colon, no VT);
+		 * a line that has a full stop already ("VT, CBTH. (2)") is kept as written */
+		if (asprintf(&al, "- Lưu%s %s%s", party ? "" : ":", s, strchr(s, '.') ? "" : ".") >= 0) {
 			json_object_set_new(d, "archive_line", json_string(al));
 			free(al);
 		}

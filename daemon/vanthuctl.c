@@ -359,6 +359,8 @@ static void show_whoami(json_t *r)
 	print_field("Họ và tên", jstr(r, "full_name"));
 	print_field("Chức vụ", jstr(r, "title"));
 	print_field("Thẩm quyền ký", jstr(r, "authority"));
+	if (*jstr(r, "party_title"))
+		print_field("Chức vụ trong Đảng", jstr(r, "party_title"));
 }
 
 static void pad(const char *s, size_t width)
@@ -689,6 +691,10 @@ static void show_doc(json_t *r)
 	snprintf(buf, sizeof(buf), "%lld", (long long)jint(r, "id"));
 	print_field("Văn bản số", buf);
 	print_field("Loại", jstr(r, "kind_label"));
+	if (*jstr(r, "issuer_name")) {
+		snprintf(buf, sizeof(buf), "%s (%s)", jstr(r, "issuer_name"), jstr(r, "issuer_abbrev"));
+		print_field("Cơ quan ban hành", buf);
+	}
 	print_field("Trích yếu", jstr(r, "summary"));
 	local_time(jstr(r, "state_since"), when, sizeof(when));
 	snprintf(buf, sizeof(buf), "%s (từ %s)%s", jstr(r, "state_label"), when,

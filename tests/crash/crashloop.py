@@ -28,8 +28,9 @@ claimed/ empty), stops the daemon with SIGTERM and checks:
     receipt agreeing with it, its original in accepted/ or rejected/,
     nothing left in incoming/ or claimed/, nothing vanished; contents sent
     twice are one report, corrections chain, malformed files are rejected;
-  - the register: every number of each (body, year) series given once, no
-    gap; every issued document numbered and registered, nothing else
+  - the register: every number of each series given once, no gap (a state
+    body's series is a year; every third document is the Party committee
+    TU's, whose series are a type within its term); every issued document numbered and registered, nothing else
     numbered; every issue the client saw (or whose reply the kill cut) is
     either issued with its number or not issued, never half; voids stick;
   - every issued DOCX exists in spool/outgoing with its recorded SHA-256,
@@ -89,11 +90,24 @@ class Violations:
             print(f"VIOLATION: {what}: {detail}"[:2000], flush=True)
 
 
-def doc_xml(summary):
+PARTY = """[body TU]
+kind = party
+name = Ban Thường vụ Tỉnh ủy
+collective = Ban Thường vụ
+term = 2020-2025 2020-10-10
+term = 2025-2030 2025-10-15
+"""
+
+
+def doc_xml(summary, issuer=None):
     text = open(DOC_EXAMPLE, encoding="utf-8").read()
     start = text.index("<summary>") + len("<summary>")
     end = text.index("</summary>")
-    return text[:start] + summary + text[end:]
+    text = text[:start] + summary + text[end:]
+    if issuer:
+        text = text.replace('xmlns="urn:vanthu:document:1"',
+                            f'xmlns="urn:vanthu:document:1" issuer="{issuer}"', 1)
+    return text
 
 
 def round_xml(rid, units=None):
@@ -268,7 +282,7 @@ class Worker(threading.Thread):
         self.dead = dead         # vanthud died on its own: give up
         self.stop = threading.Event()
         self.docs = {}      # id -> summary, states seen, symbol the client saw issued, ...
-        self.voids = []     # (year, number) the client saw voided
+        self.voids = []     # (body, series, number) the client saw voided
         self.cuts = 0
         self.steps = 0
         self.calls = 0
@@ -332,9 +346,10 @@ class Worker(threading.Thread):
     def create(self):
         self.n += 1
         summary = f"Văn bản thử vòng sập w{self.idx} số {self.n}"
+        issuer = "TU" if self.n % 3 == 1 else None   # each worker's first, then every third
         path = os.path.join(self.d.root, "docs", f"w{self.idx}-{self.n}.xml")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(doc_xml(summary))
+            fh.write(doc_xml(summary, issuer))
         os.chmod(path, 0o644)
         while not self.stop.is_set():
             rc, j = self.call("new", "thong-bao", path, user="vtt-ana")
@@ -356,7 +371,7 @@ class Worker(threading.Thread):
         else:
             return None
         self.docs[doc] = {"summary": summary, "seen": ["draft"], "issued": None, "number": None,
-                          "withdrawn": False, "cut_issue": False}
+                          "withdrawn": False, "cut_issue": False, "issuer": issuer}
         return doc
 
     def step(self, doc, user, action, frm, to, *extra):
@@ -400,7 +415,7 @@ class Worker(threading.Thread):
     def edit(self, doc):
         path = os.path.join(self.d.root, "docs", f"w{self.idx}-{doc}-edit.xml")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(doc_xml(self.docs[doc]["summary"]))
+            fh.write(doc_xml(self.docs[doc]["summary"], self.docs[doc]["issuer"]))
         os.chmod(path, 0o644)
         while True:
             rc, j = self.call("edit", str(doc), path, user="vtt-ana")
@@ -422,16 +437,22 @@ class Worker(threading.Thread):
         if s is None or not s.get("number"):
             self.viol.add("issued document without a number", f"{doc}: {s}")
             return
-        year, number = int(s["issued_on"][:4]), s["number"]
+        number, series = s["number"], s["series"]
+        if s.get("issuer"):   # a Party committee's: its type within its term
+            term, typ = series.split("/")
+            where = ("--body", s["issuer"], "--term", term, "--type", typ)
+        else:
+            where = ("--year", series)
+        key = (s.get("body"), series, number)
         cut = False
         while True:
-            rc, j = self.call("void", str(number), "--year", str(year), "-m",
+            rc, j = self.call("void", str(number), *where, "-m",
                               f"Hủy thử số {sym}", user="vtt-dung")
             if rc == 0:
-                self.voids.append((year, number))
+                self.voids.append(key)
                 return
             if rc == 1 and cut and j and j["error"]["code"] == "E_NOT_FOUND":
-                self.voids.append((year, number))   # the cut call had voided it
+                self.voids.append(key)   # the cut call had voided it
                 return
             if rc != 3:
                 self.viol.add("void refused", f"{sym}: {j}")
@@ -583,8 +604,8 @@ def check_db_live(d, viol, label):
 
 def check_register(con, viol, label):
     series = {}
-    for body, year, number in con.execute("SELECT body, year, number FROM register"):
-        series.setdefault((body, year), []).append(number)
+    for body, ser, number in con.execute("SELECT body, series, number FROM register"):
+        series.setdefault((body, ser), []).append(number)
     for (body, year), nums in series.items():
         nums.sort()
         if nums != list(range(1, len(nums) + 1)):
@@ -736,15 +757,19 @@ def final_checks(d, flood, workers, viol, ctl_register):
                 viol.add("issued document changed state", f"{d_id}: {row['state']}")
             if m["withdrawn"] and "withdrawn" in m["seen"] and row["state"] != "withdrawn":
                 viol.add("withdrawn document changed state", f"{d_id}: {row['state']}")
-        for year, number in w.voids:
-            r = q("SELECT voided_at FROM register WHERE year = ? AND number = ?", year, number)
+        for body, ser, number in w.voids:
+            r = q("SELECT voided_at FROM register WHERE body = ? AND series = ? AND number = ?",
+                  body, ser, number)
             if not r or r[0][0] is None:
-                viol.add("a void the client saw is not in the register", f"{number}/{year}")
+                viol.add("a void the client saw is not in the register", f"{body} {ser} {number}")
     # the register as vanthuctl prints it
-    for (body, year), nums in series.items():
-        entries = ctl_register.get(year)
+    party = sum(len(nums) for (body, _), nums in series.items() if body == "TU")
+    print(f"crashloop: {party} Party numbers (TU) among "
+          f"{sum(len(n) for n in series.values())} in the register", flush=True)
+    for (body, ser), nums in series.items():
+        entries = ctl_register.get((body, ser))
         if entries is None or sorted(e["number"] for e in entries) != sorted(nums):
-            viol.add("`vanthuctl register` differs from the store", f"{year}")
+            viol.add("`vanthuctl register` differs from the store", f"{body} {ser}")
 
     # ---- rounds: every automatic draft once ----
     for r in q("SELECT id, reminder_doc, conclusion_doc, state FROM rounds"):
@@ -820,7 +845,7 @@ def main(argv=None):
           flush=True)
     # settle at its default (2 s): a careless writer's pauses stay well under it even on a
     # loaded machine, so a file written in place is never taken half written
-    d = harness.Daemon(root=root, intake_batch=32, intake_settle=2000)
+    d = harness.Daemon(root=root, intake_batch=32, intake_settle=2000, extra=PARTY)
     for sub in ("docs", "backups"):
         os.makedirs(os.path.join(root, sub))
         os.chmod(os.path.join(root, sub), 0o755)
@@ -920,14 +945,16 @@ def main(argv=None):
             viol.add("vanthuctl verify", r.stdout[:2000] + r.stderr[:2000])
         ctl_register = {}
         con = sqlite3.connect(d.db, timeout=30)
-        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM register")]
+        keys = con.execute("SELECT DISTINCT body, series, term, type FROM register").fetchall()
         con.close()
-        for y in years:
-            r = d.ctl("register", "--year", str(y), user="vtt-dung", json_out=True)
+        for body, ser, term, typ in keys:
+            where = ("--body", body, "--term", term, "--type", typ) if term else \
+                ("--body", body, "--year", ser)
+            r = d.ctl("register", *where, user="vtt-dung", json_out=True)
             if r.returncode != 0:
                 viol.add("vanthuctl register", r.stderr)
             else:
-                ctl_register[y] = r.json["result"]["entries"]
+                ctl_register[(body, ser)] = r.json["result"]["entries"]
         try:
             d.stop()
         except AssertionError as e:

@@ -459,6 +459,12 @@ class PartyRegister(unittest.TestCase):
         kh = self.signed("ke-hoach", n=3)
         tb = self.signed("thong-bao", n=1)
         st = self.signed("thong-bao", issuer=None, n=1)
+        show = self.d.ctl("show", str(kh[0]), user="vtt-dung").stdout
+        self.assertRegex(show, r"Cơ quan ban hành: +Ban Thường vụ Tỉnh ủy \(TU\)\n")
+        self.assertRegex(self.d.ctl("show", str(st[0]), user="vtt-dung").stdout,
+                         r"Cơ quan ban hành: +Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu \(UBND\)\n")
+        self.assertRegex(self.d.ctl("whoami", user="vtt-chi").stdout,
+                         r"Chức vụ trong Đảng: *Phó Bí thư\n")
         self.assertEqual(self.issue(kh[0]), "01-KH/TU")
         self.assertEqual(self.issue(tb[0]), "01-TB/TU")
         self.assertEqual(self.issue(kh[1]), "02-KH/TU")

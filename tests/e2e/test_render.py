@@ -1005,8 +1005,9 @@ class Render(unittest.TestCase):
             tdir = os.path.join(cls.tmp, "templates")
             os.makedirs(tdir)
             shutil.copy(out[src], os.path.join(tdir, "thong-bao.docx"))
-            for other in ("cong-van.docx", "bao-cao-tong-hop.docx"):
-                shutil.copy(os.path.join(REPO, "build", "templates", other), tdir)
+            for other in os.listdir(os.path.join(REPO, "build", "templates")):
+                if other.endswith(".docx") and other != "thong-bao.docx":
+                    shutil.copy(os.path.join(REPO, "build", "templates", other), tdir)
             rec["template"] = os.path.join(tdir, "thong-bao.docx")
             d = Daemon(templates=tdir)
             try:

@@ -139,9 +139,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	remove_stale();
 	snprintf(tmpdir, sizeof(tmpdir), "%s/" TMP_PREFIX "%ld", tmp_base, (long)getpid());
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);  /* an earlier run with our pid */
+	/* a state organisation and a Party committee, so that both kinds of body are reached */
+	static const char party[] = "[body TU]\nkind = party\nname = Ban Thường vụ Tỉnh ủy\n"
+	    "collective = Ban Thường vụ\nterm = 2020-2025 2020-10-10\nterm = 2025-2030 2025-10-15\n";
+	diag_init(&errs);
 	if (clock_init() != 0 || fuzz_srcdir(dir, sizeof(dir)) != 0 || mkdir(tmpdir, 0700) != 0 ||
-	    config_default(&cfg) != 0)
+	    config_load_string("fuzz.conf", party, sizeof(party) - 1, &cfg, &errs) != 0)
 		abort();
+	diag_free(&errs);
 	snprintf(tmp_spool, sizeof(tmp_spool), "%s/spool", tmpdir);
 	snprintf(tmp_db, sizeof(tmp_db), "%s/vanthu.db", tmpdir);
 	free(cfg.workflows);
