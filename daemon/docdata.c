@@ -381,7 +381,13 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 			continue;
 		s = text(c);
 		char *u = NULL, *styled = NULL;
-		if (s && vnfmt_upper(s, &u) == VNFMT_OK && (styled = authority_style(u, party)) != NULL)
+		/* "kiêm" between two offices (BÍ THƯ ĐẢNG ỦY / kiêm / TRƯỞNG BAN CHỈ ĐẠO) stays as
+		 * offices write it; every other line is upper case */
+		if (s && strcmp(s, "kiêm") == 0)
+			u = strdup(s);
+		else if (s && vnfmt_upper(s, &u) != VNFMT_OK)
+			u = NULL;
+		if (u && (styled = authority_style(u, party)) != NULL)
 			json_array_append_new(lines, json_pack("{s:s}", "line", styled));
 		free(styled);
 		free(u);

@@ -36,6 +36,7 @@ from test_workflow import Relay
 SEED_PLAN = os.path.join(REPO, "..", "shared", "seeds", "003-ke-hoach-dang.txt")
 PLAN_XML = os.path.join(REPO, "workflows", "ke-hoach", "examples", "kh-02-bcd-uong-bi.xml")
 ROUND = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.xml")
+MEETING = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "ket-luan-hop-2024-04-05.xml")
 DCSVN = "ĐẢNG CỘNG SẢN VIỆT NAM"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -315,7 +316,7 @@ class PartyRender(unittest.TestCase):
         for name, lines in (("tb", ["T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ"]),
                             ("kt", ["K/T BÍ THƯ", "PHÓ BÍ THƯ"]),
                             ("cv", ["T/L BAN THƯỜNG VỤ", "CHÁNH VĂN PHÒNG"]),
-                            ("plan", ["BÍ THƯ ĐẢNG ỦY", "KIÊM", "TRƯỞNG BAN CHỈ ĐẠO"])):
+                            ("plan", ["BÍ THƯ ĐẢNG ỦY", "kiêm", "TRƯỞNG BAN CHỈ ĐẠO"])):
             v = self.view(name)
             for line in lines:
                 v.check(v.one(line, problems), f"{name}: {line}", problems, bold=True, size=(14, 14))
@@ -413,6 +414,9 @@ class PartyRender(unittest.TestCase):
         paras = [p.text for p in v.paras]
         i = paras.index("Nơi nhận:")
         self.assertEqual(paras[i + 1:i + 1 + len(seed_rec)], seed_rec)
+        # the signature block as the seed ends: office, "kiêm", office, name
+        i = paras.index(lines[-4])
+        self.assertEqual(paras[i:i + 4], lines[-4:])
         # pandoc, a third reader, sees the same words
         plain = run(["pandoc", "-t", "plain", "--wrap=none", self.rec("plan", pdf=False)["docx"]])
         pw = words(plain)
@@ -659,6 +663,36 @@ class PartyRound(unittest.TestCase):
         v = DocxView(outs["reminder"])
         self.assertTrue(any(re.fullmatch(r"Số \s+-CV/TU", p.text) for p in v.paras),
                         [p.text for p in v.paras][:12])
+
+    def test_meeting_of_the_standing_board(self):
+        """A meeting's conclusions, issued by the board: its notice signed T/M BAN THƯỜNG VỤ."""
+        with open(MEETING, encoding="utf-8") as fh:
+            text = fh.read()
+        text = text.replace(' round="CDS-2024-Q1"', ' issuer="TU"')
+        text = re.sub(r"<signer login=\"vtt-chi\">.*?</signer>",
+                      '<signer login="vtt-chi"><name>Đặng Minh Thông</name></signer>', text, flags=re.S)
+        self.d.start(now="2024-04-05T15:00:00")
+        r = self.d.ctl("meeting", write(self.d, "meeting.xml", text), user="vtt-dung", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        doc = r.json["result"]["document"]
+        work = os.path.join(self.d.root, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        out = os.path.join(work, "meeting.docx")
+        r = self.d.ctl("render", str(doc), "-o", out, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        paras = [p.text for p in DocxView(out).paras]
+        i = paras.index("T/M BAN THƯỜNG VỤ")
+        self.assertEqual(paras[i + 1:i + 3], ["PHÓ BÍ THƯ", "Đặng Minh Thông"])
+        self.assertIn(DCSVN, paras)
+        self.assertIn("BAN THƯỜNG VỤ TỈNH ỦY", paras)
+        self.assertTrue(any(re.fullmatch(r"Số \s+-TB/TU", p) for p in paras), paras[:12])
+        self.assertIn("- Lưu VT, TH.", paras)
+        for user, action in FLOW:
+            r = self.d.ctl(action, str(doc), user=user)
+            self.assertEqual(r.returncode, 0, (action, r.stderr))
+        self.assertIn("Số, ký hiệu: 01-TB/TU.", r.stdout)
+        self.d.stop()
 
     def test_round_refused_without_a_party_template(self):
         text = self.round_xml().replace('<conclusion kind="thong-bao">',
