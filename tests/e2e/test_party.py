@@ -21,16 +21,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
-import unicodedata
 import unittest
 
 from harness import IS_ROOT, REPO, Daemon
-from test_render import (READERS, DocxView, docx, find_run, nfc, pdf_lines, pdf_words, run,
-                         same_row, soffice, word_diff, words, check_package)
+from test_render import (DocxView, check_package, find_run, nfc, pdf_lines, pdf_words,
+                         require_readers, run, same_row, soffice, word_diff, words)
 from test_workflow import Relay
 
 SEED_PLAN = os.path.join(REPO, "..", "shared", "seeds", "003-ke-hoach-dang.txt")
@@ -131,12 +128,7 @@ class PartyRender(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = [f"{c} (Debian package {p})" for c, p in READERS.items() if shutil.which(c) is None]
-        if docx is None:
-            missing.append("the Python module docx (Debian package python3-docx)")
-        if missing:
-            raise AssertionError("the readers are missing: " + ", ".join(missing)
-                                 + "; `make deps` installs them")
+        require_readers()
         cls.tmp = tempfile.mkdtemp(prefix="vanthu-party-")
         os.chmod(cls.tmp, 0o777)
         cls.recs, cls.error, cls.log_error = {}, None, None
@@ -425,8 +417,8 @@ class PartyRender(unittest.TestCase):
             self.assertIn(ln, " ".join(plain.split()))
 
 
-@unittest.skipUnless(IS_ROOT, "needs root to act as several real users")
-class PartyRegister(unittest.TestCase):
+class PartyDaemon(unittest.TestCase):
+    """A daemon with the Party bodies configured, started by each test at its own date."""
 
     def setUp(self):
         self.d = Daemon(extra=PARTY)
@@ -437,6 +429,10 @@ class PartyRegister(unittest.TestCase):
                 self.d.stop()
         finally:
             self.d.cleanup()
+
+
+@unittest.skipUnless(IS_ROOT, "needs root to act as several real users")
+class PartyRegister(PartyDaemon):
 
     def signed(self, kind, issuer="TU", n=1):
         out = []
@@ -587,18 +583,8 @@ class PartyRegister(unittest.TestCase):
 
 
 @unittest.skipUnless(IS_ROOT, "needs root to act as several real users")
-class PartyRound(unittest.TestCase):
+class PartyRound(PartyDaemon):
     """A provincial standing board's plan asks units to report; its drafts are the board's."""
-
-    def setUp(self):
-        self.d = Daemon(extra=PARTY)
-
-    def tearDown(self):
-        try:
-            if self.d.proc is not None and self.d.proc.poll() is None:
-                self.d.stop()
-        finally:
-            self.d.cleanup()
 
     def round_xml(self):
         with open(ROUND, encoding="utf-8") as fh:

@@ -194,6 +194,16 @@ def date_line(day):
 
 # ---------------------------------------------------------------- readers
 
+def require_readers():
+    """Fails, naming the Debian packages, when a reader of the rendered DOCX is missing."""
+    missing = [f"{c} (Debian package {p})" for c, p in READERS.items() if shutil.which(c) is None]
+    if docx is None:
+        missing.append("the Python module docx (Debian package python3-docx)")
+    if missing:
+        raise AssertionError("the readers of the rendered DOCX are missing: " + ", ".join(missing)
+                             + "; `make deps` installs them")
+
+
 def run(cmd, timeout=300, **kw):
     p = subprocess.run(cmd, capture_output=True, timeout=timeout, **kw)
     if p.returncode != 0:
@@ -781,12 +791,7 @@ class Render(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = [f"{c} (Debian package {p})" for c, p in READERS.items() if shutil.which(c) is None]
-        if docx is None:
-            missing.append("the Python module docx (Debian package python3-docx)")
-        if missing:
-            raise AssertionError("the readers of the rendered DOCX are missing: " + ", ".join(missing)
-                                 + "; `make deps` installs them")
+        require_readers()
         cls.tmp = tempfile.mkdtemp(prefix="vanthu-render-")
         os.chmod(cls.tmp, 0o755)
         cls.out = os.path.join(cls.tmp, "docx")
