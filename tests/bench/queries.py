@@ -139,9 +139,11 @@ def grow(db, target):
                         "FROM plan p, documents i, documents r WHERE i.id = 1 AND r.id = 2")
             con.execute("INSERT INTO revisions SELECT p.id, v.revision, v.author_uid, v.author, v.at, "
                         "v.sha256, v.content FROM plan p, revisions v WHERE v.document_id = 1")
-            con.execute("INSERT INTO register (body, year, number, document_id, symbol, issued_on, "
+            con.execute("INSERT INTO register (body, series, year, term, type, number, "
+                        "document_id, symbol, issued_on, "
                         "kind, summary, signer_name, recipients, archive, issued_by, issued_at) "
-                        "SELECT g.body, g.year, p.number, p.id, printf('%02d/TB-UBND', p.number), "
+                        "SELECT g.body, g.series, g.year, g.term, g.type, p.number, p.id, "
+                        "printf('%02d/TB-UBND', p.number), "
                         "g.issued_on, g.kind, g.summary, g.signer_name, g.recipients, g.archive, "
                         "g.issued_by, g.issued_at FROM plan p, register g "
                         "WHERE p.number IS NOT NULL AND g.document_id = 1")
