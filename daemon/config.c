@@ -40,10 +40,6 @@ static const struct key keys[] = {
 	{ "paths", "socket_group", KEY_GROUP, OFF(socket_group), 0, 0 },
 	{ "paths", "templates", KEY_PATH, OFF(templates), 0, 0 },
 	{ "paths", "workflows", KEY_PATH, OFF(workflows), 0, 0 },
-	{ "organisation", "name", KEY_TEXT, OFF(org_name), 0, 0 },
-	{ "organisation", "parent", KEY_TEXT, OFF(org_parent), 0, 0 },
-	{ "organisation", "abbreviation", KEY_TEXT, OFF(org_abbrev), 0, 0 },
-	{ "organisation", "place", KEY_TEXT, OFF(org_place), 0, 0 },
 	{ "roles", "drafter", KEY_GROUP, OFF(role_group[0]), 0, 0 },
 	{ "roles", "reviewer", KEY_GROUP, OFF(role_group[1]), 0, 0 },
 	{ "roles", "signer", KEY_GROUP, OFF(role_group[2]), 0, 0 },
@@ -378,9 +374,9 @@ static void add_term(struct parse *p, struct config_body *b, const char *value)
 	b->nterms++;
 }
 
-/* The keys a body has beyond [organisation]'s table: kind, term, collective (and, in
- * [body ABBR], its name, parent and place). Returns 0 when name is none of them. */
-static int set_body_key(struct parse *p, struct config_body *b, int own_section,
+/* A key of an issuing body: [organisation] (bodies[0], which alone takes abbreviation:
+ * a [body ABBR] has it in its header) or a [body ABBR]. Returns 0 when name is none. */
+static int set_body_key(struct parse *p, struct config_body *b, int organisation,
     const char *name, const char *value)
 {
 	if (strcmp(name, "kind") == 0) {
@@ -394,12 +390,14 @@ static int set_body_key(struct parse *p, struct config_body *b, int own_section,
 		add_term(p, b, value);
 	} else if (strcmp(name, "collective") == 0) {
 		set_string(p, &b->collective, value, 1);
-	} else if (own_section && strcmp(name, "name") == 0) {
+	} else if (strcmp(name, "name") == 0) {
 		set_string(p, &b->name, value, 1);
-	} else if (own_section && strcmp(name, "parent") == 0) {
+	} else if (strcmp(name, "parent") == 0) {
 		set_string(p, &b->parent, value, 1);
-	} else if (own_section && strcmp(name, "place") == 0) {
+	} else if (strcmp(name, "place") == 0) {
 		set_string(p, &b->place, value, 1);
+	} else if (organisation && strcmp(name, "abbreviation") == 0) {
+		set_string(p, &b->abbrev, value, 1);
 	} else {
 		return 0;
 	}
@@ -426,13 +424,15 @@ static int handler(void *user, const char *section, const char *name, const char
 		free(abbrev);
 		if (b == NULL)
 			problem(p, "out of memory");
-		else if (!set_body_key(p, b, 1, name, value))
+		else if (!set_body_key(p, b, 0, name, value))
 			problem(p, "unknown key '%s' in [%s]", name, section);
 		return 1;
 	}
-	if (strcmp(section, "organisation") == 0 && p->cfg->nbodies > 0 &&
-	    set_body_key(p, &p->cfg->bodies[0], 0, name, value))
+	if (strcmp(section, "organisation") == 0) {
+		if (!set_body_key(p, &p->cfg->bodies[0], 1, name, value))
+			problem(p, "unknown key '%s' in [organisation]", name);
 		return 1;
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(section, keys[i].section) != 0)
 			continue;
@@ -450,23 +450,6 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-/* bodies[0] takes [organisation]'s name, parent, abbreviation and place. */
-static int sync_organisation(struct config *cfg)
-{
-	struct config_body *b = &cfg->bodies[0];
-	const char *from[4] = { cfg->org_abbrev, cfg->org_name, cfg->org_parent, cfg->org_place };
-	char **to[4] = { &b->abbrev, &b->name, &b->parent, &b->place };
-
-	for (int i = 0; i < 4; i++) {
-		char *copy = from[i] ? strdup(from[i]) : NULL;
-		if (copy == NULL)
-			return -1;
-		free(*to[i]);
-		*to[i] = copy;
-	}
-	return 0;
-}
-
 int config_default(struct config *cfg)
 {
 	static const char *const groups[ROLE_COUNT] = {
@@ -480,10 +463,6 @@ int config_default(struct config *cfg)
 	cfg->socket = strdup("./run/vanthu.sock");
 	cfg->templates = strdup("./build/templates");
 	cfg->workflows = strdup("./workflows");
-	cfg->org_name = strdup("Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu");
-	cfg->org_parent = strdup("");
-	cfg->org_abbrev = strdup("UBND");
-	cfg->org_place = strdup("Bà Rịa - Vũng Tàu");
 	cfg->max_clients = 256;
 	cfg->max_clients_per_uid = 64;
 	cfg->idle_timeout = 300;
@@ -493,17 +472,20 @@ int config_default(struct config *cfg)
 	cfg->intake_batch = 256;
 	cfg->round_drafter = strdup("vanthu");
 	cfg->log_level = LOG_LEVEL_INFO;
+	/* the organisation, the first issuing body */
 	if ((cfg->bodies = calloc(1, sizeof(*cfg->bodies))) == NULL)
 		goto fail;
 	cfg->nbodies = 1;
-	if (sync_organisation(cfg) != 0)
-		goto fail;
+	cfg->bodies[0].name = strdup("Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu");
+	cfg->bodies[0].parent = strdup("");
+	cfg->bodies[0].abbrev = strdup("UBND");
+	cfg->bodies[0].place = strdup("Bà Rịa - Vũng Tàu");
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if ((cfg->role_group[i] = strdup(groups[i])) == NULL)
 			goto fail;
 	if (!cfg->spool || !cfg->database || !cfg->socket || !cfg->templates ||
-	    !cfg->workflows || !cfg->org_name || !cfg->org_parent || !cfg->org_abbrev ||
-	    !cfg->org_place || !cfg->round_drafter)
+	    !cfg->workflows || !cfg->bodies[0].name || !cfg->bodies[0].parent ||
+	    !cfg->bodies[0].abbrev || !cfg->bodies[0].place || !cfg->round_drafter)
 		goto fail;
 	return 0;
 fail:
@@ -517,22 +499,12 @@ static void check_whole(struct parse *p)
 	struct config *cfg = p->cfg;
 
 	p->line = 0;
-	if (cfg->org_name[0] == '\0')
-		problem(p, "[organisation] name must not be empty");
-	if (cfg->org_abbrev[0] == '\0' || strchr(cfg->org_abbrev, ' ') != NULL)
-		problem(p, "[organisation] abbreviation must be one word such as UBND");
-	if (cfg->org_place[0] == '\0')
-		problem(p, "[organisation] place must not be empty (it starts the date line)");
 	for (int i = 0; i < ROLE_COUNT; i++)
 		for (int j = i + 1; j < ROLE_COUNT; j++)
 			if (strcmp(cfg->role_group[i], cfg->role_group[j]) == 0)
 				problem(p, "[roles] %s and %s name the same group", role_names[i], role_names[j]);
 	if (cfg->max_clients_per_uid > cfg->max_clients)
 		problem(p, "[limits] max_clients_per_uid is above max_clients");
-	if (sync_organisation(cfg) != 0) {
-		problem(p, "out of memory");
-		return;
-	}
 	for (size_t i = 0; i < cfg->nbodies; i++) {
 		struct config_body *b = &cfg->bodies[i];
 		char where[96];
@@ -547,10 +519,12 @@ static void check_whole(struct parse *p)
 			if (strcmp(cfg->bodies[j].abbrev, b->abbrev) == 0)
 				problem(p, "%s: the abbreviation %s is already the organisation's", where,
 				    b->abbrev);
-		if (i > 0 && (b->name == NULL || b->name[0] == '\0'))
+		if (b->name == NULL || b->name[0] == '\0')
 			problem(p, "%s: name must not be empty", where);
-		if (i > 0 && b->place == NULL && (b->place = strdup(cfg->org_place)) == NULL)
+		if (b->place == NULL && (b->place = strdup(cfg->bodies[0].place)) == NULL)
 			problem(p, "out of memory");
+		else if (b->place[0] == '\0')
+			problem(p, "%s: place must not be empty (it starts the date line)", where);
 		if (b->kind == BODY_PARTY) {
 			if (b->nterms == 0)
 				problem(p, "%s: a Party committee numbers within its term: add "
@@ -869,10 +843,6 @@ void config_free(struct config *cfg)
 	free(cfg->socket_group);
 	free(cfg->templates);
 	free(cfg->workflows);
-	free(cfg->org_name);
-	free(cfg->org_parent);
-	free(cfg->org_abbrev);
-	free(cfg->org_place);
 	free(cfg->round_drafter);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);

@@ -64,11 +64,6 @@ struct config {
 	char *socket_group;  /* owned; NULL: the daemon's own group */
 	char *templates;
 	char *workflows;
-	/* [organisation], all owned and NFC */
-	char *org_name;
-	char *org_parent;    /* "" when there is none */
-	char *org_abbrev;
-	char *org_place;
 	/* [roles]: the Unix group that grants each role, indexed by role bit number */
 	char *role_group[ROLE_COUNT];
 	/* [limits] */
@@ -84,7 +79,8 @@ struct config {
 	char *round_drafter;       /* owned: the login that owns the drafts the daemon writes */
 	/* [log] */
 	enum log_level log_level;
-	/* the issuing bodies: [organisation] first, then each [body ABBR] */
+	/* the issuing bodies: [organisation] first (its name, parent, abbreviation and place;
+	 * every body's, all NFC), then each [body ABBR] */
 	struct config_body *bodies; /* owned array */
 	size_t nbodies;
 	/* [user LOGIN] sections */

@@ -221,8 +221,8 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 	    "schema_version", stats.schema_version,
 	    "spool", cfg->spool,
 	    "config", cfg->path ? cfg->path : "",
-	    "organisation", "name", cfg->org_name, "parent", cfg->org_parent,
-	    "abbreviation", cfg->org_abbrev, "place", cfg->org_place,
+	    "organisation", "name", cfg->bodies[0].name, "parent", cfg->bodies[0].parent,
+	    "abbreviation", cfg->bodies[0].abbrev, "place", cfg->bodies[0].place,
 	    "counts", "audit", (json_int_t)stats.audit_entries, "connections", (int)ctl->nconns);
 	if (*result != NULL) {
 		json_t *counts = json_object_get(*result, "counts");

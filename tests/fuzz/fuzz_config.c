@@ -26,14 +26,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* An accepted configuration has no problems and every field the daemon reads. */
 		if (diags.count != 0 || cfg.spool == NULL || cfg.database == NULL ||
 		    cfg.socket == NULL || cfg.templates == NULL || cfg.workflows == NULL ||
-		    cfg.org_name == NULL || cfg.org_parent == NULL || cfg.org_abbrev == NULL ||
-		    cfg.org_place == NULL || cfg.round_drafter == NULL) {
+		    cfg.nbodies == 0 || cfg.round_drafter == NULL) {
 			fprintf(stderr, "config_load_string accepted a configuration it did not fill\n");
 			abort();
 		}
 		for (int i = 0; i < ROLE_COUNT; i++)
 			if (cfg.role_group[i] == NULL || config_role_name(i)[0] == '?')
 				abort();
+		/* every issuing body is whole, and the one its abbreviation finds */
+		for (size_t i = 0; i < cfg.nbodies; i++) {
+			const struct config_body *b = &cfg.bodies[i];
+			if (b->abbrev == NULL || b->name == NULL || b->parent == NULL || b->place == NULL ||
+			    config_find_body(&cfg, b->abbrev) != b ||
+			    (b->kind == BODY_PARTY && (b->nterms == 0 || b->collective == NULL)))
+				abort();
+		}
 		for (size_t i = 0; i < cfg.nusers; i++)
 			if (config_find_user(&cfg, cfg.users[i].login) != &cfg.users[i])
 				abort();

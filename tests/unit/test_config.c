@@ -82,7 +82,7 @@ static void test_full_file(void **state)
 	assert_string_equal(cfg.spool, "/srv/vanthu/spool");
 	assert_string_equal(cfg.socket, "/run/vanthu/ctl.sock");
 	assert_string_equal(cfg.socket_group, "vanthu");
-	assert_string_equal(cfg.org_place, "Long Hải");
+	assert_string_equal(cfg.bodies[0].place, "Long Hải");
 	assert_string_equal(cfg.role_group[2], "lanh-dao");
 	assert_string_equal(cfg.role_group[0], "vanthu-drafter");
 	assert_int_equal(cfg.max_clients, 10);
@@ -179,6 +179,16 @@ static void test_bodies(void **state)
 	assert_diag(&d, 0, "[body BCĐ]: a Party committee numbers within its term");
 	assert_diag(&d, 0, "[body BCĐ]: name must not be empty");
 	diag_free(&d);
+	/* the organisation is a body like the others: the same checks, by its own name */
+	assert_int_equal(load("[organisation]\nname =\nabbreviation = UB ND\nplace =\n", &cfg, &d),
+	    -1);
+	assert_diag(&d, 0, "[organisation]: name must not be empty");
+	assert_diag(&d, 0, "[organisation]: the abbreviation must be one word");
+	assert_diag(&d, 0, "[organisation]: place must not be empty (it starts the date line)");
+	diag_free(&d);
+	assert_int_equal(load("[organisation]\nbody = TU\n", &cfg, &d), -1);
+	assert_diag(&d, 2, "unknown key 'body' in [organisation]");
+	diag_free(&d);
 	/* a state body has no term */
 	assert_int_equal(load("[organisation]\nterm = 2025-2030 2025-10-15\n", &cfg, &d), -1);
 	assert_diag(&d, 0, "[organisation]: term and collective are for kind = party only");
@@ -194,7 +204,7 @@ static void test_nfc(void **state)
 
 	(void)state;
 	assert_int_equal(load(text, &cfg, &d), 0);
-	assert_string_equal(cfg.org_place, "Long H\xe1\xba\xa3i");
+	assert_string_equal(cfg.bodies[0].place, "Long H\xe1\xba\xa3i");
 	config_free(&cfg);
 	diag_free(&d);
 }
