@@ -746,6 +746,14 @@ const struct config_term *config_body_term(const struct config_body *b, const ch
 	return t;
 }
 
+const struct config_term *config_find_term(const struct config_body *b, const char *name)
+{
+	for (size_t i = 0; i < b->nterms; i++)
+		if (strcmp(b->terms[i].name, name) == 0)
+			return &b->terms[i];
+	return NULL;
+}
+
 const char *config_body_kind_name(enum config_body_kind kind)
 {
 	return kind == BODY_PARTY ? "party" : "state";

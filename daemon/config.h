@@ -117,6 +117,8 @@ const struct config_user *config_find_user(const struct config *cfg, const char 
 const struct config_body *config_find_body(const struct config *cfg, const char *abbrev);
 /* The term of a Party body that day (YYYY-MM-DD) falls in: the latest begun; NULL if none has. */
 const struct config_term *config_body_term(const struct config_body *b, const char *day);
+/* The term of a Party body called name ("2025-2030"), or NULL. */
+const struct config_term *config_find_term(const struct config_body *b, const char *name);
 const char *config_body_kind_name(enum config_body_kind kind); /* "state", "party" */
 
 #endif

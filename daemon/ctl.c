@@ -1175,7 +1175,7 @@ static int series_arg(struct conn *c, json_t *args, int need_type, struct series
 		}
 		if (sa->year == 0)
 			sa->year = y;
-		snprintf(sa->series, sizeof(sa->series), "%04d", (int)sa->year);
+		symbol_write_series(sa->series, sizeof(sa->series), (int)sa->year, NULL, NULL);
 		return 0;
 	}
 	if (sa->year) {
@@ -1192,15 +1192,10 @@ static int series_arg(struct conn *c, json_t *args, int need_type, struct series
 			return E_NOT_FOUND;
 		}
 		sa->term = t->name;
-	} else {
-		size_t i;
-		for (i = 0; i < sa->body->nterms && strcmp(sa->body->terms[i].name, sa->term); i++)
-			;
-		if (i == sa->body->nterms) {
-			snprintf(msg, msglen, "%s không có nhiệm kỳ \"%s\" trong cấu hình", sa->body->abbrev,
-			    sa->term);
-			return E_NOT_FOUND;
-		}
+	} else if (config_find_term(sa->body, sa->term) == NULL) {
+		snprintf(msg, msglen, "%s không có nhiệm kỳ \"%s\" trong cấu hình", sa->body->abbrev,
+		    sa->term);
+		return E_NOT_FOUND;
 	}
 	if (need_type && sa->type == NULL) {
 		snprintf(msg, msglen, "sổ của cấp ủy Đảng đánh số theo từng loại văn bản: cần \"type\" "
@@ -1208,7 +1203,7 @@ static int series_arg(struct conn *c, json_t *args, int need_type, struct series
 		return E_INVALID;
 	}
 	if (sa->type)
-		snprintf(sa->series, sizeof(sa->series), "%s/%s", sa->term, sa->type);
+		symbol_write_series(sa->series, sizeof(sa->series), 0, sa->term, sa->type);
 	return 0;
 }
 

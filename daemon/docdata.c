@@ -286,7 +286,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	}
 	free(abbrev);
 	int party = b->kind == BODY_PARTY;
-	const char *type = workflow_type_for(k, b->kind), *sep = party ? "," : ";";
+	const char *sep = party ? "," : ";";
 	d = json_object();
 	if (d == NULL)
 		goto nomem;
@@ -298,12 +298,9 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		vnfmt_date_line(b->place, issue->year, issue->month, issue->day, buf, sizeof(buf));
 	} else {
 		char *unit = text(doc_child(root, "drafting-unit"));
-		if (party)
-			snprintf(buf, sizeof(buf), "      -%s/%s", type, b->abbrev);
-		else if (type && *type)
-			snprintf(buf, sizeof(buf), "      /%s-%s", type, b->abbrev);
-		else
-			snprintf(buf, sizeof(buf), "      /%s-%s", b->abbrev, unit && *unit ? unit : "VP");
+		struct symbol_of sym;
+		workflow_symbol_of(k, b, unit, &sym);
+		symbol_write(buf, sizeof(buf), 0, &sym);  /* the number left blank */
 		free(unit);
 		json_object_set_new(d, "number_symbol", json_string(buf));
 		vnfmt_date_line(b->place, draft_year, 0, 0, buf, sizeof(buf));

@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "log.h"
 #include "render.h"
+#include "symbol.h"
 
 /* The issue date's parts from "YYYY-MM-DD". */
 static int split_date(const char *iso, int *y, int *m, int *d)
@@ -164,10 +165,9 @@ int publish_issued(struct store *st, const struct spool_catalog *cat, const stru
 	 * run per type within its term, and two terms can meet in one year (01-KH/TU
 	 * of each): outgoing/2025-2030/, the term its register series names.
 	 */
-	const char *slash = doc.series ? strchr(doc.series, '/') : NULL;
-	if (slash)
-		snprintf(dir, sizeof(dir), "%s/outgoing/%.*s", cfg->spool, (int)(slash - doc.series),
-		    doc.series);
+	size_t term = symbol_series_term(doc.series);
+	if (term > 0)
+		snprintf(dir, sizeof(dir), "%s/outgoing/%.*s", cfg->spool, (int)term, doc.series);
 	else
 		snprintf(dir, sizeof(dir), "%s/outgoing/%04d", cfg->spool, y);
 	if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {

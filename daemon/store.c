@@ -1552,36 +1552,32 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (t->number_body != NULL) {
+	if (t->numbering != NULL) {
+		const struct symbol_of *n = t->numbering;
+		const char *type = n->type && *n->type ? n->type : NULL;
+		char series[64];
+		symbol_write_series(series, sizeof(series), t->year, t->term, type);
 		/* The next number of (body, series): voided numbers stay taken, so no gap, no reuse. */
 		if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(number), 0) + 1 FROM register "
 		        "WHERE body = ? AND series = ?", -1, &s, NULL) != SQLITE_OK)
 			goto fail;
-		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, t->series, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, n->body, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_ROW)
 			goto fail;
 		t->number = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 		s = NULL;
-		if (t->party)  /* 02-KH/BCĐ */
-			snprintf(t->symbol, sizeof(t->symbol), "%s%lld-%s/%s", t->number < 10 ? "0" : "",
-			    (long long)t->number, t->type, t->number_body);
-		else if (t->type && *t->type)  /* 12/TB-UBND */
-			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
-			    (long long)t->number, t->type, t->number_body);
-		else  /* 125/UBND-VP */
-			snprintf(t->symbol, sizeof(t->symbol), "%s%lld/%s-%s", t->number < 10 ? "0" : "",
-			    (long long)t->number, t->number_body, t->unit ? t->unit : "VP");
+		symbol_write(t->symbol, sizeof(t->symbol), t->number, n);
 		if (sqlite3_prepare_v2(st->db, "UPDATE documents SET body = ?, year = ?, number = ?, "
 		        "symbol = ?, issued_on = ?, series = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
 			goto fail;
-		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, n->body, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 2, t->year);
 		sqlite3_bind_int64(s, 3, t->number);
 		sqlite3_bind_text(s, 4, t->symbol, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, t->issued_on, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, t->series, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, series, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, t->id);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto fail;
@@ -1593,12 +1589,12 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		        "signer_name, recipients, archive, ?, ? FROM documents WHERE id = ?", -1, &s,
 		        NULL) != SQLITE_OK)
 			goto fail;
-		sqlite3_bind_text(s, 1, t->number_body, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, t->series, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, n->body, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, t->number);
 		sqlite3_bind_int(s, 4, t->year);
 		bind_text_or_null(s, 5, t->term);
-		bind_text_or_null(s, 6, t->type && *t->type ? t->type : NULL);
+		bind_text_or_null(s, 6, type);
 		sqlite3_bind_text(s, 7, t->symbol, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 8, t->issued_on, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 9, t->kind_label, -1, SQLITE_STATIC);

@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "report.h"
+#include "symbol.h"
 
 #define STORE_SCHEMA_VERSION 6
 
@@ -188,15 +189,13 @@ struct store_transition {
 	const char *from, *to, *action, *comment;  /* comment may be NULL */
 	int64_t uid;
 	const char *login;
-	/* numbering: number_body NULL means no number is given */
-	const char *number_body;   /* the issuing body's abbreviation, e.g. UBND */
-	const char *type;          /* TB, BC; NULL or "" for a công văn */
-	const char *unit;          /* a công văn's drafting unit, e.g. SNV */
-	const char *kind_label;    /* "Thông báo" for the register */
-	const char *series;        /* "2026" (state), "2025-2030/KH" (Party): numbers run per series */
+	/* numbering: NULL means no number is given. The series the number runs in follows
+	 * from it (symbol.h): the year's for a state body, the type's within term for a
+	 * Party committee. */
+	const struct symbol_of *numbering;  /* body, type, drafting unit, style */
 	const char *term;          /* a Party committee's term; NULL for a state body */
-	int party;                 /* the symbol in the Party's style: 02-KH/BCĐ */
 	int year;
+	const char *kind_label;    /* "Thông báo" for the register */
 	const char *issued_on;     /* YYYY-MM-DD, Vietnam time */
 	/* out */
 	int64_t number;

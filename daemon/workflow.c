@@ -377,6 +377,15 @@ const char *workflow_type_for(const struct wf_kind *k, enum config_body_kind bod
 	return body == BODY_PARTY && k->party_type ? k->party_type : k->type;
 }
 
+void workflow_symbol_of(const struct wf_kind *k, const struct config_body *body, const char *unit,
+    struct symbol_of *out)
+{
+	out->party = body->kind == BODY_PARTY;
+	out->type = workflow_type_for(k, body->kind);
+	out->body = body->abbrev;
+	out->unit = unit;
+}
+
 int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const struct wf_actor *a,
     const char *action, const char *comment, const struct wf_transition **out, char *msg,
     size_t msglen)
@@ -736,7 +745,8 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 	const struct wf_state *to;
 	struct store_doc doc;
 	struct store_transition tr;
-	char err[256], day[16], series[64];
+	struct symbol_of sym;
+	char err[256], day[16];
 	int rc, y, m, d;
 
 	symbol[0] = '\0';
@@ -772,20 +782,12 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 			rc = WF_INVALID;
 			goto out;
 		}
-		tr.number_body = body->abbrev;
-		tr.type = workflow_type_for(k, body->kind);
-		tr.unit = doc.drafting_unit;
-		tr.kind_label = k->label;
+		workflow_symbol_of(k, body, doc.drafting_unit, &sym);
+		tr.numbering = &sym;
+		tr.term = term ? term->name : NULL;
 		tr.year = y;
+		tr.kind_label = k->label;
 		tr.issued_on = day;
-		tr.party = body->kind == BODY_PARTY;
-		if (term) {
-			tr.term = term->name;
-			snprintf(series, sizeof(series), "%s/%s", term->name, tr.type);
-		} else {
-			snprintf(series, sizeof(series), "%04d", y);
-		}
-		tr.series = series;
 	}
 	rc = store_doc_transition(st, &tr, err, sizeof(err));
 	if (rc == STORE_INVALID) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "diag.h"
 #include "store.h"
+#include "symbol.h"
 #include "units.h"
 
 struct wf_state {
@@ -60,6 +61,10 @@ const struct wf_state *wf_state_find(const struct wf_kind *k, const char *id);
  * the template is NULL when the kind has none for it. */
 const char *workflow_template_for(const struct wf_kind *k, enum config_body_kind body);
 const char *workflow_type_for(const struct wf_kind *k, enum config_body_kind body);
+/* How a document of kind k issued by body writes its symbol (unit: a công văn's drafting
+ * unit); the pointers in out are borrowed from k, body and unit. */
+void workflow_symbol_of(const struct wf_kind *k, const struct config_body *body, const char *unit,
+    struct symbol_of *out);
 
 /* Who is acting. */
 struct wf_actor {
