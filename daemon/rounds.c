@@ -449,7 +449,8 @@ static void copy_settings(xmlNodePtr concl, xmlNodePtr doc_root, xmlNsPtr ns, co
 	xmlAddChild(doc_root, copy);
 }
 
-/* The body a round or a meeting is run by (its issuer attribute; none: the organisation). */
+/* The body a round or a meeting is run by (its issuer attribute; none: the organisation);
+ * NULL when a reload removed it since the round opened (its drafts are then refused). */
 static const struct config_body *issuing_body(const struct config *cfg, xmlNodePtr root)
 {
 	char *abbrev = rattr(root, "issuer");
@@ -657,9 +658,10 @@ static const char *const type_names[][2] = {
  * a Party document's ("KH/BCĐ") is cited "Kế hoạch số 02-KH/BCĐ, ngày
  * 8/7/2025 của …", a state one's ("KH-UBND", "UBND-VP") "Kế hoạch số
  * 138/KH-UBND ngày 21/5/2025 của …"; a symbol without a known type is a
- * công văn's. Then "về việc" and the round's subject.
+ * công văn's. Then "về việc" and the round's subject. A request that does not
+ * name who issued it was the round's own body's.
  */
-static void cite_request(json_t *desc, const struct config *cfg, char *out, size_t len)
+static void cite_request(json_t *desc, const struct config_body *body, char *out, size_t len)
 {
 	const char *issuer = json_string_value(json_object_get(desc, "req_issuer"));
 	const char *symbol = json_string_value(json_object_get(desc, "req_symbol"));
@@ -674,7 +676,7 @@ static void cite_request(json_t *desc, const struct config *cfg, char *out, size
 	body_date(json_string_value(json_object_get(desc, "req_date")), day, sizeof(day));
 	snprintf(out, len, "%s số %s%s%s%s ngày %s của %s về việc %s", name, number,
 	    slash ? "-" : "/", symbol, slash ? "," : "", day,
-	    issuer && *issuer ? issuer : config_find_body(cfg, NULL)->name,
+	    issuer && *issuer ? issuer : body ? body->name : "",
 	    json_string_value(json_object_get(desc, "subject")));
 }
 
@@ -704,7 +706,7 @@ static int remind(struct store *st, const struct spool_catalog *cat, const struc
 			xmlSetProp(add(root, ns, "to", ""), (const xmlChar *)"unit",
 			    (const xmlChar *)json_string_value(json_object_get(u, "unit_code")));
 		xmlNodePtr body = add(root, ns, "body", NULL);
-		cite_request(desc, cfg, cite, sizeof(cite));
+		cite_request(desc, issuing_body(cfg, rroot), cite, sizeof(cite));
 		body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
 		snprintf(buf, sizeof(buf), "Thực hiện %s, các đơn vị được đề nghị gửi báo cáo chậm nhất "
 		    "ngày %s.", cite, d2);
@@ -864,7 +866,7 @@ static int conclude(struct store *st, const struct spool_catalog *cat, const str
 	    json_string_value(json_object_get(desc, "subject")));
 	add(root, ns, "summary", buf);
 	xmlNodePtr body = add(root, ns, "body", NULL);
-	cite_request(desc, cfg, cite, sizeof(cite));
+	cite_request(desc, issuing_body(cfg, rroot), cite, sizeof(cite));
 	body_date(json_string_value(json_object_get(desc, "deadline")), d2, sizeof(d2));
 	snprintf(buf, sizeof(buf), "Thực hiện %s (hạn báo cáo chậm nhất ngày %s), kết quả tiếp nhận "
 	    "báo cáo của %zu đơn vị như sau:", cite, d2, total);

@@ -590,8 +590,9 @@ class PartyRound(PartyDaemon):
         with open(ROUND, encoding="utf-8") as fh:
             text = fh.read()
         text = text.replace('id="CDS-2024-Q1"', 'id="CDS-2024-Q1" issuer="TU"')
-        text = re.sub(r'<request [^>]*/>', '<request number="538" symbol="KH/TU" date="2024-03-10" '
-                      'issuer="Ban Thường vụ Tỉnh ủy"/>', text)
+        # the plan names no issuer: it is the board's own, and cited as the board's
+        text = re.sub(r'<request [^>]*/>', '<request number="538" symbol="KH/TU" date="2024-03-10"/>',
+                      text)
         # the signer named, no lines: the drafts sign "T/M" the board, with vtt-chi's party_title
         text = re.sub(r"<signer login=\"vtt-chi\">.*?</signer>",
                       '<signer login="vtt-chi"><name>Đặng Minh Thông</name></signer>', text,
