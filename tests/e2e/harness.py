@@ -290,10 +290,12 @@ class DaemonTest(unittest.TestCase):
     """A test case with one running daemon as self.d."""
 
     config = {}
+    started = True   # False: each test starts it, at its own (test clock) date
 
     def setUp(self):
         self.d = Daemon(**self.config)
-        self.d.start()
+        if self.started:
+            self.d.start()
 
     def tearDown(self):
         try:

@@ -25,7 +25,7 @@ import tempfile
 import time
 import unittest
 
-from harness import IS_ROOT, REPO, Daemon
+from harness import IS_ROOT, REPO, Daemon, DaemonTest
 from test_render import (DocxView, check_package, find_run, nfc, pdf_lines, pdf_words,
                          require_readers, run, same_row, soffice, word_diff, words)
 from test_workflow import Relay
@@ -417,18 +417,11 @@ class PartyRender(unittest.TestCase):
             self.assertIn(ln, " ".join(plain.split()))
 
 
-class PartyDaemon(unittest.TestCase):
+class PartyDaemon(DaemonTest):
     """A daemon with the Party bodies configured, started by each test at its own date."""
 
-    def setUp(self):
-        self.d = Daemon(extra=PARTY)
-
-    def tearDown(self):
-        try:
-            if self.d.proc is not None and self.d.proc.poll() is None:
-                self.d.stop()
-        finally:
-            self.d.cleanup()
+    config = {"extra": PARTY}
+    started = False
 
 
 @unittest.skipUnless(IS_ROOT, "needs root to act as several real users")

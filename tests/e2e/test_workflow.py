@@ -296,13 +296,7 @@ class Clock(unittest.TestCase):
     """The test build's clock (VANTHU_FAKE_NOW): year rollover and time limits."""
 
     def run_daemon(self, when):
-        d = Daemon()
-        os.environ["VANTHU_FAKE_NOW"] = when
-        try:
-            d.start()
-        finally:
-            del os.environ["VANTHU_FAKE_NOW"]
-        return d
+        return Daemon().start(now=when)
 
     def issue_one(self, users):
         d_id = new_doc(users["vtt-ana"])["result"]["id"]
@@ -340,11 +334,7 @@ class Clock(unittest.TestCase):
             ana.close()
             d.stop()
             # three days later the review (limit 2 days) is overdue
-            os.environ["VANTHU_FAKE_NOW"] = "2026-03-05T09:00:00"
-            try:
-                d.start()
-            finally:
-                del os.environ["VANTHU_FAKE_NOW"]
+            d.start(now="2026-03-05T09:00:00")
             r = d.ctl("overdue", user="vtt-giang", json_out=True)
             docs = r.json["result"]["documents"]
             self.assertEqual([x["id"] for x in docs], [doc])
