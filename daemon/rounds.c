@@ -460,6 +460,19 @@ static const struct config_body *issuing_body(const struct config *cfg, xmlNodeP
 	return b;
 }
 
+/* Does a signature line start with an authority prefix, in either style (T/M or TM.)? */
+static int has_authority(xmlNodePtr line)
+{
+	static const char *const prefixes[] = { "T/M", "K/T", "T/L", "TM.", "KT.", "TL." };
+	char *t = rtext(line);
+	int yes = 0;
+
+	for (size_t i = 0; t && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		yes |= strncasecmp(t, prefixes[i], strlen(prefixes[i])) == 0;
+	free(t);
+	return yes;
+}
+
 /*
  * What a round's or a meeting's issuer must satisfy before anything is
  * stored: a body vanthu.conf has, a template of its kind for every draft the
@@ -491,7 +504,14 @@ static void check_issuer(const struct spool_catalog *cat, const struct config *c
 			    "cơ quan nhà nước", k->label, b->kind == BODY_PARTY ? "của Đảng" :
 			    "của cơ quan nhà nước");
 	}
-	if (rchild(sg, "line") == NULL) {
+	size_t nlines = 0;
+	for (xmlNodePtr c = sg ? sg->children : NULL; c; c = c->next)
+		nlines += is_r(c, "line");
+	if (b->kind == BODY_PARTY && nlines == 4 && !has_authority(rchild(sg, "line")))
+		diag_add_at(errs, "input", (int)xmlGetLineNo(sg), 0, "R_SCHEMA", "<signer> của cấp ủy "
+		    "Đảng: dòng \"T/M %s\" được thêm ở trên, nên chỉ còn chỗ cho 3 dòng chức vụ",
+		    b->collective);
+	if (nlines == 0) {
 		char *login = rattr(sg, "login");
 		const struct config_user *u = login ? config_find_user(cfg, login) : NULL;
 		if (b->kind != BODY_PARTY)
@@ -516,7 +536,6 @@ static void check_issuer(const struct spool_catalog *cat, const struct config *c
 static void add_signer(xmlNodePtr holder, xmlNodePtr doc_root, xmlNsPtr ns,
     const struct config *cfg, const struct config_body *b)
 {
-	static const char *const prefixes[] = { "T/M", "K/T", "T/L", "TM.", "KT.", "TL." };
 	xmlNodePtr src = rchild(holder, "signer");
 
 	if (src == NULL)
@@ -525,14 +544,12 @@ static void add_signer(xmlNodePtr holder, xmlNodePtr doc_root, xmlNsPtr ns,
 		copy_settings(holder, doc_root, ns, "signer");
 		return;
 	}
-	char *login = rattr(src, "login"), *first = rtext(rchild(src, "line")), *name = NULL;
-	int has_prefix = 0, nlines = 0;
-	for (size_t i = 0; first && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		has_prefix |= strncasecmp(first, prefixes[i], strlen(prefixes[i])) == 0;
+	char *login = rattr(src, "login"), *name = NULL;
+	int nlines = 0;
 	xmlNodePtr sg = add(doc_root, ns, "signer", NULL);
 	if (login)
 		xmlSetProp(sg, (const xmlChar *)"login", (const xmlChar *)login);
-	if (!has_prefix) {
+	if (!has_authority(rchild(src, "line"))) {
 		char buf[512];
 		snprintf(buf, sizeof(buf), "T/M %s", b->collective);
 		add(sg, ns, "line", buf);
@@ -554,7 +571,6 @@ static void add_signer(xmlNodePtr holder, xmlNodePtr doc_root, xmlNsPtr ns,
 	name = rtext(rchild(src, "name"));
 	add(sg, ns, "name", name ? name : "");
 	free(name);
-	free(first);
 	free(login);
 }
 

@@ -682,6 +682,13 @@ class PartyRound(PartyDaemon):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("R_ISSUER", r.stdout + r.stderr)
         self.assertIn("không có mẫu của Đảng", r.stdout + r.stderr)
+        # a Party round's signer with four lines of its own: no room left under T/M
+        text = re.sub(r'<signer login="vtt-chi">', '<signer login="vtt-chi"><line>Phó Bí thư</line>'
+                      '<line>kiêm</line><line>Trưởng Ban Chỉ đạo</line><line>Tỉnh ủy</line>',
+                      self.round_xml())
+        r = self.d.ctl("round", "new", write(self.d, "f.xml", text), user="vtt-dung", json_out=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("chỉ còn chỗ cho 3 dòng chức vụ", r.json["error"]["message"])
         # a state round must give its signer's lines
         text = self.round_xml().replace(' issuer="TU"', "")
         r = self.d.ctl("round", "new", write(self.d, "s.xml", text), user="vtt-dung")
