@@ -45,7 +45,7 @@ struct ctl {
 	uv_pipe_t server;
 	const struct config *cfg;   /* borrowed; replaced by ctl_set_config */
 	struct store *store;        /* borrowed */
-	struct spool *spool;        /* borrowed; NULL until intake starts */
+	struct catalog *cat;        /* a reference: the catalog in use; NULL until loaded */
 	void (*on_change)(void *);  /* borrowed: a round was opened (its steps may be due) */
 	void *on_change_arg;
 	void (*on_publish_failed)(void *);  /* borrowed: an issued DOCX waits to be written */
@@ -182,6 +182,72 @@ static void send_ok(struct conn *c, json_t *result)
 	conn_send(c, line, len);
 }
 
+
+/* ---- paging ---- */
+
+/* What the rows of one list reply may take; the rest of the line is the envelope. */
+#define PAGE_BYTES (PROTO_MAX_LINE - 8192)
+/* A row with more errors than fit keeps this many. */
+#define PAGE_ROW_ERRORS 10
+
+static size_t json_size(const json_t *v)
+{
+	char *t = json_dumps(v, JSON_COMPACT);
+	size_t n = t ? strlen(t) : PAGE_BYTES;
+
+	free(t);
+	return n;
+}
+
+/*
+ * Makes result[key], a list of rows newest first, fit one reply line: keeps
+ * the rows that fit in PAGE_BYTES (a row too large on its own keeps its
+ * first errors only) and, when rows were left out or the page is full,
+ * says where the next page starts: "next_before", the id (idkey) of the
+ * last row given, for the request's "before".
+ */
+static void page_list(json_t *result, const char *key, const char *idkey, json_int_t limit)
+{
+	json_t *list = json_object_get(result, key), *row;
+	size_t total = 2, n = json_array_size(list), keep = 0;
+
+	for (; keep < n; keep++) {
+		size_t sz;
+		row = json_array_get(list, keep);
+		sz = json_size(row) + 1;
+		if (sz > PAGE_BYTES / 2 && json_is_array(json_object_get(row, "errors"))) {
+			json_t *errs = json_object_get(row, "errors");
+			size_t ne = json_array_size(errs);
+			while (json_array_size(errs) > PAGE_ROW_ERRORS)
+				json_array_remove(errs, json_array_size(errs) - 1);
+			json_object_set_new(row, "errors_omitted",
+			    json_integer((json_int_t)(ne - json_array_size(errs))));
+			sz = json_size(row) + 1;
+		}
+		if (total + sz > PAGE_BYTES && keep > 0)
+			break;
+		if (total + sz > PAGE_BYTES) {
+			/* one row alone larger than a reply: only its id, and where to read it */
+			json_t *small = json_pack("{s:O, s:b}", idkey, json_object_get(row, idkey),
+			    "omitted", 1);
+			if (small == NULL || json_array_set_new(list, keep, small) != 0)
+				break;
+			sz = json_size(small) + 1;
+		}
+		total += sz;
+	}
+	if (keep < n) {
+		while (json_array_size(list) > keep)
+			json_array_remove(list, json_array_size(list) - 1);
+		json_object_set_new(result, "truncated", json_true());
+	}
+	if ((keep < n || (json_int_t)keep >= limit) && keep > 0) {
+		json_t *id = json_object_get(json_array_get(list, keep - 1), idkey);
+		if (json_is_integer(id))
+			json_object_set_new(result, "next_before", json_integer(json_integer_value(id)));
+	}
+}
+
 /* ---- commands ---- */
 
 static int cmd_ping(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
@@ -303,6 +369,8 @@ static int cmd_audit(struct conn *c, json_t *args, json_t **result, char *msg, s
 		return E_INTERNAL;
 	}
 	*result = json_pack("{s:o}", "entries", a.list);
+	if (*result != NULL)
+		page_list(*result, "entries", "id", limit);
 	return 0;
 }
 
@@ -463,7 +531,7 @@ static int collect_row(const struct store_col *cols, int n, void *arg)
 
 static int cmd_units(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
-	const struct spool_catalog *cat = c->ctl->spool ? spool_catalog(c->ctl->spool) : NULL;
+	const struct catalog *cat = c->ctl->cat;
 	json_t *list = json_array(), *groups = json_array();
 
 	(void)args;
@@ -534,6 +602,8 @@ static int cmd_reports(struct conn *c, json_t *args, json_t **result, char *msg,
 		return E_INTERNAL;
 	}
 	*result = json_pack("{s:o}", "reports", list);
+	if (*result != NULL)
+		page_list(*result, "reports", "id", limit);
 	return 0;
 }
 
@@ -691,6 +761,8 @@ static int cmd_rejected(struct conn *c, json_t *args, json_t **result, char *msg
 			json_object_set_new(e, "errors", parsed);
 	}
 	*result = json_pack("{s:o}", "rejected", list);
+	if (*result != NULL)
+		page_list(*result, "rejected", "receipt", limit);
 	return 0;
 }
 
@@ -698,14 +770,14 @@ static int cmd_rejected(struct conn *c, json_t *args, json_t **result, char *msg
 
 static const struct workflows *current_workflows(struct ctl *ctl)
 {
-	const struct spool_catalog *cat = ctl->spool ? spool_catalog(ctl->spool) : NULL;
+	const struct catalog *cat = ctl->cat;
 
 	return cat ? cat->wf : NULL;
 }
 
 static const struct units *current_units(struct ctl *ctl)
 {
-	const struct spool_catalog *cat = ctl->spool ? spool_catalog(ctl->spool) : NULL;
+	const struct catalog *cat = ctl->cat;
 
 	return cat ? cat->units : NULL;
 }
@@ -884,10 +956,10 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	    symbol[0] ? ", number " : "", symbol);
 	*result = json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", id, "action", action,
 	    "label", t->label, "state", t->to, "symbol", symbol[0] ? symbol : NULL);
-	if (t->to_state->publishes && c->ctl->spool != NULL) {
+	if (t->to_state->publishes && c->ctl->cat != NULL) {
 		/* numbered: the official DOCX goes to spool/outgoing now */
 		char err[512];
-		if (publish_issued(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id,
+		if (publish_issued(c->ctl->store, c->ctl->cat, c->ctl->cfg, id,
 		        (int64_t)c->peer.uid, c->peer.login, err, sizeof(err)) != 0) {
 			log_err("document %lld is issued but its DOCX could not be written (tried again "
 			    "in the background): %s", (long long)id, err);
@@ -942,6 +1014,8 @@ static int cmd_list(struct conn *c, json_t *args, json_t **result, char *msg, si
 	json_array_foreach(list, i, e)
 		label_doc(current_workflows(c->ctl), e);
 	*result = json_pack("{s:o}", "documents", list);
+	if (*result != NULL)
+		page_list(*result, "documents", "id", limit);
 	return 0;
 }
 
@@ -970,7 +1044,7 @@ static long long working_days_since(const struct ctl *ctl, const char *iso)
 	cal_day from = cal_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	clock_today_vn(&y, &m, &d);
 	cal_day today = cal_from_ymd(y, m, d);
-	const struct calendar *cal = ctl->spool ? spool_catalog(ctl->spool)->cal : NULL;
+	const struct calendar *cal = ctl->cat ? ctl->cat->cal : NULL;
 	for (cal_day day = from + 1; day <= today && n < 10000; day++)
 		if (calendar_day_off(cal, day) == NULL)
 			n++;
@@ -1306,11 +1380,11 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
 		return E_INVALID;
 	}
-	if (c->ctl->spool == NULL) {
+	if (c->ctl->cat == NULL) {
 		snprintf(msg, msglen, "các mẫu văn bản chưa được nạp");
 		return E_INTERNAL;
 	}
-	rc = publish_render(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id, &docx, &len,
+	rc = publish_render(c->ctl->store, c->ctl->cat, c->ctl->cfg, id, &docx, &len,
 	    err, sizeof(err));
 	if (rc == STORE_INVALID) {
 		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
@@ -1346,14 +1420,14 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 
 	if ((rc = content_arg(args, &xml, &len, msg, msglen)))
 		return rc;
-	if (c->ctl->spool == NULL) {
+	if (c->ctl->cat == NULL) {
 		free(xml);
 		snprintf(msg, msglen, "danh mục chưa được nạp");
 		return E_INTERNAL;
 	}
 	actor_of(c, &a);
 	diag_init(&errs);
-	rc = rounds_create(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, xml, len, &a, id, sizeof(id),
+	rc = rounds_create(c->ctl->store, c->ctl->cat, c->ctl->cfg, xml, len, &a, id, sizeof(id),
 	    &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)
@@ -1382,7 +1456,7 @@ static int cmd_meeting(struct conn *c, json_t *args, json_t **result, char *msg,
 	if ((rc = content_arg(args, &xml, &len, msg, msglen)))
 		return rc;
 	diag_init(&errs);
-	rc = rounds_meeting(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, xml, len, &doc,
+	rc = rounds_meeting(c->ctl->store, c->ctl->cat, c->ctl->cfg, xml, len, &doc,
 	    &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)
@@ -1426,7 +1500,7 @@ static int cmd_round(struct conn *c, json_t *args, json_t **result, char *msg, s
 		snprintf(msg, msglen, "thiếu \"id\": mã đợt báo cáo");
 		return E_INVALID;
 	}
-	*result = rounds_describe(c->ctl->store, spool_catalog(c->ctl->spool), id, err, sizeof(err));
+	*result = rounds_describe(c->ctl->store, c->ctl->cat, id, err, sizeof(err));
 	if (*result == NULL) {
 		snprintf(msg, msglen, "%s", err);
 		return strncmp(err, "không có", 8) == 0 ? E_NOT_FOUND : E_INTERNAL;
@@ -1448,7 +1522,7 @@ static int cmd_round_close(struct conn *c, json_t *args, json_t **result, char *
 		return E_INVALID;
 	}
 	actor_of(c, &a);
-	rc = rounds_close(c->ctl->store, spool_catalog(c->ctl->spool), c->ctl->cfg, id, &a, &doc, msg,
+	rc = rounds_close(c->ctl->store, c->ctl->cat, c->ctl->cfg, id, &a, &doc, msg,
 	    msglen);
 	if (rc != WF_OK)
 		return wf_code(rc);
@@ -1459,7 +1533,7 @@ static int cmd_round_close(struct conn *c, json_t *args, json_t **result, char *
 
 static int cmd_calendar(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
-	const struct spool_catalog *cat = spool_catalog(c->ctl->spool);
+	const struct catalog *cat = c->ctl->cat;
 	const char *date = NULL;
 	json_int_t n = 0;
 	json_t *days;
@@ -1850,22 +1924,49 @@ static int prepare_dir(const struct config *cfg, const char *sockpath, gid_t *gi
 	if (slash == NULL || slash == sockpath)
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sockpath), sockpath);
-	if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
-		snprintf(err, errlen, "cannot create the socket folder %s: %s", failed, strerror(errno));
-		return -1;
-	}
-	if (stat(dir, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	/* Only a folder of our own is given the mode; a shared one (/run) is left alone. */
-	if (st.st_uid == geteuid() && strcmp(dir, ".") != 0) {
+	if (lstat(dir, &st) != 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "socket folder %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		/* Ours to make: 0750, group socket_group, so clients of that group may connect. */
+		if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
+			snprintf(err, errlen, "cannot create the socket folder %s: %s", failed,
+			    strerror(errno));
+			return -1;
+		}
 		if (chmod(dir, 0750) != 0 ||
 		    (*gid != (gid_t)-1 && chown(dir, (uid_t)-1, *gid) != 0)) {
 			snprintf(err, errlen, "cannot set the mode of %s: %s", dir, strerror(errno));
 			return -1;
 		}
+		return 0;
 	}
+	/*
+	 * A folder that already exists is never changed (it may be /run).  It
+	 * must be a real folder of ours or root's that nobody else can write,
+	 * or another user could put their own socket in our place.
+	 */
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "socket folder %s is not a folder (or is a symbolic link); "
+		    "refusing to start", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "socket folder %s belongs to uid %ld, not to vanthud or root; "
+		    "refusing to start", dir, (long)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "socket folder %s is writable by its group or by others "
+		    "(mode %04o); refusing to start: use a folder of vanthud's own, such as /run/vanthu",
+		    dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (*gid != (gid_t)-1 && !(st.st_mode & S_IXOTH) &&
+	    !(st.st_gid == *gid && (st.st_mode & S_IXGRP)))
+		log_warn("socket folder %s cannot be entered by group %s: its members cannot connect",
+		    dir, cfg->socket_group);
 	return 0;
 }
 
@@ -1924,9 +2025,10 @@ void ctl_set_config(struct ctl *ctl, const struct config *cfg)
 	ctl->cfg = cfg;
 }
 
-void ctl_set_spool(struct ctl *ctl, struct spool *spool)
+void ctl_set_catalog(struct ctl *ctl, struct catalog *cat)
 {
-	ctl->spool = spool;
+	catalog_unref(ctl->cat);
+	ctl->cat = catalog_ref(cat);
 }
 
 void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg)
@@ -1947,6 +2049,7 @@ static void conn_maybe_done(struct ctl *ctl)
 		return;
 	void (*done)(void *) = ctl->done;
 	void *arg = ctl->done_arg;
+	catalog_unref(ctl->cat);
 	free(ctl);
 	if (done)
 		done(arg);

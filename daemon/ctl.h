@@ -7,7 +7,7 @@
 #include <uv.h>
 
 #include "config.h"
-#include "spool.h"
+#include "catalog.h"
 #include "store.h"
 
 struct ctl;
@@ -21,8 +21,8 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
     struct ctl **out, char *err, size_t errlen);
 /* After a reload: the new configuration (borrowed) for roles and limits. */
 void ctl_set_config(struct ctl *ctl, const struct config *cfg);
-/* The intake (borrowed), for the units registry and the catalog it uses. */
-void ctl_set_spool(struct ctl *ctl, struct spool *spool);
+/* The catalog requests use from now on (ctl takes a reference of its own). */
+void ctl_set_catalog(struct ctl *ctl, struct catalog *cat);
 /* Called when a round is opened, so its due steps are taken at once. */
 void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg);
 /* Called when an issued document's DOCX could not be written, so it is tried again. */

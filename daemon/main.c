@@ -1,7 +1,7 @@
 /*
- * main.c: vanthud. Options, configuration, the spool's folders and lock,
- * the store, the control socket, signals (TERM/INT stop, HUP reloads) and
- * readiness. The only file that knows every module; it wires them and owns
+ * main.c: vanthud. Options, configuration, the spool and its lock, the
+ * store, the catalog, intake and its kinds, the control socket, signals
+ * (TERM/INT stop, HUP reloads) and readiness. The only file that knows every module; it wires them and owns
  * what they borrow.
  */
 #include <errno.h>
@@ -18,23 +18,22 @@
 
 #include "clock.h"
 #include "config.h"
+#include "catalog.h"
 #include "ctl.h"
 #include "diag.h"
 #include "fsutil.h"
+#include "intake.h"
 #include "lockfile.h"
 #include "log.h"
 #include "notify.h"
 #include "publish.h"
+#include "report.h"
 #include "rounds.h"
 #include "spool.h"
 #include "store.h"
+#include "workflow.h"
 #include "version.h"
 #include "xmlin.h"
-
-/* The spool's folders, made at start (see spool/README.md). */
-static const char *const spool_dirs[] = {
-	"incoming", "claimed", "accepted", "rejected", "receipts", "outgoing",
-};
 
 struct daemon {
 	uv_loop_t loop;
@@ -42,8 +41,10 @@ struct daemon {
 	const char *cfg_file;   /* borrowed from argv; NULL for the embedded default */
 	struct store *store;    /* owned */
 	struct ctl *ctl;        /* owned until ctl_stop's callback */
-	struct spool *spool;    /* owned until spool_stop's callback */
-	int running_parts;      /* ctl and spool not yet stopped */
+	struct intake *intake;  /* owned until intake_stop's callback (it owns the spool) */
+	struct spool *spool;    /* borrowed from intake, for its units */
+	struct catalog *cat;    /* a reference: the catalog in use; ctl and intake hold theirs */
+	int running_parts;      /* ctl and intake not yet stopped */
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t rounds;      /* the next reminder or closing of a reporting round */
@@ -60,9 +61,9 @@ static void rounds_wake(uv_timer_t *t)
 	time_t next = 0;
 	uint64_t ms = 3600 * 1000;
 
-	if (d->stopping || d->spool == NULL)
+	if (d->stopping || d->cat == NULL)
 		return;
-	rounds_tick(d->store, spool_catalog(d->spool), d->cfg, &next);
+	rounds_tick(d->store, d->cat, d->cfg, &next);
 	clock_now(&now);
 	if (next > 0 && next - now.tv_sec < 3600)
 		ms = next > now.tv_sec ? (uint64_t)(next - now.tv_sec) * 1000 + 500 : 500;
@@ -78,9 +79,9 @@ static void publish_wake(uv_timer_t *t)
 	struct daemon *d = t->data;
 	int left;
 
-	if (d->stopping || d->spool == NULL)
+	if (d->stopping || d->cat == NULL)
 		return;
-	left = publish_pending(d->store, spool_catalog(d->spool), d->cfg);
+	left = publish_pending(d->store, d->cat, d->cfg);
 	if (left == 0) {
 		d->publish_delay = PUBLISH_RETRY_MIN_MS;
 		return;
@@ -157,11 +158,11 @@ static int check_only(const char *file)
 		bad = 1;
 	}
 	if (!bad) {
-		struct spool_catalog *cat = NULL;
+		struct catalog *cat = NULL;
 		xmlin_init();
-		if (spool_catalog_load(cfg, &cat, &diags) != 0)
+		if (catalog_load(cfg, &cat, &diags) != 0)
 			bad = 1;
-		spool_catalog_free(cat);
+		catalog_unref(cat);
 		xmlin_cleanup();
 	}
 	diag_print(&diags, stderr);
@@ -171,28 +172,6 @@ static int check_only(const char *file)
 	config_free(cfg);
 	free(cfg);
 	return bad;
-}
-
-static int make_spool(const struct config *cfg)
-{
-	char path[PATH_MAX], failed[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(spool_dirs) / sizeof(spool_dirs[0]); i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", cfg->spool, spool_dirs[i]) >=
-		    sizeof(path)) {
-			log_err("spool %s: path too long", cfg->spool);
-			return -1;
-		}
-		if (fsutil_mkdir_p(path, 0755, failed, sizeof(failed)) != 0) {
-			log_err("spool: cannot create %s: %s: %s", path, failed, strerror(errno));
-			return -1;
-		}
-		if (access(path, W_OK | X_OK) != 0) {
-			log_err("spool: %s is not writable: %s", path, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* What -n checks, checked again at start; the database's folder is made here. */
@@ -229,6 +208,36 @@ static void audit(struct daemon *d, const char *action, const char *detail)
 		log_err("audit %s: %s", action, err);
 }
 
+/*
+ * Puts a freshly loaded catalog (one reference, given) in use: the control
+ * socket and the next intake batch take theirs, and the spool keeps the
+ * isolated units' folders.
+ */
+static void use_catalog(struct daemon *d, struct catalog *cat)
+{
+	const struct units *u = cat->units;
+	struct spool_unit *iso = calloc(u->nunits ? u->nunits : 1, sizeof(*iso));
+	size_t n = 0;
+
+	for (size_t i = 0; iso && i < u->nunits; i++)
+		if (u->units[i].gid != (gid_t)-1) {
+			iso[n].code = u->units[i].code;
+			iso[n].gid = u->units[i].gid;
+			n++;
+		}
+	if (iso == NULL)
+		log_err("out of memory: the units' folders keep their earlier groups");
+	else if (d->spool != NULL)
+		spool_set_units(d->spool, iso, n);
+	free(iso);
+	if (d->ctl != NULL)
+		ctl_set_catalog(d->ctl, cat);
+	if (d->intake != NULL)
+		intake_set_catalog(d->intake, cat);
+	catalog_unref(d->cat);
+	d->cat = cat;
+}
+
 static void on_part_stopped(void *arg)
 {
 	struct daemon *d = arg;
@@ -236,7 +245,10 @@ static void on_part_stopped(void *arg)
 	if (--d->running_parts > 0)
 		return;
 	d->ctl = NULL;
+	d->intake = NULL;
 	d->spool = NULL;
+	catalog_unref(d->cat);
+	d->cat = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -255,7 +267,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	notify_send("STOPPING=1");
 	d->running_parts = 2;
 	ctl_stop(d->ctl, on_part_stopped, d);
-	spool_stop(d->spool, on_part_stopped, d);
+	intake_stop(d->intake, on_part_stopped, d);
 }
 
 /* Settings that only a restart can change keep their running value (copied into next). */
@@ -295,15 +307,15 @@ static void on_reload(uv_signal_t *h, int signum)
 	notify_send("RELOADING=1");
 	if (d->cfg_file == NULL) {
 		/* no file to reread, but the workflows folder may have changed */
-		struct spool_catalog *cat = NULL;
+		struct catalog *cat = NULL;
 		diag_init(&diags);
-		if (spool_catalog_load(d->cfg, &cat, &diags) != 0) {
+		if (catalog_load(d->cfg, &cat, &diags) != 0) {
 			for (size_t i = 0; i < diags.count; i++)
 				log_err("reload refused: %s:%d: %s", diags.items[i].file,
 				    diags.items[i].line, diags.items[i].message);
 			log_err("reload refused: keeping the running units, schemas and workflows");
 		} else {
-			spool_set_catalog(d->spool, cat);
+			use_catalog(d, cat);
 			log_info("reloaded the workflows folder %s", d->cfg->workflows);
 		}
 		diag_free(&diags);
@@ -330,8 +342,8 @@ static void on_reload(uv_signal_t *h, int signum)
 		free(next);
 		goto out;
 	}
-	struct spool_catalog *cat = NULL;
-	if (spool_catalog_load(next, &cat, &diags) != 0) {
+	struct catalog *cat = NULL;
+	if (catalog_load(next, &cat, &diags) != 0) {
 		for (size_t i = 0; i < diags.count; i++)
 			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
 			    diags.items[i].message);
@@ -341,11 +353,11 @@ static void on_reload(uv_signal_t *h, int signum)
 		goto out;
 	}
 	ctl_set_config(d->ctl, next);
-	spool_set_config(d->spool, next);
-	spool_set_catalog(d->spool, cat);
+	intake_set_config(d->intake, next);
 	config_free(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
+	use_catalog(d, cat);
 	log_set_level(d->cfg->log_level);
 	log_info("reloaded %s", d->cfg_file);
 	audit(d, "config.reload", d->cfg_file);
@@ -361,10 +373,21 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+/* Closes the spool when it is still open, every handle, and the loop. */
+static void close_loop(struct daemon *d)
+{
+	if (d->spool != NULL)
+		spool_close(d->spool, NULL, NULL);
+	d->spool = NULL;
+	uv_walk(&d->loop, close_walk, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&d->loop);
+}
+
 static int run(struct daemon *d)
 {
 	char path[PATH_MAX], err[512];
-	int rc = 1;
+	int rc = 1, loop_closed = 0;
 
 	log_set_level(d->cfg->log_level);
 	if (clock_init() != 0) {
@@ -377,13 +400,23 @@ static int run(struct daemon *d)
 		log_warn("database: SQLite's own error reports cannot be sent to this log");
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
-	if (check_paths(d->cfg) != 0 || make_spool(d->cfg) != 0)
+	if (check_paths(d->cfg) != 0)
 		return 1;
+	if (uv_loop_init(&d->loop) != 0) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	/* the spool's folders: made, or checked and refused with the reason */
+	if (spool_open(&d->loop, d->cfg->spool, d->cfg->intake_settle, &d->spool, err,
+	        sizeof(err)) != 0) {
+		log_err("spool: %s", err);
+		goto out_loop;
+	}
 	snprintf(path, sizeof(path), "%s/.vanthud.lock", d->cfg->spool);
 	d->lockfd = lockfile_acquire(path, err, sizeof(err));
 	if (d->lockfd < 0) {
 		log_err("%s", err);
-		return 1;
+		goto out_spool;
 	}
 	/* quick_check reads the whole file: a large store takes a while (vanthud.8) */
 	notify_send("STATUS=checking the database");
@@ -392,10 +425,10 @@ static int run(struct daemon *d)
 		goto out_lock;
 	}
 	xmlin_init();
-	struct spool_catalog *cat = NULL;
+	struct catalog *cat = NULL;
 	struct diag_list diags;
 	diag_init(&diags);
-	if (spool_catalog_load(d->cfg, &cat, &diags) != 0) {
+	if (catalog_load(d->cfg, &cat, &diags) != 0) {
 		for (size_t i = 0; i < diags.count; i++)
 			log_err("%s:%d: %s", diags.items[i].file, diags.items[i].line,
 			    diags.items[i].message);
@@ -403,27 +436,29 @@ static int run(struct daemon *d)
 		goto out_store;
 	}
 	diag_free(&diags);
-	if (uv_loop_init(&d->loop) != 0) {
-		log_err("cannot create the event loop");
-		spool_catalog_free(cat);
-		goto out_store;
-	}
+	use_catalog(d, cat);
 	if (ctl_start(&d->loop, d->cfg, d->store, &d->ctl, err, sizeof(err)) != 0) {
 		log_err("control socket: %s", err);
-		spool_catalog_free(cat);
-		uv_walk(&d->loop, close_walk, NULL);
-		uv_run(&d->loop, UV_RUN_DEFAULT);
-		uv_loop_close(&d->loop);
-		goto out_store;
+		goto out_cat;
 	}
-	if (spool_start(&d->loop, d->cfg, cat, &d->spool, err, sizeof(err)) != 0) {
+	ctl_set_catalog(d->ctl, d->cat);
+	struct spool *sp = d->spool;
+	if (intake_start(&d->loop, d->cfg, d->cat, sp, &d->intake, err, sizeof(err)) != 0) {
+		/* intake closed the spool */
+		d->spool = NULL;
 		log_err("intake: %s", err);
 		ctl_stop(d->ctl, NULL, NULL);
-		uv_run(&d->loop, UV_RUN_DEFAULT);
-		uv_loop_close(&d->loop);
-		goto out_store;
+		d->ctl = NULL;
+		goto out_cat;
 	}
-	ctl_set_spool(d->ctl, d->spool);
+	/* reports first: a document of no known namespace is checked as a report */
+	if (intake_add_kind(d->intake, &report_intake_kind) != 0 ||
+	    intake_add_kind(d->intake, &workflow_intake_kind) != 0 ||
+	    intake_add_kind(d->intake, &meeting_intake_kind) != 0 ||
+	    intake_add_kind(d->intake, &rounds_intake_kind) != 0) {
+		log_err("intake: too many kinds of input");
+		goto out_cat;
+	}
 	/* issued before a crash (or a full disk) but not yet written out: now, then retried */
 	uv_timer_init(&d->loop, &d->publish);
 	d->publish.data = d;
@@ -433,7 +468,7 @@ static int run(struct daemon *d)
 	/* rounds: a step that came due while the daemon was down is taken now, once */
 	uv_timer_init(&d->loop, &d->rounds);
 	d->rounds.data = d;
-	spool_on_batch(d->spool, after_intake, d);
+	intake_on_batch(d->intake, after_intake, d);
 	ctl_on_round_change(d->ctl, after_intake, d);
 	uv_timer_start(&d->rounds, rounds_wake, 0, 0);
 	uv_signal_init(&d->loop, &d->sigterm);
@@ -453,16 +488,41 @@ static int run(struct daemon *d)
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&d->loop) != 0) {
 		log_err("event loop closed with handles still open");
+		loop_closed = 1;
 		goto out_store;
 	}
+	loop_closed = 1;
+	d->spool = NULL;   /* closed by intake */
 	audit(d, "daemon.stop", "");
 	log_info("stopped");
 	rc = 0;
+	goto out_store;
+out_cat:
+	/* a start that failed half-way: stop what started, then run the loop until all is closed */
+	if (d->intake != NULL) {
+		intake_stop(d->intake, NULL, NULL);
+		d->intake = NULL;
+		d->spool = NULL;
+	}
+	if (d->ctl != NULL)
+		ctl_stop(d->ctl, NULL, NULL);
+	d->ctl = NULL;
+	catalog_unref(d->cat);
+	d->cat = NULL;
 out_store:
+	if (!loop_closed)
+		close_loop(d);
+	loop_closed = 1;
 	store_close(d->store);
 	xmlin_cleanup();
 out_lock:
 	lockfile_release(d->lockfd);
+out_spool:
+	if (!loop_closed)
+		close_loop(d);
+out_loop:
+	if (!loop_closed)
+		close_loop(d);
 	return rc;
 }
 

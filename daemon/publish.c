@@ -31,7 +31,7 @@ static int split_date(const char *iso, int *y, int *m, int *d)
 }
 
 /* The data and template of a document, ready to render. */
-static int prepare(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+static int prepare(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, struct store_doc *doc, json_t **data, const struct render_template **tpl,
     char *err, size_t errlen)
 {
@@ -55,7 +55,7 @@ static int prepare(struct store *st, const struct spool_catalog *cat, const stru
 		return STORE_ERR;
 	}
 	name = k ? workflow_template_for(k, body->kind) : NULL;
-	*tpl = name ? spool_template(cat, name) : NULL;
+	*tpl = name ? catalog_template(cat, name) : NULL;
 	if (k == NULL || *tpl == NULL) {
 		snprintf(err, errlen, "no %s template for the kind %s", config_body_kind_name(body->kind),
 		    doc->kind);
@@ -100,7 +100,7 @@ static int read_file(const char *path, void **out, size_t *len)
 	return got == (size_t)sb.st_size ? 0 : -1;
 }
 
-int publish_render(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int publish_render(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, void **out, size_t *len, char *err, size_t errlen)
 {
 	const struct render_template *tpl = NULL;
@@ -139,7 +139,7 @@ int publish_render(struct store *st, const struct spool_catalog *cat, const stru
 	return rc;
 }
 
-int publish_issued(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int publish_issued(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, int64_t uid, const char *login, char *err, size_t errlen)
 {
 	const struct render_template *tpl = NULL;
@@ -187,7 +187,7 @@ out:
 	return rc;
 }
 
-int publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg)
+int publish_pending(struct store *st, const struct catalog *cat, const struct config *cfg)
 {
 	int64_t ids[256];
 	size_t n = 0;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "spool.h"
+#include "catalog.h"
 #include "store.h"
 
 /*
@@ -14,7 +14,7 @@
  * published file, checked against its recorded SHA-256; any other, its
  * current revision rendered as a draft (number and day blank).
  */
-int publish_render(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int publish_render(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, void **out, size_t *len, char *err, size_t errlen);
 
 /*
@@ -22,7 +22,7 @@ int publish_render(struct store *st, const struct spool_catalog *cat, const stru
  * <spool>/outgoing/YYYY/<number>-<symbol>.docx (temporary name, fsync,
  * rename) and records the path and SHA-256. 0 or -1 with err.
  */
-int publish_issued(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int publish_issued(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, int64_t uid, const char *login, char *err, size_t errlen);
 
 /*
@@ -30,6 +30,6 @@ int publish_issued(struct store *st, const struct spool_catalog *cat, const stru
  * disk, an I/O error). Returns how many are still waiting, or -1 when the
  * database could not say.
  */
-int publish_pending(struct store *st, const struct spool_catalog *cat, const struct config *cfg);
+int publish_pending(struct store *st, const struct catalog *cat, const struct config *cfg);
 
 #endif

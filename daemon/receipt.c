@@ -134,7 +134,11 @@ char *receipt_xml(const struct receipt_info *r)
 	sb_add(&b, "\">");
 	sb_xml(&b, r->file);
 	sb_add(&b, "</file>\n  <received>%s</received>\n  <outcome>%s</outcome>\n", local, r->outcome);
-	sb_add(&b, "  <sha256>%s</sha256>\n  <size>%lld</size>\n", r->sha256, (long long)r->size);
+	/* a file that was not read (a link, several hard links) has neither */
+	if (r->sha256 != NULL && r->sha256[0] != '\0')
+		sb_add(&b, "  <sha256>%s</sha256>\n", r->sha256);
+	if (r->size >= 0)
+		sb_add(&b, "  <size>%lld</size>\n", (long long)r->size);
 	if (r->unit_code) {
 		sb_add(&b, "  <unit code=\"");
 		sb_xml(&b, r->unit_code);
@@ -240,7 +244,12 @@ char *receipt_text(const struct receipt_info *r)
 			sb_add(&b, "\n");
 		}
 	}
-	sb_add(&b, "SHA-256:    %s\nKích thước: %lld byte\n", r->sha256, (long long)r->size);
+	if (r->sha256 != NULL && r->sha256[0] != '\0')
+		sb_add(&b, "SHA-256:    %s\n", r->sha256);
+	if (r->size >= 0)
+		sb_add(&b, "Kích thước: %lld byte\n", (long long)r->size);
+	else
+		sb_add(&b, "Tệp không được đọc, nên biên nhận không ghi SHA-256 và kích thước.\n");
 	if (strcmp(r->outcome, "rejected") == 0)
 		sb_add(&b, "\nHãy sửa các lỗi trên rồi gửi lại tệp vào thư mục tiếp nhận.\n");
 	if (b.failed) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
+#include "intake.h"
 #include "vnfmt.h"
 #include "xmlin.h"
 
@@ -274,3 +276,65 @@ void report_free(struct report *r)
 	free(r->indicators);
 	free(r);
 }
+
+/* ---- as a kind of intake input ---- */
+
+/* An attribute of a child of the root, when it is a code (for a refused input's receipt). */
+static char *guess_code(xmlDocPtr doc, const char *elem, const char *attr)
+{
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, elem) != 0)
+			continue;
+		char *v = xmlin_attr(c, attr);
+		size_t n = v ? strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_.") : 0;
+		if (v != NULL && (n == 0 || n > 64 || v[n] != '\0')) {
+			free(v);
+			v = NULL;
+		}
+		return v;
+	}
+	return NULL;
+}
+
+static int intake_check(const struct intake_env *env, const struct intake_input *in,
+    xmlDocPtr doc, struct intake_outcome *out, struct diag_list *errs)
+{
+	const struct catalog *cat = env->cat;
+	struct report *r = NULL;
+	const struct unit *u;
+
+	if (xmlin_validate(cat->report_schema, doc, in->shown, errs) == 0)
+		report_from_doc(doc, cat->units, in->origin == SPOOL_UNIT ? in->folder : "",
+		    in->shown, &r, errs);
+	if (r != NULL && (u = units_find(cat->units, r->unit_code)) != NULL &&
+	    u->gid != (gid_t)-1 && in->origin == SPOOL_TOP) {
+		/* an isolated unit's reports come from its own folder (or its people's) only */
+		diag_add_at(errs, in->shown, 0, 0, "R_UNIT_FOLDER", "đơn vị \"%s\" chỉ gửi báo cáo "
+		    "từ thư mục riêng của mình (incoming/%s/); tệp để ở thư mục chung không được "
+		    "nhận là báo cáo của đơn vị này", r->unit_code, r->unit_code);
+		report_free(r);
+		r = NULL;
+	}
+	out->unit_code = r ? strdup(r->unit_code) : guess_code(doc, "unit", "code");
+	out->round_id = r ? strdup(r->round_id) : guess_code(doc, "round", "id");
+	out->parsed = r;
+	return r != NULL ? 0 : -1;
+}
+
+static void intake_record(const struct intake_outcome *out, struct store_input *si)
+{
+	si->report = out->parsed;
+}
+
+static void intake_release(void *parsed)
+{
+	report_free(parsed);
+}
+
+const struct intake_kind report_intake_kind = {
+	.ns = REPORT_NS, .root = "report", .what = "report",
+	.check = intake_check, .record = intake_record, .release = intake_release,
+};

@@ -41,4 +41,8 @@ void report_free(struct report *r);
 /* Is s (YYYY-MM-DD) a real calendar day? */
 int report_valid_date(const char *s);
 
+/* Reports as a kind of dropped input (intake.h): the first kind, for any unknown document. */
+struct intake_kind;
+extern const struct intake_kind report_intake_kind;
+
 #endif

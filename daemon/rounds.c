@@ -20,6 +20,7 @@
 
 #include "calendar.h"
 #include "clock.h"
+#include "intake.h"
 #include "log.h"
 #include "vnfmt.h"
 #include "xmlin.h"
@@ -43,7 +44,7 @@ static void body_date(const char *iso, char *out, size_t len)
 
 /* ---- opening a round ---- */
 
-static int parse_checked(const struct spool_catalog *cat, const char *xml, size_t len,
+static int parse_checked(const struct catalog *cat, const char *xml, size_t len,
     const char *root_name, xmlDocPtr *doc, struct diag_list *errs)
 {
 	if (xmlin_parse(xml, len, "input", doc, errs) != 0)
@@ -90,10 +91,10 @@ const struct store_round_new *rounds_input_round(const struct rounds_input *in)
 	return &in->r;
 }
 
-static void check_issuer(const struct spool_catalog *cat, const struct config *cfg,
+static void check_issuer(const struct catalog *cat, const struct config *cfg,
     xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs);
 
-int rounds_prepare(const struct spool_catalog *cat, const struct config *cfg, const char *xml,
+int rounds_prepare(const struct catalog *cat, const struct config *cfg, const char *xml,
     size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
     char *msg, size_t msglen)
 {
@@ -241,7 +242,7 @@ out:
 	return rc;
 }
 
-int rounds_create(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_create(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
     struct diag_list *errs, char *msg, size_t msglen)
 {
@@ -306,7 +307,7 @@ static const char *status_label(const char *s)
 	    "chưa báo cáo";
 }
 
-json_t *rounds_describe(struct store *st, const struct spool_catalog *cat, const char *id,
+json_t *rounds_describe(struct store *st, const struct catalog *cat, const char *id,
     char *err, size_t errlen)
 {
 	json_t *rows = json_array(), *round = NULL, *units = json_array(), *sorted = json_array();
@@ -480,7 +481,7 @@ static int has_authority(xmlNodePtr line)
  * đốc), and a signer the drafts can name: a state body's lines as given, a
  * Party committee's office under "T/M" (given, or the signer's party_title).
  */
-static void check_issuer(const struct spool_catalog *cat, const struct config *cfg,
+static void check_issuer(const struct catalog *cat, const struct config *cfg,
     xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs)
 {
 	const struct config_body *b = issuing_body(cfg, root);
@@ -605,7 +606,7 @@ static char *dump_doc(xmlDocPtr doc, size_t *len)
 }
 
 /* Turns a generated input into a draft owned by the configured drafter, in the round's step. */
-static int take_step(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+static int take_step(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *round_id, int closing, const char *kind, xmlDocPtr doc, const char *reason,
     int64_t uid, const char *login, int64_t *doc_id)
 {
@@ -696,7 +697,7 @@ static void cite_request(json_t *desc, const struct config_body *body, char *out
 	    json_string_value(json_object_get(desc, "subject")));
 }
 
-static int remind(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+static int remind(struct store *st, const struct catalog *cat, const struct config *cfg,
     json_t *desc, xmlNodePtr rroot)
 {
 	const char *id = json_string_value(json_object_get(desc, "id"));
@@ -848,7 +849,7 @@ static void add_table(xmlNodePtr root, xmlNsPtr ns, json_t *desc, json_t *figure
 static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l",
 	"m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
 
-static int conclude(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+static int conclude(struct store *st, const struct catalog *cat, const struct config *cfg,
     json_t *desc, xmlNodePtr rroot, const char *reason, int64_t uid, const char *login,
     int64_t *doc_id)
 {
@@ -973,7 +974,7 @@ static time_t at_vn(const char *iso, int hour)
 	return clock_vn_midnight(y, m, dd) + hour * 3600;
 }
 
-void rounds_tick(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+void rounds_tick(struct store *st, const struct catalog *cat, const struct config *cfg,
     time_t *next)
 {
 	json_t *open = json_array(), *r;
@@ -1026,7 +1027,7 @@ void rounds_tick(struct store *st, const struct spool_catalog *cat, const struct
 	json_decref(open);
 }
 
-int rounds_close(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_close(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *id, const struct wf_actor *a, int64_t *doc_id, char *msg, size_t msglen)
 {
 	char err[256];
@@ -1066,7 +1067,7 @@ int rounds_close(struct store *st, const struct spool_catalog *cat, const struct
 	return WF_OK;
 }
 
-int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config *cfg,
+int rounds_meeting_prepare(const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, struct wf_input **wout, struct diag_list *errs, char *msg,
     size_t msglen)
 {
@@ -1198,7 +1199,7 @@ out:
 	return rc;
 }
 
-int rounds_meeting(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_meeting(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, int64_t *doc_id, struct diag_list *errs, char *msg, size_t msglen)
 {
 	struct wf_input *wi = NULL;
@@ -1218,3 +1219,110 @@ int rounds_meeting(struct store *st, const struct spool_catalog *cat, const stru
 	workflow_input_free(wi);
 	return rc;
 }
+
+/* ---- as kinds of intake input ---- */
+
+/* A round or a meeting's conclusions: from the folder of a drafter, clerk or admin only. */
+static int intake_sender_may(const struct intake_input *in, struct diag_list *errs)
+{
+	if (in->sender == NULL) {
+		diag_add_at(errs, in->shown, 0, 0, "R_DENIED", "đợt báo cáo và kết luận cuộc họp chỉ "
+		    "được nhận từ thư mục riêng của chuyên viên hay văn thư (incoming/@<tên đăng "
+		    "nhập>/) hoặc qua vanthuctl; ở thư mục này không biết ai là người gửi");
+		return 0;
+	}
+	if (!(in->sender->roles & (ROLE_DRAFTER | ROLE_CLERK | ROLE_ADMIN))) {
+		diag_add_at(errs, in->shown, 0, 0, "R_DENIED", "người gửi tệp (%s) không phải chuyên "
+		    "viên hay văn thư; không được mở đợt báo cáo hay gửi kết luận cuộc họp",
+		    in->sender->login);
+		return 0;
+	}
+	return 1;
+}
+
+struct intake_round {
+	struct rounds_input *round;   /* owned, or NULL */
+	struct wf_input *meeting;     /* owned, or NULL */
+};
+
+static void intake_release(void *parsed)
+{
+	struct intake_round *r = parsed;
+
+	if (r == NULL)
+		return;
+	rounds_input_free(r->round);
+	workflow_input_free(r->meeting);
+	free(r);
+}
+
+static int intake_check_round(const struct intake_env *env, const struct intake_input *in,
+    xmlDocPtr doc, struct intake_outcome *out, struct diag_list *errs)
+{
+	struct intake_round *r;
+	struct wf_actor a;
+	char msg[512];
+
+	(void)doc;
+	if (!intake_sender_may(in, errs))
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	a.uid = (int64_t)in->sender->uid;
+	a.login = in->sender->login;
+	a.roles = in->sender->roles;
+	if (rounds_prepare(env->cat, env->cfg, in->data, in->len, &a, &r->round, errs, msg,
+	        sizeof(msg)) != WF_OK) {
+		if (errs->count == 0)
+			diag_add_at(errs, in->shown, 0, 0, "R_SCHEMA", "%s", msg);
+		intake_release(r);
+		return -1;
+	}
+	out->parsed = r;
+	out->round_opened = 1;
+	out->round_id = strdup(rounds_input_round(r->round)->id);
+	return 0;
+}
+
+static int intake_check_meeting(const struct intake_env *env, const struct intake_input *in,
+    xmlDocPtr doc, struct intake_outcome *out, struct diag_list *errs)
+{
+	struct intake_round *r;
+	char msg[512];
+
+	(void)doc;
+	if (!intake_sender_may(in, errs))
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	if (rounds_meeting_prepare(env->cat, env->cfg, in->data, in->len, &r->meeting, errs, msg,
+	        sizeof(msg)) != WF_OK) {
+		if (errs->count == 0)
+			diag_add_at(errs, in->shown, 0, 0, "R_SCHEMA", "%s", msg);
+		intake_release(r);
+		return -1;
+	}
+	out->parsed = r;
+	out->doc_kind = "Thông báo";
+	return 0;
+}
+
+static void intake_record(const struct intake_outcome *out, struct store_input *si)
+{
+	const struct intake_round *r = out->parsed;
+
+	if (r->round != NULL)
+		si->round = rounds_input_round(r->round);
+	if (r->meeting != NULL)
+		si->doc = workflow_input_doc(r->meeting);
+}
+
+const struct intake_kind rounds_intake_kind = {
+	.ns = "urn:vanthu:round:1", .root = NULL, .what = "round",
+	.check = intake_check_round, .record = intake_record, .release = intake_release,
+};
+
+const struct intake_kind meeting_intake_kind = {
+	.ns = "urn:vanthu:round:1", .root = "meeting", .what = "meeting",
+	.check = intake_check_meeting, .record = intake_record, .release = intake_release,
+};

@@ -7,35 +7,35 @@
 #include <time.h>
 
 #include "config.h"
-#include "spool.h"
+#include "catalog.h"
 #include "store.h"
 #include "workflow.h"
 
 /* Opens a round from its input XML. 0 with its id in id_out, or a WF_* refusal with msg. */
-int rounds_create(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_create(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
     struct diag_list *errs, char *msg, size_t msglen);
 
 /* A round input checked and ready to store (for inputs dropped in the spool). */
 struct rounds_input;
-int rounds_prepare(const struct spool_catalog *cat, const struct config *cfg, const char *xml,
+int rounds_prepare(const struct catalog *cat, const struct config *cfg, const char *xml,
     size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
     char *msg, size_t msglen);
 const struct store_round_new *rounds_input_round(const struct rounds_input *in);
 void rounds_input_free(struct rounds_input *in);
 
 /* The draft a meeting's conclusions become, checked (for inputs dropped in the spool). */
-int rounds_meeting_prepare(const struct spool_catalog *cat, const struct config *cfg,
+int rounds_meeting_prepare(const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, struct wf_input **out, struct diag_list *errs, char *msg,
     size_t msglen);
 
 /* A meeting's conclusions become a Thông báo kết luận draft. WF_OK and *doc_id, or a refusal. */
-int rounds_meeting(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_meeting(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *xml, size_t len, int64_t *doc_id, struct diag_list *errs, char *msg,
     size_t msglen);
 
 /* A round as vanthuctl shows it: fields, and each required unit's status in collation order. */
-json_t *rounds_describe(struct store *st, const struct spool_catalog *cat, const char *id,
+json_t *rounds_describe(struct store *st, const struct catalog *cat, const char *id,
     char *err, size_t errlen);
 
 /*
@@ -44,11 +44,16 @@ json_t *rounds_describe(struct store *st, const struct spool_catalog *cat, const
  * (every unit reported, or the deadline passed: the conclusion draft). Each
  * step happens once. *next gets the UTC time of the next step (0: none).
  */
-void rounds_tick(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+void rounds_tick(struct store *st, const struct catalog *cat, const struct config *cfg,
     time_t *next);
 
 /* A clerk closes a round early. WF_OK, or a refusal with msg. */
-int rounds_close(struct store *st, const struct spool_catalog *cat, const struct config *cfg,
+int rounds_close(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *id, const struct wf_actor *a, int64_t *doc_id, char *msg, size_t msglen);
+
+/* Reporting rounds and meetings' conclusions as kinds of dropped input (intake.h). */
+struct intake_kind;
+extern const struct intake_kind rounds_intake_kind;
+extern const struct intake_kind meeting_intake_kind;
 
 #endif

@@ -1,14 +1,19 @@
 /*
- * spool.c: the drop folders. Watches incoming/ and one level of unit
- * sub-folders (libuv events are hints: a scan at start, a rescan on a timer),
- * decides when a file is complete, claims it by rename into claimed/, has it
- * parsed, validated and checked (xmlin, report), records a batch of outcomes
- * in one transaction (store), writes each unit's receipts, and moves the
- * original to accepted/YYYY/MM/DD/ or rejected/. The heavy part of a batch
- * runs on libuv's worker pool with a store connection of its own, so the
- * control socket keeps answering. A crash at any point leaves every input in
- * incoming/ or claimed/ (processed again, and recorded once: the claimed
- * name is unique) or recorded with its receipt.
+ * spool.c: the drop folders, as files and nothing else. Every folder is
+ * opened once by descriptor (O_DIRECTORY|O_NOFOLLOW) and checked with
+ * fstat; every later step inside it goes through that descriptor (openat,
+ * renameat, mkdirat, fstatat without following links), so no name a unit
+ * controls is ever resolved again as a path: whatever a share's owner does
+ * to the tree (a symbolic link, a folder swapped in with RENAME_EXCHANGE),
+ * nothing outside the spool's own folders is opened, moved or removed.
+ *
+ * It owns: the folders and their modes (those it makes; a folder it did not
+ * make is checked, never changed), the units' and persons' folders of
+ * incoming/, knowing when a file is complete (the kernel's close-after-write
+ * and moved-in events through raw inotify, and for what the kernel cannot
+ * see, a file unchanged for the settle time), claiming a file by rename
+ * into claimed/, reading it safely, and writing receipts and moving
+ * originals durably. What the files mean is intake.c's business.
  */
 #include "spool.h"
 
@@ -16,225 +21,112 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "fsutil.h"
-#include "hash.h"
 #include "log.h"
-#include "peer.h"
-#include "receipt.h"
-#include "report.h"
-#include "rounds.h"
-#include "xmlin.h"
-
-enum cand_kind { CAND_FILE, CAND_NOT_FILE, CAND_CLAIMED };
-enum item_state { ITEM_NOT_READY, ITEM_GONE, ITEM_CLAIMED, ITEM_DONE, ITEM_LATER };
-
-/* A file seen by a scan, to be tried by the worker. */
-struct cand {
-	enum cand_kind kind;
-	char *folder;   /* owned: "" or the unit sub-folder */
-	char *name;     /* owned: the entry's name (for CAND_CLAIMED, the claimed name) */
-};
-
-/* One input as the worker handles it; everything owned. */
-struct item {
-	struct cand c;
-	enum item_state state;
-	off_t size;
-	struct timespec ctime;
-	char claimed[NAME_MAX + 1];
-	char *data;
-	size_t len;
-	uid_t owner;
-	struct diag_list errs;
-	struct report *report;
-	struct wf_input *doc_in; /* a draft dropped by a drafter, or a meeting's conclusions */
-	struct rounds_input *round_in; /* a reporting round */
-	const char *doc_kind;   /* its kind's label (borrowed from the catalog) */
-	char *rguess_unit;      /* unit code for a rejected input's receipt, when known */
-	char *rguess_round;
-	char *errors_json;
-	char sha[HASH_HEX_LEN + 1];
-	char at[32];
-	struct store_input in;
-};
-
-/* A remembered name: a file not ready yet, or an entry already logged as skipped. */
-struct seen {
-	struct seen *next;
-	off_t size;
-	struct timespec ctime;
-	unsigned gen;
-	int logged;
-	char key[];   /* "folder/name" */
-};
+#include "names.h"
 
 #define SEEN_BUCKETS 4096
-#define QUEUE_CAP 4096
-/* While a fault lasts (a full disk), each retry's errors go to debug, not error. */
-#define FAIL_QUIET_S 60
-#define FAIL_LOG(sp, ...) log_msg((sp)->loud ? LOG_LEVEL_ERR : LOG_LEVEL_DEBUG, __VA_ARGS__)
+/* A file the kernel says is still open for writing is taken anyway after this many settles. */
+#define BUSY_SETTLES 10
+#define WATCH_MASK (IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
+	IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK)
 
-struct watch {
-	uv_fs_event_t ev;
+/* What the kernel last said of a name. */
+enum seen_event {
+	EV_NONE = 0,  /* nothing (found by a scan, or events were lost): the settle rule */
+	EV_BUSY,      /* created or written, not closed since */
+	EV_CLOSED,    /* closed after writing */
+	EV_MOVED,     /* renamed in */
+};
+
+/* A remembered name of a folder (key "folder/name"), or a folder's problem (key "folder/"). */
+struct seen {
+	struct seen *next;
+	unsigned gen;             /* the last scan that saw it */
+	enum seen_event ev;
+	struct spool_look look;   /* the last look a scan took */
+	struct timespec since;    /* monotonic: when that look (or busy state) began */
+	unsigned long logged;     /* hash of what was logged about it, 0 when nothing */
+	char key[];
+};
+
+struct spool_folder {
+	struct spool_folder *next; /* in spool.folders while it is in place */
 	struct spool *sp;
-	struct watch *next;
-	char folder[NAME_MAX + 1];
+	unsigned refs;             /* the list's, and each candidate's (main thread) */
+	int fd;                    /* owned */
+	int wd;                    /* its inotify watch, -1 when none */
+	enum spool_origin origin;
+	struct stat st;            /* as opened */
+	unsigned gen;
+	char name[NAME_MAX + 1];
+};
+
+struct spool_unit_gid {
+	char code[65];
+	gid_t gid;
 };
 
 struct spool {
-	uv_loop_t *loop;                /* borrowed */
-	const struct config *cfg;       /* borrowed */
-	struct spool_catalog *cat;      /* owned */
-	struct spool_catalog *next_cat; /* owned: waits for the batch in flight */
-	struct store *db;               /* owned; used by the worker thread only */
-	uv_timer_t rescan, kick;
-	struct watch *watches;          /* owned list */
-	uv_work_t work;
-	int running;                    /* a batch is on the worker pool */
-	int wanted;                     /* a scan was asked for (event, timer) while one ran */
-	int dirty;                      /* something may have changed since the last scan */
-	int stopping;
-	int open_handles;
+	uv_loop_t *loop;             /* borrowed */
+	int root, incoming, claimed, accepted, rejected, receipts; /* owned descriptors */
+	struct spool_folder *top;    /* incoming/ itself; also in folders */
+	struct spool_folder *folders;
+	int ifd;                     /* inotify, -1 when none */
+	uv_poll_t poll;
+	int polling;
+	unsigned settle_ms;
 	unsigned gen;
-	uint64_t seq;
-	struct cand *queue;             /* owned, from the last scan */
-	size_t nqueue, qhead;
-	struct item *batch;             /* owned: the batch in flight */
-	size_t nbatch;
-	/* worker only: batches that failed in a row (full disk, I/O error), and log pacing */
-	unsigned failures;
-	time_t quiet_until;
-	int loud;                       /* this batch logs its errors as errors */
 	struct seen *seen[SEEN_BUCKETS];
+	struct spool_unit_gid *units; /* owned */
+	size_t nunits;
+	void (*on_change)(void *arg);
+	void *on_change_arg;
 	void (*done)(void *arg);
 	void *done_arg;
-	void (*on_batch)(void *arg);    /* borrowed callback, main thread */
-	void *on_batch_arg;
-	/* settings copied for the worker, so a reload never races it */
-	unsigned max_size, settle_ms;
-	struct config roles_cfg;        /* owned: role_group[], round_drafter, bodies and users */
-	char root[1024];                /* the spool's real path; every path is built under it */
+	char rootpath[PATH_MAX];
 };
 
-/* ---- the catalog ---- */
+/* ---- looks and times ---- */
 
-const struct render_template *spool_template(const struct spool_catalog *cat, const char *name)
+void spool_look_of(const struct stat *st, struct spool_look *out)
 {
-	for (size_t i = 0; cat && i < cat->ntemplates; i++)
-		if (strcmp(cat->templates[i].name, name) == 0)
-			return cat->templates[i].tpl;
-	return NULL;
+	out->dev = (int64_t)st->st_dev;
+	out->ino = (int64_t)st->st_ino;
+	out->size = (int64_t)st->st_size;
+	out->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-/* Every NAME.docx of the templates folder, each parsed once here. */
-static int load_templates(const char *dir, struct spool_catalog *cat, struct diag_list *errs)
+int spool_look_same(const struct spool_look *a, const struct spool_look *b)
 {
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int rc = 0;
-
-	if (d == NULL) {
-		diag_add(errs, dir, 0, "cannot read the templates folder: %s", strerror(errno));
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		char path[PATH_MAX];
-		struct render_template *t = NULL;
-		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".docx") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (render_load(path, &t, errs) != 0) {
-			rc = -1;
-			continue;
-		}
-		struct spool_template *nt = realloc(cat->templates,
-		    (cat->ntemplates + 1) * sizeof(*nt));
-		if (nt == NULL) {
-			render_free(t);
-			rc = -1;
-			continue;
-		}
-		cat->templates = nt;
-		nt[cat->ntemplates].name = strndup(de->d_name, n - 5);
-		nt[cat->ntemplates].tpl = t;
-		cat->ntemplates++;
-	}
-	closedir(d);
-	return rc;
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns;
 }
 
-int spool_catalog_load(const struct config *cfg, struct spool_catalog **out, struct diag_list *errs)
+static long long mono_ms_since(const struct timespec *t)
 {
-	char units_xml[PATH_MAX], units_xsd[PATH_MAX], report_xsd[PATH_MAX];
-	struct spool_catalog *cat = calloc(1, sizeof(*cat));
-	int rc = -1;
+	struct timespec now;
 
-	*out = NULL;
-	if (cat == NULL)
-		return -1;
-	snprintf(units_xml, sizeof(units_xml), "%s/units.xml", cfg->workflows);
-	snprintf(units_xsd, sizeof(units_xsd), "%s/units.xsd", cfg->workflows);
-	snprintf(report_xsd, sizeof(report_xsd), "%s/bao-cao/schema.xsd", cfg->workflows);
-	if (units_load(units_xml, units_xsd, &cat->units, errs) == 0)
-		rc = 0;
-	if (xmlin_schema_load(report_xsd, &cat->report_schema, errs) != 0)
-		rc = -1;
-	if (workflows_load(cfg->workflows, &cat->wf, errs) != 0)
-		rc = -1;
-	if (load_templates(cfg->templates, cat, errs) != 0)
-		rc = -1;
-	snprintf(report_xsd, sizeof(report_xsd), "%s/dot-bao-cao/schema.xsd", cfg->workflows);
-	if (xmlin_schema_load(report_xsd, &cat->round_schema, errs) != 0)
-		rc = -1;
-	snprintf(report_xsd, sizeof(report_xsd), "%s/calendar", cfg->workflows);
-	if (calendar_load(report_xsd, &cat->cal, errs) != 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < cat->wf->nkinds; i++) {
-		const struct wf_kind *k = &cat->wf->kinds[i];
-		if (spool_template(cat, k->template_name) == NULL) {
-			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the template %s.docx, which "
-			    "is not there (or did not load)", k->kind, k->template_name);
-			rc = -1;
-		}
-		if (k->party_template && spool_template(cat, k->party_template) == NULL) {
-			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the Party template %s.docx, "
-			    "which is not there (or did not load)", k->kind, k->party_template);
-			rc = -1;
-		}
-	}
-	if (rc != 0) {
-		spool_catalog_free(cat);
-		return -1;
-	}
-	*out = cat;
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
-void spool_catalog_free(struct spool_catalog *cat)
+/* Real time since a file time, in ms (file times are real time, never the test clock). */
+static long long real_ms_since(const struct timespec *t)
 {
-	if (cat == NULL)
-		return;
-	units_free(cat->units);
-	xmlin_schema_free(cat->report_schema);
-	workflows_free(cat->wf);
-	for (size_t i = 0; i < cat->ntemplates; i++) {
-		free(cat->templates[i].name);
-		render_free(cat->templates[i].tpl);
-	}
-	free(cat->templates);
-	xmlin_schema_free(cat->round_schema);
-	calendar_free(cat->cal);
-	free(cat);
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 /* ---- names ---- */
@@ -254,57 +146,40 @@ static int xml_name(const char *name)
 	return n >= 4 && strcasecmp(name + n - 4, ".xml") == 0;
 }
 
-static int unit_code_name(const char *s)
+static int code_chars(const char *s, size_t max, const char *extra)
 {
 	size_t n = 0;
 
 	for (; s[n]; n++)
 		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
-		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_'))
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_' ||
+		      (extra && strchr(extra, s[n]))))
 			return 0;
-	return n > 0 && n <= 64;
+	return n > 0 && n <= max;
 }
 
-/* The claimed name: unique, and carrying where the file came from. */
-static void claim_name(struct spool *sp, const struct cand *c, char *out, size_t len)
+/* A unit's folder: 1 to 64 letters, digits, '-', '_'. A person's: '@' and a login. */
+static enum spool_origin folder_kind(const char *name, int *ok)
 {
-	struct timespec ts;
-	int n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(out, len, "%012llx%05x-%04x@%s@",
-	    (unsigned long long)ts.tv_sec, (unsigned)(ts.tv_nsec / 10000),
-	    (unsigned)(sp->seq++ & 0xffff), c->folder);
-	if (n < 0 || (size_t)n >= len)
-		return;
-	/* Keep the end of a very long name (its extension) within NAME_MAX. */
-	size_t room = len - 1 - (size_t)n, nl = strlen(c->name);
-	const char *tail = nl > room ? c->name + (nl - room) : c->name;
-	snprintf(out + n, len - (size_t)n, "%s", tail);
+	*ok = 1;
+	if (code_chars(name, 64, NULL))
+		return SPOOL_UNIT;
+	if (name[0] == '@' && code_chars(name + 1, 32, ".") && name[1] != '-' && name[1] != '.')
+		return SPOOL_PERSON;
+	*ok = 0;
+	return SPOOL_TOP;
 }
 
-/* Splits a claimed name back into folder and original name. */
-static int parse_claimed(const char *claimed, char **folder, char **name)
+static unsigned long hash_str(const char *s)
 {
-	const char *a = strchr(claimed, '@'), *b = a ? strchr(a + 1, '@') : NULL;
-
-	if (a == NULL || b == NULL)
-		return -1;
-	*folder = strndup(a + 1, (size_t)(b - a - 1));
-	*name = strdup(b + 1);
-	return *folder && *name ? 0 : -1;
-}
-
-/* ---- the seen table (main thread only) ---- */
-
-static unsigned hash_key(const char *s)
-{
-	unsigned h = 2166136261u;
+	unsigned long h = 2166136261u;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % SEEN_BUCKETS;
+	return h ? h : 1;
 }
+
+/* ---- the seen table (main thread) ---- */
 
 static struct seen *seen_get(struct spool *sp, const char *folder, const char *name, int create)
 {
@@ -313,7 +188,7 @@ static struct seen *seen_get(struct spool *sp, const char *folder, const char *n
 	unsigned h;
 
 	snprintf(key, sizeof(key), "%s/%s", folder, name);
-	h = hash_key(key);
+	h = (unsigned)(hash_str(key) % SEEN_BUCKETS);
 	for (e = sp->seen[h]; e; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
@@ -323,13 +198,30 @@ static struct seen *seen_get(struct spool *sp, const char *folder, const char *n
 	if (e == NULL)
 		return NULL;
 	strcpy(e->key, key);
-	e->size = -1;
+	e->gen = sp->gen;
+	clock_gettime(CLOCK_MONOTONIC, &e->since);
 	e->next = sp->seen[h];
 	sp->seen[h] = e;
 	return e;
 }
 
-/* Forgets names not seen in the last scan. */
+static void seen_forget(struct spool *sp, const char *folder, const char *name)
+{
+	char key[2 * NAME_MAX + 2];
+	struct seen **pp;
+
+	snprintf(key, sizeof(key), "%s/%s", folder, name);
+	for (pp = &sp->seen[hash_str(key) % SEEN_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->key, key) == 0) {
+			struct seen *dead = *pp;
+			*pp = dead->next;
+			free(dead);
+			return;
+		}
+	}
+}
+
+/* Forgets what the last complete scan did not see. */
 static void seen_sweep(struct spool *sp)
 {
 	for (size_t i = 0; i < SEEN_BUCKETS; i++) {
@@ -346,498 +238,1006 @@ static void seen_sweep(struct spool *sp)
 	}
 }
 
-static void log_skip_once(struct spool *sp, const char *folder, const char *name, const char *why)
+/* Logs a problem of folder/name once while it lasts (again when it changes). */
+static void log_once(struct spool *sp, enum log_level level, const char *folder, const char *name,
+    const char *why)
 {
 	struct seen *e = seen_get(sp, folder, name, 1);
+	char shown[NAMES_SHOWN_SIZE];
 
 	if (e == NULL)
 		return;
 	e->gen = sp->gen;
-	if (e->logged)
+	if (e->logged == hash_str(why))
 		return;
-	e->logged = 1;
-	log_info("intake: ignoring %s%s%s: %s", folder, *folder ? "/" : "", name, why);
-}
-
-/* ---- scanning (main thread) ---- */
-
-static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status);
-static void schedule(struct spool *sp, uint64_t delay_ms);
-
-static void watch_folder(struct spool *sp, const char *folder)
-{
-	char path[PATH_MAX];
-	struct watch *w;
-
-	for (w = sp->watches; w; w = w->next)
-		if (strcmp(w->folder, folder) == 0)
-			return;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return;
-	w->sp = sp;
-	snprintf(w->folder, sizeof(w->folder), "%s", folder);
-	snprintf(path, sizeof(path), "%s/incoming%s%s", sp->root, *folder ? "/" : "", folder);
-	uv_fs_event_init(sp->loop, &w->ev);
-	w->ev.data = w;
-	sp->open_handles++;
-	if (uv_fs_event_start(&w->ev, on_fs_event, path, 0) != 0)
-		log_warn("intake: cannot watch %s; relying on rescans", path);
-	w->next = sp->watches;
-	sp->watches = w;
-}
-
-static int queue_push(struct spool *sp, enum cand_kind kind, const char *folder, const char *name)
-{
-	struct cand *c;
-
-	if (sp->nqueue >= QUEUE_CAP)
-		return -1;
-	c = &sp->queue[sp->nqueue];
-	c->kind = kind;
-	c->folder = strdup(folder);
-	c->name = strdup(name);
-	if (c->folder == NULL || c->name == NULL) {
-		free(c->folder);
-		free(c->name);
-		return -1;
-	}
-	sp->nqueue++;
-	return 0;
-}
-
-static int settled(const struct spool *sp, const struct timespec *ct)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	ms = (long long)(now.tv_sec - ct->tv_sec) * 1000 + (now.tv_nsec - ct->tv_nsec) / 1000000;
-	return ms >= (long long)sp->settle_ms;
-}
-
-static void scan_folder(struct spool *sp, const char *folder, int *full)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int top = *folder == '\0';
-
-	snprintf(path, sizeof(path), "%s/incoming%s%s", sp->root, top ? "" : "/", folder);
-	dir = opendir(path);
-	if (dir == NULL) {
-		log_err("intake: cannot read %s: %s", path, strerror(errno));
-		return;
-	}
-	while ((de = readdir(dir)) != NULL && !*full) {
-		const char *name = de->d_name;
-		struct stat st;
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
-		if (skipped_name(name)) {
-			log_skip_once(sp, folder, name, "hidden or temporary name (.*, *.part, *.tmp, *~)");
-			continue;
-		}
-		if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (S_ISREG(st.st_mode)) {
-			struct seen *e = seen_get(sp, folder, name, 0);
-			if (e != NULL) {
-				e->gen = sp->gen;
-				/* not ready last time and unchanged since: wait for it to settle */
-				if (e->size == st.st_size && e->ctime.tv_sec == st.st_ctim.tv_sec &&
-				    e->ctime.tv_nsec == st.st_ctim.tv_nsec && !settled(sp, &st.st_ctim))
-					continue;
-			}
-			if (queue_push(sp, CAND_FILE, folder, name) != 0)
-				*full = 1;
-		} else if (S_ISDIR(st.st_mode) && top && unit_code_name(name)) {
-			watch_folder(sp, name);
-			scan_folder(sp, name, full);
-		} else if (xml_name(name)) {
-			if (queue_push(sp, CAND_NOT_FILE, folder, name) != 0)
-				*full = 1;
-		} else {
-			log_skip_once(sp, folder, name, S_ISDIR(st.st_mode) ?
-			    "a folder that is not a unit's (unit codes are letters, digits, - and _)" :
-			    "not a regular file");
-		}
-	}
-	closedir(dir);
-}
-
-static void scan_claimed(struct spool *sp, int *full)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "%s/claimed", sp->root);
-	dir = opendir(path);
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL && !*full) {
-		if (de->d_name[0] == '.' || strchr(de->d_name, '@') == NULL)
-			continue;
-		if (queue_push(sp, CAND_CLAIMED, "", de->d_name) != 0)
-			*full = 1;
-	}
-	closedir(dir);
-}
-
-static void scan(struct spool *sp)
-{
-	int full = 0;
-
-	sp->dirty = 0;
-	sp->gen++;
-	sp->nqueue = sp->qhead = 0;
-	scan_claimed(sp, &full);
-	scan_folder(sp, "", &full);
-	if (full)
-		sp->dirty = 1;  /* more waiting than a queue holds: scan again after this lot */
+	e->logged = hash_str(why);
+	names_show(name, shown, sizeof(shown));
+	if (*name)
+		log_msg(level, "intake: ignoring %s%s%s: %s", folder, *folder ? "/" : "", shown, why);
 	else
-		seen_sweep(sp);
+		log_msg(level, "intake: incoming/%s: %s", folder, why);
 }
 
-/* ---- the worker ---- */
+/* ---- folders ---- */
 
-static void item_reject(struct item *it, const char *code, const char *fmt, const char *arg)
-	__attribute__((format(printf, 3, 0)));
-
-static void item_reject(struct item *it, const char *code, const char *fmt, const char *arg)
+static void folder_unref(struct spool_folder *f)
 {
-	char msg[512];
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(msg, sizeof(msg), fmt, arg);
-#pragma GCC diagnostic pop
-	diag_add_at(&it->errs, it->c.name, 0, 0, code, "%s", msg);
-}
-
-/* Reads the whole file behind fd into it->data. */
-static int read_all(int fd, struct item *it, size_t size)
-{
-	size_t got = 0;
-
-	it->data = malloc(size + 1);
-	if (it->data == NULL)
-		return -1;
-	while (got < size) {
-		ssize_t n = read(fd, it->data + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	it->len = got;
-	return 0;
-}
-
-/* SHA-256 of a file too large to keep in memory, read in pieces. */
-static void hash_fd(int fd, char hex[HASH_HEX_LEN + 1])
-{
-	struct hash_ctx *ctx = hash_new();
-	char buf[65536];
-	ssize_t n;
-
-	if (ctx == NULL)
+	if (f == NULL || --f->refs > 0)
 		return;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (hash_update(ctx, buf, (size_t)n) != 0)
-			break;
-	if (n == 0)
-		hash_final_hex(ctx, hex);
-	else
-		hash_free(ctx);
+	if (f->wd >= 0 && f->sp->ifd >= 0)
+		inotify_rm_watch(f->sp->ifd, f->wd);
+	close(f->fd);
+	free(f);
 }
 
-/* Tries one candidate: sets state, and for a claimed input its data and errors. */
-static void prepare(struct spool *sp, struct item *it, xmlDocPtr *doc)
+const char *spool_folder_name(const struct spool_folder *f)
 {
-	char src[PATH_MAX], dst[PATH_MAX];
-	struct stat st, st2;
-	int fd = -1;
+	return f->name;
+}
 
-	*doc = NULL;
-	if (it->c.kind == CAND_CLAIMED) {
-		char *folder = NULL, *name = NULL;
-		snprintf(it->claimed, sizeof(it->claimed), "%s", it->c.name);
-		if (parse_claimed(it->claimed, &folder, &name) != 0) {
-			free(folder);
-			free(name);
-			it->state = ITEM_GONE;
-			return;
-		}
-		free(it->c.folder);
-		free(it->c.name);
-		it->c.folder = folder;
-		it->c.name = name;
-		snprintf(src, sizeof(src), "%s/claimed/%s", sp->root, it->claimed);
-		fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			it->state = ITEM_GONE;
-			return;
-		}
-		it->state = ITEM_CLAIMED;
-		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			if (fd < 0 && errno != ELOOP && errno != ENXIO)
-				item_reject(it, "R_UNREADABLE", "không đọc được tệp: %s", strerror(errno));
-			else
-				item_reject(it, "R_NOT_FILE", "%s không phải là tệp thông thường (liên kết, "
-				    "thư mục hay FIFO); hãy gửi chính tệp XML", it->c.name);
-			if (fd >= 0)
-				close(fd);
-			return;
-		}
-		it->owner = st.st_uid;
-		it->size = st.st_size;
-		if ((size_t)st.st_size > sp->max_size) {
-			item_reject(it, "R_TOO_LARGE", "tệp lớn hơn mức cho phép%s", "");
-			hash_fd(fd, it->sha);
-		}
-		else if (read_all(fd, it, (size_t)st.st_size) != 0)
-			item_reject(it, "R_UNREADABLE", "không đọc được tệp: %s", strerror(errno));
-		else if (xmlin_parse(it->data, it->len, it->c.name, doc, &it->errs) != 0)
-			*doc = NULL;
+enum spool_origin spool_folder_origin(const struct spool_folder *f)
+{
+	return f->origin;
+}
+
+uid_t spool_folder_owner(const struct spool_folder *f)
+{
+	return f->st.st_uid;
+}
+
+static void watch_folder(struct spool *sp, struct spool_folder *f)
+{
+	char path[64];
+
+	f->wd = -1;
+	if (sp->ifd < 0)
+		return;
+	/* the folder we hold open, whatever its name points to now */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	f->wd = inotify_add_watch(sp->ifd, path, WATCH_MASK | IN_ONLYDIR);
+	if (f->wd < 0)
+		log_warn("intake: cannot watch incoming/%s (%s); relying on rescans", f->name,
+		    strerror(errno));
+}
+
+/* A descriptor on a folder: dirfd/name, never through a link, and a folder. -1 with errno. */
+static int open_dir_at(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISDIR(st->st_mode)) {
+		int err = errno ? errno : ENOTDIR;
 		close(fd);
-		return;
+		errno = err;
+		return -1;
 	}
-
-	snprintf(src, sizeof(src), "%s/incoming%s%s/%s", sp->root, *it->c.folder ? "/" : "",
-	    it->c.folder, it->c.name);
-	if (it->c.kind == CAND_FILE) {
-		fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			it->state = ITEM_GONE;
-			return;
-		}
-		if (fd < 0 && (errno == ELOOP || errno == ENXIO)) {
-			it->c.kind = CAND_NOT_FILE;
-		} else if (fd < 0) {
-			/* unreadable: wait for it to settle (a copy may still be setting modes) */
-			int err = errno;
-			if (lstat(src, &st) != 0) {
-				it->state = ITEM_GONE;
-				return;
-			}
-			it->size = st.st_size;
-			it->ctime = st.st_ctim;
-			if (!settled(sp, &st.st_ctim)) {
-				it->state = ITEM_NOT_READY;
-				return;
-			}
-			it->owner = st.st_uid;
-			item_reject(it, "R_UNREADABLE", "vanthud không đọc được tệp: %s", strerror(err));
-		} else {
-			if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-				close(fd);
-				it->c.kind = CAND_NOT_FILE;
-				goto claim;
-			}
-			it->size = st.st_size;
-			it->ctime = st.st_ctim;
-			it->owner = st.st_uid;
-			int ready = settled(sp, &st.st_ctim);
-			if ((size_t)st.st_size > sp->max_size) {
-				if (!ready) {
-					close(fd);
-					it->state = ITEM_NOT_READY;
-					return;
-				}
-				char cap[32];
-				snprintf(cap, sizeof(cap), "%u", sp->max_size);
-				item_reject(it, "R_TOO_LARGE", "tệp lớn hơn mức cho phép %s byte", cap);
-				hash_fd(fd, it->sha);
-			} else if (read_all(fd, it, (size_t)st.st_size) != 0) {
-				item_reject(it, "R_UNREADABLE", "không đọc được tệp: %s", strerror(errno));
-			} else if (fstat(fd, &st2) != 0 || st2.st_size != st.st_size ||
-			    st2.st_ctim.tv_sec != st.st_ctim.tv_sec ||
-			    st2.st_ctim.tv_nsec != st.st_ctim.tv_nsec || it->len != (size_t)st.st_size) {
-				/* still being written */
-				close(fd);
-				it->ctime = st2.st_ctim;
-				it->size = st2.st_size;
-				it->state = ITEM_NOT_READY;
-				return;
-			} else if (xmlin_parse(it->data, it->len, it->c.name, doc, &it->errs) != 0 &&
-			    !ready) {
-				/* not a complete document yet: wait until it is, or has settled */
-				diag_free(&it->errs);
-				diag_init(&it->errs);
-				close(fd);
-				it->state = ITEM_NOT_READY;
-				return;
-			}
-			close(fd);
-		}
-	}
-claim:
-	if (it->c.kind == CAND_NOT_FILE) {
-		if (lstat(src, &st) != 0) {
-			it->state = ITEM_GONE;
-			return;
-		}
-		it->owner = st.st_uid;
-		item_reject(it, "R_NOT_FILE", "%s không phải là tệp thông thường (liên kết, thư mục hay "
-		    "FIFO); hãy gửi chính tệp XML", it->c.name);
-	}
-	claim_name(sp, &it->c, it->claimed, sizeof(it->claimed));
-	snprintf(dst, sizeof(dst), "%s/claimed/%s", sp->root, it->claimed);
-	if (rename(src, dst) != 0) {
-		xmlFreeDoc(*doc);
-		*doc = NULL;
-		it->state = errno == ENOENT ? ITEM_GONE : ITEM_LATER;
-		if (errno != ENOENT)
-			FAIL_LOG(sp, "intake: cannot claim %s (rename into claimed/): %s", src,
-			    strerror(errno));
-		return;
-	}
-	if (it->c.kind == CAND_FILE && it->data != NULL &&
-	    (lstat(dst, &st2) != 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)) {
-		/* replaced between reading and claiming: the next scan reads it from claimed/ */
-		xmlFreeDoc(*doc);
-		*doc = NULL;
-		it->state = ITEM_LATER;
-		return;
-	}
-	it->state = ITEM_CLAIMED;
+	return fd;
 }
 
-/* Unit code from a document that failed later checks, for where its receipt goes. */
-static char *guess_attr(xmlDocPtr doc, const char *elem, const char *attr)
+static const struct spool_unit_gid *find_unit(const struct spool *sp, const char *code)
 {
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (size_t i = 0; i < sp->nunits; i++)
+		if (strcmp(sp->units[i].code, code) == 0)
+			return &sp->units[i];
+	return NULL;
+}
 
-	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, elem) == 0) {
-			xmlChar *v = xmlGetProp(c, (const xmlChar *)attr);
-			char *s = v && unit_code_name((const char *)v) ? strdup((const char *)v) : NULL;
-			xmlFree(v);
-			return s;
+/* Why a unit's or person's folder must not be read, or NULL when it may. */
+static const char *folder_problem(struct spool *sp, const char *name, enum spool_origin origin,
+    const struct stat *st, char *buf, size_t len)
+{
+	if (origin == SPOOL_UNIT) {
+		const struct spool_unit_gid *u = find_unit(sp, name);
+		if (u == NULL)
+			return NULL;
+		if ((st->st_uid != geteuid() && st->st_uid != 0) || st->st_gid != u->gid ||
+		    (st->st_mode & 07) != 0) {
+			snprintf(buf, len, "the unit's folder is not its own (owner %ld, group %ld, mode "
+			    "%04o; it must be vanthud's, group %ld, mode 2770): nothing is taken from it "
+			    "until it is (chown %ld:%ld, chmod 2770)", (long)st->st_uid,
+			    (long)st->st_gid, (unsigned)(st->st_mode & 07777), (long)u->gid,
+			    (long)geteuid(), (long)u->gid);
+			return buf;
+		}
+		return NULL;
+	}
+	if (origin == SPOOL_PERSON) {
+		struct passwd pw, *pwp = NULL;
+		char pbuf[4096];
+		if (getpwnam_r(name + 1, &pw, pbuf, sizeof(pbuf), &pwp) != 0 || pwp == NULL) {
+			snprintf(buf, len, "a person's folder, but there is no user \"%s\"", name + 1);
+			return buf;
+		}
+		if (st->st_uid != pw.pw_uid || (st->st_mode & S_IWOTH) ||
+		    ((st->st_mode & S_IWGRP) && st->st_gid != getegid())) {
+			snprintf(buf, len, "a person's folder must be owned by %s and writable by no one "
+			    "else but vanthud's group (owner %ld, group %ld, mode %04o): nothing is "
+			    "taken from it until it is (chown %s:%ld, chmod 2770)", name + 1,
+			    (long)st->st_uid, (long)st->st_gid, (unsigned)(st->st_mode & 07777),
+			    name + 1, (long)getegid());
+			return buf;
 		}
 	}
 	return NULL;
 }
 
-/* A document input dropped in the spool becomes a draft of its sender, if a drafter. */
-static void evaluate_document(struct spool *sp, struct item *it, xmlNodePtr root)
+/* The folder incoming/<name> as it is now, opened if new or replaced; NULL when unusable. */
+static struct spool_folder *visit_folder(struct spool *sp, const char *name, enum spool_origin origin)
 {
-	const struct wf_kind *k = workflows_by_root(sp->cat->wf, (const char *)root->name);
-	struct peer p;
-	struct wf_actor a;
+	struct spool_folder *f, **pp;
+	struct stat st;
+	char buf[512];
+	const char *why;
+	int fd;
 
-	if (k == NULL) {
-		diag_add_at(&it->errs, it->c.name, (int)xmlGetLineNo(root), 0, "R_SCHEMA",
-		    "không có loại văn bản <%s>", (const char *)root->name);
+	fd = open_dir_at(sp->incoming, name, &st);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_once(sp, LOG_LEVEL_WARN, name, "", errno == ELOOP ?
+			    "a symbolic link, not a folder: never followed" : strerror(errno));
+		return NULL;
+	}
+	if ((why = folder_problem(sp, name, origin, &st, buf, sizeof(buf))) != NULL) {
+		log_once(sp, LOG_LEVEL_ERR, name, "", why);
+		close(fd);
+		return NULL;
+	}
+	for (pp = &sp->folders; (f = *pp) != NULL; pp = &f->next) {
+		if (f->origin != SPOOL_TOP && strcmp(f->name, name) == 0)
+			break;
+	}
+	if (f != NULL && f->st.st_dev == st.st_dev && f->st.st_ino == st.st_ino) {
+		close(fd);
+		f->st = st;
+		f->gen = sp->gen;
+		return f;
+	}
+	if (f != NULL) {   /* another folder under that name now: the old one is done with */
+		*pp = f->next;
+		folder_unref(f);
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		close(fd);
+		return NULL;
+	}
+	f->sp = sp;
+	f->refs = 1;
+	f->fd = fd;
+	f->origin = origin;
+	f->st = st;
+	f->gen = sp->gen;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	watch_folder(sp, f);
+	f->next = sp->folders;
+	sp->folders = f;
+	/* a problem logged before is over */
+	struct seen *e = seen_get(sp, name, "", 0);
+	if (e != NULL && e->logged) {
+		log_info("intake: incoming/%s is read again", name);
+		e->logged = 0;
+	}
+	return f;
+}
+
+/* Drops the folders the last scan did not find in place. */
+static void drop_stale_folders(struct spool *sp)
+{
+	struct spool_folder **pp = &sp->folders;
+
+	while (*pp) {
+		struct spool_folder *f = *pp;
+		if (f->origin != SPOOL_TOP && f->gen != sp->gen) {
+			*pp = f->next;
+			folder_unref(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+}
+
+/* mkdirat with a mode, then the group: 1 made, 0 there already, -1 with errno. */
+static int make_dir(int dirfd, const char *name, mode_t mode, gid_t gid)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(dirfd, name, mode & 0777) != 0)
+		return errno == EEXIST ? 0 : -1;
+	fd = open_dir_at(dirfd, name, &st);
+	if (fd < 0)
+		return -1;
+	/* the umask takes bits away; set exactly what was asked */
+	if ((gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) || fchmod(fd, mode) != 0) {
+		int err = errno;
+		close(fd);
+		unlinkat(dirfd, name, AT_REMOVEDIR);
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
+void spool_set_units(struct spool *sp, const struct spool_unit *units, size_t n)
+{
+	struct spool_unit_gid *copy = n ? calloc(n, sizeof(*copy)) : NULL;
+	size_t k = 0;
+
+	if (n && copy == NULL) {
+		log_err("intake: out of memory copying the units' groups");
 		return;
 	}
-	memset(&p, 0, sizeof(p));
-	p.uid = it->owner;
-	peer_resolve_roles(&sp->roles_cfg, &p);
-	if (!(p.roles & ROLE_DRAFTER)) {
-		diag_add_at(&it->errs, it->c.name, 0, 0, "R_DENIED",
-		    "người gửi tệp (%s) không phải chuyên viên soạn thảo; chỉ chuyên viên mới tạo được "
-		    "dự thảo văn bản", p.login);
+	for (size_t i = 0; i < n; i++) {
+		int rc[2];
+		snprintf(copy[k].code, sizeof(copy[k].code), "%s", units[i].code);
+		copy[k].gid = units[i].gid;
+		k++;
+		rc[0] = make_dir(sp->incoming, units[i].code, 02770, units[i].gid);
+		if (rc[0] < 0)
+			log_err("intake: cannot make incoming/%s for the group %ld: %s (vanthud's user "
+			    "must be a member of the unit's group; restart vanthud after adding it)",
+			    units[i].code, (long)units[i].gid, strerror(errno));
+		rc[1] = make_dir(sp->receipts, units[i].code, 02750, units[i].gid);
+		if (rc[1] < 0)
+			log_err("intake: cannot make receipts/%s for the group %ld: %s (vanthud's user "
+			    "must be a member of the unit's group; restart vanthud after adding it)",
+			    units[i].code, (long)units[i].gid, strerror(errno));
+		if (rc[0] == 1 || rc[1] == 1)
+			log_info("intake: made the folders of unit %s for its group %ld", units[i].code,
+			    (long)units[i].gid);
+	}
+	free(sp->units);
+	sp->units = copy;
+	sp->nunits = k;
+}
+
+/* ---- the kernel's events ---- */
+
+static struct spool_folder *folder_by_wd(struct spool *sp, int wd)
+{
+	for (struct spool_folder *f = sp->folders; f; f = f->next)
+		if (f->wd == wd)
+			return f;
+	return NULL;
+}
+
+static void on_inotify(uv_poll_t *h, int status, int events)
+{
+	struct spool *sp = h->data;
+	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int changed = 0;
+
+	(void)events;
+	if (status < 0)
 		return;
+	for (;;) {
+		ssize_t n = read(sp->ifd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			struct spool_folder *f;
+			p += sizeof(*ev) + ev->len;
+			changed = 1;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* events were lost: nothing known any more, the settle rule for all */
+				for (size_t i = 0; i < SEEN_BUCKETS; i++)
+					for (struct seen *e = sp->seen[i]; e; e = e->next)
+						e->ev = EV_NONE;
+				log_warn("intake: the kernel's event queue overflowed; files are taken "
+				    "when they have settled");
+				continue;
+			}
+			f = folder_by_wd(sp, ev->wd);
+			if (f == NULL || ev->len == 0 || (ev->mask & IN_ISDIR))
+				continue;
+			if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
+				seen_forget(sp, f->name, ev->name);
+				continue;
+			}
+			struct seen *e = seen_get(sp, f->name, ev->name, 1);
+			if (e == NULL)
+				continue;
+			if (ev->mask & IN_MOVED_TO) {
+				e->ev = EV_MOVED;
+			} else if (ev->mask & IN_CLOSE_WRITE) {
+				e->ev = EV_CLOSED;
+			} else if (ev->mask & (IN_CREATE | IN_MODIFY)) {
+				if (e->ev != EV_BUSY)
+					clock_gettime(CLOCK_MONOTONIC, &e->since);
+				e->ev = EV_BUSY;
+			}
+		}
 	}
-	a.uid = (int64_t)p.uid;
-	a.login = p.login;
-	a.roles = p.roles;
-	if (workflow_input_read(k, &sp->roles_cfg, sp->cat->units, it->data, it->len, &a, &it->doc_in, &it->errs) == 0)
-		it->doc_kind = k->label;
+	if (changed && sp->on_change)
+		sp->on_change(sp->on_change_arg);
 }
 
-/* A reporting round, or a meeting's conclusions, dropped by someone who may open one. */
-static void evaluate_round(struct spool *sp, struct item *it, xmlNodePtr root)
+void spool_on_change(struct spool *sp, void (*cb)(void *arg), void *arg)
 {
-	struct peer p;
-	struct wf_actor a;
-	char msg[512];
+	sp->on_change = cb;
+	sp->on_change_arg = arg;
+}
 
-	memset(&p, 0, sizeof(p));
-	p.uid = it->owner;
-	peer_resolve_roles(&sp->roles_cfg, &p);
-	a.uid = (int64_t)p.uid;
-	a.login = p.login;
-	a.roles = p.roles;
-	if (!(p.roles & (ROLE_DRAFTER | ROLE_CLERK | ROLE_ADMIN))) {
-		diag_add_at(&it->errs, it->c.name, 0, 0, "R_DENIED",
-		    "người gửi tệp (%s) không phải chuyên viên hay văn thư; không được mở đợt báo cáo "
-		    "hay gửi kết luận cuộc họp", p.login);
+/* ---- scanning (main thread) ---- */
+
+static int push(struct spool_cand *out, size_t max, size_t *n, int claimed,
+    struct spool_folder *f, const char *name, int not_file, const struct stat *st)
+{
+	struct spool_cand *c;
+
+	if (*n >= max)
+		return -1;
+	c = &out[*n];
+	memset(c, 0, sizeof(*c));
+	c->name = strdup(name);
+	if (c->name == NULL)
+		return -1;
+	c->claimed = claimed;
+	c->not_file = not_file;
+	if (st != NULL) {
+		spool_look_of(st, &c->look);
+		c->uid = st->st_uid;
+	}
+	if (f != NULL) {
+		f->refs++;
+		c->folder = f;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Is this regular file complete? Remembers what was seen. */
+static int ready(struct spool *sp, struct spool_folder *f, const char *name, const struct stat *st)
+{
+	struct seen *e = seen_get(sp, f->name, name, 1);
+	struct spool_look look;
+
+	if (e == NULL)
+		return 0;
+	e->gen = sp->gen;
+	spool_look_of(st, &look);
+	if (!spool_look_same(&look, &e->look)) {
+		e->look = look;
+		if (e->ev != EV_BUSY)
+			clock_gettime(CLOCK_MONOTONIC, &e->since);
+	}
+	switch (e->ev) {
+	case EV_MOVED:
+	case EV_CLOSED:
+		return 1;
+	case EV_BUSY:
+		/* still open for writing, says the kernel; a writer gone quiet that long has hung */
+		return mono_ms_since(&e->since) >= (long long)sp->settle_ms * BUSY_SETTLES;
+	default:
+		return real_ms_since(&st->st_ctim) >= (long long)sp->settle_ms;
+	}
+}
+
+/* Scans one folder of incoming/; returns -1 when out is full. */
+static int scan_folder(struct spool *sp, struct spool_folder *f, struct spool_cand *out,
+    size_t max, size_t *n)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd = dup(f->fd), rc = 0;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		log_err("intake: cannot read incoming/%s: %s", f->name, strerror(errno));
+		return 0;
+	}
+	rewinddir(dir);
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		const char *name = de->d_name;
+		struct stat st;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (skipped_name(name)) {
+			log_once(sp, LOG_LEVEL_INFO, f->name, name,
+			    "hidden or temporary name (.*, *.part, *.tmp, *~)");
+			continue;
+		}
+		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			if (ready(sp, f, name, &st))
+				rc = push(out, max, n, 0, f, name, 0, &st);
+		} else if (S_ISDIR(st.st_mode) && f->origin == SPOOL_TOP) {
+			int ok;
+			enum spool_origin o = folder_kind(name, &ok);
+			if (ok) {
+				struct spool_folder *sub = visit_folder(sp, name, o);
+				(void)sub;
+			} else if (xml_name(name)) {
+				rc = push(out, max, n, 0, f, name, 1, &st);
+			} else {
+				log_once(sp, LOG_LEVEL_INFO, f->name, name, "a folder that is neither a "
+				    "unit's (letters, digits, - and _) nor a person's (@login)");
+			}
+		} else if (xml_name(name)) {
+			rc = push(out, max, n, 0, f, name, 1, &st);
+		} else {
+			log_once(sp, LOG_LEVEL_INFO, f->name, name, S_ISDIR(st.st_mode) ?
+			    "a folder inside a unit's or person's folder: never read" :
+			    "not a regular file");
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+int spool_scan(struct spool *sp, struct spool_cand *out, size_t max, size_t *n)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, full = 0;
+
+	*n = 0;
+	sp->gen++;
+	sp->top->gen = sp->gen;
+	/* what a crash, or a file that must settle, left in claimed/ */
+	fd = dup(sp->claimed);
+	if (fd >= 0 && (dir = fdopendir(fd)) != NULL) {
+		rewinddir(dir);
+		while (!full && (de = readdir(dir)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			full = push(out, max, n, 1, NULL, de->d_name, 0, NULL) != 0;
+		}
+		closedir(dir);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	if (!full)
+		full = scan_folder(sp, sp->top, out, max, n) != 0;
+	for (struct spool_folder *f = sp->folders; !full && f; f = f->next)
+		if (f->origin != SPOOL_TOP && f->gen == sp->gen)
+			full = scan_folder(sp, f, out, max, n) != 0;
+	if (!full) {
+		drop_stale_folders(sp);
+		seen_sweep(sp);
+	}
+	return full;
+}
+
+void spool_not_ready(struct spool *sp, const struct spool_cand *c)
+{
+	struct seen *e;
+
+	if (c->claimed || c->folder == NULL)
 		return;
-	}
-	if (strcmp((const char *)root->name, "meeting") == 0) {
-		if (rounds_meeting_prepare(sp->cat, &sp->roles_cfg, it->data, it->len, &it->doc_in,
-		        &it->errs, msg, sizeof(msg)) == WF_OK)
-			it->doc_kind = "Thông báo";
-	} else if (rounds_prepare(sp->cat, &sp->roles_cfg, it->data, it->len, &a, &it->round_in, &it->errs, msg,
-	               sizeof(msg)) != WF_OK && it->errs.count == 0) {
-		diag_add_at(&it->errs, it->c.name, 0, 0, "R_SCHEMA", "%s", msg);
-	}
+	e = seen_get(sp, c->folder->name, c->name, 1);
+	if (e == NULL)
+		return;
+	/* changed between the scan and the claim: someone is writing it */
+	if (e->ev != EV_BUSY)
+		clock_gettime(CLOCK_MONOTONIC, &e->since);
+	e->ev = EV_BUSY;
+	e->gen = sp->gen;
 }
 
-static void evaluate(struct spool *sp, struct item *it, xmlDocPtr doc)
+void spool_cand_release(struct spool_cand *c)
 {
-	const struct spool_catalog *cat = sp->cat;
-
-	/* the daemon's clock: a report's time decides whether it was on time */
-	clock_iso_utc(it->at, sizeof(it->at));
-	if (it->sha[0] == '\0' &&
-	    hash_sha256_hex(it->data ? it->data : "", it->data ? it->len : 0, it->sha) != 0)
-		snprintf(it->sha, sizeof(it->sha), "%s", "");
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (root != NULL && it->errs.count == 0 && root->ns != NULL &&
-	    strcmp((const char *)root->ns->href, WF_DOC_NS) == 0) {
-		evaluate_document(sp, it, root);
-	} else if (root != NULL && it->errs.count == 0 && root->ns != NULL &&
-	    strcmp((const char *)root->ns->href, "urn:vanthu:round:1") == 0) {
-		evaluate_round(sp, it, root);
-	} else if (doc != NULL && it->errs.count == 0 &&
-	    xmlin_validate(cat->report_schema, doc, it->c.name, &it->errs) == 0) {
-		report_from_doc(doc, cat->units, it->c.folder, it->c.name, &it->report, &it->errs);
-	}
-	if (it->report == NULL && it->doc_in == NULL && it->round_in == NULL) {
-		if (it->errs.count == 0)
-			item_reject(it, "R_NOT_XML", "không đọc được tệp như một báo cáo%s", "");
-		it->rguess_unit = guess_attr(doc, "unit", "code");
-		it->rguess_round = guess_attr(doc, "round", "id");
-	}
-	it->errors_json = receipt_errors_json(&it->errs);
+	folder_unref(c->folder);
+	free(c->name);
+	memset(c, 0, sizeof(*c));
 }
 
-/* Where a receipt goes: the unit's folder, else the report's known unit, else the top. */
-static const char *receipt_folder(const struct spool *sp, const struct item *it)
+void spool_set_settle(struct spool *sp, unsigned settle_ms)
 {
-	const char *u = it->report ? it->report->unit_code : it->rguess_unit;
-
-	if (*it->c.folder)
-		return it->c.folder;
-	if (u != NULL && units_find(sp->cat->units, u) != NULL)
-		return u;
-	return "";
+	sp->settle_ms = settle_ms;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	size_t len = strlen(text), off = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int err;
+/* ---- opening and closing ---- */
 
+/*
+ * One of the spool's own folders: made with mode when missing; when it was
+ * there, it must be a folder (not a link), the daemon's or root's, and
+ * writable by nobody else unless shared is set (incoming/, where units may
+ * write). Returns the descriptor, or -1 with err.
+ */
+static int own_dir(int dirfd, const char *label, const char *name, mode_t mode, int shared,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	int made = make_dir(dirfd, name, mode, (gid_t)-1), fd;
+
+	if (made < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", label, strerror(errno));
+		return -1;
+	}
+	fd = open_dir_at(dirfd, name, &st);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", label, errno == ELOOP || errno == ENOTDIR ?
+		    "not a folder (a symbolic link is never followed)" : strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen, "%s belongs to uid %ld, not to vanthud (uid %ld) or root: "
+		    "refusing to use it", label, (long)st.st_uid, (long)geteuid());
+		close(fd);
+		return -1;
+	}
+	if (!shared && ((st.st_mode & S_IWOTH) ||
+	        ((st.st_mode & S_IWGRP) && st.st_gid != getegid()))) {
+		snprintf(err, errlen, "%s is writable by others (mode %04o, group %ld): refusing to "
+		    "use it; chmod go-w it", label, (unsigned)(st.st_mode & 07777), (long)st.st_gid);
+		close(fd);
+		return -1;
+	}
+	if (!shared && (st.st_mode & S_IROTH) && mode != 0711)
+		log_warn("%s can be read by every user (mode %04o): chmod o-rwx it", label,
+		    (unsigned)(st.st_mode & 07777));
+	return fd;
+}
+
+int spool_open(uv_loop_t *loop, const char *root, unsigned settle_ms, struct spool **out,
+    char *err, size_t errlen)
+{
+	struct spool *sp = calloc(1, sizeof(*sp));
+	struct stat st;
+	char label[PATH_MAX + 32];
+	static const struct { const char *name; mode_t mode; int shared; } dirs[] = {
+		{ "incoming", 0711, 1 }, { "claimed", 0750, 0 }, { "accepted", 0750, 0 },
+		{ "rejected", 0750, 0 }, { "receipts", 0711, 0 }, { "outgoing", 0750, 0 },
+	};
+	int *fds[6];
+
+	*out = NULL;
+	if (sp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	sp->root = sp->incoming = sp->claimed = sp->accepted = sp->rejected = sp->receipts = -1;
+	sp->ifd = -1;
+	fds[0] = &sp->incoming; fds[1] = &sp->claimed; fds[2] = &sp->accepted;
+	fds[3] = &sp->rejected; fds[4] = &sp->receipts; fds[5] = NULL;
+	sp->loop = loop;
+	sp->settle_ms = settle_ms;
+	snprintf(sp->rootpath, sizeof(sp->rootpath), "%s", root);
+	if (mkdir(root, 0711) == 0) {
+		if (chmod(root, 0711) != 0)
+			log_warn("spool %s: cannot set its mode: %s", root, strerror(errno));
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the spool %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	/* the root is the administrator's path: followed, then checked like the rest */
+	sp->root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sp->root < 0 || fstat(sp->root, &st) != 0) {
+		snprintf(err, errlen, "spool %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != getegid())) {
+		snprintf(err, errlen, "spool %s must belong to vanthud or root and be writable by no "
+		    "one else (owner %ld, group %ld, mode %04o): a unit could replace its folders",
+		    root, (long)st.st_uid, (long)st.st_gid, (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd;
+		snprintf(label, sizeof(label), "spool folder %s/%s", root, dirs[i].name);
+		fd = own_dir(sp->root, label, dirs[i].name, dirs[i].mode, dirs[i].shared, err, errlen);
+		if (fd < 0)
+			goto fail;
+		if (fds[i] != NULL)
+			*fds[i] = fd;
+		else
+			close(fd);   /* outgoing/ is publish's; it only had to be made and safe */
+	}
+	sp->top = calloc(1, sizeof(*sp->top));
+	if (sp->top == NULL || (sp->top->fd = dup(sp->incoming)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	sp->top->sp = sp;
+	sp->top->refs = 1;
+	sp->top->origin = SPOOL_TOP;
+	fstat(sp->top->fd, &sp->top->st);
+	sp->folders = sp->top;
+	sp->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (sp->ifd < 0)
+		log_warn("intake: no inotify (%s); relying on rescans", strerror(errno));
+	watch_folder(sp, sp->top);
+	if (sp->ifd >= 0 && uv_poll_init(loop, &sp->poll, sp->ifd) == 0) {
+		sp->poll.data = sp;
+		sp->polling = 1;
+		uv_poll_start(&sp->poll, UV_READABLE, on_inotify);
+	}
+	*out = sp;
+	return 0;
+fail:
+	if (sp->top != NULL) {
+		sp->folders = NULL;
+		if (sp->top->fd > 0)
+			close(sp->top->fd);
+		free(sp->top);
+	}
+	for (int i = 0; i < 5; i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	if (sp->root >= 0)
+		close(sp->root);
+	if (sp->ifd >= 0)
+		close(sp->ifd);
+	free(sp);
+	return -1;
+}
+
+static void free_spool(struct spool *sp)
+{
+	void (*done)(void *) = sp->done;
+	void *arg = sp->done_arg;
+
+	while (sp->folders) {
+		struct spool_folder *f = sp->folders;
+		sp->folders = f->next;
+		folder_unref(f);
+	}
+	for (size_t i = 0; i < SEEN_BUCKETS; i++) {
+		while (sp->seen[i]) {
+			struct seen *e = sp->seen[i];
+			sp->seen[i] = e->next;
+			free(e);
+		}
+	}
+	if (sp->ifd >= 0)
+		close(sp->ifd);
+	close(sp->incoming);
+	close(sp->claimed);
+	close(sp->accepted);
+	close(sp->rejected);
+	close(sp->receipts);
+	close(sp->root);
+	free(sp->units);
+	free(sp);
+	if (done)
+		done(arg);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	free_spool(h->data);
+}
+
+void spool_close(struct spool *sp, void (*done)(void *arg), void *arg)
+{
+	sp->done = done;
+	sp->done_arg = arg;
+	if (sp->polling)
+		uv_close((uv_handle_t *)&sp->poll, on_poll_closed);
+	else
+		free_spool(sp);
+}
+
+/* ---- the worker: claiming and reading ---- */
+
+enum spool_check spool_check_cand(struct spool *sp, const struct spool_cand *c)
+{
+	struct spool_folder *f = c->folder;
+	struct spool_look look;
+	struct stat st;
+
+	if (c->claimed || f == NULL)
+		return SPOOL_SAME;
+	if (f->origin != SPOOL_TOP &&
+	    (fstatat(sp->incoming, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	     st.st_dev != f->st.st_dev || st.st_ino != f->st.st_ino))
+		return SPOOL_GONE;   /* the folder was moved away: its files are not in incoming/ */
+	if (fstatat(f->fd, c->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? SPOOL_GONE : SPOOL_CHANGED;
+	spool_look_of(&st, &look);
+	if (c->not_file)
+		return S_ISREG(st.st_mode) || look.dev != c->look.dev || look.ino != c->look.ino ?
+		    SPOOL_CHANGED : SPOOL_SAME;
+	return S_ISREG(st.st_mode) && spool_look_same(&look, &c->look) ? SPOOL_SAME : SPOOL_CHANGED;
+}
+
+int spool_claim(struct spool *sp, const struct spool_cand *c, const char *claimed)
+{
+	if (renameat2(c->folder->fd, c->name, sp->claimed, claimed, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	/* a file system without RENAME_NOREPLACE: the claimed name is unique anyway */
+	return renameat(c->folder->fd, c->name, sp->claimed, claimed);
+}
+
+int spool_claimed_exists(struct spool *sp, const char *claimed)
+{
+	struct stat st;
+
+	if (fstatat(sp->claimed, claimed, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+int spool_sync_claimed(struct spool *sp, struct spool_folder *const *from, size_t n)
+{
+	if (fsync(sp->claimed) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int dup_ = 0;
+		for (size_t k = 0; k < i; k++)
+			dup_ |= from[k] == from[i];
+		/* a unit's folder may refuse fsync to its non-owner reader: EACCES/EBADF are not lost data */
+		if (!dup_ && fsync(from[i]->fd) != 0 && errno != EINVAL && errno != EBADF)
+			return -1;
+	}
+	return 0;
+}
+
+int spool_read_claimed(struct spool *sp, const char *claimed, const struct spool_look *expect,
+    size_t max, struct spool_read *out)
+{
+	struct stat st, st2;
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	if (fstatat(sp->claimed, claimed, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		out->result = errno == ENOENT ? SPOOL_READ_GONE : SPOOL_READ_UNREADABLE;
+		out->err = errno;
+		return 0;
+	}
+	spool_look_of(&st, &out->look);
+	out->uid = st.st_uid;
+	if (!S_ISREG(st.st_mode)) {
+		out->result = SPOOL_READ_NOT_FILE;
+		return 0;
+	}
+	if (st.st_nlink > 1) {
+		out->result = SPOOL_READ_LINKED;
+		return 0;
+	}
+	if (expect != NULL && !spool_look_same(expect, &out->look)) {
+		out->result = SPOOL_READ_CHANGED;
+		return 0;
+	}
+	fd = openat(sp->claimed, claimed, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		out->result = SPOOL_READ_UNREADABLE;
+		out->err = errno;
+		return 0;
+	}
+	if (fstat(fd, &st2) != 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino ||
+	    !S_ISREG(st2.st_mode) || st2.st_nlink > 1) {
+		close(fd);
+		out->result = SPOOL_READ_CHANGED;
+		return 0;
+	}
+	if ((uint64_t)st2.st_size > max) {
+		struct hash_ctx *ctx = hash_new();
+		char buf[65536];
+		ssize_t n = -1;
+		while (ctx && (n = read(fd, buf, sizeof(buf))) > 0)
+			if (hash_update(ctx, buf, (size_t)n) != 0)
+				break;
+		if (ctx && n == 0)
+			hash_final_hex(ctx, out->sha256);
+		else
+			hash_free(ctx);
+		out->result = n == 0 ? SPOOL_READ_TOO_LARGE : SPOOL_READ_UNREADABLE;
+		out->err = errno;
+	} else {
+		size_t size = (size_t)st2.st_size, got = 0;
+		out->data = malloc(size + 2);
+		if (out->data == NULL) {
+			close(fd);
+			out->result = SPOOL_READ_UNREADABLE;
+			out->err = ENOMEM;
+			return 0;
+		}
+		/* one byte more than its size: a file still growing is seen as such */
+		while (got < size + 1) {
+			ssize_t n = read(fd, out->data + got, size + 1 - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				out->result = SPOOL_READ_UNREADABLE;
+				out->err = errno;
+				break;
+			}
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		out->len = got;
+		out->data[got] = '\0';
+		if (out->result == SPOOL_READ_OK && got != size)
+			out->result = SPOOL_READ_CHANGED;
+	}
+	if (out->result == SPOOL_READ_OK || out->result == SPOOL_READ_TOO_LARGE) {
+		struct spool_look after;
+		if (fstat(fd, &st2) != 0) {
+			out->result = SPOOL_READ_UNREADABLE;
+			out->err = errno;
+		} else {
+			spool_look_of(&st2, &after);
+			if (!spool_look_same(&after, &out->look)) {
+				out->result = SPOOL_READ_CHANGED;
+				out->look = after;
+			}
+		}
+	}
+	close(fd);
+	if (out->result != SPOOL_READ_OK) {
+		free(out->data);
+		out->data = NULL;
+		out->len = 0;
+	}
+	return 0;
+}
+
+void spool_read_free(struct spool_read *r)
+{
+	free(r->data);
+	r->data = NULL;
+}
+
+/* ---- the worker: receipts and moves ---- */
+
+struct out_dir {
+	char key[NAME_MAX + 16];  /* "r/<folder>" or "a/YYYY/MM/DD" */
+	int fd;                   /* owned, or -2 when unusable */
+};
+
+struct out_file {
+	int dirfd;                /* borrowed from an out_dir */
+	char tmp[NAME_MAX + 1], name[NAME_MAX + 1];
+};
+
+struct spool_out {
+	struct spool *sp;
+	struct out_dir *dirs;
+	size_t ndirs, capdirs;
+	struct out_file *files;
+	size_t nfiles, capfiles;
+	int *sync;                /* borrowed descriptors to fsync at commit or finish */
+	size_t nsync, capsync;
+};
+
+struct spool_out *spool_out_new(struct spool *sp)
+{
+	struct spool_out *o = calloc(1, sizeof(*o));
+
+	if (o != NULL)
+		o->sp = sp;
+	return o;
+}
+
+void spool_out_free(struct spool_out *o)
+{
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < o->nfiles; i++)
+		unlinkat(o->files[i].dirfd, o->files[i].tmp, 0);   /* never renamed: a failed batch */
+	for (size_t i = 0; i < o->ndirs; i++)
+		if (o->dirs[i].fd >= 0)
+			close(o->dirs[i].fd);
+	free(o->dirs);
+	free(o->files);
+	free(o->sync);
+	free(o);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *q = realloc(*p, nc * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+static void add_sync(struct spool_out *o, int fd)
+{
+	for (size_t i = 0; i < o->nsync; i++)
+		if (o->sync[i] == fd)
+			return;
+	if (grow((void **)&o->sync, &o->capsync, o->nsync, sizeof(*o->sync)) == 0)
+		o->sync[o->nsync++] = fd;
+}
+
+static struct out_dir *find_dir(struct spool_out *o, const char *key)
+{
+	for (size_t i = 0; i < o->ndirs; i++)
+		if (strcmp(o->dirs[i].key, key) == 0)
+			return &o->dirs[i];
+	return NULL;
+}
+
+static struct out_dir *new_dir(struct spool_out *o, const char *key, int fd)
+{
+	struct out_dir *d;
+
+	if (grow((void **)&o->dirs, &o->capdirs, o->ndirs, sizeof(*o->dirs)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	d = &o->dirs[o->ndirs++];
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	d->fd = fd;
+	return d;
+}
+
+/* receipts/<folder>: its descriptor, -1 on a disk error, -2 when it cannot be used. */
+static int receipt_dir(struct spool_out *o, const char *folder, gid_t gid)
+{
+	char key[NAME_MAX + 16];
+	struct out_dir *d;
+	struct stat st;
+	int fd;
+
+	if (*folder == '\0')
+		return o->sp->receipts;
+	snprintf(key, sizeof(key), "r/%s", folder);
+	if ((d = find_dir(o, key)) != NULL)
+		return d->fd;
+	if (make_dir(o->sp->receipts, folder, gid != (gid_t)-1 ? 02750 : 0750, gid) < 0) {
+		int disk = errno == ENOSPC || errno == EIO || errno == EDQUOT || errno == EROFS;
+		log_err("intake: cannot make receipts/%s%s: %s", folder,
+		    gid != (gid_t)-1 ? " with its unit's group" : "", strerror(errno));
+		if (disk)
+			return -1;
+		d = new_dir(o, key, -2);
+		return -2;
+	}
+	fd = open_dir_at(o->sp->receipts, folder, &st);
+	if (fd < 0) {
+		log_err("intake: receipts/%s: %s", folder, strerror(errno));
+		d = new_dir(o, key, -2);
+		return -2;
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (gid != (gid_t)-1 ? (st.st_gid != gid || (st.st_mode & 027)) : (st.st_mode & 022))) {
+		log_err("intake: receipts/%s is not safe for its receipts (owner %ld, group %ld, mode "
+		    "%04o); they go to receipts/ until it is", folder, (long)st.st_uid,
+		    (long)st.st_gid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		d = new_dir(o, key, -2);
+		return -2;
+	}
+	d = new_dir(o, key, fd);
+	return d ? fd : -1;
+}
+
+/* Writes text into dirfd/tmp (new, mode 0640); -1 with errno, nothing left behind. */
+static int write_new(int dirfd, const char *tmp, const void *data, size_t len, int sync)
+{
+	size_t off = 0;
+	int fd, err;
+
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == EEXIST) {   /* left by a crash */
+		unlinkat(dirfd, tmp, 0);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	}
 	if (fd < 0)
 		return -1;
 	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
+		ssize_t n = write(fd, (const char *)data + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
 			goto fail;
+		}
 		off += (size_t)n;
 	}
+	if (sync && fsync(fd) != 0)
+		goto fail;
 	if (close(fd) == 0)
 		return 0;
 	fd = -1;
@@ -846,625 +1246,174 @@ fail:
 	err = errno;
 	if (fd >= 0)
 		close(fd);
-	unlink(path);
+	unlinkat(dirfd, tmp, 0);
 	errno = err;
 	return -1;
 }
 
-/* A name safe to put in a file name: control characters become '_'. */
-static void safe_name(const char *in, char *out, size_t len)
+static int add_file(struct spool_out *o, int dirfd, const char *tmp, const char *name,
+    const char *text)
 {
-	size_t i = 0;
+	struct out_file *f;
 
-	for (; in[i] && i + 1 < len; i++)
-		out[i] = (unsigned char)in[i] < 0x20 || in[i] == '/' ? '_' : in[i];
-	out[i] = '\0';
-}
-
-/* The folders a batch touched, each fsynced once. */
-struct dirset {
-	char (*dirs)[PATH_MAX];
-	size_t n, cap;
-};
-
-static int dirset_has(const struct dirset *d, const char *dir)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->dirs[i], dir) == 0)
-			return 1;
-	return 0;
-}
-
-static void dirset_add(struct dirset *d, const char *dir)
-{
-	if (dirset_has(d, dir))
-		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		void *p = realloc(d->dirs, cap * sizeof(*d->dirs));
-		if (p == NULL)
-			return;
-		d->dirs = p;
-		d->cap = cap;
-	}
-	snprintf(d->dirs[d->n++], PATH_MAX, "%s", dir);
-}
-
-/*
- * mkdir -p of dir once per batch: made holds the folders already made or
- * found. Every input of a batch goes to the same few folders, and walking
- * the path again cost a dozen mkdir and stat calls per input (make bench).
- */
-static int dir_ready(struct spool *sp, struct dirset *made, const char *dir)
-{
-	char failed[PATH_MAX];
-
-	if (dirset_has(made, dir))
-		return 0;
-	if (fsutil_mkdir_p(dir, 0755, failed, sizeof(failed)) != 0) {
-		FAIL_LOG(sp, "intake: cannot create %s: %s", failed, strerror(errno));
+	if (grow((void **)&o->files, &o->capfiles, o->nfiles, sizeof(*o->files)) != 0) {
+		errno = ENOMEM;
 		return -1;
 	}
-	dirset_add(made, dir);
+	if (write_new(dirfd, tmp, text, strlen(text), 0) != 0)
+		return -1;
+	f = &o->files[o->nfiles++];
+	f->dirfd = dirfd;
+	snprintf(f->tmp, sizeof(f->tmp), "%s", tmp);
+	snprintf(f->name, sizeof(f->name), "%s", name);
 	return 0;
 }
 
-static int dirset_sync(struct spool *sp, struct dirset *d)
+int spool_out_receipt(struct spool_out *o, const char *folder, gid_t gid, const char *stem,
+    int64_t id, const char *ext, const char *text)
+{
+	char tmp[NAME_MAX + 1], name[NAME_MAX + 1];
+	int dirfd = receipt_dir(o, folder, gid);
+
+	if (dirfd < 0)
+		return dirfd;
+	snprintf(name, sizeof(name), "%s.%lld.receipt.%s", stem, (long long)id, ext);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	return add_file(o, dirfd, tmp, name, text);
+}
+
+int spool_out_reasons(struct spool_out *o, const char *name, const char *text)
+{
+	char tmp[NAME_MAX + 1], final[NAME_MAX + 1];
+
+	snprintf(final, sizeof(final), "%s.reasons.txt", name);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", final);
+	return add_file(o, o->sp->rejected, tmp, final, text);
+}
+
+int spool_out_commit(struct spool_out *o)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < d->n; i++)
-		if (fsutil_fsync_path(d->dirs[i]) != 0) {
-			FAIL_LOG(sp, "intake: fsync of the folder %s: %s", d->dirs[i], strerror(errno));
+	if (o->nfiles == 0)
+		return 0;
+	/* one flush for the whole batch instead of one fsync per file */
+	if (syncfs(o->sp->receipts) != 0 || syncfs(o->sp->rejected) != 0) {
+		log_msg(LOG_LEVEL_DEBUG, "intake: syncfs of the spool: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < o->nfiles; i++) {
+		struct out_file *f = &o->files[i];
+		if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) != 0) {
 			rc = -1;
+			continue;
 		}
-	free(d->dirs);
-	memset(d, 0, sizeof(*d));
+		f->tmp[0] = '\0';
+		add_sync(o, f->dirfd);
+	}
+	/* renamed: nothing for spool_out_free to remove */
+	size_t k = 0;
+	for (size_t i = 0; i < o->nfiles; i++)
+		if (o->files[i].tmp[0] != '\0')
+			o->files[k++] = o->files[i];
+	o->nfiles = k;
+	for (size_t i = 0; i < o->nsync; i++)
+		if (fsync(o->sync[i]) != 0)
+			rc = -1;
+	o->nsync = 0;
 	return rc;
 }
 
-/* Receipts (tmp names), then one syncfs, then renames, folders fsynced, then the originals. */
-static int finish(struct spool *sp, struct item *items, size_t n)
+/* accepted/YYYY/MM/DD, made as needed. */
+static int day_dir(struct spool_out *o, const char *day)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX], failed[PATH_MAX];
-	struct dirset dirs = { 0 }, made = { 0 };
-	int rc = 0, syncfd;
+	char key[NAME_MAX + 16], part[8];
+	struct out_dir *d;
+	struct stat st;
+	int fd = o->sp->accepted;
 
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &items[i];
-		struct receipt_info ri;
-		char base[200], *xml, *txt;
-		const struct unit *u;
-		const char *rf;
-
-		if (it->state != ITEM_DONE)
-			continue;
-		rf = receipt_folder(sp, it);
-		memset(&ri, 0, sizeof(ri));
-		ri.id = it->in.id;
-		ri.file = it->c.name;
-		ri.folder = it->c.folder;
-		ri.received_at = it->in.at;
-		ri.outcome = it->in.outcome;
-		ri.sha256 = it->sha;
-		ri.size = it->size;
-		ri.unit_code = it->report ? it->report->unit_code : it->rguess_unit;
-		u = ri.unit_code ? units_find(sp->cat->units, ri.unit_code) : NULL;
-		ri.unit_name = u ? u->name : NULL;
-		ri.round_id = it->report ? it->report->round_id : it->rguess_round;
-		ri.report_id = it->in.report_id;
-		ri.supersedes = it->in.supersedes;
-		ri.document_id = it->in.document_id;
-		ri.round_opened = it->round_in != NULL;
-		if (it->round_in)
-			ri.round_id = rounds_input_round(it->round_in)->id;
-		ri.document_kind = it->doc_kind;
-		ri.errors = &it->errs;
-		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
-		if (dir_ready(sp, &made, dir) != 0) {
-			rc = -1;
-			continue;
+	snprintf(key, sizeof(key), "a/%s", day);
+	if ((d = find_dir(o, key)) != NULL)
+		return d->fd;
+	for (const char *p = day; *p;) {
+		size_t n = strcspn(p, "/");
+		int next, made;
+		snprintf(part, sizeof(part), "%.*s", (int)(n < 7 ? n : 7), p);
+		made = make_dir(fd, part, 0750, (gid_t)-1);
+		/* a folder just made must reach the disk in its parent before files go in it */
+		if (made < 0 || (made == 1 && fsync(fd) != 0) ||
+		    (next = open_dir_at(fd, part, &st)) < 0) {
+			if (fd != o->sp->accepted)
+				close(fd);
+			return -1;
 		}
-		safe_name(it->c.name, base, sizeof(base));
-		xml = receipt_xml(&ri);
-		txt = receipt_text(&ri);
-		for (int k = 0; k < 2 && xml && txt; k++) {
-			snprintf(tmp, sizeof(tmp), "%s/.%s.%lld.receipt.%s.tmp", dir, base,
-			    (long long)it->in.id, k ? "txt" : "xml");
-			if (write_file(tmp, k ? txt : xml) != 0) {
-				FAIL_LOG(sp, "intake: cannot write the receipt %s: %s", tmp, strerror(errno));
-				rc = -1;
-			}
-		}
-		if (strcmp(it->in.outcome, "rejected") == 0 && txt) {
-			snprintf(tmp, sizeof(tmp), "%s/rejected/.%s.reasons.txt.tmp", sp->root, it->claimed);
-			if (write_file(tmp, txt) != 0) {
-				FAIL_LOG(sp, "intake: cannot write %s: %s", tmp, strerror(errno));
-				rc = -1;
-			}
-		}
-		if (!xml || !txt)
-			rc = -1;
-		free(xml);
-		free(txt);
+		if (fd != o->sp->accepted)
+			close(fd);
+		fd = next;
+		p += n;
+		if (*p == '/')
+			p++;
 	}
-	if (rc != 0)
-		goto out;
-	/* One flush for the whole batch instead of one fsync per file. */
-	snprintf(path, sizeof(path), "%s/receipts", sp->root);
-	syncfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (syncfd < 0 || syncfs(syncfd) != 0) {
-		FAIL_LOG(sp, "intake: syncfs of the spool (flushing the receipts): %s", strerror(errno));
-		if (syncfd >= 0)
-			close(syncfd);
-		rc = -1;
-		goto out;
-	}
-	close(syncfd);
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &items[i];
-		const char *rf;
-		char base[200];
-		if (it->state != ITEM_DONE)
-			continue;
-		rf = receipt_folder(sp, it);
-		safe_name(it->c.name, base, sizeof(base));
-		snprintf(dir, sizeof(dir), "%s/receipts%s%s", sp->root, *rf ? "/" : "", rf);
-		for (int k = 0; k < 2; k++) {
-			snprintf(tmp, sizeof(tmp), "%s/.%s.%lld.receipt.%s.tmp", dir, base,
-			    (long long)it->in.id, k ? "txt" : "xml");
-			snprintf(path, sizeof(path), "%s/%s.%lld.receipt.%s", dir, base,
-			    (long long)it->in.id, k ? "txt" : "xml");
-			if (rename(tmp, path) != 0) {
-				FAIL_LOG(sp, "intake: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-				rc = -1;
-			}
-		}
-		dirset_add(&dirs, dir);
-	}
-	if (dirset_sync(sp, &dirs) != 0)
-		rc = -1;
-	if (rc != 0)
-		goto out;
-	/* Only now do the originals leave claimed/: a crash before this redoes the receipts. */
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &items[i];
-		struct tm tm;
-		time_t t;
-		if (it->state != ITEM_DONE)
-			continue;
-		snprintf(tmp, sizeof(tmp), "%s/claimed/%s", sp->root, it->claimed);
-		if (strcmp(it->in.outcome, "rejected") == 0) {
-			snprintf(dir, sizeof(dir), "%s/rejected", sp->root);
-			snprintf(path, sizeof(path), "%s/.%s.reasons.txt.tmp", dir, it->claimed);
-			snprintf(failed, sizeof(failed), "%s/%s.reasons.txt", dir, it->claimed);
-			if (access(path, F_OK) == 0 && rename(path, failed) != 0) {
-				/* the original waits in claimed/ with its reasons, to be tried again */
-				FAIL_LOG(sp, "intake: cannot rename %s to %s: %s", path, failed,
-				    strerror(errno));
-				rc = -1;
-				continue;
-			}
-		} else {
-			struct tm utc;
-			memset(&utc, 0, sizeof(utc));
-			strptime(it->in.at, "%Y-%m-%dT%H:%M:%S", &utc);
-			t = timegm(&utc) + 7 * 3600;
-			gmtime_r(&t, &tm);
-			snprintf(dir, sizeof(dir), "%s/accepted/%04d/%02d/%02d", sp->root,
-			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-			if (dir_ready(sp, &made, dir) != 0) {
-				rc = -1;
-				continue;
-			}
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, it->claimed);
-		if (rename(tmp, path) != 0) {
-			FAIL_LOG(sp, "intake: cannot move %s to %s (rename): %s", tmp, dir, strerror(errno));
-			rc = -1;
-		}
-		dirset_add(&dirs, dir);
-	}
-	snprintf(path, sizeof(path), "%s/claimed", sp->root);
-	dirset_add(&dirs, path);
-	if (dirset_sync(sp, &dirs) != 0)
-		rc = -1;
-out:
-	free(dirs.dirs);
-	free(made.dirs);
-	return rc;
+	d = new_dir(o, key, fd);
+	return d ? fd : -1;
 }
 
-static void run_batch(uv_work_t *w)
+int spool_out_move(struct spool_out *o, const char *claimed, const char *day, const char *name,
+    const struct spool_look *expect, const void *copy, size_t copylen)
 {
-	struct spool *sp = w->data;
-	struct store_input *ins = NULL;
-	struct item **todo = NULL;
-	size_t nt = 0;
-	char err[512];
-	int failed = 0;
-	time_t now = time(NULL);
+	struct spool *sp = o->sp;
+	char aside[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	struct spool_look now;
+	struct stat st;
+	int dirfd = day ? day_dir(o, day) : sp->rejected, changed = 0;
 
-	sp->loud = sp->failures == 0 || now >= sp->quiet_until;
-	for (size_t i = 0; i < sp->nbatch; i++) {
-		struct item *it = &sp->batch[i];
-		xmlDocPtr doc = NULL;
-		diag_init(&it->errs);
-		prepare(sp, it, &doc);
-		if (it->state == ITEM_CLAIMED)
-			evaluate(sp, it, doc);
-		xmlFreeDoc(doc);
-	}
-	ins = calloc(sp->nbatch, sizeof(*ins));
-	todo = calloc(sp->nbatch, sizeof(*todo));
-	if (ins == NULL || todo == NULL)
-		goto out;
-	for (size_t i = 0; i < sp->nbatch; i++) {
-		struct item *it = &sp->batch[i];
-		if (it->state != ITEM_CLAIMED)
-			continue;
-		struct store_input *in = &ins[nt];
-		in->claimed_name = it->claimed;
-		in->source_name = it->c.name;
-		in->source_folder = it->c.folder;
-		in->received_at = it->at;
-		in->owner_uid = (int64_t)it->owner;
-		in->sha256 = it->sha;
-		in->size = it->size;
-		in->original = it->data;
-		in->original_len = it->len;
-		in->report = it->report;
-		in->doc = it->doc_in ? workflow_input_doc(it->doc_in) : NULL;
-		in->round = it->round_in ? rounds_input_round(it->round_in) : NULL;
-		in->unit_code = it->rguess_unit;
-		in->round_id = it->rguess_round;
-		in->errors_json = it->errors_json ? it->errors_json : "[]";
-		todo[nt++] = it;
-	}
-	if (store_record_inputs(sp->db, ins, nt, err, sizeof(err)) != STORE_OK) {
-		FAIL_LOG(sp, "intake: cannot record %zu inputs in the database (they stay in claimed/ "
-		    "and are retried): %s", nt, err);
-		failed = 1;
-		goto out;
-	}
-	for (size_t i = 0; i < nt; i++) {
-		todo[i]->in = ins[i];
-		todo[i]->state = ITEM_DONE;
-	}
-	if (finish(sp, sp->batch, sp->nbatch) != 0) {
-		FAIL_LOG(sp, "intake: a batch was recorded but not all of its files were put in place; "
-		    "they stay in claimed/ and are finished at the next scan");
-		failed = 1;
-	}
-out:
-	for (size_t i = 0; i < sp->nbatch; i++)
-		if (sp->batch[i].state == ITEM_LATER)
-			failed = 1;   /* a claim that failed */
-	if (ins == NULL || todo == NULL)
-		failed = 1;
-	if (failed) {
-		sp->failures++;
-		if (sp->loud) {
-			log_err("intake: %u failed attempt%s in a row; retrying at every scan, the errors "
-			    "are shown again in %d s", sp->failures, sp->failures == 1 ? "" : "s",
-			    FAIL_QUIET_S);
-			sp->quiet_until = now + FAIL_QUIET_S;
-		}
-	} else if (sp->failures > 0 && nt > 0) {
-		log_info("intake: working again after %u failed attempt%s", sp->failures,
-		    sp->failures == 1 ? "" : "s");
-		sp->failures = 0;
-	}
-	free(ins);
-	free(todo);
-}
-
-static void free_item(struct item *it)
-{
-	free(it->c.folder);
-	free(it->c.name);
-	free(it->data);
-	diag_free(&it->errs);
-	report_free(it->report);
-	workflow_input_free(it->doc_in);
-	rounds_input_free(it->round_in);
-	free(it->rguess_unit);
-	free(it->rguess_round);
-	free(it->errors_json);
-}
-
-static void log_item(const struct item *it)
-{
-	const char *f = it->c.folder, *sep = *f ? "/" : "";
-
-	if (strcmp(it->in.outcome, "rejected") == 0)
-		log_info("intake: rejected %s%s%s (receipt %lld): %s %s", f, sep, it->c.name,
-		    (long long)it->in.id, it->errs.count ? it->errs.items[0].code : "",
-		    it->errs.count ? it->errs.items[0].message : "");
-	else if (it->round_in)
-		log_info("intake: %s%s%s: round %s %s (receipt %lld)", f, sep, it->c.name,
-		    rounds_input_round(it->round_in)->id,
-		    strcmp(it->in.outcome, "accepted") == 0 ? "opened" : "exists already",
-		    (long long)it->in.id);
-	else if (it->in.document_id > 0)
-		log_info("intake: %s%s%s became draft %lld (receipt %lld)", f, sep, it->c.name,
-		    (long long)it->in.document_id, (long long)it->in.id);
-	else
-		log_info("intake: %s %s%s%s from %s: report %lld (receipt %lld)", it->in.outcome, f, sep,
-		    it->c.name, it->report ? it->report->unit_code : "?", (long long)it->in.report_id,
-		    (long long)it->in.id);
-}
-
-static void maybe_done(struct spool *sp);
-static void next_batch(struct spool *sp);
-
-static void after_batch(uv_work_t *w, int status)
-{
-	struct spool *sp = w->data;
-	int retry = 0;
-
-	(void)status;
-	sp->running = 0;
-	for (size_t i = 0; i < sp->nbatch; i++) {
-		struct item *it = &sp->batch[i];
-		if (it->state == ITEM_DONE) {
-			if (!it->in.already)
-				log_item(it);
-		} else if (it->state == ITEM_NOT_READY) {
-			struct seen *e = seen_get(sp, it->c.folder, it->c.name, 1);
-			if (e != NULL) {
-				e->size = it->size;
-				e->ctime = it->ctime;
-				e->gen = sp->gen;
-			}
-			retry = 1;
-		} else if (it->state == ITEM_LATER || it->state == ITEM_CLAIMED) {
-			retry = 1;
-		}
-		free_item(it);
-	}
-	free(sp->batch);
-	sp->batch = NULL;
-	sp->nbatch = 0;
-	if (sp->next_cat != NULL) {
-		spool_catalog_free(sp->cat);
-		sp->cat = sp->next_cat;
-		sp->next_cat = NULL;
-	}
-	if (retry)
-		sp->dirty = 1;
-	if (sp->on_batch && !sp->stopping)
-		sp->on_batch(sp->on_batch_arg);
-	if (sp->stopping) {
-		maybe_done(sp);
-		return;
-	}
-	/*
-	 * Files that arrived while this batch ran were announced then: go on now,
-	 * not at the next rescan (that waited up to `rescan` ms after every batch
-	 * of a drop, make bench). An input that failed (ITEM_LATER) is retried at
-	 * the next event or rescan, never in a loop.
-	 */
-	if (sp->qhead < sp->nqueue || sp->wanted) {
-		sp->wanted = 0;
-		next_batch(sp);
-	}
-}
-
-/* Starts a batch from the queue, scanning first when the queue is empty. */
-static void next_batch(struct spool *sp)
-{
-	size_t n;
-
-	if (sp->running)
-		sp->wanted = 1;
-	if (sp->running || sp->stopping)
-		return;
-	if (sp->qhead >= sp->nqueue) {
-		for (size_t i = 0; i < sp->nqueue; i++) {
-			free(sp->queue[i].folder);
-			free(sp->queue[i].name);
-		}
-		sp->nqueue = sp->qhead = 0;
-		if (!sp->dirty)
-			return;
-		scan(sp);
-		if (sp->nqueue == 0)
-			return;
-	}
-	/* the bodies and users the worker reads, copied here where a reload cannot race */
-	if (config_copy_identity(&sp->roles_cfg, sp->cfg) != 0) {
-		log_err("intake: out of memory copying the configuration; the batch waits");
-		return;
-	}
-	n = sp->nqueue - sp->qhead;
-	if (n > sp->cfg->intake_batch)
-		n = sp->cfg->intake_batch;
-	sp->batch = calloc(n, sizeof(*sp->batch));
-	if (sp->batch == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		sp->batch[i].c = sp->queue[sp->qhead + i];
-		sp->queue[sp->qhead + i].folder = NULL;
-		sp->queue[sp->qhead + i].name = NULL;
-	}
-	sp->qhead += n;
-	sp->nbatch = n;
-	sp->max_size = sp->cfg->intake_max_size;
-	sp->settle_ms = sp->cfg->intake_settle;
-	for (int r = 0; r < ROLE_COUNT; r++) {
-		free(sp->roles_cfg.role_group[r]);
-		sp->roles_cfg.role_group[r] = strdup(sp->cfg->role_group[r]);
-		if (sp->roles_cfg.role_group[r] == NULL)
-			sp->roles_cfg.role_group[r] = strdup("");
-	}
-	free(sp->roles_cfg.round_drafter);
-	sp->roles_cfg.round_drafter = strdup(sp->cfg->round_drafter);
-	sp->work.data = sp;
-	sp->running = 1;
-	if (uv_queue_work(sp->loop, &sp->work, run_batch, after_batch) != 0) {
-		sp->running = 0;
-		log_err("intake: cannot start a batch");
-	}
-}
-
-static void on_kick(uv_timer_t *t)
-{
-	next_batch(t->data);
-}
-
-static void schedule(struct spool *sp, uint64_t delay_ms)
-{
-	sp->dirty = 1;
-	if (!sp->stopping && !uv_is_active((uv_handle_t *)&sp->kick))
-		uv_timer_start(&sp->kick, on_kick, delay_ms, 0);
-}
-
-static void on_rescan(uv_timer_t *t)
-{
-	struct spool *sp = t->data;
-
-	sp->dirty = 1;
-	next_batch(sp);
-}
-
-static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
-{
-	struct watch *w = h->data;
-
-	(void)filename; (void)events;
-	if (status < 0)
-		log_warn("intake: watch on %s: %s; relying on rescans",
-		    *w->folder ? w->folder : "incoming", uv_strerror(status));
-	schedule(w->sp, 10);
-}
-
-int spool_start(uv_loop_t *loop, const struct config *cfg, struct spool_catalog *cat,
-    struct spool **out, char *err, size_t errlen)
-{
-	struct spool *sp = calloc(1, sizeof(*sp));
-
-	*out = NULL;
-	if (sp == NULL) {
-		snprintf(err, errlen, "out of memory");
-		spool_catalog_free(cat);
+	if (dirfd < 0)
 		return -1;
+	snprintf(aside, sizeof(aside), "%.*s.changed", NAME_MAX - 8, name);
+	if (expect != NULL && fstatat(sp->claimed, claimed, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		spool_look_of(&st, &now);
+		changed = S_ISREG(st.st_mode) && !spool_look_same(&now, expect);
 	}
-	char real[PATH_MAX];
-	sp->queue = calloc(QUEUE_CAP, sizeof(*sp->queue));
-	if (realpath(cfg->spool, real) != NULL && strlen(real) >= sizeof(sp->root))
-		errno = ENAMETOOLONG;
-	else if (realpath(cfg->spool, real) != NULL)
-		snprintf(sp->root, sizeof(sp->root), "%s", real);
-	if (sp->queue == NULL || sp->root[0] == '\0') {
-		snprintf(err, errlen, "spool %s: %s", cfg->spool, strerror(errno));
-		free(sp->queue);
-		free(sp);
-		spool_catalog_free(cat);
-		return -1;
+	if (changed) {
+		/* written to after it was read: what was recorded is what is kept */
+		log_warn("intake: claimed/%s changed after it was read (a writer kept it open); the "
+		    "bytes recorded are kept as %s, the changed file as %s", claimed, name, aside);
+		if (copy != NULL) {
+			snprintf(tmp, sizeof(tmp), ".%.*s.tmp", NAME_MAX - 6, name);
+			if (write_new(dirfd, tmp, copy, copylen, 1) != 0)
+				return -1;
+			if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) != 0 &&
+			    errno != EEXIST) {
+				int err = errno;
+				unlinkat(dirfd, tmp, 0);
+				errno = err;
+				return -1;
+			}
+			unlinkat(dirfd, tmp, 0);
+		}
+		if (renameat(sp->claimed, claimed, dirfd, aside) != 0)
+			return -1;
+	} else if (renameat2(sp->claimed, claimed, dirfd, name, RENAME_NOREPLACE) != 0) {
+		/* a copy of a changed file from a run that crashed is there: keep both */
+		if (errno == EEXIST) {
+			if (renameat(sp->claimed, claimed, dirfd, aside) != 0)
+				return -1;
+		} else if (errno != EINVAL || renameat(sp->claimed, claimed, dirfd, name) != 0) {
+			return -1;
+		}
 	}
-	if (store_open_worker(cfg->database, &sp->db, err, errlen) != STORE_OK) {
-		free(sp->queue);
-		free(sp);
-		spool_catalog_free(cat);
-		return -1;
-	}
-	sp->loop = loop;
-	sp->cfg = cfg;
-	sp->cat = cat;
-	uv_timer_init(loop, &sp->rescan);
-	uv_timer_init(loop, &sp->kick);
-	sp->rescan.data = sp->kick.data = sp;
-	sp->open_handles = 2;
-	watch_folder(sp, "");
-	uv_timer_start(&sp->rescan, on_rescan, cfg->intake_rescan, cfg->intake_rescan);
-	sp->dirty = 1;
-	next_batch(sp);
-	*out = sp;
+	add_sync(o, dirfd);
 	return 0;
 }
 
-void spool_on_batch(struct spool *sp, void (*cb)(void *arg), void *arg)
+int spool_out_finish(struct spool_out *o)
 {
-	sp->on_batch = cb;
-	sp->on_batch_arg = arg;
-}
+	int rc = 0;
 
-void spool_set_config(struct spool *sp, const struct config *cfg)
-{
-	sp->cfg = cfg;
-	uv_timer_set_repeat(&sp->rescan, cfg->intake_rescan);
-}
-
-void spool_set_catalog(struct spool *sp, struct spool_catalog *cat)
-{
-	if (sp->running) {
-		spool_catalog_free(sp->next_cat);
-		sp->next_cat = cat;
-		return;
-	}
-	spool_catalog_free(sp->cat);
-	sp->cat = cat;
-}
-
-const struct spool_catalog *spool_catalog(const struct spool *sp)
-{
-	return sp->next_cat ? sp->next_cat : sp->cat;
-}
-
-static void on_closed(uv_handle_t *h)
-{
-	struct spool *sp = h->data;
-
-	if (h->type == UV_FS_EVENT)
-		sp = ((struct watch *)h->data)->sp;
-	sp->open_handles--;
-	maybe_done(sp);
-}
-
-static void maybe_done(struct spool *sp)
-{
-	if (!sp->stopping || sp->running || sp->open_handles > 0)
-		return;
-	void (*done)(void *) = sp->done;
-	void *arg = sp->done_arg;
-	while (sp->watches) {
-		struct watch *w = sp->watches;
-		sp->watches = w->next;
-		free(w);
-	}
-	for (size_t i = 0; i < sp->nqueue; i++) {
-		free(sp->queue[i].folder);
-		free(sp->queue[i].name);
-	}
-	free(sp->queue);
-	for (size_t i = 0; i < SEEN_BUCKETS; i++) {
-		while (sp->seen[i]) {
-			struct seen *e = sp->seen[i];
-			sp->seen[i] = e->next;
-			free(e);
-		}
-	}
-	spool_catalog_free(sp->cat);
-	spool_catalog_free(sp->next_cat);
-	for (int r = 0; r < ROLE_COUNT; r++)
-		free(sp->roles_cfg.role_group[r]);
-	free(sp->roles_cfg.round_drafter);
-	config_free_identity(&sp->roles_cfg);
-	store_close(sp->db);
-	free(sp);
-	if (done)
-		done(arg);
-}
-
-void spool_stop(struct spool *sp, void (*done)(void *arg), void *arg)
-{
-	sp->stopping = 1;
-	sp->done = done;
-	sp->done_arg = arg;
-	uv_close((uv_handle_t *)&sp->rescan, on_closed);
-	uv_close((uv_handle_t *)&sp->kick, on_closed);
-	for (struct watch *w = sp->watches; w; w = w->next)
-		uv_close((uv_handle_t *)&w->ev, on_closed);
-	maybe_done(sp);
+	add_sync(o, o->sp->claimed);
+	for (size_t i = 0; i < o->nsync; i++)
+		if (fsync(o->sync[i]) != 0)
+			rc = -1;
+	o->nsync = 0;
+	return rc;
 }

@@ -1,9 +1,11 @@
 /*
- * store.c: the durable store. The only file that includes sqlite3.h: it
- * owns the schema, its migrations and every query. WAL with
+ * store.c: the durable store. With the other store_*.c files, the only
+ * place that includes sqlite3.h: this one owns opening, the schema and its
+ * migrations, the audit trail, backups, documents, the register and
+ * rounds; store_intake.c owns what intake records. WAL with
  * synchronous=FULL, so a call that returned STORE_OK is on disk.
  */
-#include "store.h"
+#include "store_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +28,6 @@
 /* "VNTH": marks a file as a vanthu database (PRAGMA application_id). */
 #define VANTHU_APPLICATION_ID 0x564e5448
 
-struct store {
-	sqlite3 *db;   /* owned */
-	char *path;    /* owned */
-};
 
 /*
  * Forward migrations: migrations[i] takes the schema from version i to i+1.
@@ -197,12 +195,23 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  BEGIN SELECT RAISE(ABORT, 'a register entry can only be voided, once'); END;"
 	"ALTER TABLE documents ADD COLUMN issuer TEXT;"
 	"ALTER TABLE documents ADD COLUMN series TEXT;",
+	/*
+	 * 6 -> 7: a file's name is whatever bytes its sender used. Intake records
+	 * a claim (the folder, the raw name, what the scan saw) before it moves a
+	 * file into claimed/ under the claim's number, so the name survives every
+	 * crash however long or odd it is; an input keeps its raw name, and
+	 * source_name holds the shown form (valid UTF-8, names.c).
+	 */
+	"CREATE TABLE claims ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  folder TEXT NOT NULL, name BLOB NOT NULL, claimed_at TEXT NOT NULL,"
+	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  mtime_ns INTEGER NOT NULL, settle INTEGER NOT NULL DEFAULT 0"
+	");"
+	"ALTER TABLE intake ADD COLUMN source_raw BLOB;",
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void store_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -251,11 +260,11 @@ static const char *db_errmsg(sqlite3 *db, const char *msg, char *buf, size_t len
 }
 
 /* err = "what: " and SQLite's message for db's last error, naming the failed call and errno. */
-static void db_err(sqlite3 *db, const char *what, char *err, size_t errlen)
+void store_db_err(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
 	char buf[512];
 
-	set_err(err, errlen, "%s: %s", what, db_errmsg(db, NULL, buf, sizeof(buf)));
+	store_set_err(err, errlen, "%s: %s", what, db_errmsg(db, NULL, buf, sizeof(buf)));
 }
 
 /*
@@ -292,12 +301,12 @@ int store_log_sqlite_errors(void)
 	return sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL) == SQLITE_OK ? STORE_OK : STORE_ERR;
 }
 
-static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+int store_exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL, buf[512];
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		set_err(err, errlen, "%s", db_errmsg(db, msg, buf, sizeof(buf)));
+		store_set_err(err, errlen, "%s", db_errmsg(db, msg, buf, sizeof(buf)));
 		sqlite3_free(msg);
 		return STORE_ERR;
 	}
@@ -330,12 +339,12 @@ static int check_header(const char *path, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return STORE_OK;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		store_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return STORE_ERR;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		set_err(err, errlen, "%s is not a regular file; refusing to use it", path);
+		store_set_err(err, errlen, "%s is not a regular file; refusing to use it", path);
 		return STORE_FOREIGN;
 	}
 	n = st.st_size == 0 ? 0 : read(fd, head, sizeof(head));
@@ -343,7 +352,7 @@ static int check_header(const char *path, char *err, size_t errlen)
 	if (st.st_size == 0)
 		return STORE_OK;
 	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0) {
-		set_err(err, errlen, "%s is not an SQLite database; refusing to touch it", path);
+		store_set_err(err, errlen, "%s is not an SQLite database; refusing to touch it", path);
 		return STORE_FOREIGN;
 	}
 	return STORE_OK;
@@ -355,7 +364,7 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 	int rc = STORE_CORRUPT;
 
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &stmt, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: quick_check: %s", path, sqlite3_errmsg(db));
+		store_set_err(err, errlen, "%s: quick_check: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -363,10 +372,10 @@ static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
 		if (res != NULL && strcmp(res, "ok") == 0)
 			rc = STORE_OK;
 		else
-			set_err(err, errlen, "%s failed quick_check (%s); refusing to use it",
+			store_set_err(err, errlen, "%s failed quick_check (%s); refusing to use it",
 			    path, res ? res : "?");
 	} else {
-		set_err(err, errlen, "%s: quick_check: %s", path, sqlite3_errmsg(db));
+		store_set_err(err, errlen, "%s: quick_check: %s", path, sqlite3_errmsg(db));
 	}
 out:
 	sqlite3_finalize(stmt);
@@ -378,17 +387,17 @@ static int migrate(sqlite3 *db, int from, char *err, size_t errlen)
 	char sql[128];
 
 	for (int v = from; v < STORE_SCHEMA_VERSION; v++) {
-		if (exec(db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		if (store_exec_sql(db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 			return STORE_ERR;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d;",
 		    v + 1, VANTHU_APPLICATION_ID);
-		if (exec(db, migrations[v], err, errlen) != STORE_OK ||
-		    exec(db, sql, err, errlen) != STORE_OK) {
+		if (store_exec_sql(db, migrations[v], err, errlen) != STORE_OK ||
+		    store_exec_sql(db, sql, err, errlen) != STORE_OK) {
 			char ignored[8];
-			exec(db, "ROLLBACK", ignored, sizeof(ignored));
+			store_exec_sql(db, "ROLLBACK", ignored, sizeof(ignored));
 			return STORE_ERR;
 		}
-		if (exec(db, "COMMIT", err, errlen) != STORE_OK)
+		if (store_exec_sql(db, "COMMIT", err, errlen) != STORE_OK)
 			return STORE_ERR;
 	}
 	return STORE_OK;
@@ -409,7 +418,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	rc = STORE_ERR;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	        SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		store_set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db, 1);
@@ -421,19 +430,19 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	version = query_int(db, "PRAGMA user_version");
 	tables = query_int(db, "SELECT count(*) FROM sqlite_master");
 	if (app_id < 0 || version < 0 || tables < 0) {
-		set_err(err, errlen, "%s cannot be read as a database: %s; refusing to touch it",
+		store_set_err(err, errlen, "%s cannot be read as a database: %s; refusing to touch it",
 		    path, sqlite3_errmsg(db));
 		rc = STORE_FOREIGN;
 		goto fail;
 	}
 	if (app_id != VANTHU_APPLICATION_ID && (version != 0 || tables != 0)) {
-		set_err(err, errlen, "%s is an SQLite database of another program "
+		store_set_err(err, errlen, "%s is an SQLite database of another program "
 		    "(application_id %" PRId64 "); refusing to touch it", path, app_id);
 		rc = STORE_FOREIGN;
 		goto fail;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
-		set_err(err, errlen, "%s has schema version %" PRId64 ", newer than this vanthud "
+		store_set_err(err, errlen, "%s has schema version %" PRId64 ", newer than this vanthud "
 		    "(%d); upgrade vanthud", path, version, STORE_SCHEMA_VERSION);
 		rc = STORE_NEWER;
 		goto fail;
@@ -445,18 +454,18 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") != 0) {
-		set_err(err, errlen, "%s: cannot switch to WAL: %s", path, sqlite3_errmsg(db));
+		store_set_err(err, errlen, "%s: cannot switch to WAL: %s", path, sqlite3_errmsg(db));
 		goto fail;
 	}
 	sqlite3_finalize(stmt);
 	stmt = NULL;
-	if (exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err, errlen) != STORE_OK)
+	if (store_exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err, errlen) != STORE_OK)
 		goto fail;
 	if (migrate(db, (int)version, err, errlen) != STORE_OK)
 		goto fail;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
-		set_err(err, errlen, "out of memory");
+		store_set_err(err, errlen, "out of memory");
 		goto fail;
 	}
 	st->db = db;
@@ -481,7 +490,7 @@ int store_probe(const char *path, char *err, size_t errlen)
 	if (rc != STORE_OK || access(path, F_OK) != 0)
 		return rc;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		store_set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return STORE_ERR;
 	}
@@ -489,13 +498,13 @@ int store_probe(const char *path, char *err, size_t errlen)
 	version = query_int(db, "PRAGMA user_version");
 	tables = query_int(db, "SELECT count(*) FROM sqlite_master");
 	if (app_id < 0 || version < 0 || tables < 0) {
-		set_err(err, errlen, "%s cannot be read as a database: %s", path, sqlite3_errmsg(db));
+		store_set_err(err, errlen, "%s cannot be read as a database: %s", path, sqlite3_errmsg(db));
 		rc = STORE_FOREIGN;
 	} else if (app_id != VANTHU_APPLICATION_ID && (version != 0 || tables != 0)) {
-		set_err(err, errlen, "%s is an SQLite database of another program", path);
+		store_set_err(err, errlen, "%s is an SQLite database of another program", path);
 		rc = STORE_FOREIGN;
 	} else if (version > STORE_SCHEMA_VERSION) {
-		set_err(err, errlen, "%s has schema version %" PRId64 ", newer than this vanthud (%d)",
+		store_set_err(err, errlen, "%s has schema version %" PRId64 ", newer than this vanthud (%d)",
 		    path, version, STORE_SCHEMA_VERSION);
 		rc = STORE_NEWER;
 	} else {
@@ -546,7 +555,7 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
 	out->inputs = query_int(st->db, "SELECT coalesce(max(id), 0) FROM intake");
 	if (out->schema_version < 0 || out->audit_entries < 0 || out->reports < 0 ||
 	    out->rejected < 0 || out->documents < 0 || out->inputs < 0) {
-		db_err(st->db, "stats", err, errlen);
+		store_db_err(st->db, "stats", err, errlen);
 		return STORE_ERR;
 	}
 	snprintf(wal, sizeof(wal), "%s-wal", st->path);
@@ -618,7 +627,7 @@ static int audit_insert(sqlite3 *db, int64_t uid, const char *actor, const char 
 	e.detail = detail ? detail : "";
 	e.prev_hash = prev;
 	if (chain_hash(&e, hash) != 0) {
-		set_err(err, errlen, "audit: cannot compute the hash");
+		store_set_err(err, errlen, "audit: cannot compute the hash");
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO audit (id, at, uid, actor, action, object, "
@@ -638,7 +647,7 @@ static int audit_insert(sqlite3 *db, int64_t uid, const char *actor, const char 
 	rc = 0;
 	goto out;
 fail:
-	db_err(db, "audit", err, errlen);
+	store_db_err(db, "audit", err, errlen);
 out:
 	sqlite3_finalize(last);
 	sqlite3_finalize(ins);
@@ -646,7 +655,7 @@ out:
 }
 
 /* audit_insert with a JSON detail, which it takes (and frees); a NULL detail fails. */
-static int audit_json(sqlite3 *db, int64_t uid, const char *actor, const char *action,
+int store_audit_json(sqlite3 *db, int64_t uid, const char *actor, const char *action,
     const char *object, json_t *detail, char *err, size_t errlen)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
@@ -654,7 +663,7 @@ static int audit_json(sqlite3 *db, int64_t uid, const char *actor, const char *a
 
 	json_decref(detail);
 	if (text == NULL)
-		set_err(err, errlen, "audit: out of memory");
+		store_set_err(err, errlen, "audit: out of memory");
 	else
 		rc = audit_insert(db, uid, actor, action, object, text, err, errlen);
 	free(text);
@@ -666,13 +675,13 @@ int store_audit_append(struct store *st, int64_t uid, const char *actor, const c
 {
 	char ignored[8];
 
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (audit_insert(st->db, uid, actor, action, object, detail, err, errlen) != 0) {
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return STORE_ERR;
 	}
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 }
 
 static void row_to_entry(sqlite3_stmt *s, struct store_audit_entry *e)
@@ -699,7 +708,7 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit WHERE id < ? "
 	        "ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "audit list", err, errlen);
+		store_db_err(st->db, "audit list", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
@@ -710,7 +719,7 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		db_err(st->db, "audit list", err, errlen);
+		store_db_err(st->db, "audit list", err, errlen);
 		rc = STORE_ERR;
 	}
 	sqlite3_finalize(s);
@@ -730,7 +739,7 @@ int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char
 	memcpy(expect_prev, zero_hash, sizeof(expect_prev));
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY id",
 	        -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "verify", err, errlen);
+		store_db_err(st->db, "verify", err, errlen);
 		return STORE_ERR;
 	}
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -745,7 +754,7 @@ int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char
 		expect_id++;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		db_err(st->db, "verify", err, errlen);
+		store_db_err(st->db, "verify", err, errlen);
 		rc = STORE_ERR;
 	}
 	sqlite3_finalize(s);
@@ -769,59 +778,107 @@ static int names_database(const char *dbpath, const char *dest)
 	return 0;
 }
 
+/*
+ * May a backup take the name dest?  Only a name that does not exist yet, or
+ * one that holds a backup this daemon wrote: a regular file with one link,
+ * owned by our effective uid, whose header says it is a vanthu database.
+ * Anything else (a system file, a link to one, someone else's file) is never
+ * replaced, whoever asks.  *exists says which case it was.
+ */
+static int backup_dest_check(const char *dest, int *exists, char *err, size_t errlen)
+{
+	unsigned char hdr[100];
+	struct stat sb, fsb;
+	uint32_t app;
+	int fd;
+	ssize_t n;
+
+	*exists = 0;
+	if (lstat(dest, &sb) != 0) {
+		if (errno == ENOENT)
+			return STORE_OK;
+		store_set_err(err, errlen, "không xem được %s: %s", dest, strerror(errno));
+		return STORE_INVALID;
+	}
+	*exists = 1;
+	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 || sb.st_uid != geteuid())
+		goto foreign;
+	fd = open(dest, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		goto foreign;
+	n = (fstat(fd, &fsb) == 0 && fsb.st_dev == sb.st_dev && fsb.st_ino == sb.st_ino) ?
+	    read(fd, hdr, sizeof(hdr)) : -1;
+	close(fd);
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0)
+		goto foreign;
+	app = (uint32_t)hdr[68] << 24 | (uint32_t)hdr[69] << 16 | (uint32_t)hdr[70] << 8 | hdr[71];
+	if (app != VANTHU_APPLICATION_ID)
+		goto foreign;
+	return STORE_OK;
+foreign:
+	store_set_err(err, errlen, "%s đã có và không phải một bản sao lưu do vanthud ghi: "
+	    "không ghi đè; hãy chọn một tên tệp chưa có", dest);
+	return STORE_INVALID;
+}
+
 int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err, size_t errlen)
 {
 	sqlite3 *src = NULL, *check = NULL;
 	sqlite3_stmt *s = NULL;
 	char tmp[PATH_MAX], journal[PATH_MAX + 16];
-	int rc = STORE_ERR, made_tmp = 0;
-	struct stat sb;
+	const char *slash;
+	int rc = STORE_ERR, made_tmp = 0, exists = 0, fd;
 
 	*bytes = 0;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (dest[0] != '/') {
-		set_err(err, errlen, "the backup path must be absolute: %s", dest);
+		store_set_err(err, errlen, "đường dẫn sao lưu phải là đường dẫn tuyệt đối: %s", dest);
 		return STORE_INVALID;
 	}
 	if (names_database(dbpath, dest)) {
-		set_err(err, errlen, "%s is the live database; choose another file", dest);
+		store_set_err(err, errlen, "%s là chính cơ sở dữ liệu đang dùng; hãy chọn tệp khác", dest);
 		return STORE_INVALID;
 	}
-	if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		set_err(err, errlen, "%s exists and is not a regular file", dest);
-		return STORE_INVALID;
-	}
+	if ((rc = backup_dest_check(dest, &exists, err, errlen)) != STORE_OK)
+		return rc;
+	rc = STORE_ERR;
 	/*
-	 * One temporary name per destination, not per process: a daemon killed
-	 * while copying leaves the copy and SQLite's journal of it, and the next
-	 * backup to the same file clears both first (a stale journal beside a new
-	 * copy would be taken for a hot one and rolled back into it).
+	 * The copy is made under a fresh name beside dest, created here with
+	 * O_EXCL (VACUUM INTO accepts an empty file), so no existing file is
+	 * ever cleared or written to on the way.  A daemon killed while copying
+	 * leaves ".NAME.XXXXXX" behind; it is never reused.
 	 */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= sizeof(tmp)) {
-		set_err(err, errlen, "backup path too long");
+	slash = strrchr(dest, '/');
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - dest), dest,
+	        slash + 1) >= sizeof(tmp)) {
+		store_set_err(err, errlen, "đường dẫn sao lưu dài quá: %s", dest);
 		return STORE_INVALID;
 	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		store_set_err(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return STORE_ERR;
+	}
+	close(fd);
+	made_tmp = 1;
 	snprintf(journal, sizeof(journal), "%s-journal", tmp);
-	unlink(tmp);
-	unlink(journal);
 	if (sqlite3_open_v2(dbpath, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", dbpath, src ? sqlite3_errmsg(src) : "out of memory");
+		store_set_err(err, errlen, "%s: %s", dbpath, src ? sqlite3_errmsg(src) : "out of memory");
 		goto out;
 	}
 	sqlite3_busy_timeout(src, 5000);
 	if (sqlite3_prepare_v2(src, "VACUUM INTO ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(src, "backup", err, errlen);
+		store_db_err(src, "backup", err, errlen);
 		goto out;
 	}
 	sqlite3_bind_text(s, 1, tmp, -1, SQLITE_STATIC);
-	made_tmp = 1;
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		set_err(err, errlen, "backup to %s: %s", tmp, sqlite3_errmsg(src));
+		store_set_err(err, errlen, "backup to %s: %s", tmp, sqlite3_errmsg(src));
 		goto out;
 	}
 	if (fsutil_fsync_path(tmp) != 0) {
-		set_err(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		store_set_err(err, errlen, "fsync %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	/* The copy must itself pass the checks before it takes the name. */
@@ -829,14 +886,39 @@ int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err
 	    quick_check(check, tmp, err, errlen) != STORE_OK ||
 	    query_int(check, "PRAGMA application_id") != VANTHU_APPLICATION_ID) {
 		if (err && err[0] == '\0')
-			set_err(err, errlen, "the copy at %s does not check out", tmp);
+			store_set_err(err, errlen, "the copy at %s does not check out", tmp);
 		goto out;
 	}
 	sqlite3_close(check);
 	check = NULL;
-	if (fsutil_rename_durable(tmp, dest) != 0) {
-		set_err(err, errlen, "rename %s to %s: %s", tmp, dest, strerror(errno));
-		goto out;
+	/*
+	 * A name that was free must still be free (RENAME_NOREPLACE); one that
+	 * held our own backup is checked again just before it is replaced.
+	 */
+	if (!exists) {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) != 0) {
+			if (errno == EEXIST) {
+				store_set_err(err, errlen, "%s vừa được tạo bởi người khác trong lúc sao lưu: "
+				    "không ghi đè", dest);
+				rc = STORE_INVALID;
+			} else {
+				store_set_err(err, errlen, "rename %s to %s: %s", tmp, dest, strerror(errno));
+			}
+			goto out;
+		}
+		if (fsutil_fsync_parent(dest) != 0) {
+			made_tmp = 0;
+			store_set_err(err, errlen, "fsync folder of %s: %s", dest, strerror(errno));
+			goto out;
+		}
+	} else {
+		if ((rc = backup_dest_check(dest, &exists, err, errlen)) != STORE_OK)
+			goto out;
+		rc = STORE_ERR;
+		if (fsutil_rename_durable(tmp, dest) != 0) {
+			store_set_err(err, errlen, "rename %s to %s: %s", tmp, dest, strerror(errno));
+			goto out;
+		}
 	}
 	made_tmp = 0;
 	*bytes = file_size(dest);
@@ -860,17 +942,17 @@ int store_open_worker(const char *path, struct store **out, char *err, size_t er
 	*out = NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
 	    SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		store_set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return STORE_ERR;
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, 10000);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	if (exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err, errlen) !=
+	if (store_exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", err, errlen) !=
 	    STORE_OK || query_int(db, "PRAGMA user_version") != STORE_SCHEMA_VERSION) {
 		if (err && !err[0])
-			set_err(err, errlen, "%s: unexpected schema version", path);
+			store_set_err(err, errlen, "%s: unexpected schema version", path);
 		sqlite3_close(db);
 		return STORE_ERR;
 	}
@@ -878,7 +960,7 @@ int store_open_worker(const char *path, struct store **out, char *err, size_t er
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
 		free(st);
 		sqlite3_close(db);
-		set_err(err, errlen, "out of memory");
+		store_set_err(err, errlen, "out of memory");
 		return STORE_ERR;
 	}
 	st->db = db;
@@ -886,7 +968,7 @@ int store_open_worker(const char *path, struct store **out, char *err, size_t er
 	return STORE_OK;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -894,232 +976,9 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
-    size_t errlen);
-static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen);
-
-/* The statements one batch needs, prepared once per batch. */
-struct record_stmts {
-	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake;
-};
-
-static void finalize_record(struct record_stmts *q)
-{
-	sqlite3_finalize(q->find_claim);
-	sqlite3_finalize(q->find_dup);
-	sqlite3_finalize(q->find_current);
-	sqlite3_finalize(q->ins_report);
-	sqlite3_finalize(q->ins_ind);
-	sqlite3_finalize(q->link);
-	sqlite3_finalize(q->ins_intake);
-}
-
-static int prepare_record(sqlite3 *db, struct record_stmts *q)
-{
-	memset(q, 0, sizeof(*q));
-	return sqlite3_prepare_v2(db, "SELECT id, outcome, report_id, supersedes, received_at, "
-	        "document_id FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND sha256 = ?",
-	        -1, &q->find_dup, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND round_id = ? "
-	        "AND superseded_by IS NULL ORDER BY id DESC LIMIT 1", -1, &q->find_current, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO reports (unit_code, unit_name, round_id, req_number, "
-	        "req_symbol, req_date, number, symbol, place, report_date, summary, period_from, "
-	        "period_to, signer_authority, signer_title, signer_name, content, sha256, size, "
-	        "original, received_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	        -1, &q->ins_report, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO indicators (report_id, code, name, measure, value, "
-	        "target, position) VALUES (?,?,?,?,?,?,?)", -1, &q->ins_ind, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE reports SET superseded_by = ? WHERE id = ?", -1, &q->link,
-	        NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO intake (claimed_name, source_name, source_folder, "
-	        "received_at, owner_uid, unit_code, round_id, sha256, size, outcome, report_id, "
-	        "supersedes, errors, document_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-	        &q->ins_intake, NULL) != SQLITE_OK ? -1 : 0;
-}
-
-/* Returns the id found by a one-column query, 0 when none, -1 on error. */
-static int64_t step_id(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : rc == SQLITE_DONE ? 0 : -1;
-
-	sqlite3_reset(s);
-	return id;
-}
-
-static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *in)
-{
-	const struct report *r = in->report;
-	int rc;
-
-	sqlite3_bind_text(q->find_claim, 1, in->claimed_name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q->find_claim);
-	if (rc == SQLITE_ROW) {
-		in->already = 1;
-		in->id = sqlite3_column_int64(q->find_claim, 0);
-		snprintf(in->outcome, sizeof(in->outcome), "%s", sqlite3_column_text(q->find_claim, 1));
-		in->report_id = sqlite3_column_int64(q->find_claim, 2);
-		in->supersedes = sqlite3_column_int64(q->find_claim, 3);
-		snprintf(in->at, sizeof(in->at), "%s", sqlite3_column_text(q->find_claim, 4));
-		in->document_id = sqlite3_column_int64(q->find_claim, 5);
-		sqlite3_reset(q->find_claim);
-		return 0;
-	}
-	sqlite3_reset(q->find_claim);
-	if (rc != SQLITE_DONE)
-		return -1;
-	snprintf(in->at, sizeof(in->at), "%s", in->received_at);
-	in->report_id = 0;
-	in->supersedes = 0;
-	in->document_id = 0;
-	if (in->doc != NULL) {
-		if (doc_insert(db, in->doc, &in->document_id, NULL, 0) != 0)
-			return -1;
-		snprintf(in->outcome, sizeof(in->outcome), "accepted");
-	} else if (in->round != NULL) {
-		int ri = round_insert(db, in->round, NULL, 0);
-		if (ri < 0)
-			return -1;
-		/* the same round dropped again is a duplicate, not a second round */
-		snprintf(in->outcome, sizeof(in->outcome), ri == 1 ? "duplicate" : "accepted");
-	} else if (r == NULL) {
-		snprintf(in->outcome, sizeof(in->outcome), "rejected");
-	} else {
-		int64_t dup, cur;
-		sqlite3_bind_text(q->find_dup, 1, r->unit_code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q->find_dup, 2, in->sha256, -1, SQLITE_STATIC);
-		if ((dup = step_id(q->find_dup)) < 0)
-			return -1;
-		if (dup > 0) {
-			snprintf(in->outcome, sizeof(in->outcome), "duplicate");
-			in->report_id = dup;
-		} else {
-			sqlite3_bind_text(q->find_current, 1, r->unit_code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q->find_current, 2, r->round_id, -1, SQLITE_STATIC);
-			if ((cur = step_id(q->find_current)) < 0)
-				return -1;
-			const char *v[] = { r->unit_code, r->unit_name, r->round_id, r->req_number,
-				r->req_symbol, r->req_date, r->number, r->symbol, r->place, r->date,
-				r->summary, r->period_from, r->period_to, r->signer_authority,
-				r->signer_title, r->signer_name, r->content_json, in->sha256 };
-			for (int i = 0; i < 18; i++)
-				bind_text_or_null(q->ins_report, i + 1, v[i]);
-			sqlite3_bind_int64(q->ins_report, 19, in->size);
-			sqlite3_bind_blob(q->ins_report, 20, in->original ? in->original : "",
-			    (int)in->original_len, SQLITE_STATIC);
-			sqlite3_bind_text(q->ins_report, 21, in->received_at, -1, SQLITE_STATIC);
-			if (cur > 0)
-				sqlite3_bind_int64(q->ins_report, 22, cur);
-			else
-				sqlite3_bind_null(q->ins_report, 22);
-			rc = sqlite3_step(q->ins_report);
-			sqlite3_reset(q->ins_report);
-			if (rc != SQLITE_DONE)
-				return -1;
-			in->report_id = sqlite3_last_insert_rowid(db);
-			for (size_t i = 0; i < r->nindicators; i++) {
-				const struct report_indicator *ind = &r->indicators[i];
-				sqlite3_bind_int64(q->ins_ind, 1, in->report_id);
-				sqlite3_bind_text(q->ins_ind, 2, ind->code, -1, SQLITE_STATIC);
-				sqlite3_bind_text(q->ins_ind, 3, ind->name, -1, SQLITE_STATIC);
-				sqlite3_bind_text(q->ins_ind, 4, ind->measure, -1, SQLITE_STATIC);
-				sqlite3_bind_text(q->ins_ind, 5, ind->value, -1, SQLITE_STATIC);
-				bind_text_or_null(q->ins_ind, 6, ind->target);
-				sqlite3_bind_int64(q->ins_ind, 7, (int64_t)i + 1);
-				rc = sqlite3_step(q->ins_ind);
-				sqlite3_reset(q->ins_ind);
-				if (rc != SQLITE_DONE)
-					return -1;
-			}
-			if (cur > 0) {
-				sqlite3_bind_int64(q->link, 1, in->report_id);
-				sqlite3_bind_int64(q->link, 2, cur);
-				rc = sqlite3_step(q->link);
-				sqlite3_reset(q->link);
-				if (rc != SQLITE_DONE)
-					return -1;
-				in->supersedes = cur;
-				snprintf(in->outcome, sizeof(in->outcome), "superseding");
-			} else {
-				snprintf(in->outcome, sizeof(in->outcome), "accepted");
-			}
-		}
-	}
-	sqlite3_stmt *s = q->ins_intake;
-	sqlite3_bind_text(s, 1, in->claimed_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, in->source_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, in->source_folder, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, in->received_at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, in->owner_uid);
-	bind_text_or_null(s, 6, r ? r->unit_code : in->unit_code);
-	bind_text_or_null(s, 7, r ? r->round_id : in->round ? in->round->id : in->round_id);
-	sqlite3_bind_text(s, 8, in->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, in->size);
-	sqlite3_bind_text(s, 10, in->outcome, -1, SQLITE_STATIC);
-	if (in->report_id > 0)
-		sqlite3_bind_int64(s, 11, in->report_id);
-	else
-		sqlite3_bind_null(s, 11);
-	if (in->supersedes > 0)
-		sqlite3_bind_int64(s, 12, in->supersedes);
-	else
-		sqlite3_bind_null(s, 12);
-	sqlite3_bind_text(s, 13, in->errors_json ? in->errors_json : "[]", -1, SQLITE_STATIC);
-	if (in->document_id > 0)
-		sqlite3_bind_int64(s, 14, in->document_id);
-	else
-		sqlite3_bind_null(s, 14);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return -1;
-	in->id = sqlite3_last_insert_rowid(db);
-	/* The intake goes into the same history as documents: received -> outcome. */
-	{
-		char object[48];
-		snprintf(object, sizeof(object), "intake/%lld", (long long)in->id);
-		if (audit_json(db, in->owner_uid, "vanthud", "report.intake", object,
-		        json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I}", "from", "received",
-		        "to", in->outcome, "file", in->source_name, "folder", in->source_folder,
-		        "unit", r ? r->unit_code : in->unit_code, "report", (json_int_t)in->report_id,
-		        "document", (json_int_t)in->document_id), NULL, 0) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen)
-{
-	struct record_stmts q;
-	char ignored[8];
-
-	if (n == 0)
-		return STORE_OK;
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
-		return STORE_ERR;
-	if (prepare_record(st->db, &q) != 0)
-		goto fail;
-	for (size_t i = 0; i < n; i++)
-		if (record_one(st->db, &q, &in[i]) != 0)
-			goto fail;
-	finalize_record(&q);
-	if (exec(st->db, "COMMIT", err, errlen) != STORE_OK) {
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
-		return STORE_ERR;
-	}
-	return STORE_OK;
-fail:
-	db_err(st->db, "record inputs", err, errlen);
-	finalize_record(&q);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
-	return STORE_ERR;
-}
 
 /* Hands every row of s to cb as columns; stops when cb returns non-zero. */
-static int emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, char *err,
+int store_emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, char *err,
     size_t errlen, int *rows)
 {
 	struct store_col cols[40];
@@ -1153,131 +1012,16 @@ static int emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, c
 			break;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		db_err(db, "query", err, errlen);
+		store_db_err(db, "query", err, errlen);
 		return STORE_ERR;
 	}
 	return STORE_OK;
-}
-
-#define REPORT_LIST_COLUMNS "id, unit_code, unit_name, round_id, number, symbol, report_date, " \
-	"summary, received_at, sha256, size, supersedes, superseded_by"
-
-int store_reports_list(struct store *st, const struct store_report_filter *f, store_row_cb cb,
-    void *arg, char *err, size_t errlen)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT " REPORT_LIST_COLUMNS " FROM reports "
-	        "WHERE (?1 IS NULL OR unit_code = ?1) AND (?2 IS NULL OR round_id = ?2) "
-	        "AND (?3 IS NULL OR received_at >= ?3) AND id < ?4 ORDER BY id DESC LIMIT ?5",
-	        -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "reports", err, errlen);
-		return STORE_ERR;
-	}
-	bind_text_or_null(s, 1, f->unit);
-	bind_text_or_null(s, 2, f->round);
-	bind_text_or_null(s, 3, f->since);
-	sqlite3_bind_int64(s, 4, f->before > 0 ? f->before : INT64_MAX);
-	sqlite3_bind_int(s, 5, f->limit);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
-}
-
-int store_report_get(struct store *st, int64_t id, store_row_cb cb, store_row_cb ind_cb,
-    store_row_cb intake_cb, void *arg, char *err, size_t errlen)
-{
-	static const char *const sql[3] = {
-		"SELECT id, unit_code, unit_name, round_id, req_number, req_symbol, req_date, number, "
-		"symbol, place, report_date, summary, period_from, period_to, signer_authority, "
-		"signer_title, signer_name, content, sha256, size, received_at, supersedes, "
-		"superseded_by FROM reports WHERE id = ?",
-		"SELECT code, name, measure, value, target FROM indicators WHERE report_id = ? "
-		"ORDER BY position",
-		"SELECT id AS receipt, source_name, source_folder, received_at, owner_uid, outcome, "
-		"supersedes FROM intake WHERE report_id = ? AND outcome <> 'duplicate' ORDER BY id LIMIT 1",
-	};
-	store_row_cb cbs[3] = { cb, ind_cb, intake_cb };
-	int rows = 0;
-
-	for (int i = 0; i < 3; i++) {
-		sqlite3_stmt *s = NULL;
-		int rc;
-		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) != SQLITE_OK) {
-			db_err(st->db, "report", err, errlen);
-			return STORE_ERR;
-		}
-		sqlite3_bind_int64(s, 1, id);
-		rc = emit_rows(st->db, s, cbs[i], arg, err, errlen, i == 0 ? &rows : NULL);
-		sqlite3_finalize(s);
-		if (rc != STORE_OK)
-			return rc;
-		if (i == 0 && rows == 0) {
-			set_err(err, errlen, "no report %lld", (long long)id);
-			return STORE_INVALID;
-		}
-	}
-	return STORE_OK;
-}
-
-int store_report_original(struct store *st, int64_t id, int64_t offset, size_t max, char *buf,
-    size_t *len, int64_t *total, char *err, size_t errlen)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = STORE_ERR, step;
-
-	*len = 0;
-	*total = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT length(original), substr(original, ?2 + 1, ?3) "
-	        "FROM reports WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "original", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, offset);
-	sqlite3_bind_int64(s, 3, (int64_t)max);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		*total = sqlite3_column_int64(s, 0);
-		*len = (size_t)sqlite3_column_bytes(s, 1);
-		if (*len > max)
-			*len = max;
-		memcpy(buf, sqlite3_column_blob(s, 1), *len);
-		rc = STORE_OK;
-	} else if (step == SQLITE_DONE) {
-		set_err(err, errlen, "no report %lld", (long long)id);
-		rc = STORE_INVALID;
-	} else {
-		db_err(st->db, "original", err, errlen);
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-int store_rejected_list(struct store *st, int64_t before, int limit, store_row_cb cb, void *arg,
-    char *err, size_t errlen)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT id AS receipt, source_name, source_folder, "
-	        "received_at, unit_code, sha256, size, errors FROM intake WHERE outcome = 'rejected' "
-	        "AND id < ? ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "rejected", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
-	sqlite3_bind_int(s, 2, limit);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
 }
 
 /* ---- documents and the register ---- */
 
 /* Inserts a document, its revision 1 and its "create" entry inside the caller's transaction. */
-static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
+int store_doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
@@ -1294,19 +1038,19 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	sqlite3_bind_text(s, 2, d->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, d->summary, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 5, d->signer_login);
+	store_bind_text(s, 5, d->signer_login);
 	sqlite3_bind_text(s, 6, d->signer_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, d->recipients, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, d->archive, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 9, d->round_id);
+	store_bind_text(s, 9, d->round_id);
 	sqlite3_bind_int64(s, 10, d->uid);
 	sqlite3_bind_text(s, 11, d->login, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 12, d->uid);
 	sqlite3_bind_text(s, 13, d->login, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 14, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 15, at, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 16, d->drafting_unit);
-	bind_text_or_null(s, 17, d->issuer);
+	store_bind_text(s, 16, d->drafting_unit);
+	store_bind_text(s, 17, d->issuer);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(db);
@@ -1324,14 +1068,14 @@ static int doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, c
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "document/%lld", (long long)*id);
-	if (audit_json(db, d->uid, d->login, "create", object, json_pack("{s:s, s:s, s:s, s:i}", "from", "", "to", d->state, "kind", d->kind,
+	if (store_audit_json(db, d->uid, d->login, "create", object, json_pack("{s:s, s:s, s:s, s:i}", "from", "", "to", d->state, "kind", d->kind,
 	    "revision", 1), err,
 	        errlen) != 0)
 		goto out;
 	rc = 0;
 	goto out;
 fail:
-	db_err(db, "create document", err, errlen);
+	store_db_err(db, "create document", err, errlen);
 out:
 	sqlite3_finalize(s);
 	return rc;
@@ -1342,13 +1086,13 @@ int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *i
 {
 	char ignored[8];
 
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
-	if (doc_insert(st->db, d, id, err, errlen) != 0) {
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	if (store_doc_insert(st->db, d, id, err, errlen) != 0) {
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return STORE_ERR;
 	}
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 }
 
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -1371,13 +1115,13 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
 	        NULL) != SQLITE_OK) {
-		db_err(st->db, "document", err, errlen);
+		store_db_err(st->db, "document", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
 	step = sqlite3_step(s);
 	if (step == SQLITE_DONE) {
-		set_err(err, errlen, "no document %lld", (long long)id);
+		store_set_err(err, errlen, "no document %lld", (long long)id);
 		rc = STORE_INVALID;
 	} else if (step == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(s, 0);
@@ -1403,9 +1147,9 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 		rc = out->kind && out->state && out->state_since && out->summary && out->drafter &&
 		    out->editor ? STORE_OK : STORE_ERR;
 		if (rc != STORE_OK)
-			set_err(err, errlen, "out of memory");
+			store_set_err(err, errlen, "out of memory");
 	} else {
-		db_err(st->db, "document", err, errlen);
+		store_db_err(st->db, "document", err, errlen);
 	}
 	sqlite3_finalize(s);
 	if (rc != STORE_OK)
@@ -1441,14 +1185,14 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
 	        NULL) != SQLITE_OK) {
-		db_err(st->db, "document", err, errlen);
+		store_db_err(st->db, "document", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, &rows);
 	sqlite3_finalize(s);
 	if (rc == STORE_OK && rows == 0) {
-		set_err(err, errlen, "no document %lld", (long long)id);
+		store_set_err(err, errlen, "no document %lld", (long long)id);
 		return STORE_INVALID;
 	}
 	return rc;
@@ -1462,7 +1206,7 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	int rc;
 
 	clock_iso_utc(at, sizeof(at));
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	/* The revision is counted inside the transaction, so two edits can never claim the same one. */
 	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET revision = revision + 1, summary = ?, "
@@ -1471,23 +1215,23 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	        "AND state = ? RETURNING revision", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(s, 1, d->summary, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 2, d->signer_login);
+	store_bind_text(s, 2, d->signer_login);
 	sqlite3_bind_text(s, 3, d->signer_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, d->recipients, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, d->archive, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, d->uid);
 	sqlite3_bind_text(s, 7, d->login, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 9, d->drafting_unit);
-	bind_text_or_null(s, 10, d->issuer);
+	store_bind_text(s, 9, d->drafting_unit);
+	store_bind_text(s, 10, d->issuer);
 	sqlite3_bind_int64(s, 11, id);
 	sqlite3_bind_text(s, 12, d->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 13, d->state, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
-		set_err(err, errlen, "the document is no longer in state %s", d->state);
+		store_set_err(err, errlen, "the document is no longer in state %s", d->state);
 		sqlite3_finalize(s);
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return STORE_INVALID;
 	}
 	if (rc != SQLITE_ROW)
@@ -1510,17 +1254,17 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
-	if (audit_json(st->db, d->uid, d->login, "edit", object, json_pack("{s:s, s:s, s:I}",
+	if (store_audit_json(st->db, d->uid, d->login, "edit", object, json_pack("{s:s, s:s, s:I}",
 	        "from", d->state, "to", d->state, "revision", (json_int_t)*revision), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 fail:
-	db_err(st->db, "edit document", err, errlen);
+	store_db_err(st->db, "edit document", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
 
@@ -1532,7 +1276,7 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 	clock_iso_utc(at, sizeof(at));
 	t->number = 0;
 	t->symbol[0] = '\0';
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET state = ?, state_since = ?, "
 	        "updated_at = ? WHERE id = ? AND state = ?", -1, &s, NULL) != SQLITE_OK)
@@ -1545,9 +1289,9 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	if (sqlite3_changes(st->db) != 1) {
-		set_err(err, errlen, "the document is no longer in state %s", t->from);
+		store_set_err(err, errlen, "the document is no longer in state %s", t->from);
 		sqlite3_finalize(s);
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return STORE_INVALID;
 	}
 	sqlite3_finalize(s);
@@ -1593,8 +1337,8 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, t->number);
 		sqlite3_bind_int(s, 4, t->year);
-		bind_text_or_null(s, 5, t->term);
-		bind_text_or_null(s, 6, type);
+		store_bind_text(s, 5, t->term);
+		store_bind_text(s, 6, type);
 		sqlite3_bind_text(s, 7, t->symbol, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 8, t->issued_on, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 9, t->kind_label, -1, SQLITE_STATIC);
@@ -1607,17 +1351,17 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		s = NULL;
 	}
 	snprintf(object, sizeof(object), "document/%lld", (long long)t->id);
-	if (audit_json(st->db, t->uid, t->login, t->action, object, json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
+	if (store_audit_json(st->db, t->uid, t->login, t->action, object, json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
 	    "comment", t->comment, "number", (json_int_t)t->number,
 	    "symbol", t->symbol[0] ? t->symbol : NULL), err,
 	        errlen) != 0)
 		goto fail_quiet;
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 fail:
-	db_err(st->db, "transition", err, errlen);
+	store_db_err(st->db, "transition", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
 
@@ -1640,15 +1384,15 @@ int store_doc_list(struct store *st, const struct store_doc_filter *f, store_row
 	    "WHERE id < ?4%s%s%s ORDER BY id DESC LIMIT ?5", f->state ? " AND state = ?1" : "",
 	    f->kind ? " AND kind = ?2" : "", f->drafter_uid >= 0 ? " AND drafter_uid = ?3" : "");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "documents", err, errlen);
+		store_db_err(st->db, "documents", err, errlen);
 		return STORE_ERR;
 	}
-	bind_text_or_null(s, 1, f->state);
-	bind_text_or_null(s, 2, f->kind);
+	store_bind_text(s, 1, f->state);
+	store_bind_text(s, 2, f->kind);
 	sqlite3_bind_int64(s, 3, f->drafter_uid);
 	sqlite3_bind_int64(s, 4, f->before > 0 ? f->before : INT64_MAX);
 	sqlite3_bind_int(s, 5, f->limit);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1663,11 +1407,11 @@ int store_doc_history(struct store *st, int64_t id, store_row_cb cb, void *arg, 
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
 	if (sqlite3_prepare_v2(st->db, "SELECT id, at, uid, actor, action, detail FROM audit "
 	        "WHERE object = ? ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "history", err, errlen);
+		store_db_err(st->db, "history", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, object, -1, SQLITE_STATIC);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1682,15 +1426,15 @@ int store_doc_revision(struct store *st, int64_t id, int64_t revision, store_row
 	        "AS content FROM revisions WHERE document_id = ?1 AND revision = (CASE WHEN ?2 > 0 "
 	        "THEN ?2 ELSE (SELECT revision FROM documents WHERE id = ?1) END)", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		db_err(st->db, "revision", err, errlen);
+		store_db_err(st->db, "revision", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, revision);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, &rows);
 	sqlite3_finalize(s);
 	if (rc == STORE_OK && rows == 0) {
-		set_err(err, errlen, "no such revision");
+		store_set_err(err, errlen, "no such revision");
 		return STORE_INVALID;
 	}
 	return rc;
@@ -1711,14 +1455,14 @@ int store_register_list(struct store *st, const struct store_register_query *q, 
 	        "document_id, issued_by, voided_at, voided_by, void_reason, series, term, type, year "
 	        "FROM register WHERE body = ?1 AND series = ?4 ORDER BY number", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		db_err(st->db, "register", err, errlen);
+		store_db_err(st->db, "register", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, q->body, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 2, q->term);
-	bind_text_or_null(s, 3, q->type);
-	bind_text_or_null(s, 4, q->series);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	store_bind_text(s, 2, q->term);
+	store_bind_text(s, 3, q->type);
+	store_bind_text(s, 4, q->series);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1730,7 +1474,7 @@ int store_register_void(struct store *st, const char *body, const char *series, 
 	char at[40], object[160], ignored[8];
 
 	clock_iso_utc(at, sizeof(at));
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (sqlite3_prepare_v2(st->db, "UPDATE register SET voided_at = ?, voided_by = ?, "
 	        "void_reason = ? WHERE body = ? AND series = ? AND number = ? AND voided_at IS NULL",
@@ -1746,21 +1490,21 @@ int store_register_void(struct store *st, const char *body, const char *series, 
 		goto fail;
 	if (sqlite3_changes(st->db) != 1) {
 		sqlite3_finalize(s);
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
-		set_err(err, errlen, "no such number, or already voided");
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_set_err(err, errlen, "no such number, or already voided");
 		return STORE_INVALID;
 	}
 	snprintf(object, sizeof(object), "register/%s/%s/%lld", body, series, (long long)number);
-	if (audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:s, s:I, s:s}", "body",
+	if (store_audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:s, s:I, s:s}", "body",
 	    body, "series", series, "number", (json_int_t)number, "reason", reason), err, errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 fail:
-	db_err(st->db, "void", err, errlen);
+	store_db_err(st->db, "void", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
 
@@ -1775,7 +1519,7 @@ int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, cha
 	if (sqlite3_prepare_v2(st->db, "SELECT r.content FROM revisions r JOIN documents d "
 	        "ON d.id = r.document_id AND d.revision = r.revision WHERE d.id = ?", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		db_err(st->db, "content", err, errlen);
+		store_db_err(st->db, "content", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -1789,13 +1533,13 @@ int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, cha
 			*len = (size_t)n;
 			rc = STORE_OK;
 		} else {
-			set_err(err, errlen, "out of memory");
+			store_set_err(err, errlen, "out of memory");
 		}
 	} else if (step == SQLITE_DONE) {
-		set_err(err, errlen, "no document %lld", (long long)id);
+		store_set_err(err, errlen, "no document %lld", (long long)id);
 		rc = STORE_INVALID;
 	} else {
-		db_err(st->db, "content", err, errlen);
+		store_db_err(st->db, "content", err, errlen);
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -1807,7 +1551,7 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
 	sqlite3_stmt *s = NULL;
 	char object[48], ignored[8];
 
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (sqlite3_prepare_v2(st->db, "UPDATE documents SET out_path = ?, out_sha256 = ? "
 	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
@@ -1818,16 +1562,16 @@ int store_doc_set_output(struct store *st, int64_t id, const char *path, const c
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
-	if (audit_json(st->db, uid, login, "publish", object, json_pack("{s:s, s:s}", "path", path, "sha256", sha256), err,
+	if (store_audit_json(st->db, uid, login, "publish", object, json_pack("{s:s, s:s}", "path", path, "sha256", sha256), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 fail:
-	db_err(st->db, "publish", err, errlen);
+	store_db_err(st->db, "publish", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }
 
@@ -1840,7 +1584,7 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT id FROM documents WHERE number IS NOT NULL AND "
 	        "out_sha256 IS NULL ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "unpublished", err, errlen);
+		store_db_err(st->db, "unpublished", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, (int64_t)max);
@@ -1853,7 +1597,7 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 /* ---- reporting rounds ---- */
 
 /* Inserts a round and its units inside the caller's transaction; 1 when the id exists. */
-static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen)
+int store_round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	char at[40], object[96];
@@ -1865,7 +1609,7 @@ static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err,
 	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		sqlite3_finalize(s);
-		set_err(err, errlen, "a round %s exists already", r->id);
+		store_set_err(err, errlen, "a round %s exists already", r->id);
 		return 1;
 	}
 	sqlite3_finalize(s);
@@ -1879,7 +1623,7 @@ static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err,
 		r->req_issuer, r->deadline };
 	for (int i = 0; i < 7; i++)
 		sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC);
-	bind_text_or_null(s, 8, r->remind_on);
+	store_bind_text(s, 8, r->remind_on);
 	sqlite3_bind_text(s, 9, r->conclusion_kind, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 10, r->input, (int)r->input_len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, r->login, -1, SQLITE_STATIC);
@@ -1900,14 +1644,14 @@ static int round_insert(sqlite3 *db, const struct store_round_new *r, char *err,
 		sqlite3_reset(s);
 	}
 	snprintf(object, sizeof(object), "round/%s", r->id);
-	if (audit_json(db, r->uid, r->login, "round.create", object, json_pack("{s:s, s:s, s:I, s:s}",
+	if (store_audit_json(db, r->uid, r->login, "round.create", object, json_pack("{s:s, s:s, s:I, s:s}",
 	        "from", "", "to", "open", "units", (json_int_t)r->nunits, "deadline", r->deadline),
 	        err, errlen) != 0)
 		goto out;
 	rc = 0;
 	goto out;
 fail:
-	db_err(db, "round", err, errlen);
+	store_db_err(db, "round", err, errlen);
 out:
 	sqlite3_finalize(s);
 	return rc;
@@ -1918,14 +1662,14 @@ int store_round_create(struct store *st, const struct store_round_new *r, char *
 	char ignored[8];
 	int rc;
 
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
-	rc = round_insert(st->db, r, err, errlen);
+	rc = store_round_insert(st->db, r, err, errlen);
 	if (rc != 0) {
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 		return rc == 1 ? STORE_INVALID : STORE_ERR;
 	}
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 }
 
 #define ROUND_COLUMNS "id, subject, req_number, req_symbol, req_date, req_issuer, deadline, " \
@@ -1941,11 +1685,11 @@ int store_rounds_list(struct store *st, int open_only, store_row_cb cb, void *ar
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS " FROM rounds WHERE ?1 = 0 OR "
 	        "state = 'open' ORDER BY deadline DESC, id", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "rounds", err, errlen);
+		store_db_err(st->db, "rounds", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int(s, 1, open_only);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1958,14 +1702,14 @@ int store_round_row(struct store *st, const char *id, store_row_cb cb, void *arg
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " ROUND_COLUMNS ", CAST(input AS TEXT) AS input "
 	        "FROM rounds WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "round", err, errlen);
+		store_db_err(st->db, "round", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, &rows);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, &rows);
 	sqlite3_finalize(s);
 	if (rc == STORE_OK && rows == 0) {
-		set_err(err, errlen, "no round %s", id);
+		store_set_err(err, errlen, "no round %s", id);
 		return STORE_INVALID;
 	}
 	return rc;
@@ -1985,11 +1729,11 @@ int store_round_units(struct store *st, const char *id, store_row_cb cb, void *a
 	        "(SELECT count(*) FROM reports r WHERE r.round_id = u.round_id AND "
 	        "  r.unit_code = u.unit_code) AS reports "
 	        "FROM round_units u WHERE u.round_id = ?", -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "round units", err, errlen);
+		store_db_err(st->db, "round units", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -2005,11 +1749,11 @@ int store_round_figures(struct store *st, const char *id, store_row_cb cb, void 
 	        "JOIN round_units u ON u.round_id = r.round_id AND u.unit_code = r.unit_code "
 	        "WHERE r.round_id = ? AND r.superseded_by IS NULL ORDER BY r.unit_code, i.position",
 	        -1, &s, NULL) != SQLITE_OK) {
-		db_err(st->db, "round figures", err, errlen);
+		store_db_err(st->db, "round figures", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -2022,7 +1766,7 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 
 	*doc_id = 0;
 	clock_iso_utc(at, sizeof(at));
-	if (exec(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
 	/* once: a step already taken (before a crash, or by another path) is not taken again */
 	if (sqlite3_prepare_v2(st->db, closing ?
@@ -2033,13 +1777,13 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
-		exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
-		set_err(err, errlen, "round %s is not open%s", id, closing ? "" : " or was reminded");
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		store_set_err(err, errlen, "round %s is not open%s", id, closing ? "" : " or was reminded");
 		return STORE_INVALID;
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (doc != NULL && doc_insert(st->db, doc, doc_id, err, errlen) != 0)
+	if (doc != NULL && store_doc_insert(st->db, doc, doc_id, err, errlen) != 0)
 		goto fail_quiet;
 	if (sqlite3_prepare_v2(st->db, closing ?
 	        "UPDATE rounds SET state = 'closed', closed_at = ?, close_reason = ?, "
@@ -2065,16 +1809,16 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "round/%s", id);
-	if (audit_json(st->db, uid, login, closing ? "round.close" : "round.remind", object,
+	if (store_audit_json(st->db, uid, login, closing ? "round.close" : "round.remind", object,
 	        json_pack("{s:s, s:s, s:I}", "from", "open", "to", closing ? "closed" : "open",
 	        "document", (json_int_t)*doc_id), err, errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
-	return exec(st->db, "COMMIT", err, errlen);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
 fail:
-	db_err(st->db, "round", err, errlen);
+	store_db_err(st->db, "round", err, errlen);
 fail_quiet:
 	sqlite3_finalize(s);
-	exec(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
 }

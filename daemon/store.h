@@ -2,6 +2,7 @@
 #ifndef VANTHU_STORE_H
 #define VANTHU_STORE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,7 +10,7 @@
 #include "report.h"
 #include "symbol.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 enum store_rc {
 	STORE_OK = 0,
@@ -76,6 +77,44 @@ int store_audit_list(struct store *st, int64_t before, int limit, store_audit_cb
  */
 int store_audit_verify(struct store *st, int64_t *bad_id, int64_t *checked, char *err, size_t errlen);
 
+/*
+ * A file intake takes from incoming/, recorded before it is moved into
+ * claimed/ under its claim number: where it was, its name exactly as the
+ * unit gave it, and what the scan saw (to tell a file that changed after it
+ * was judged complete).
+ */
+struct store_claim {
+	int64_t id;                  /* out: the claim number, the file's name in claimed/ */
+	const char *folder;          /* its folder of incoming/: "", a unit code, "@login" */
+	const char *name;            /* the raw name: any bytes but NUL, at most NAME_MAX */
+	int64_t dev, ino, size, mtime_ns;
+};
+/* Records n claims in one transaction (each gets its id, never reused). */
+int store_claims_add(struct store *st, struct store_claim *c, size_t n, char *err, size_t errlen);
+/* Forgets claims whose file never reached claimed/. */
+int store_claims_drop(struct store *st, const int64_t *ids, size_t n, char *err, size_t errlen);
+/* The claimed file changed after it was judged complete: it is taken once this look settles. */
+int store_claim_resettle(struct store *st, int64_t id, int64_t dev, int64_t ino, int64_t size,
+    int64_t mtime_ns, char *err, size_t errlen);
+/* Every claim not yet recorded (ids ascending, malloc'd). */
+int store_claims_list(struct store *st, int64_t **ids, size_t *n, char *err, size_t errlen);
+
+enum store_claim_state {
+	STORE_CLAIM_UNKNOWN = 0,   /* neither a claim nor a recorded input has that name */
+	STORE_CLAIM_PENDING = 1,   /* claimed, not yet recorded */
+	STORE_CLAIM_RECORDED = 2,  /* recorded: its intake row has the name */
+};
+struct store_claim_info {
+	enum store_claim_state state;
+	char folder[NAME_MAX + 1];
+	char name[NAME_MAX + 1];     /* raw */
+	int64_t dev, ino, size, mtime_ns;  /* PENDING only */
+	int settle;                  /* PENDING: it changed once; take it when settled */
+};
+/* What is known of the file claimed/<claimed_name>. */
+int store_claim_lookup(struct store *st, const char *claimed_name, struct store_claim_info *out,
+    char *err, size_t errlen);
+
 struct store_doc_new;
 struct store_round_new;
 
@@ -83,7 +122,10 @@ struct store_round_new;
 struct store_input {
 	/* in */
 	const char *claimed_name;    /* unique name in claimed/: makes recording idempotent */
-	const char *source_name, *source_folder, *received_at;
+	int64_t claim_id;            /* its claim, forgotten once recorded; 0 when none */
+	const char *source_name;     /* the name as shown (names.h): valid UTF-8 */
+	const char *source_raw;      /* the name exactly as dropped */
+	const char *source_folder, *received_at;
 	int64_t owner_uid;
 	const char *sha256;
 	int64_t size;
@@ -102,13 +144,18 @@ struct store_input {
 	int64_t document_id;         /* the draft created from a document input */
 	char at[40];                 /* received_at as recorded */
 	int already;                 /* recorded by an earlier run; nothing written now */
+	char record_error[256];      /* "" or why it could not be recorded as it was (R_RECORD) */
+	char *record_errors;         /* owned (free it): the R_RECORD error list, JSON */
 };
 
 /*
  * Records n inputs in one transaction. For each: an input already recorded
  * under its claimed_name keeps its first outcome; a report whose bytes the
  * same unit sent before is a duplicate; a report for a (unit, round) that
- * has one is superseding, and the earlier one is linked; else accepted.
+ * has one is superseding, and the earlier one is linked; else accepted. An
+ * input that cannot be recorded for a reason of its own is rolled back
+ * alone and recorded as rejected with R_RECORD (record_error says why);
+ * only a failure of the database or the disk fails the batch.
  */
 int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen);
 

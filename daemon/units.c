@@ -5,6 +5,7 @@
  */
 #include "units.h"
 
+#include <grp.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,22 @@ int units_load(const char *xml_path, const char *xsd_path, struct units **out,
 			char *group = xmlin_attr(n, "group");
 			e->code = xmlin_attr(n, "code");
 			e->id = xmlin_attr(n, "id");
+			e->gid = (gid_t)-1;
+			if (xmlHasProp(n, (const xmlChar *)"unix-group")) {
+				struct group gr, *grp = NULL;
+				char gbuf[4096];
+				e->unix_group = xmlin_attr(n, "unix-group");
+				if (e->unix_group == NULL)
+					goto nomem;
+				if (getgrnam_r(e->unix_group, &gr, gbuf, sizeof(gbuf), &grp) != 0 ||
+				    grp == NULL) {
+					diag_add(errs, xml_path, (int)xmlGetLineNo(n), "unit %s: no Unix "
+					    "group \"%s\" (make it with groupadd, see spool/README.md)",
+					    e->code ? e->code : "?", e->unix_group);
+					goto out;
+				}
+				e->gid = grp->gr_gid;
+			}
 			for (xmlNodePtr c = n->children; c; c = c->next) {
 				if (xmlin_is(c, UNITS_NS, "name"))
 					e->name = xmlin_text(c);
@@ -138,6 +155,7 @@ void units_free(struct units *u)
 		free(u->units[i].name);
 		free(u->units[i].short_name);
 		free(u->units[i].id);
+		free(u->units[i].unix_group);
 	}
 	free(u->groups);
 	free(u->units);

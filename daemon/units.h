@@ -3,6 +3,7 @@
 #define VANTHU_UNITS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "diag.h"
 
@@ -17,6 +18,8 @@ struct unit {
 	char *short_name;  /* owned, NFC: "UBND xã Phước Hội" */
 	char *id;          /* owned: mã định danh, or NULL */
 	size_t group;      /* index into groups */
+	char *unix_group;  /* owned, or NULL: the Unix group its folders are kept for */
+	gid_t gid;         /* that group's id; (gid_t)-1 when none */
 };
 
 struct units {

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "hash.h"
+#include "intake.h"
 #include "vnfmt.h"
 #include "xmlin.h"
 
@@ -805,3 +806,61 @@ out:
 	store_doc_free(&doc);
 	return rc;
 }
+
+/* ---- as a kind of intake input ---- */
+
+/*
+ * A document dropped in the spool becomes a draft of the person whose folder
+ * it is in (incoming/@login/, which that person alone can write), when that
+ * person is a drafter. A file's owner is not its author: on a shared folder
+ * anyone can move someone else's file in.
+ */
+static int intake_check(const struct intake_env *env, const struct intake_input *in,
+    xmlDocPtr doc, struct intake_outcome *out, struct diag_list *errs)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	const struct wf_kind *k = workflows_by_root(env->cat->wf, (const char *)root->name);
+	struct wf_input *wi = NULL;
+	struct wf_actor a;
+
+	if (k == NULL) {
+		diag_add_at(errs, in->shown, (int)xmlGetLineNo(root), 0, "R_SCHEMA",
+		    "không có loại văn bản <%s>", (const char *)root->name);
+		return -1;
+	}
+	if (in->sender == NULL) {
+		diag_add_at(errs, in->shown, 0, 0, "R_DENIED", "dự thảo văn bản chỉ được nhận từ thư "
+		    "mục riêng của chuyên viên soạn thảo (incoming/@<tên đăng nhập>/) hoặc qua "
+		    "\"vanthuctl new\"; ở thư mục này không biết ai là người soạn");
+		return -1;
+	}
+	if (!(in->sender->roles & ROLE_DRAFTER)) {
+		diag_add_at(errs, in->shown, 0, 0, "R_DENIED", "người gửi tệp (%s) không phải chuyên "
+		    "viên soạn thảo; chỉ chuyên viên mới tạo được dự thảo văn bản", in->sender->login);
+		return -1;
+	}
+	a.uid = (int64_t)in->sender->uid;
+	a.login = in->sender->login;
+	a.roles = in->sender->roles;
+	if (workflow_input_read(k, env->cfg, env->cat->units, in->data, in->len, &a, &wi,
+	        errs) != 0)
+		return -1;
+	out->parsed = wi;
+	out->doc_kind = k->label;
+	return 0;
+}
+
+static void intake_record(const struct intake_outcome *out, struct store_input *si)
+{
+	si->doc = workflow_input_doc(out->parsed);
+}
+
+static void intake_release(void *parsed)
+{
+	workflow_input_free(parsed);
+}
+
+const struct intake_kind workflow_intake_kind = {
+	.ns = WF_DOC_NS, .root = NULL, .what = "document",
+	.check = intake_check, .record = intake_record, .release = intake_release,
+};

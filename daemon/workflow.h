@@ -112,4 +112,8 @@ void workflow_input_free(struct wf_input *in);
 /* The kind whose input root element is name (urn:vanthu:document:1), or NULL. */
 const struct wf_kind *workflows_by_root(const struct workflows *wf, const char *name);
 
+/* Documents (drafts) as a kind of dropped input (intake.h). */
+struct intake_kind;
+extern const struct intake_kind workflow_intake_kind;
+
 #endif

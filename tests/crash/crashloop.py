@@ -149,13 +149,38 @@ class Flood(threading.Thread):
                                 "round": rnd, "sha": hashlib.sha256(data).hexdigest()})
 
     def path(self, folder, name):
-        d = os.path.join(self.d.spool, "incoming", folder)
-        os.makedirs(d, exist_ok=True)
+        if folder.startswith("@"):
+            from intake_util import person_folder
+            d = person_folder(self.d.spool, folder[1:])
+        else:
+            d = os.path.join(self.d.spool, "incoming", folder)
+            os.makedirs(d, exist_ok=True)
         return os.path.join(d, name)
+
+    def name_for(self, kind):
+        """Most names are plain; some are long Vietnamese ones near the 255-byte limit, some
+        are not UTF-8 at all (as a Samba or Windows client may write), some hold odd characters."""
+        base = f"c{self.cycle:02d}-{self.seq:05d}-{kind}"
+        style = self.rng.choices(["plain", "long", "notutf8", "odd"], [70, 15, 8, 7])[0]
+        if style == "long":
+            words = "-báo-cáo-kết-quả-triển-khai-chuyển-đổi-số-quý-I-năm-2024-của-Ủy-ban"
+            name = base
+            limit = self.rng.randrange(200, 256) - len(".xml")
+            for ch in words * 8:
+                if len((name + ch).encode("utf-8")) > limit:
+                    break
+                name += ch
+            return name + ".xml"
+        if style == "notutf8":
+            return os.fsdecode(base.encode() + b"-b\xe1o-c\xe1o-\xff\xfe.xml")
+        if style == "odd":
+            return base + self.rng.choice(["-50%.xml", "-a:b?.xml", "-tab\there.xml",
+                                           "-\u202egpj.xml", "-khoảng trắng .xml"])
+        return base + ".xml"
 
     def safe(self, folder, name, data, owner=None):
         final = self.path(folder, name)
-        tmp = os.path.join(os.path.dirname(final), "." + name + ".part")
+        tmp = os.path.join(os.path.dirname(final), f".w{self.seq:05d}-{len(self.inputs)}.part")
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -196,7 +221,7 @@ class Flood(threading.Thread):
                          [30, 10, 12, 6, 4, 8, 2, 8, 3, 5, 2, 2, 2])[0]
         if kind in ("dup", "fix") and not self.sent_reports:
             kind = "new"
-        name = f"c{self.cycle:02d}-{self.seq:05d}-{kind}.xml"
+        name = self.name_for(kind)
         folder = ""
         unit = rnd = None
         if kind == "new" or kind == "inplace" or kind == "folder":
@@ -226,7 +251,7 @@ class Flood(threading.Thread):
             full = self.report(r.choice(UNITS), f"T{self.seq:05d}", value=self.seq)
             data = full if kind == "broken" else full[:r.randrange(10, len(full) // 2)]
         elif kind == "draft":
-            data = doc_xml(f"Dự thảo thả vào thư mục {name}").encode("utf-8")
+            data = doc_xml(f"Dự thảo thả vào thư mục c{self.cycle:02d}-{self.seq:05d}").encode("utf-8")
         elif kind == "meeting":
             data = meeting_xml(self.seq)
         elif kind == "liveround":
@@ -241,9 +266,11 @@ class Flood(threading.Thread):
         elif kind == "broken":
             self.in_place(folder, name, data, finish=False)
             data = None  # what lands is a prefix: its SHA-256 is not checked
-        elif kind == "draft":
+        elif kind == "draft":       # a drafter's own folder names the author
+            folder = "@vtt-ana"
             self.safe(folder, name, data, owner=self.ana)
         elif kind in ("round", "meeting", "liveround"):
+            folder = "@vtt-dung"
             self.safe(folder, name, data, owner=self.dung)
         elif kind == "trunc" and r.random() < 0.5:
             with open(self.path(folder, name), "wb") as fh:   # in place, and never finished
@@ -254,8 +281,8 @@ class Flood(threading.Thread):
         if kind == "round" and r.random() < 0.5:    # the same round dropped again
             self.seq += 1
             again = f"c{self.cycle:02d}-{self.seq:05d}-rounddup.xml"
-            self.safe("", again, data, owner=self.dung)
-            self.note(again, "", "rounddup", data, None, rnd)
+            self.safe("@vtt-dung", again, data, owner=self.dung)
+            self.note(again, "@vtt-dung", "rounddup", data, None, rnd)
 
     def run(self):
         while not self.stop.is_set():
@@ -632,7 +659,9 @@ def final_checks(d, flood, workers, viol, ctl_register):
     intake = {}
     for r in q("SELECT * FROM intake"):
         intake.setdefault((r["source_folder"], r["source_name"]), []).append(dict(r))
-    written = {(i["folder"], i["name"]): i for i in flood.inputs}
+    from intake_util import shown, stem
+    # names as vanthud shows them (spool/README.md): what the rows and receipts carry
+    written = {(i["folder"], shown(os.fsencode(i["name"]))): i for i in flood.inputs}
     for key in written:
         n = len(intake.get(key, []))
         if n != 1:
@@ -668,8 +697,9 @@ def final_checks(d, flood, workers, viol, ctl_register):
                      f"{row['document_id']}")
         # where the original went
         sub = "rejected" if row["outcome"] == "rejected" else "accepted/*/*/*"
-        if not glob.glob(os.path.join(d.spool, sub, glob.escape(row["claimed_name"]))):
-            viol.add("original not moved out of claimed/", f"{key} ({row['claimed_name']})")
+        kept = f"{row['id']}-{stem(os.fsencode(inp['name']))}"
+        if not glob.glob(os.path.join(d.spool, sub, glob.escape(kept))):
+            viol.add("original not moved out of claimed/", f"{key} ({kept})")
         k = inp["kind"]
         # a report's outcome depends on which of the same unit's files is taken first
         # (a copy or a correction may overtake the original); the contents are checked below

@@ -84,7 +84,8 @@ def read_receipt(path):
         "outcome": root.find("r:outcome", NS).text,
         "file": root.find("r:file", NS).text,
         "folder": root.find("r:file", NS).get("folder"),
-        "sha256": root.find("r:sha256", NS).text,
+        "sha256": root.find("r:sha256", NS).text if root.find("r:sha256", NS) is not None else None,
+        "size": int(root.find("r:size", NS).text) if root.find("r:size", NS) is not None else None,
         "report": int(rep.get("id")) if rep is not None else None,
         "supersedes": int(sup.get("report")) if sup is not None else None,
         "unit": unit.get("code") if unit is not None else None,
@@ -94,3 +95,83 @@ def read_receipt(path):
         "path": path,
         "text": open(path[:-4] + ".txt", encoding="utf-8").read(),
     }
+
+
+# ---- names as shown (spool/README.md, "Names"), written here from the rule, not from names.c ----
+
+def _escaped(cp):
+    if cp < 0x20 or cp == 0x7F or 0x80 <= cp <= 0x9F:
+        return True
+    if cp < 0x80:
+        return chr(cp) in '%\\:*?"<>|'
+    return (cp == 0x061C or 0x200B <= cp <= 0x200F or 0x2028 <= cp <= 0x202E
+            or 0x2060 <= cp <= 0x206F or cp == 0xFEFF)
+
+
+def shown(raw):
+    """The shown form of a raw name (bytes, or str taken as UTF-8)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    out, i = [], 0
+    while i < len(raw):
+        for n in (1, 2, 3, 4):
+            try:
+                ch = raw[i:i + n].decode("utf-8")
+                break
+            except UnicodeDecodeError:
+                ch = None
+        if ch is None or len(ch) != 1:
+            out.append("%%%02X" % raw[i])
+            i += 1
+            continue
+        b = ch.encode("utf-8")
+        out.append("".join("%%%02X" % x for x in b) if _escaped(ord(ch)) else ch)
+        i += len(b)
+    return "".join(out)
+
+
+def unshow(s):
+    import re
+    return re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), s.encode("utf-8"))
+
+
+def stem(raw):
+    """A receipt's file-name stem: the shown name, or when over 200 bytes its start and a hash."""
+    import hashlib
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    s = shown(raw)
+    if len(s.encode("utf-8")) <= 200:
+        return s
+    cut, i = "", 0
+    while i < len(s):
+        step = s[i:i + 3] if s[i] == "%" else s[i]
+        if len((cut + step).encode("utf-8")) > 191:
+            break
+        cut += step
+        i += len(step)
+    return cut + "~" + hashlib.sha256(raw).hexdigest()[:8]
+
+
+def person_folder(spool, login):
+    """incoming/@login/: the folder of one person (a drafter, a clerk), as spool/README.md sets it up:
+    owned by the login, group vanthud's (here root's), mode 2770. Returns its path."""
+    import pwd
+    pw = pwd.getpwnam(login)
+    d = os.path.join(spool, "incoming", "@" + login)
+    os.makedirs(d, exist_ok=True)
+    os.chown(d, pw.pw_uid, os.getegid())
+    os.chmod(d, 0o2770)
+    return d
+
+
+def person_drop(spool, login, name, data):
+    """Drops data as name into login's own folder, the file owned by login, by rename."""
+    import pwd
+    d = person_folder(spool, login)
+    tmp = os.path.join(d, "." + name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.chown(tmp, pwd.getpwnam(login).pw_uid, -1)
+    os.rename(tmp, os.path.join(d, name))
+    return os.path.join(d, name)

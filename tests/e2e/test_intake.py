@@ -13,7 +13,7 @@ import time
 import unittest
 
 from harness import IS_ROOT, REPO, Daemon, DaemonTest, need_root
-from intake_util import drop, read_receipt, receipts, report, wait_receipts
+from intake_util import drop, read_receipt, receipts, report, shown, stem, unshow, wait_receipts
 
 
 class IntakeCase(DaemonTest):
@@ -38,8 +38,9 @@ class IntakeCase(DaemonTest):
         self.assertIn(f"[{code}]", r["text"])
         rejected = self.d.ctl("rejected", json_out=True).json["result"]["rejected"]
         self.assertIn(r["id"], [e["receipt"] for e in rejected])
-        self.assertTrue(glob.glob(os.path.join(self.d.spool, "rejected", "*@" + r["file"].replace("\n", "?"))),
-                        os.listdir(os.path.join(self.d.spool, "rejected")))
+        kept = os.path.join(self.d.spool, "rejected", f"{r['id']}-{stem(unshow(r['file']))}")
+        self.assertTrue(os.path.lexists(kept), os.listdir(os.path.join(self.d.spool, "rejected")))
+        self.assertTrue(os.path.exists(kept + ".reasons.txt"))
 
 
 class Accepting(IntakeCase):
@@ -116,7 +117,8 @@ class Accepting(IntakeCase):
         for name in ("báo cáo quý I.xml", "Đất Đỏ — tháng 3.xml", "dòng\nmới.xml"):
             r = self.one(name, report(value=random.randint(1, 10**6)))
             self.assertIn(r["outcome"], ("accepted", "superseding"))
-            self.assertEqual(r["file"], name)
+            self.assertEqual(r["file"], shown(name))
+            self.assertEqual(unshow(r["file"]), name.encode("utf-8"))
             self.assertNotIn("\n", os.path.basename(r["path"]))
 
     def test_unit_folder(self):

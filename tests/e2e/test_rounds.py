@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import IS_ROOT, REPO, Daemon, as_user
-from intake_util import drop, read_receipt, receipts, wait_receipts
+from intake_util import drop, person_drop, read_receipt, receipts, wait_receipts
 
 EXAMPLES = os.path.join(REPO, "workflows", "bao-cao", "examples")
 ROUND = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.xml")
@@ -268,19 +268,15 @@ class Story(unittest.TestCase):
     def test_meeting_and_spool_drops(self):
         self.restart("2024-04-05T15:00:00")
         # a round dropped by a clerk opens it; dropped again, a duplicate
+        # (from the clerk's own folder, incoming/@vtt-dung/: the folder names the sender)
         for n, name in enumerate(("dot.xml", "dot-lan-2.xml")):
-            tmp = os.path.join(self.d.spool, "incoming", "." + name)
-            shutil.copy(ROUND, tmp)
-            os.chown(tmp, __import__("pwd").getpwnam("vtt-dung").pw_uid, -1)
-            os.rename(tmp, os.path.join(self.d.spool, "incoming", name))
+            person_drop(self.d.spool, "vtt-dung", name, open(ROUND, "rb").read())
             wait_receipts(self.d.spool, n + 1)
         outcomes = sorted(read_receipt(p)["outcome"] for p in receipts(self.d.spool))
         self.assertEqual(outcomes, ["accepted", "duplicate"])
+        self.assertTrue(all("/receipts/@vtt-dung/" in p for p in receipts(self.d.spool)))
         # a meeting's conclusions dropped by someone with no role there: refused
-        tmp = os.path.join(self.d.spool, "incoming", ".hop")
-        shutil.copy(MEETING, tmp)
-        os.chown(tmp, __import__("pwd").getpwnam("vtt-giang").pw_uid, -1)
-        os.rename(tmp, os.path.join(self.d.spool, "incoming", "hop-1.xml"))
+        person_drop(self.d.spool, "vtt-giang", "hop-1.xml", open(MEETING, "rb").read())
         wait_receipts(self.d.spool, 3)
         refused = [read_receipt(p) for p in receipts(self.d.spool) if "hop-1" in p][0]
         self.assertIn("R_DENIED", refused["codes"])

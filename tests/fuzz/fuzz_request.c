@@ -7,9 +7,8 @@
  * (workflows/, build/templates). Replies are encoded as they would be sent.
  *
  * ctl.c is included so that its static command functions can be called
- * without a socket; the link wraps spool_catalog (-Wl,--wrap=spool_catalog)
- * so that the commands see a catalog loaded here instead of a running
- * intake. The input is the byte stream a client writes, any number of lines;
+ * without a socket; the commands see the catalog loaded here (fctl.cat), as
+ * a running daemon's see the one main.c gives them. The input is the byte stream a client writes, any number of lines;
  * it is fed in uneven pieces as a socket would deliver it. Every line may
  * name its sender in a "_peer" field (see set_peer).
  */
@@ -26,7 +25,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-const struct spool_catalog *__wrap_spool_catalog(const struct spool *sp);
 static void set_peer(json_t *root);
 
 /* At most this many lines of one input are handled (a client may send thousands). */
@@ -34,7 +32,7 @@ static void set_peer(json_t *root);
 
 static struct config cfg;
 static struct store *store;
-static struct spool_catalog *catalog;
+static struct catalog *catalog;
 static struct ctl fctl;
 static struct conn fconn;
 /* TMP_BASE/vanthu-fuzz-request-PID: in /dev/shm when there is one (SQLite's fsyncs cost nothing) */
@@ -68,12 +66,6 @@ static void fresh_store(void)
 		abort();
 	}
 	fctl.store = store;
-}
-
-const struct spool_catalog *__wrap_spool_catalog(const struct spool *sp)
-{
-	(void)sp;
-	return catalog;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -111,7 +103,7 @@ static void cleanup(void)
 	store = NULL;
 	free(empty_db);
 	empty_db = NULL;
-	spool_catalog_free(catalog);
+	catalog_unref(catalog);
 	catalog = NULL;
 	config_free(&cfg);
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -161,7 +153,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    cfg.database == NULL || mkdir(tmp_spool, 0750) != 0)
 		abort();
 	diag_init(&errs);
-	if (spool_catalog_load(&cfg, &catalog, &errs) != 0) {
+	if (catalog_load(&cfg, &catalog, &errs) != 0) {
 		diag_print(&errs, stderr);
 		fprintf(stderr, "fuzz_request: the catalog did not load (run `make templates`)\n");
 		abort();
@@ -180,8 +172,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	atexit(cleanup);
 	fctl.cfg = &cfg;
-	/* never dereferenced: every use goes through spool_catalog, wrapped above */
-	fctl.spool = (struct spool *)&fctl;
+	/* a borrowed pointer: cleanup frees the catalog, not the never-stopped fctl */
+	fctl.cat = catalog;
 	fctl.started = time(NULL);
 	fctl.nconns = 1;
 	fconn.ctl = &fctl;
