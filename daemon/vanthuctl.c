@@ -310,6 +310,22 @@ static const char *role_label(const char *code)
 	return code;
 }
 
+/*
+ * A listing the daemon cut (by --limit or by the size of one reply) says
+ * where the next page starts; the clerk is told the exact option to add.
+ */
+static void show_next_page(json_t *r)
+{
+	json_t *nb = json_object_get(r, "next_before");
+
+	if (!json_is_integer(nb))
+		return;
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("(Trang này đã đầy: chưa hiện hết các mục đã chọn.)\n");
+	printf("(Còn nữa: thêm --before %" JSON_INTEGER_FORMAT " để xem trang sau.)\n",
+	    json_integer_value(nb));
+}
+
 static void show_status(json_t *r)
 {
 	json_t *db = json_object_get(r, "database"), *org = json_object_get(r, "organisation");
@@ -1547,8 +1563,10 @@ int main(int argc, char **argv)
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		json_t *result = json_object_get(reply, "result");
-		if (!o.json)
+		if (!o.json) {
 			(call.show ? call.show : cmd->show)(result);
+			show_next_page(result);
+		}
 		rc = EXIT_OK;
 		/* A broken audit chain is a finding scripts must not miss. */
 		if (strcmp(cmd->name, "verify") == 0 && !json_is_true(json_object_get(result, "intact")))
