@@ -18,7 +18,10 @@
  *          rename rename, renameat, renameat2 (the rule matches either name)
  *          open   open, open64, openat, openat64, creat with O_CREAT
  *          *      every one of them
- *   ERRNO  ENOSPC, EIO, EDQUOT, EROFS, EACCES, EPERM, EFBIG, or a number
+ *   ERRNO  ENOSPC, EIO, EDQUOT, EROFS, EACCES, EPERM, EFBIG, or a number;
+ *          or KILL: the call is made as asked and then the process sends
+ *          itself SIGKILL, for crash tests (a rename rule on a glob ending in
+ *          /claimed/ and "*": the daemon dies right after that rename took effect)
  *   GLOB   fnmatch(3) pattern without flags ('*' also matches '/') on the
  *          absolute path; for calls on a descriptor the path is read from
  *          /proc/self/fd (syncfs: the descriptor's own path). Only files
@@ -47,6 +50,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +71,7 @@ enum {
 };
 
 #define MAX_RULES 32
+#define ERR_KILL (-9)    /* "KILL": do the call, then SIGKILL */
 #define CHECK_NS (5 * 1000 * 1000L)
 
 struct rule {
@@ -177,7 +182,7 @@ static int parse_errno(const char *s)
 {
 	static const struct { const char *name; int err; } names[] = {
 		{ "ENOSPC", ENOSPC }, { "EIO", EIO }, { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
-		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "EFBIG", EFBIG },
+		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "EFBIG", EFBIG }, { "KILL", ERR_KILL },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -398,11 +403,20 @@ static int fault_paths(unsigned op, int dfa, const char *a, int dfb, const char 
 	return err;
 }
 
+/* A KILL rule: the call takes effect, then the process dies at once. */
+#define kill_after(call) \
+	do { \
+		(void)(call); \
+		raise(SIGKILL); \
+	} while (0)
+
 #define FD_CALL(op, fd, fail, call) \
 	do { \
 		int e_; \
 		resolve_all(); \
 		if (wanted(op) && (e_ = fault_fd(op, fd)) != 0) { \
+			if (e_ == ERR_KILL) \
+				kill_after(call); \
 			errno = e_; \
 			return fail; \
 		} \
@@ -454,6 +468,8 @@ int syncfs(int fd)
 		int e_; \
 		resolve_all(); \
 		if (wanted(op) && (e_ = fault_paths(op, dfa, a, dfb, b)) != 0) { \
+			if (e_ == ERR_KILL) \
+				kill_after(call); \
 			errno = e_; \
 			return fail; \
 		} \
