@@ -51,6 +51,8 @@ def drop(spool, name, data, folder="", safe=True):
             fh.write(data)
         return final
     tmp = os.path.join(d, "." + name.replace("\n", "_") + ".part")
+    if len(os.fsencode(os.path.basename(tmp))) > 255:     # a name near the limit
+        tmp = os.path.join(d, ".drop-%d-%d.part" % (os.getpid(), time.monotonic_ns()))
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.rename(tmp, final)
