@@ -542,7 +542,7 @@ static int finish(struct intake *in)
 		day_of(it->in.at, day, sizeof(day));
 		if (spool_out_move(o, it->claimed, rejected ? NULL : day, it->final,
 		        it->have_expect ? &it->expect : &it->rd.look, it->rd.data, it->rd.len) != 0) {
-			FAIL_LOG(in, "intake: cannot move claimed/%s to %s/%s: %s", it->claimed,
+			FAIL_LOG(in, "intake: cannot move claimed/%s to %s/%s (rename): %s", it->claimed,
 			    rejected ? "rejected" : "accepted", it->final, strerror(errno));
 			rc = -1;
 			continue;

@@ -35,7 +35,10 @@
 #include "names.h"
 
 #define SEEN_BUCKETS 4096
-/* A file the kernel says is still open for writing is taken anyway after this many settles. */
+/*
+ * A file the kernel says is still open for writing is taken anyway once it
+ * has not changed for this many settles (its writer has hung).
+ */
 #define BUSY_SETTLES 10
 #define WATCH_MASK (IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 	IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK)
@@ -546,8 +549,8 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 			} else if (ev->mask & IN_CLOSE_WRITE) {
 				e->ev = EV_CLOSED;
 			} else if (ev->mask & (IN_CREATE | IN_MODIFY)) {
-				if (e->ev != EV_BUSY)
-					clock_gettime(CLOCK_MONOTONIC, &e->since);
+				/* a writer still writing is never "hung": the quiet time starts again */
+				clock_gettime(CLOCK_MONOTONIC, &e->since);
 				e->ev = EV_BUSY;
 			}
 		}
@@ -602,15 +605,14 @@ static int ready(struct spool *sp, struct spool_folder *f, const char *name, con
 	spool_look_of(st, &look);
 	if (!spool_look_same(&look, &e->look)) {
 		e->look = look;
-		if (e->ev != EV_BUSY)
-			clock_gettime(CLOCK_MONOTONIC, &e->since);
+		clock_gettime(CLOCK_MONOTONIC, &e->since);
 	}
 	switch (e->ev) {
 	case EV_MOVED:
 	case EV_CLOSED:
 		return 1;
 	case EV_BUSY:
-		/* still open for writing, says the kernel; a writer gone quiet that long has hung */
+		/* still open for writing, says the kernel; a writer quiet that long has hung */
 		return mono_ms_since(&e->since) >= (long long)sp->settle_ms * BUSY_SETTLES;
 	default:
 		return real_ms_since(&st->st_ctim) >= (long long)sp->settle_ms;
@@ -1293,7 +1295,7 @@ int spool_out_reasons(struct spool_out *o, const char *name, const char *text)
 
 int spool_out_commit(struct spool_out *o)
 {
-	int rc = 0;
+	int rc = 0, err = 0;
 
 	if (o->nfiles == 0)
 		return 0;
@@ -1305,6 +1307,10 @@ int spool_out_commit(struct spool_out *o)
 	for (size_t i = 0; i < o->nfiles; i++) {
 		struct out_file *f = &o->files[i];
 		if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) != 0) {
+			err = errno;
+			/* said at debug: the caller reports the failure once, loudly */
+			log_msg(LOG_LEVEL_DEBUG, "intake: cannot rename %s to %s: %s", f->tmp, f->name,
+			    strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -1318,9 +1324,13 @@ int spool_out_commit(struct spool_out *o)
 			o->files[k++] = o->files[i];
 	o->nfiles = k;
 	for (size_t i = 0; i < o->nsync; i++)
-		if (fsync(o->sync[i]) != 0)
+		if (fsync(o->sync[i]) != 0 && rc == 0) {
+			err = errno;
 			rc = -1;
+		}
 	o->nsync = 0;
+	if (rc != 0)
+		errno = err;
 	return rc;
 }
 

@@ -81,6 +81,8 @@ def read_receipt(path):
     sup = root.find("r:supersedes", NS)
     unit = root.find("r:unit", NS)
     doc = root.find("r:document", NS)
+    with open(path[:-4] + ".txt", encoding="utf-8") as fh:
+        text = fh.read()
     return {
         "id": int(root.get("id")),
         "outcome": root.find("r:outcome", NS).text,
@@ -95,7 +97,7 @@ def read_receipt(path):
         "errors": errors,
         "codes": [e[0] for e in errors],
         "path": path,
-        "text": open(path[:-4] + ".txt", encoding="utf-8").read(),
+        "text": text,
     }
 
 

@@ -16,7 +16,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from harness import IS_ROOT, REPO, VANTHUD, Daemon
-from intake_util import NS, drop, read_receipt, receipts, report
+from intake_util import NS, drop, person_drop, read_receipt, receipts, report
 
 SHIM = os.path.join(REPO, "build", "faultshim.so")
 EXAMPLE = os.path.join(REPO, "workflows", "thong-bao", "examples", "tb-chuyen-doi-so.xml")
@@ -299,15 +299,11 @@ class Faults(unittest.TestCase):
         """A draft dropped by a drafter is recorded, its receipts cannot be put in place, and
         vanthud is killed: the receipt written after the restart still names the draft's
         document (the crash loop caught this only when a kill fell in that window)."""
-        import pwd
         mark = len(self.d.read_log())
         self.d.set_faults("rename EIO */receipts/*\n")
-        ana = pwd.getpwnam("vtt-ana")
-        tmp = os.path.join(self.d.spool, "incoming", ".draft.xml.part")
-        with open(EXAMPLE, "rb") as src, open(tmp, "wb") as fh:
-            fh.write(src.read())
-        os.chown(tmp, ana.pw_uid, ana.pw_gid)
-        os.rename(tmp, os.path.join(self.d.spool, "incoming", "draft.xml"))
+        # a draft comes from the drafter's own folder, incoming/@vtt-ana/
+        with open(EXAMPLE, "rb") as src:
+            person_drop(self.d.spool, "vtt-ana", "draft.xml", src.read())
         wait_for(lambda: self.daemon_log_has(mark, "cannot rename"), what="the receipt rename error")
         rows = wait_for(lambda: self.db_intake(), what="the intake row")
         self.assertEqual(len(rows), 1)
@@ -346,8 +342,9 @@ class Faults(unittest.TestCase):
         self.d.set_faults("")
         wait_for(lambda: not spool_files(self.d.spool, "claimed"), what="claimed/ to empty")
         rej = os.listdir(os.path.join(self.d.spool, "rejected"))
-        self.assertEqual(len([n for n in rej if n.endswith("@hong.xml")]), 1, rej)
-        self.assertEqual(len([n for n in rej if n.endswith("@hong.xml.reasons.txt")]), 1, rej)
+        # kept as <receipt number>-<name>, with its reasons beside it
+        self.assertEqual(len([n for n in rej if n.endswith("-hong.xml")]), 1, rej)
+        self.assertEqual(len([n for n in rej if n.endswith("-hong.xml.reasons.txt")]), 1, rej)
         self.assertEqual([n for n in rej if n.startswith(".")], [], rej)
         recs = [read_receipt(p) for p in receipts(self.d.spool)]
         self.assertEqual([(r["file"], r["outcome"]) for r in recs], [("hong.xml", "rejected")])
