@@ -945,6 +945,16 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		return E_INVALID;
 	}
 	actor_of(c, &a);
+	if (c->ctl->cat != NULL) {
+		/* a round's reminder follows its round: fewer units, or withdrawn */
+		rc = rounds_follow_reminder(c->ctl->store, c->ctl->cat, c->ctl->cfg, id, action, comment,
+		    &a, msg, msglen);
+		if (rc != WF_OK) {
+			if (rc == WF_INTERNAL)
+				log_err("act %s on %lld by %s: %s", action, (long long)id, c->peer.login, msg);
+			return wf_code(rc);
+		}
+	}
 	rc = workflow_act(c->ctl->store, current_workflows(c->ctl), c->ctl->cfg, id, action, comment,
 	    &a, symbol, sizeof(symbol), &t, msg, msglen);
 	if (rc != WF_OK) {

@@ -963,6 +963,9 @@ static xmlDocPtr round_input(struct store *st, const char *id)
 	return doc;
 }
 
+static void settle_reminder(struct store *st, const struct catalog *cat, json_t *desc,
+    const char *reason);
+
 static time_t at_vn(const char *iso, int hour)
 {
 	cal_day d = cal_parse(iso);
@@ -1016,6 +1019,13 @@ void rounds_tick(struct store *st, const struct catalog *cat, const struct confi
 		else if (all)
 			failed |= conclude(st, cat, cfg, desc, rroot, "all reported", -1, "vanthud",
 			    &doc_id) < 0;
+		if (now.tv_sec >= close_at || all) {
+			char why[256];
+			/* the reminder nobody needs now: withdrawn, unless it was issued already */
+			snprintf(why, sizeof(why), now.tv_sec >= close_at ? "đợt báo cáo %s đã hết hạn và "
+			    "đóng" : "mọi đơn vị của đợt báo cáo %s đã gửi báo cáo", id);
+			settle_reminder(st, cat, desc, why);
+		}
 		/* a step that failed (logged) is tried again in a minute, not left to the next start */
 		time_t t = failed ? now.tv_sec + 60 : now.tv_sec >= close_at || all ? 0 :
 		    !reminded && remind_at ? remind_at : close_at;
@@ -1055,6 +1065,11 @@ int rounds_close(struct store *st, const struct catalog *cat, const struct confi
 	rc = in ? conclude(st, cat, cfg, desc, xmlDocGetRootElement(in), "closed by a clerk", a->uid,
 	    a->login, doc_id) : -1;
 	xmlFreeDoc(in);
+	if (rc == 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "đợt báo cáo %s đã được %s đóng", id, a->login);
+		settle_reminder(st, cat, desc, why);
+	}
 	json_decref(desc);
 	if (rc == 1) {
 		snprintf(msg, msglen, "đợt báo cáo \"%s\" đã đóng", id);
@@ -1065,6 +1080,299 @@ int rounds_close(struct store *st, const struct catalog *cat, const struct confi
 		return WF_INTERNAL;
 	}
 	return WF_OK;
+}
+
+/* ---- the reminder follows its round ---- */
+
+/* The reason a round's reminder no longer has anyone to remind, or NULL. */
+static const char *reminder_void_reason(json_t *desc, char *buf, size_t len)
+{
+	const char *state = json_string_value(json_object_get(desc, "state"));
+
+	if (state && strcmp(state, "open") != 0) {
+		snprintf(buf, len, "đợt báo cáo %s đã đóng",
+		    json_string_value(json_object_get(desc, "id")));
+		return buf;
+	}
+	if (json_integer_value(json_object_get(desc, "missing")) == 0) {
+		snprintf(buf, len, "mọi đơn vị của đợt báo cáo %s đã gửi báo cáo",
+		    json_string_value(json_object_get(desc, "id")));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Withdraws document doc_id, a reminder nobody needs any more, as the
+ * daemon's own step with the reason in its history. A document already in a
+ * final state is left as it is (an issued reminder stays issued). 0 done or
+ * nothing to do, -1 failed (logged).
+ */
+static int withdraw_reminder(struct store *st, const struct catalog *cat, int64_t doc_id,
+    const char *reason)
+{
+	struct store_doc doc;
+	struct store_transition tr;
+	const struct wf_kind *k;
+	const struct wf_state *s, *to = NULL;
+	char err[256];
+	int rc;
+
+	if (store_doc_get(st, doc_id, &doc, err, sizeof(err)) != STORE_OK) {
+		log_err("reminder %lld: %s", (long long)doc_id, err);
+		return -1;
+	}
+	k = workflows_find(cat->wf, doc.kind);
+	s = k ? wf_state_find(k, doc.state) : NULL;
+	for (size_t i = 0; k && i < k->ntransitions; i++)
+		if (strcmp(k->transitions[i].action, "withdraw") == 0)
+			to = k->transitions[i].to_state;
+	if (s == NULL || s->final || to == NULL) {
+		rc = s != NULL && s->final ? 0 : -1;
+		if (rc)
+			log_err("reminder %lld: its kind %s has no withdraw step from %s", (long long)doc_id,
+			    doc.kind, doc.state);
+		goto out;
+	}
+	memset(&tr, 0, sizeof(tr));
+	tr.id = doc_id;
+	tr.from = doc.state;
+	tr.to = to->id;
+	tr.action = "withdraw";
+	tr.comment = reason;
+	tr.uid = -1;
+	tr.login = "vanthud";
+	rc = store_doc_transition(st, &tr, err, sizeof(err));
+	if (rc == STORE_OK) {
+		log_info("reminder %lld withdrawn: %s", (long long)doc_id, reason);
+		rc = 0;
+	} else if (rc == STORE_INVALID) {
+		rc = 0;  /* it moved on meanwhile: the next look decides again */
+	} else {
+		log_err("reminder %lld: %s", (long long)doc_id, err);
+		rc = -1;
+	}
+out:
+	store_doc_free(&doc);
+	return rc;
+}
+
+/* Withdraws round desc's reminder when the round no longer needs it. */
+static void settle_reminder(struct store *st, const struct catalog *cat, json_t *desc,
+    const char *reason)
+{
+	json_t *r = json_object_get(desc, "reminder_doc");
+
+	if (json_is_integer(r) && json_integer_value(r) > 0)
+		withdraw_reminder(st, cat, json_integer_value(r), reason);
+}
+
+/* Is code among the units of list? */
+static int listed(json_t *list, const char *code)
+{
+	json_t *u;
+	size_t i;
+
+	json_array_foreach(list, i, u)
+		if (strcmp(json_string_value(json_object_get(u, "unit_code")), code) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The reminder's input rewritten to the round as it is now: its Kính gửi
+ * without the round's units that have reported, and the count sentence
+ * ("Đến nay, 2/6 đơn vị chưa gửi báo cáo.") with today's figures. Recipients
+ * the drafter added who are not the round's units stay. *changed says
+ * whether anything differs; dropped gets the names that left.
+ */
+static xmlDocPtr refresh_reminder(const char *xml, size_t len, json_t *desc, int *changed,
+    char *dropped, size_t dlen)
+{
+	json_t *units = json_object_get(desc, "units"), *missing = units_with(desc, "missing");
+	struct diag_list errs;
+	xmlDocPtr doc = NULL;
+	size_t off = 0;
+
+	*changed = 0;
+	dropped[0] = '\0';
+	diag_init(&errs);
+	if (missing == NULL || xmlin_parse(xml, len, "reminder", &doc, &errs) != 0)
+		goto out;
+	xmlNodePtr root = xmlDocGetRootElement(doc), n, next;
+	for (n = root->children; n; n = next) {
+		next = n->next;
+		if (!xmlin_is(n, WF_DOC_NS, "to"))
+			continue;
+		char *code = xmlin_attr(n, "unit");
+		if (code && listed(units, code) && !listed(missing, code)) {
+			json_t *e, *hit = NULL;
+			size_t i;
+			json_array_foreach(units, i, e)
+				if (strcmp(json_string_value(json_object_get(e, "unit_code")), code) == 0)
+					hit = e;
+			int w = snprintf(dropped + off, dlen - off, "%s%s", off ? ", " : "",
+			    hit ? json_string_value(json_object_get(hit, "name")) : code);
+			if (w > 0 && (size_t)w < dlen - off)
+				off += (size_t)w;
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+			*changed = 1;
+		}
+		free(code);
+	}
+	xmlNodePtr body = xmlin_child(root, WF_DOC_NS, "body");
+	for (n = body ? body->children : NULL; n; n = n->next) {
+		static const char lead[] = "Đến nay, ", tail[] = " đơn vị chưa gửi báo cáo.";
+		char *text = xmlin_is(n, WF_DOC_NS, "p") ? rtext(n) : NULL;
+		const char *end = text ? strstr(text, tail) : NULL;
+		if (text && end && strncmp(text, lead, sizeof(lead) - 1) == 0) {
+			char *now = NULL;
+			if (asprintf(&now, "%s%zu/%zu%s", lead, json_array_size(missing),
+			        json_array_size(units), end) < 0)
+				now = NULL;
+			if (now && strcmp(now, text) != 0) {
+				xmlNodeSetContent(n, NULL);
+				xmlNodeAddContent(n, (const xmlChar *)now);
+				*changed = 1;
+			}
+			free(now);
+		}
+		free(text);
+	}
+out:
+	json_decref(missing);
+	diag_free(&errs);
+	return doc;
+}
+
+/* Writes the refreshed reminder as a new revision, the daemon's, with why in its history. */
+static int rewrite_reminder(struct store *st, const struct catalog *cat, const struct config *cfg,
+    const struct wf_kind *k, const struct store_doc *doc, json_t *desc, char *msg, size_t msglen)
+{
+	struct wf_actor owner = { .uid = doc->drafter_uid, .login = doc->drafter,
+		.roles = ROLE_DRAFTER };
+	struct wf_input *in = NULL;
+	struct diag_list errs;
+	xmlDocPtr fresh = NULL;
+	char *xml = NULL, *out = NULL, err[256], dropped[2048], note[2400];
+	size_t len = 0, outlen = 0;
+	int changed = 0, rc = WF_INTERNAL;
+	int64_t revision;
+
+	diag_init(&errs);
+	if (store_doc_content(st, doc->id, &xml, &len, err, sizeof(err)) != STORE_OK) {
+		snprintf(msg, msglen, "không đọc được công văn đôn đốc: %s", err);
+		goto out;
+	}
+	fresh = refresh_reminder(xml, len, desc, &changed, dropped, sizeof(dropped));
+	if (fresh == NULL) {
+		snprintf(msg, msglen, "công văn đôn đốc số %lld không đọc được", (long long)doc->id);
+		goto out;
+	}
+	if (!changed) {
+		rc = WF_OK;
+		goto out;
+	}
+	out = dump_doc(fresh, &outlen);
+	if (out == NULL ||
+	    workflow_input_read(k, cfg, cat->units, out, outlen, &owner, &in, &errs) != 0) {
+		/* the drafter's own edits left nothing the schema accepts: say so, change nothing */
+		snprintf(msg, msglen, "không cập nhật được Kính gửi của công văn đôn đốc số %lld theo đợt "
+		    "báo cáo: %s; hãy sửa dự thảo", (long long)doc->id,
+		    errs.count ? errs.items[0].message : "hết bộ nhớ");
+		rc = WF_INVALID;
+		goto out;
+	}
+	struct store_doc_new d = *workflow_input_doc(in);
+	d.state = doc->state;
+	d.login = "vanthud";
+	d.uid = doc->drafter_uid;
+	if (dropped[0])
+		snprintf(note, sizeof(note), "Kính gửi cập nhật theo đợt báo cáo: bỏ %s (đã gửi báo "
+		    "cáo); còn %lld/%zu đơn vị chưa gửi", dropped,
+		    (long long)json_integer_value(json_object_get(desc, "missing")),
+		    json_array_size(json_object_get(desc, "units")));
+	else
+		snprintf(note, sizeof(note), "số đơn vị chưa gửi báo cáo cập nhật theo đợt báo cáo: còn "
+		    "%lld/%zu", (long long)json_integer_value(json_object_get(desc, "missing")),
+		    json_array_size(json_object_get(desc, "units")));
+	d.note = note;
+	int s = store_doc_edit(st, doc->id, &d, &revision, err, sizeof(err));
+	if (s == STORE_INVALID) {
+		snprintf(msg, msglen, "văn bản số %lld vừa đổi trạng thái; hãy xem lại",
+		    (long long)doc->id);
+		rc = WF_STATE;
+	} else if (s != STORE_OK) {
+		snprintf(msg, msglen, "không lưu được bản cập nhật của công văn đôn đốc: %s", err);
+	} else {
+		log_info("reminder %lld follows round %s: revision %lld (%s)", (long long)doc->id,
+		    json_string_value(json_object_get(desc, "id")), (long long)revision, note);
+		rc = WF_OK;
+	}
+out:
+	workflow_input_free(in);
+	diag_free(&errs);
+	xmlFreeDoc(fresh);
+	free(xml);
+	free(out);
+	return rc;
+}
+
+int rounds_follow_reminder(struct store *st, const struct catalog *cat, const struct config *cfg,
+    int64_t doc_id, const char *action, const char *comment, const struct wf_actor *a, char *msg,
+    size_t msglen)
+{
+	const struct wf_transition *t;
+	const struct wf_kind *k;
+	struct store_doc doc;
+	char round_id[128], err[256], why[256], scratch[512];
+	const char *reason;
+	json_t *desc = NULL;
+	int rc = WF_OK, s;
+
+	s = store_round_of_reminder(st, doc_id, round_id, sizeof(round_id), err, sizeof(err));
+	if (s == STORE_INVALID)
+		return WF_OK;
+	if (s != STORE_OK) {
+		snprintf(msg, msglen, "không đọc được đợt báo cáo của văn bản: %s", err);
+		return WF_INTERNAL;
+	}
+	if (store_doc_get(st, doc_id, &doc, err, sizeof(err)) != STORE_OK) {
+		snprintf(msg, msglen, "không đọc được văn bản số %lld: %s", (long long)doc_id, err);
+		return WF_INTERNAL;
+	}
+	k = workflows_find(cat->wf, doc.kind);
+	/* only a step its actor may take, and one that takes it towards issue */
+	if (k == NULL || workflow_check(k, &doc, a, action, comment, &t, scratch,
+	        sizeof(scratch)) != WF_OK || t->to_state->initial ||
+	    (t->to_state->final && !t->to_state->numbers))
+		goto out;
+	desc = rounds_describe(st, cat, round_id, err, sizeof(err));
+	if (desc == NULL) {
+		snprintf(msg, msglen, "không đọc được đợt báo cáo %s: %s", round_id, err);
+		rc = WF_INTERNAL;
+		goto out;
+	}
+	reason = reminder_void_reason(desc, why, sizeof(why));
+	if (reason != NULL) {
+		if (withdraw_reminder(st, cat, doc_id, reason) != 0) {
+			snprintf(msg, msglen, "không thu hồi được công văn đôn đốc số %lld (xem nhật ký của "
+			    "vanthud)", (long long)doc_id);
+			rc = WF_INTERNAL;
+		} else {
+			snprintf(msg, msglen, "văn bản số %lld là công văn đôn đốc của đợt báo cáo %s và đã "
+			    "được tự động thu hồi: %s", (long long)doc_id, round_id, reason);
+			rc = WF_STATE;
+		}
+		goto out;
+	}
+	if (wf_state_find(k, doc.state)->initial || t->to_state->numbers)
+		rc = rewrite_reminder(st, cat, cfg, k, &doc, desc, msg, msglen);
+out:
+	json_decref(desc);
+	store_doc_free(&doc);
+	return rc;
 }
 
 int rounds_meeting_prepare(const struct catalog *cat, const struct config *cfg,

@@ -51,6 +51,20 @@ void rounds_tick(struct store *st, const struct catalog *cat, const struct confi
 int rounds_close(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *id, const struct wf_actor *a, int64_t *doc_id, char *msg, size_t msglen);
 
+/*
+ * Keeps a round's reminder (a công văn đôn đốc) true to the round before
+ * actor a takes action on document doc_id. WF_OK and nothing done when the
+ * document is no round's reminder, or the step is not one a may take towards
+ * issue (workflow_act then says why). A reminder whose round has closed or
+ * whose units have all reported is withdrawn by the daemon with the reason
+ * in its history: WF_STATE, the reason in msg. At submit and at issue the
+ * units that reported since leave its Kính gửi and its count sentence is
+ * updated, as a new revision by "vanthud" whose history says what changed.
+ */
+int rounds_follow_reminder(struct store *st, const struct catalog *cat, const struct config *cfg,
+    int64_t doc_id, const char *action, const char *comment, const struct wf_actor *a, char *msg,
+    size_t msglen);
+
 /* Reporting rounds and meetings' conclusions as kinds of dropped input (intake.h). */
 struct intake_kind;
 extern const struct intake_kind rounds_intake_kind;

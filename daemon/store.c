@@ -1254,9 +1254,9 @@ int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, 
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	snprintf(object, sizeof(object), "document/%lld", (long long)id);
-	if (store_audit_json(st->db, d->uid, d->login, "edit", object, json_pack("{s:s, s:s, s:I}",
-	        "from", d->state, "to", d->state, "revision", (json_int_t)*revision), err,
-	        errlen) != 0)
+	if (store_audit_json(st->db, d->uid, d->login, "edit", object, json_pack("{s:s, s:s, s:I, s:s?}",
+	        "from", d->state, "to", d->state, "revision", (json_int_t)*revision, "comment",
+	        d->note), err, errlen) != 0)
 		goto fail_quiet;
 	sqlite3_finalize(s);
 	return store_exec_sql(st->db, "COMMIT", err, errlen);
@@ -1736,6 +1736,28 @@ int store_round_units(struct store *st, const char *id, store_row_cb cb, void *a
 	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int store_round_of_reminder(struct store *st, int64_t doc_id, char *id, size_t idlen, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	id[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM rounds WHERE reminder_doc = ?", -1, &s,
+	        NULL) != SQLITE_OK) {
+		store_db_err(st->db, "round of reminder", err, errlen);
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, doc_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(id, idlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	else if (rc != SQLITE_DONE)
+		store_db_err(st->db, "round of reminder", err, errlen);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_INVALID : STORE_ERR;
 }
 
 int store_round_figures(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,

@@ -203,6 +203,7 @@ struct store_doc_new {
 	const void *content;   /* the input XML, UTF-8, NFC */
 	size_t content_len;
 	const char *sha256;
+	const char *note;      /* an edit's reason, shown in the history; may be NULL */
 };
 /* Creates it, its revision 1 and its "create" history entry in one transaction. */
 int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
@@ -313,6 +314,9 @@ int store_round_row(struct store *st, const char *id, store_row_cb cb, void *arg
     size_t errlen);
 /* Each required unit: unit_code, first_at (its first report), report_id (current), reports. */
 int store_round_units(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* The round whose reminder is document doc_id: its id, or STORE_INVALID when none. */
+int store_round_of_reminder(struct store *st, int64_t doc_id, char *id, size_t idlen, char *err,
     size_t errlen);
 /* The figures of the round's current reports: unit_code, code, name, measure, value, target. */
 int store_round_figures(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,

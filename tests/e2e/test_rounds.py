@@ -16,6 +16,11 @@ ROUND = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.
 MEETING = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "ket-luan-hop-2024-04-05.xml")
 
 
+def read(path):
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 def example(name):
     with open(os.path.join(EXAMPLES, name), "rb") as fh:
         return fh.read()
@@ -157,6 +162,12 @@ class Story(unittest.TestCase):
         concl = [d for d in docs if d["kind"] == "thong-bao"]
         self.assertEqual(len(concl), 1)
         concl_id = concl[0]["id"]
+        # the reminder nobody sent is withdrawn with the round, and says why
+        show = self.d.ctl("show", str(remind_id), user="vtt-giang", json_out=True).json["result"]
+        self.assertEqual(show["state"], "withdrawn")
+        hist = self.d.ctl("history", str(remind_id), user="vtt-giang",
+                          json_out=True).json["result"]["history"]
+        self.assertEqual(hist[-1]["detail"]["comment"], "đợt báo cáo CDS-2024-Q1 đã hết hạn và đóng")
         self.restart("2024-03-29T08:30:00")
         self.assertEqual(len(self.docs()), 2)
         rounds = self.d.ctl("rounds", "--all", user="vtt-giang", json_out=True).json["result"]["rounds"]
@@ -218,6 +229,105 @@ class Story(unittest.TestCase):
         self.assertEqual(actions.count("report.intake"), 5)
         self.d.stop()
 
+    def open_round(self, at):
+        work = os.path.join(self.d.root, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        round_file = os.path.join(work, "round.xml")
+        shutil.copy(ROUND, round_file)
+        os.chmod(round_file, 0o644)
+        self.restart(at)
+        r = self.d.ctl("round", "new", round_file, user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return work
+
+    def reminder_parts(self, docx, work):
+        text = pdf_text(docx, work)
+        return text[text.index("Kính gửi:"):text.index("Thực hiện")], text
+
+    def test_reminder_follows_the_round_until_issued(self):
+        work = self.open_round("2024-03-18T09:00:00")
+        self.drop_report("so-tttt.xml", example("01-so-tttt.xml"), 1)
+        # Thursday 21/3: the reminder goes to the five units still missing
+        self.restart("2024-03-21T09:00:00")
+        docs = self.docs()
+        self.assertEqual(len(docs), 1, docs)
+        rid = str(docs[0]["id"])
+        out = os.path.join(work, "draft.docx")
+        self.assertEqual(self.d.ctl("render", rid, "-o", out, user="vtt-ana").returncode, 0)
+        kinh_gui, text = self.reminder_parts(out, work)
+        self.assertIn("Sở Tư pháp", kinh_gui)
+        self.assertIn("xã Phước Hội", kinh_gui)
+        self.assertIn("Đến nay, 5/6 đơn vị chưa gửi báo cáo.", text)
+        # two units report before the drafter submits: they leave its Kính gửi at submit
+        self.drop_report("so-tp.xml", example("02-so-tu-phap.xml"), 2)
+        self.drop_report("phuoc-hoi.xml", example("05-xa-phuoc-hoi.xml"), 3)
+        r = self.d.ctl("submit", rid, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.d.ctl("render", rid, "-o", out, user="vtt-ana").returncode, 0)
+        kinh_gui, text = self.reminder_parts(out, work)
+        self.assertNotIn("Sở Tư pháp", kinh_gui)
+        self.assertNotIn("xã Phước Hội", kinh_gui)
+        for name in ("huyện Đất Đỏ", "thành phố Bà Rịa", "thị trấn Long Hải"):
+            self.assertIn(name, kinh_gui)
+        self.assertIn("Đến nay, 3/6 đơn vị chưa gửi báo cáo.", text)
+        hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual([h["action"] for h in hist], ["create", "edit", "submit"])
+        self.assertEqual(hist[1]["actor"], "vanthud")
+        self.assertEqual(hist[1]["detail"]["comment"],
+                         "Kính gửi cập nhật theo đợt báo cáo: bỏ Sở Tư pháp, Ủy ban nhân dân xã "
+                         "Phước Hội (đã gửi báo cáo); còn 3/6 đơn vị chưa gửi")
+        shown = self.d.ctl("history", rid, user="vtt-giang").stdout
+        self.assertIn("bỏ Sở Tư pháp", shown)
+        # reviewed and signed; one more unit reports before the clerk issues it
+        for user, action in (("vtt-binh", "approve"), ("vtt-chi", "sign")):
+            r = self.d.ctl(action, rid, user=user)
+            self.assertEqual(r.returncode, 0, (user, action, r.stderr))
+        self.restart("2024-03-22T09:00:00")
+        self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 4)
+        # somebody who may not issue it changes nothing
+        self.assertNotEqual(self.d.ctl("issue", rid, user="vtt-giang").returncode, 0)
+        hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual(len(hist), 5)
+        r = self.d.ctl("issue", rid, user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        issued = os.path.join(self.d.spool, "outgoing", "2024", "01-UBND-VP.docx")
+        self.assertTrue(os.path.exists(issued), os.listdir(os.path.dirname(issued)))
+        kinh_gui, text = self.reminder_parts(issued, work)
+        self.assertNotIn("huyện Đất Đỏ", kinh_gui)
+        self.assertIn("thành phố Bà Rịa", kinh_gui)
+        self.assertIn("thị trấn Long Hải", kinh_gui)
+        self.assertIn("Đến nay, 2/6 đơn vị chưa gửi báo cáo.", text)
+        hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual([h["action"] for h in hist],
+                         ["create", "edit", "submit", "approve", "sign", "edit", "issue", "publish"])
+        self.assertIn("bỏ Ủy ban nhân dân huyện Đất Đỏ", hist[5]["detail"]["comment"])
+        self.assertTrue(self.d.ctl("verify", user="vtt-giang", json_out=True).json["result"]["intact"])
+        self.d.stop()
+
+    def test_reminder_withdrawn_when_its_round_closes(self):
+        self.open_round("2024-03-18T09:00:00")
+        self.restart("2024-03-21T09:00:00")
+        docs = self.docs()
+        self.assertEqual(len(docs), 1, docs)
+        rid = str(docs[0]["id"])
+        self.assertEqual(self.d.ctl("submit", rid, user="vtt-ana").returncode, 0)
+        # no unit reported; the count did not change, so no edit
+        hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual([h["action"] for h in hist], ["create", "submit"])
+        r = self.d.ctl("round", "close", "CDS-2024-Q1", user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        show = self.d.ctl("show", rid, user="vtt-giang", json_out=True).json["result"]
+        self.assertEqual(show["state"], "withdrawn")
+        hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
+        self.assertEqual(hist[-1]["action"], "withdraw")
+        self.assertEqual(hist[-1]["actor"], "vanthud")
+        self.assertEqual(hist[-1]["detail"]["comment"], "đợt báo cáo CDS-2024-Q1 đã được vtt-dung đóng")
+        r = self.d.ctl("approve", rid, user="vtt-binh", json_out=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.json["error"]["code"], "E_STATE")
+        self.d.stop()
+
     def test_closed_by_a_clerk_into_a_summary_report_with_a_table(self):
         work = os.path.join(self.d.root, "work")
         os.makedirs(work)
@@ -270,13 +380,13 @@ class Story(unittest.TestCase):
         # a round dropped by a clerk opens it; dropped again, a duplicate
         # (from the clerk's own folder, incoming/@vtt-dung/: the folder names the sender)
         for n, name in enumerate(("dot.xml", "dot-lan-2.xml")):
-            person_drop(self.d.spool, "vtt-dung", name, open(ROUND, "rb").read())
+            person_drop(self.d.spool, "vtt-dung", name, read(ROUND))
             wait_receipts(self.d.spool, n + 1)
         outcomes = sorted(read_receipt(p)["outcome"] for p in receipts(self.d.spool))
         self.assertEqual(outcomes, ["accepted", "duplicate"])
         self.assertTrue(all("/receipts/@vtt-dung/" in p for p in receipts(self.d.spool)))
         # a meeting's conclusions dropped by someone with no role there: refused
-        person_drop(self.d.spool, "vtt-giang", "hop-1.xml", open(MEETING, "rb").read())
+        person_drop(self.d.spool, "vtt-giang", "hop-1.xml", read(MEETING))
         wait_receipts(self.d.spool, 3)
         refused = [read_receipt(p) for p in receipts(self.d.spool) if "hop-1" in p][0]
         self.assertIn("R_DENIED", refused["codes"])
