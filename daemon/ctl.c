@@ -1322,6 +1322,81 @@ static int cmd_register(struct conn *c, json_t *args, json_t **result, char *msg
 	    "year", sa.body->kind == BODY_STATE ? json_integer(sa.year) : json_null(),
 	    "term", sa.term ? json_string(sa.term) : json_null(),
 	    "type", sa.type ? json_string(sa.type) : json_null(), "entries", list);
+	if (*result == NULL)
+		return E_INTERNAL;
+	if (sa.series[0]) {
+		/* one series: the number its next issue gets, and where it continues a paper one */
+		int64_t next = 0, start = 0;
+		if (store_register_next(c->ctl->store, sa.body->abbrev, sa.series, &next, &start, err,
+		        sizeof(err)) != STORE_OK) {
+			log_err("register: %s", err);
+			snprintf(msg, msglen, "không đọc được sổ đăng ký (xem nhật ký của vanthud)");
+			return E_INTERNAL;
+		}
+		json_object_set_new(*result, "next", json_integer(next));
+		json_object_set_new(*result, "start", start ? json_integer(start) : json_null());
+	}
+	return 0;
+}
+
+/*
+ * An office moving to vanthu mid-year continues its paper register: the
+ * series' first number in vanthu, set once before anything is issued in it.
+ */
+static int cmd_register_start(struct conn *c, json_t *args, json_t **result, char *msg,
+    size_t msglen)
+{
+	struct series_arg sa;
+	json_int_t next = 0;
+	const char *reason = NULL;
+	char err[256];
+	int rc;
+
+	if ((rc = int_arg(args, "next", 1, 999999, &next, msg, msglen)) ||
+	    (rc = str_arg(args, "reason", 2000, &reason, msg, msglen)))
+		return rc;
+	if (next == 0) {
+		snprintf(msg, msglen, "cần \"next\": số đầu tiên sẽ cấp trong vanthu (số tiếp theo của "
+		    "sổ giấy)");
+		return E_INVALID;
+	}
+	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason)) {
+		snprintf(msg, msglen, "đặt số bắt đầu phải ghi rõ lý do (-m \"...\"), ví dụ sổ giấy "
+		    "đã cấp đến số %lld", (long long)next - 1);
+		return E_INVALID;
+	}
+	if ((rc = series_arg(c, args, 1, &sa, msg, msglen)))
+		return rc;
+	if (sa.body->kind == BODY_STATE && json_object_get(args, "year") == NULL) {
+		snprintf(msg, msglen, "cần \"year\": năm của sổ");
+		return E_INVALID;
+	}
+	rc = store_register_start(c->ctl->store, sa.body->abbrev, sa.series, next, reason,
+	    (int64_t)c->peer.uid, c->peer.login, err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		long long n = 0;
+		if (sscanf(err, "issued:%lld", &n) == 1)
+			snprintf(msg, msglen, "sổ %s %s đã có %lld văn bản cấp số trong vanthu; số bắt đầu chỉ "
+			    "đặt được trước văn bản đầu tiên (không lùi số, không cấp trùng số đã cấp)",
+			    sa.body->abbrev, sa.series, n);
+		else if (sscanf(err, "set:%lld", &n) == 1)
+			snprintf(msg, msglen, "sổ %s %s đã được đặt số bắt đầu là %lld; chỉ đặt được một lần",
+			    sa.body->abbrev, sa.series, n);
+		else
+			snprintf(msg, msglen, "%s", err);
+		return E_STATE;
+	}
+	if (rc != STORE_OK) {
+		log_err("register start: %s", err);
+		snprintf(msg, msglen, "không ghi được (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	log_info("register %s %s continues a paper register: next number %lld, set by %s: %s",
+	    sa.body->abbrev, sa.series, (long long)next, c->peer.login, reason);
+	*result = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "body", sa.body->abbrev, "series",
+	    sa.series, "year", sa.body->kind == BODY_STATE ? json_integer(sa.year) : json_null(),
+	    "term", sa.term ? json_string(sa.term) : json_null(),
+	    "type", sa.type ? json_string(sa.type) : json_null(), "next", next);
 	return *result ? 0 : E_INTERNAL;
 }
 
@@ -1354,12 +1429,17 @@ static int cmd_void(struct conn *c, json_t *args, json_t **result, char *msg, si
 	    (int64_t)c->peer.uid, c->peer.login, err, sizeof(err));
 	if (rc == STORE_INVALID) {
 		if (sa.body->kind == BODY_STATE)
-			snprintf(msg, msglen, "không có số %lld năm %lld trong sổ, hoặc số đó đã bị hủy",
-			    (long long)number, (long long)sa.year);
+			snprintf(msg, msglen, "không có số %lld năm %lld trong sổ", (long long)number,
+			    (long long)sa.year);
 		else
-			snprintf(msg, msglen, "không có số %lld loại %s nhiệm kỳ %s trong sổ, hoặc số đó "
-			    "đã bị hủy", (long long)number, sa.type, sa.term);
+			snprintf(msg, msglen, "không có số %lld loại %s nhiệm kỳ %s trong sổ",
+			    (long long)number, sa.type, sa.term);
 		return E_NOT_FOUND;
+	}
+	if (rc == STORE_DONE) {
+		snprintf(msg, msglen, "số %lld %s %s đã bị hủy trước đó; không hủy lại", (long long)number,
+		    sa.body->kind == BODY_STATE ? "năm" : "sổ", sa.series);
+		return E_STATE;
 	}
 	if (rc != STORE_OK) {
 		log_err("void: %s", err);
@@ -1600,6 +1680,7 @@ static const struct command commands[] = {
 	{ "overdue", ROLES_ALL, cmd_overdue },
 	{ "register", ROLES_ALL, cmd_register },
 	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
+	{ "register.start", ROLE_ADMIN, cmd_register_start },
 	{ "render", ROLES_ALL, cmd_render },
 	{ "round.new", ROLES_ALL, cmd_round_new },
 	{ "round.meeting", ROLES_ALL, cmd_meeting },
@@ -1640,8 +1721,16 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 		goto out;
 	}
 	if ((cmd->roles & c->peer.roles) == 0) {
-		snprintf(msg, sizeof(msg), "lệnh \"%s\" cần vai trò khác với vai trò của %s",
-		    cmd->name, c->peer.login);
+		/* name the roles that may: the person knows whom to ask */
+		static const char *const labels[ROLE_COUNT] = { "chuyên viên soạn thảo",
+			"người kiểm duyệt", "lãnh đạo ký", "văn thư", "quản trị", "giám sát" };
+		size_t off = (size_t)snprintf(msg, sizeof(msg), "lệnh \"%s\" chỉ dành cho ", cmd->name);
+		for (int b = 0, n = 0; b < ROLE_COUNT && off < sizeof(msg); b++)
+			if (cmd->roles & (1u << b))
+				off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s (%s)",
+				    n++ ? ", " : "", labels[b], config_role_name(b));
+		if (off < sizeof(msg))
+			snprintf(msg + off, sizeof(msg) - off, "; %s không có vai trò đó", c->peer.login);
 		send_error(c, E_DENIED, msg);
 		goto out;
 	}

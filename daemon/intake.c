@@ -677,7 +677,8 @@ static void log_item(const struct item *it)
 		    strcmp(it->in.outcome, "accepted") == 0 ? "opened" : "exists already",
 		    (long long)it->in.id);
 	else if (it->in.document_id > 0)
-		log_info("intake: %s%s%s became draft %lld (receipt %lld)", f, sep, it->shown,
+		log_info("intake: %s%s%s %s draft %lld (receipt %lld)", f, sep, it->shown,
+		    strcmp(it->in.outcome, "duplicate") == 0 ? "duplicates" : "became",
 		    (long long)it->in.document_id, (long long)it->in.id);
 	else
 		log_info("intake: %s %s%s%s from %s: report %lld (receipt %lld)", it->in.outcome, f, sep,

@@ -224,6 +224,11 @@ char *receipt_text(const struct receipt_info *r)
 		    (long long)r->document_id, r->document_kind ? r->document_kind : "");
 	else if (strcmp(r->outcome, "accepted") == 0)
 		sb_add(&b, "Kết quả:    ĐÃ TIẾP NHẬN — báo cáo số %lld\n", (long long)r->report_id);
+	else if (strcmp(r->outcome, "duplicate") == 0 && r->document_id > 0)
+		sb_add(&b, "Kết quả:    TRÙNG LẶP — đã có dự thảo văn bản số %lld (%s) từ cùng nội dung "
+		    "này; không tạo thêm. Muốn sửa, hãy sửa văn bản số %lld\n",
+		    (long long)r->document_id, r->document_kind ? r->document_kind : "",
+		    (long long)r->document_id);
 	else if (strcmp(r->outcome, "duplicate") == 0)
 		sb_add(&b, "Kết quả:    TRÙNG LẶP — giống hệt báo cáo số %lld đã nhận; không ghi nhận "
 		    "thêm\n", (long long)r->report_id);

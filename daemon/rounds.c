@@ -1490,6 +1490,13 @@ int rounds_meeting_prepare(const struct catalog *cat, const struct config *cfg,
 		goto out;
 	}
 	(void)nunits;
+	/* one meeting, one draft: its round and day (without a round, its day and trích yếu) */
+	if (workflow_input_set_origin(wi, "meeting", round ? round : "", date, round ? NULL :
+	        summary) != 0) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		rc = WF_INTERNAL;
+		goto out;
+	}
 	*wout = wi;
 	wi = NULL;
 	rc = WF_OK;
@@ -1518,7 +1525,13 @@ int rounds_meeting(struct store *st, const struct catalog *cat, const struct con
 	rc = rounds_meeting_prepare(cat, cfg, xml, len, &wi, errs, msg, msglen);
 	if (rc != WF_OK)
 		return rc;
-	if (store_doc_create(st, workflow_input_doc(wi), doc_id, err, sizeof(err)) != STORE_OK) {
+	int s = store_doc_create(st, workflow_input_doc(wi), doc_id, err, sizeof(err));
+	if (s == STORE_INVALID) {
+		snprintf(msg, msglen, "kết luận của cuộc họp này đã là dự thảo văn bản số %lld; không tạo "
+		    "thêm (muốn sửa, hãy sửa văn bản đó: vanthuctl edit %lld)", (long long)*doc_id,
+		    (long long)*doc_id);
+		rc = WF_STATE;
+	} else if (s != STORE_OK) {
 		snprintf(msg, msglen, "không lưu được dự thảo: %s", err);
 		rc = WF_INTERNAL;
 	} else {

@@ -209,6 +209,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  mtime_ns INTEGER NOT NULL, settle INTEGER NOT NULL DEFAULT 0"
 	");"
 	"ALTER TABLE intake ADD COLUMN source_raw BLOB;",
+	/*
+	 * 7 -> 8: where a draft came from, so the same source never makes two
+	 * drafts (a meeting's conclusions sent twice); and where a register
+	 * series starts when an office continues its paper register in vanthu.
+	 */
+	"ALTER TABLE documents ADD COLUMN origin TEXT;"
+	"CREATE INDEX documents_origin ON documents(origin) WHERE origin IS NOT NULL;"
+	"CREATE TABLE register_start ("
+	"  body TEXT NOT NULL, series TEXT NOT NULL, next INTEGER NOT NULL CHECK (next >= 1),"
+	"  set_by TEXT NOT NULL, set_at TEXT NOT NULL, reason TEXT NOT NULL,"
+	"  PRIMARY KEY (body, series)"
+	") WITHOUT ROWID;"
+	"CREATE TRIGGER register_start_fixed BEFORE UPDATE ON register_start"
+	"  BEGIN SELECT RAISE(ABORT, 'a series start is set once'); END;"
+	"CREATE TRIGGER register_start_no_delete BEFORE DELETE ON register_start"
+	"  BEGIN SELECT RAISE(ABORT, 'a series start is never deleted'); END;",
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -1029,10 +1045,28 @@ int store_doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, ch
 	int rc = -1;
 
 	clock_iso_utc(at, sizeof(at));
+	if (d->origin != NULL) {
+		/* one live draft per source: a withdrawn one does not count */
+		if (sqlite3_prepare_v2(db, "SELECT id FROM documents WHERE origin = ? AND "
+		        "state <> 'withdrawn' ORDER BY id LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, d->origin, -1, SQLITE_STATIC);
+		int step = sqlite3_step(s);
+		if (step == SQLITE_ROW) {
+			*id = sqlite3_column_int64(s, 0);
+			rc = 1;
+			store_set_err(err, errlen, "document %lld has the same origin", (long long)*id);
+			goto out;
+		}
+		if (step != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO documents (kind, state, state_since, summary, "
 	        "signer_login, signer_name, recipients, archive, round_id, drafter_uid, drafter, "
-	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit, issuer) "
-	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+	        "editor_uid, editor, revision, created_at, updated_at, drafting_unit, issuer, origin) "
+	        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(s, 1, d->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, d->state, -1, SQLITE_STATIC);
@@ -1051,6 +1085,7 @@ int store_doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, ch
 	sqlite3_bind_text(s, 15, at, -1, SQLITE_STATIC);
 	store_bind_text(s, 16, d->drafting_unit);
 	store_bind_text(s, 17, d->issuer);
+	store_bind_text(s, 18, d->origin);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(db);
@@ -1088,9 +1123,10 @@ int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *i
 
 	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
 		return STORE_ERR;
-	if (store_doc_insert(st->db, d, id, err, errlen) != 0) {
+	int rc = store_doc_insert(st->db, d, id, err, errlen);
+	if (rc != 0) {
 		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
-		return STORE_ERR;
+		return rc == 1 ? STORE_INVALID : STORE_ERR;
 	}
 	return store_exec_sql(st->db, "COMMIT", err, errlen);
 }
@@ -1302,8 +1338,10 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		char series[64];
 		symbol_write_series(series, sizeof(series), t->year, t->term, type);
 		/* The next number of (body, series): voided numbers stay taken, so no gap, no reuse. */
-		if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(number), 0) + 1 FROM register "
-		        "WHERE body = ? AND series = ?", -1, &s, NULL) != SQLITE_OK)
+		/* A series continued from a paper register starts at its set number (register_start). */
+		if (sqlite3_prepare_v2(st->db, "SELECT max(coalesce((SELECT max(number) FROM register "
+		        "WHERE body = ?1 AND series = ?2), 0) + 1, coalesce((SELECT next FROM "
+		        "register_start WHERE body = ?1 AND series = ?2), 1))", -1, &s, NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_text(s, 1, n->body, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
@@ -1490,9 +1528,21 @@ int store_register_void(struct store *st, const char *body, const char *series, 
 		goto fail;
 	if (sqlite3_changes(st->db) != 1) {
 		sqlite3_finalize(s);
+		s = NULL;
+		/* which of the two: a number never given, or one voided already */
+		if (sqlite3_prepare_v2(st->db, "SELECT voided_at FROM register WHERE body = ? AND "
+		        "series = ? AND number = ?", -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, number);
+		int step = sqlite3_step(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
 		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
-		store_set_err(err, errlen, "no such number, or already voided");
-		return STORE_INVALID;
+		store_set_err(err, errlen, step == SQLITE_ROW ? "already voided" : "no such number");
+		return step == SQLITE_ROW ? STORE_DONE : STORE_INVALID;
 	}
 	snprintf(object, sizeof(object), "register/%s/%s/%lld", body, series, (long long)number);
 	if (store_audit_json(st->db, uid, login, "void", object, json_pack("{s:s, s:s, s:I, s:s}", "body",
@@ -1506,6 +1556,87 @@ fail_quiet:
 	sqlite3_finalize(s);
 	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
 	return STORE_ERR;
+}
+
+int store_register_start(struct store *st, const char *body, const char *series, int64_t next,
+    const char *reason, int64_t uid, const char *login, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[160], ignored[8];
+	int64_t issued = 0, set = 0;
+
+	clock_iso_utc(at, sizeof(at));
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "SELECT (SELECT count(*) FROM register WHERE body = ?1 AND "
+	        "series = ?2), (SELECT next FROM register_start WHERE body = ?1 AND series = ?2)", -1,
+	        &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto fail;
+	issued = sqlite3_column_int64(s, 0);
+	set = sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (issued > 0 || set > 0) {
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+		if (issued > 0)
+			store_set_err(err, errlen, "issued:%lld", (long long)issued);
+		else
+			store_set_err(err, errlen, "set:%lld", (long long)set);
+		return STORE_INVALID;
+	}
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO register_start (body, series, next, set_by, "
+	        "set_at, reason) VALUES (?, ?, ?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, next);
+	sqlite3_bind_text(s, 4, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	snprintf(object, sizeof(object), "register/%s/%s", body, series);
+	if (store_audit_json(st->db, uid, login, "register.start", object, json_pack("{s:s, s:s, "
+	        "s:I, s:s}", "body", body, "series", series, "next", (json_int_t)next, "reason",
+	        reason), err, errlen) != 0)
+		goto fail_quiet;
+	sqlite3_finalize(s);
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
+fail:
+	store_db_err(st->db, "register start", err, errlen);
+fail_quiet:
+	sqlite3_finalize(s);
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+int store_register_next(struct store *st, const char *body, const char *series, int64_t *next,
+    int64_t *start, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT max(coalesce((SELECT max(number) FROM register "
+	        "WHERE body = ?1 AND series = ?2), 0) + 1, coalesce((SELECT next FROM register_start "
+	        "WHERE body = ?1 AND series = ?2), 1)), (SELECT next FROM register_start WHERE "
+	        "body = ?1 AND series = ?2)", -1, &s, NULL) != SQLITE_OK) {
+		store_db_err(st->db, "register next", err, errlen);
+		return STORE_ERR;
+	}
+	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, series, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_db_err(st->db, "register next", err, errlen);
+		sqlite3_finalize(s);
+		return STORE_ERR;
+	}
+	*next = sqlite3_column_int64(s, 0);
+	*start = sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	return STORE_OK;
 }
 
 int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, char *err,

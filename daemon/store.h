@@ -10,7 +10,7 @@
 #include "report.h"
 #include "symbol.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 enum store_rc {
 	STORE_OK = 0,
@@ -19,6 +19,7 @@ enum store_rc {
 	STORE_CORRUPT = -3, /* quick_check failed; it was not touched */
 	STORE_NEWER = -4,   /* written by a newer vanthu (schema above ours) */
 	STORE_INVALID = -5, /* the caller's request cannot be done (err says why) */
+	STORE_DONE = -6,    /* what was asked was done already (a number voided twice) */
 };
 
 struct store;
@@ -204,6 +205,9 @@ struct store_doc_new {
 	size_t content_len;
 	const char *sha256;
 	const char *note;      /* an edit's reason, shown in the history; may be NULL */
+	const char *origin;    /* the source it was drafted from ("meeting:..."); NULL: none. A
+	                        * create whose origin a live (not withdrawn) document has already
+	                        * is refused: STORE_INVALID, that document's id in *id */
 };
 /* Creates it, its revision 1 and its "create" history entry in one transaction. */
 int store_doc_create(struct store *st, const struct store_doc_new *d, int64_t *id, char *err,
@@ -288,9 +292,22 @@ struct store_register_query {
 /* The entries, voided ones included (number, symbol, ..., series, term, type, year). */
 int store_register_list(struct store *st, const struct store_register_query *q, store_row_cb cb,
     void *arg, char *err, size_t errlen);
-/* Voids a number with a reason; it stays in the register. STORE_INVALID if none or already. */
+/* Voids a number with a reason; it stays in the register. STORE_INVALID if there is no such
+ * number, STORE_DONE if it was voided already. */
 int store_register_void(struct store *st, const char *body, const char *series, int64_t number,
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
+/*
+ * Sets where a series continues a paper register: its first number in vanthu
+ * is next. Once per series, and only before its first issue in vanthu, so a
+ * number is never given twice nor the series run backwards; with its
+ * "register.start" audit entry. STORE_INVALID otherwise, err "issued:N" (N
+ * entries already) or "set:N" (set before, to N).
+ */
+int store_register_start(struct store *st, const char *body, const char *series, int64_t next,
+    const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
+/* The number the next issue in series gets, and its set start (0: none). */
+int store_register_next(struct store *st, const char *body, const char *series, int64_t *next,
+    int64_t *start, char *err, size_t errlen);
 
 /* A new reporting round. */
 struct store_round_new {

@@ -378,9 +378,11 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	in->supersedes = 0;
 	in->document_id = 0;
 	if (doc != NULL) {
-		if (store_doc_insert(db, doc, &in->document_id, NULL, 0) != 0)
+		int di = store_doc_insert(db, doc, &in->document_id, NULL, 0);
+		if (di < 0)
 			return -1;
-		snprintf(in->outcome, sizeof(in->outcome), "accepted");
+		/* the same source again (a meeting's conclusions): the draft it made already */
+		snprintf(in->outcome, sizeof(in->outcome), di == 1 ? "duplicate" : "accepted");
 	} else if (round != NULL) {
 		int ri = store_round_insert(db, round, NULL, 0);
 		if (ri < 0)

@@ -30,7 +30,8 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Hands every row of s to cb as columns (*rows counts them when not NULL). */
 int store_emit_rows(sqlite3 *db, sqlite3_stmt *s, store_row_cb cb, void *arg, char *err,
     size_t errlen, int *rows);
-/* Inside the caller's transaction: a document with its revision 1 and "create" entry. */
+/* Inside the caller's transaction: a document with its revision 1 and "create" entry; 1 (and
+ * that document's id in *id) when a live document has its origin already, nothing done. */
 int store_doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, char *err,
     size_t errlen);
 /* Inside the caller's transaction: a round; 1 when one with that id exists (nothing done). */

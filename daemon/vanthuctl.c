@@ -402,6 +402,7 @@ static const char *action_label(const char *code)
 		{ "withdraw", "thu hồi" }, { "publish", "ghi tệp ban hành" }, { "void", "hủy số" },
 		{ "round.create", "mở đợt báo cáo" }, { "round.remind", "đôn đốc" },
 		{ "round.close", "đóng đợt báo cáo" }, { "meeting.sent", "gửi kết luận họp" },
+		{ "register.start", "đặt số bắt đầu của sổ" },
 	};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (strcmp(labels[i].code, code) == 0)
@@ -842,8 +843,15 @@ static void show_register(json_t *r)
 	else
 		printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s — năm %lld\n", jstr(r, "organisation"),
 		    (long long)jint(r, "year"));
+	if (jint(r, "start") > 0)
+		printf("Tiếp nối sổ giấy: số đầu tiên cấp trong vanthu là %lld.\n",
+		    (long long)jint(r, "start"));
 	if (json_array_size(list) == 0) {
-		printf("(chưa có văn bản nào)\n");
+		if (jint(r, "next") > 1)
+			printf("(chưa có văn bản nào; văn bản đầu tiên sẽ mang số %lld)\n",
+			    (long long)jint(r, "next"));
+		else
+			printf("(chưa có văn bản nào)\n");
 		return;
 	}
 	json_array_foreach(list, i, e) {
@@ -1346,8 +1354,50 @@ static int series_option(int argc, char **argv, int *i, struct call *c)
 	return 0;
 }
 
+static void show_register_started(json_t *r)
+{
+	if (*jstr(r, "type"))
+		printf("Sổ loại %s nhiệm kỳ %s của %s tiếp nối sổ giấy: văn bản đầu tiên cấp số trong "
+		    "vanthu sẽ mang số %lld.\n", jstr(r, "type"), jstr(r, "term"), jstr(r, "body"),
+		    (long long)jint(r, "next"));
+	else
+		printf("Sổ năm %lld của %s tiếp nối sổ giấy: văn bản đầu tiên cấp số trong vanthu sẽ "
+		    "mang số %lld.\n", (long long)jint(r, "year"), jstr(r, "body"),
+		    (long long)jint(r, "next"));
+}
+
+/* register start --next N (--year Y | --type T [--term T]) [--body B] -m REASON */
+static int build_register_start(int argc, char **argv, struct call *c)
+{
+	json_int_t v;
+
+	c->request = "register.start";
+	c->show = show_register_started;
+	for (int i = 2; i < argc; i++) {
+		int rc;
+		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+			json_object_set_new(c->args, "reason", json_string(argv[++i]));
+		} else if (strcmp(argv[i], "--next") == 0 && i + 1 < argc) {
+			if (parse_positive(argv[++i], &v) != 0)
+				return usage_error("số bắt đầu không hợp lệ: %s", argv[i]);
+			json_object_set_new(c->args, "next", json_integer(v));
+		} else if ((rc = series_option(argc, argv, &i, c)) < 0) {
+			return EXIT_USAGE;
+		} else if (rc == 0) {
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
+	if (!json_object_get(c->args, "next") || !json_object_get(c->args, "reason") ||
+	    !(json_object_get(c->args, "year") || json_object_get(c->args, "type")))
+		return usage_error("%s", "cách dùng: vanthuctl register start --next SỐ (--year NĂM | "
+		    "[--body CQ] --type LOẠI [--term NHIỆM-KỲ]) -m LÝ-DO");
+	return 0;
+}
+
 static int build_register(int argc, char **argv, struct call *c)
 {
+	if (argc > 1 && strcmp(argv[1], "start") == 0)
+		return build_register_start(argc, argv, c);
 	for (int i = 1; i < argc; i++) {
 		int rc;
 		if (strcmp(argv[i], "--csv") == 0)

@@ -574,6 +574,7 @@ struct wf_input {
 	struct doc_fields f;
 	struct store_doc_new d;
 	char login[64];   /* the drafter's: the actor's may not outlive the call (a spool item's) */
+	char *origin;     /* owned: d.origin, when set */
 };
 
 int workflow_input_read(const struct wf_kind *k, const struct config *cfg,
@@ -621,7 +622,21 @@ void workflow_input_free(struct wf_input *in)
 	if (in == NULL)
 		return;
 	fields_free(&in->f);
+	free(in->origin);
 	free(in);
+}
+
+int workflow_input_set_origin(struct wf_input *in, const char *what, const char *a,
+    const char *b, const char *c)
+{
+	char *o = NULL;
+
+	if (asprintf(&o, "%s:%s:%s%s%s", what, a ? a : "", b ? b : "", c ? ":" : "", c ? c : "") < 0)
+		return -1;
+	free(in->origin);
+	in->origin = o;
+	in->d.origin = o;
+	return 0;
 }
 
 int workflow_create(struct store *st, const struct workflows *wf, const struct config *cfg,

@@ -106,6 +106,10 @@ int workflow_input_read(const struct wf_kind *k, const struct config *cfg,
     size_t len, const struct wf_actor *a, struct wf_input **out, struct diag_list *errs);
 const struct store_doc_new *workflow_input_doc(const struct wf_input *in);
 void workflow_input_free(struct wf_input *in);
+/* Names the source the draft comes from, "what:a:b[:c]", so that the same source never makes
+ * a second live draft (store_doc_new.origin). 0, or -1 out of memory. */
+int workflow_input_set_origin(struct wf_input *in, const char *what, const char *a,
+    const char *b, const char *c);
 
 #define WF_DOC_NS "urn:vanthu:document:1"
 

@@ -36,6 +36,7 @@ USERS = {
     "vtt-dung": ["clerk"],
     "vtt-giang": ["auditor"],
     "vtt-hai": ["drafter", "clerk"],
+    "vtt-lan": ["admin"],
     "vtt-norole": [],
 }
 

@@ -404,6 +404,25 @@ class Story(unittest.TestCase):
                          [("create", "vtt-ana"), ("meeting.sent", "vtt-hai")])
         self.assertEqual(sorted(show["recipients"].split("; ")),
                          ["Sở TT&TT", "UBND huyện Đất Đỏ", "UBND xã Phước Hội"])
+        # the same meeting sent again, by command or by folder, is the draft it made already
+        ndocs = len(self.docs())
+        again = self.d.ctl("meeting", meeting, user="vtt-hai", json_out=True)
+        self.assertEqual(again.returncode, 1)
+        self.assertEqual(again.json["error"]["code"], "E_STATE")
+        self.assertIn("văn bản số %d" % doc, again.json["error"]["message"])
+        person_drop(self.d.spool, "vtt-hai", "hop-lai.xml", read(MEETING))
+        wait_receipts(self.d.spool, 4)
+        dup = [read_receipt(p) for p in receipts(self.d.spool) if "hop-lai" in p][0]
+        self.assertEqual(dup["outcome"], "duplicate")
+        self.assertIn("văn bản số %d" % doc, dup["text"])
+        self.assertEqual(dup["document"], doc)
+        self.assertEqual(len(self.docs()), ndocs)
+        # once its draft is withdrawn, the meeting may be sent anew
+        r = self.d.ctl("withdraw", str(doc), "-m", "soạn lại", user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.d.ctl("meeting", meeting, user="vtt-hai", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(r.json["result"]["document"], doc)
         self.d.stop()
 
 

@@ -209,6 +209,9 @@ class Flow(DaemonTest):
         self.assertTrue(self.u["vtt-dung"].call("void", year=year, number=2,
                                                 reason="Ban hành nhầm")["ok"])
         r = self.u["vtt-dung"].call("void", year=year, number=2, reason="lần nữa")
+        self.assertEqual(r["error"]["code"], "E_STATE")
+        self.assertIn("đã bị hủy trước đó", r["error"]["message"])
+        r = self.u["vtt-dung"].call("void", year=year, number=9, reason="không có")
         self.assertEqual(r["error"]["code"], "E_NOT_FOUND")
         reg = self.u["vtt-giang"].call("register")["result"]["entries"]
         self.assertEqual([e["number"] for e in reg], [1, 2, 3])
@@ -231,6 +234,63 @@ class Flow(DaemonTest):
             con.execute("UPDATE register SET summary = 'sửa' WHERE number = 1")
         with self.assertRaises(sqlite3.DatabaseError):
             con.execute("UPDATE register SET void_reason = 'x' WHERE number = 2")
+        con.close()
+
+    def test_register_continues_the_paper_register(self):
+        year = self.u["vtt-dung"].call("register")["result"]["year"]
+        args = ("register", "start", "--next", "3552", "--year", str(year))
+        # an admin's step: a clerk is told who may
+        r = self.d.ctl(*args, "-m", "sổ giấy đến số 3551", user="vtt-dung", json_out=True)
+        self.assertEqual(r.json["error"]["code"], "E_DENIED")
+        self.assertIn("quản trị (admin)", r.json["error"]["message"])
+        # without a reason, refused before it reaches the daemon
+        self.assertEqual(self.d.ctl(*args, user="vtt-lan").returncode, 2)
+        r = self.d.ctl(*args, "-m", "Sổ đăng ký giấy năm nay đã cấp đến số 3551", user="vtt-lan")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sẽ mang số 3552", r.stdout)
+        # once only
+        r = self.d.ctl(*args, "-m", "lần nữa", user="vtt-lan", json_out=True)
+        self.assertEqual(r.json["error"]["code"], "E_STATE")
+        reg = self.u["vtt-giang"].call("register")["result"]
+        self.assertEqual((reg["next"], reg["start"]), (3552, 3552))
+        self.assertIn("văn bản đầu tiên sẽ mang số 3552", self.d.ctl("register", user="vtt-dung").stdout)
+        # the series continues from there, gapless
+        symbols = []
+        for _ in range(2):
+            doc = new_doc(self.u["vtt-ana"])["result"]["id"]
+            for user, action in (("vtt-ana", "submit"), ("vtt-binh", "approve"), ("vtt-chi", "sign"),
+                                 ("vtt-dung", "issue")):
+                res = self.act(user, doc, action)
+                self.assertTrue(res["ok"], res)
+            symbols.append(res["result"]["symbol"])
+        self.assertEqual(symbols, ["3552/TB-UBND", "3553/TB-UBND"])
+        self.assertTrue(os.path.exists(os.path.join(self.d.spool, "outgoing", str(year),
+                                                    "3552-TB-UBND.docx")))
+        # after an issue the start can no longer move, for nobody may go back or over a number
+        r = self.d.ctl("register", "start", "--next", "10", "--year", str(year), "-m", "lùi",
+                       user="vtt-lan", json_out=True)
+        self.assertEqual(r.json["error"]["code"], "E_STATE")
+        self.assertIn("đã có 2 văn bản", r.json["error"]["message"])
+        # another year's series is its own
+        r = self.d.ctl("register", "start", "--next", "7", "--year", str(year + 1), "-m", "sổ giấy",
+                       user="vtt-lan")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        audit = [e for e in self.d.ctl("audit", "--limit", "100", user="vtt-giang",
+                                       json_out=True).json["result"]["entries"]
+                 if e["action"] == "register.start"]
+        self.assertEqual(len(audit), 2)
+        for e in audit:
+            e["detail"] = json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"]
+        first = [e for e in audit if e["detail"]["series"] == str(year)]
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first[0]["detail"]["reason"], "Sổ đăng ký giấy năm nay đã cấp đến số 3551")
+        self.assertEqual(first[0]["detail"]["next"], 3552)
+        self.assertEqual(first[0]["actor"], "vtt-lan")
+        con = sqlite3.connect(self.d.db)
+        with self.assertRaises(sqlite3.DatabaseError):
+            con.execute("UPDATE register_start SET next = 1")
+        with self.assertRaises(sqlite3.DatabaseError):
+            con.execute("DELETE FROM register_start")
         con.close()
 
     def test_cong_van_symbol(self):

@@ -472,7 +472,7 @@ static void test_register_series(void **state)
 	assert_int_equal(store_register_void(st, "TU", "2025-2030/KH", 2, "nhầm", 300, "vtt-dung",
 	    err, sizeof(err)), STORE_OK);
 	assert_int_equal(store_register_void(st, "TU", "2025-2030/KH", 2, "lần nữa", 300, "vtt-dung",
-	    err, sizeof(err)), STORE_INVALID);
+	    err, sizeof(err)), STORE_DONE);
 	assert_int_equal(store_register_void(st, "TU", "2025-2030/TB", 2, "không có", 300,
 	    "vtt-dung", err, sizeof(err)), STORE_INVALID);
 	issue_in(st, 7, "TU", "2025-2030", "KH", 1, 2027, sym, sizeof(sym));
@@ -489,6 +489,89 @@ static void test_register_series(void **state)
 	    NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM register"), 7);
+}
+
+/* A series continued from a paper register: set once, before its first issue, then gapless. */
+static void test_register_start(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512], sym[96];
+	int64_t id, next, start;
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	for (int i = 1; i <= 4; i++) {
+		struct store_doc_new d = { .kind = "ke-hoach", .state = "signed", .summary = "Trích yếu",
+		    .signer_name = "Nguyễn Chiến Thắng", .recipients = "", .archive = "Văn phòng",
+		    .issuer = i <= 2 ? NULL : "TU", .uid = 100, .login = "vtt-ana", .content = "<x/>",
+		    .content_len = 4, .sha256 = "00" };
+		assert_int_equal(store_doc_create(st, &d, &id, err, sizeof(err)), STORE_OK);
+	}
+	assert_int_equal(store_register_next(st, "UBND", "2026", &next, &start, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(next, 1);
+	assert_int_equal(start, 0);
+	assert_int_equal(store_register_start(st, "UBND", "2026", 3552, "sổ giấy đến 3551", 400,
+	    "vtt-lan", err, sizeof(err)), STORE_OK);
+	/* once */
+	assert_int_equal(store_register_start(st, "UBND", "2026", 4000, "lần nữa", 400, "vtt-lan",
+	    err, sizeof(err)), STORE_INVALID);
+	assert_string_equal(err, "set:3552");
+	assert_int_equal(store_register_next(st, "UBND", "2026", &next, &start, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(next, 3552);
+	assert_int_equal(start, 3552);
+	issue_in(st, 1, "UBND", NULL, "KH", 0, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "3552/KH-UBND");
+	issue_in(st, 2, "UBND", NULL, "KH", 0, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "3553/KH-UBND");
+	/* a Party series with issues already cannot be moved; another year's series is its own */
+	issue_in(st, 3, "TU", "2025-2030", "KH", 1, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "01-KH/TU");
+	assert_int_equal(store_register_start(st, "TU", "2025-2030/KH", 10, "lùi", 400, "vtt-lan",
+	    err, sizeof(err)), STORE_INVALID);
+	assert_string_equal(err, "issued:1");
+	assert_int_equal(store_register_start(st, "TU", "2025-2030/TB", 12, "sổ giấy", 400,
+	    "vtt-lan", err, sizeof(err)), STORE_OK);
+	issue_in(st, 4, "TU", "2025-2030", "TB", 1, 2026, sym, sizeof(sym));
+	assert_string_equal(sym, "12-TB/TU");
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'register.start'"),
+	    2);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE register_start SET next = 1", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM register_start", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO register_start VALUES ('UBND', '2027', "
+	    "0, 'x', 'x', 'x')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A draft from a source that made a live draft already is that draft; withdrawn, not. */
+static void test_doc_origin(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char err[512];
+	int64_t a, b, c;
+	struct store_doc_new d = { .kind = "thong-bao", .state = "draft", .summary = "Kết luận",
+	    .signer_name = "Nguyễn Văn Hòa", .recipients = "", .archive = "VT", .uid = 100,
+	    .login = "vtt-ana", .content = "<x/>", .content_len = 4, .sha256 = "00",
+	    .origin = "meeting:CDS-2024-Q1:2024-04-05" };
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_create(st, &d, &a, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_create(st, &d, &b, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(b, a);
+	struct store_transition t = { .id = a, .from = "draft", .to = "withdrawn",
+	    .action = "withdraw", .comment = "soạn lại", .uid = 100, .login = "vtt-ana" };
+	assert_int_equal(store_doc_transition(st, &t, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_create(st, &d, &c, err, sizeof(err)), STORE_OK);
+	assert_true(c != a);
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM documents"), 2);
 }
 
 /* A schema-5 database (the last before Party registers) migrates with nothing lost. */
@@ -544,6 +627,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doc_list_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doc_origin, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
