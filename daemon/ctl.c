@@ -1574,8 +1574,17 @@ static int cmd_rounds(struct conn *c, json_t *args, json_t **result, char *msg, 
 		snprintf(msg, msglen, "không đọc được danh sách đợt báo cáo (xem nhật ký của vanthud)");
 		return E_INTERNAL;
 	}
-	*result = json_pack("{s:o}", "rounds", list);
-	return 0;
+	/* "none open" is not "none at all": say how many are closed */
+	json_int_t closed = 0;
+	json_t *all = json_array(), *e;
+	size_t i;
+	if (all && store_rounds_list(c->ctl->store, 0, collect_row, all, err, sizeof(err)) ==
+	    STORE_OK)
+		json_array_foreach(all, i, e)
+			closed += strcmp(json_string_value(json_object_get(e, "state")), "open") != 0;
+	json_decref(all);
+	*result = json_pack("{s:o, s:I}", "rounds", list, "closed", closed);
+	return *result ? 0 : E_INTERNAL;
 }
 
 static int cmd_round(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)

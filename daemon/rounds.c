@@ -797,7 +797,10 @@ static void add_totals(xmlNodePtr body, xmlNsPtr ns, json_t *figures, json_t *co
 			count++;
 		}
 		snprintf(raw, sizeof(raw), "%.6f", pct ? sum / count : sum);
-		vnfmt_decimal(raw, 2, num, sizeof(num));
+		vnfmt_decimal(raw, pct ? 1 : 2, num, sizeof(num));
+		/* every average with one decimal, so that they read alike: 97,0% beside 61,4% */
+		if (pct && strchr(num, ',') == NULL && strlen(num) + 3 < sizeof(num))
+			strcat(num, ",0");
 		if (pct)
 			snprintf(buf, sizeof(buf), "- %s: bình quân %s%% (%d đơn vị báo cáo).", name, num,
 			    count);
@@ -849,6 +852,27 @@ static void add_table(xmlNodePtr root, xmlNsPtr ns, json_t *desc, json_t *figure
 static const char *const letters[] = { "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l",
 	"m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y" };
 
+/*
+ * The trích yếu of a round's conclusion, from the round's subject, without
+ * saying "báo cáo" twice: a subject "báo cáo kết quả triển khai …" gives
+ * "Tình hình gửi báo cáo kết quả triển khai …" (a notice) or "Tổng hợp báo
+ * cáo kết quả triển khai …" (a summary report); any other subject "… về
+ * <subject>".
+ */
+static void summary_of(const char *subject, int report, char *out, size_t len)
+{
+	static const char lead[] = "báo cáo ";
+	const char *head = report ? "Tổng hợp" : "Tình hình gửi";
+
+	if (subject == NULL)
+		subject = "";
+	if (strncmp(subject, lead, sizeof(lead) - 1) == 0 ||
+	    strncmp(subject, "Báo cáo ", sizeof(lead) - 1) == 0)
+		snprintf(out, len, "%s báo cáo %s", head, subject + sizeof(lead) - 1);
+	else
+		snprintf(out, len, "%s báo cáo về %s", head, subject);
+}
+
 static int conclude(struct store *st, const struct catalog *cat, const struct config *cfg,
     json_t *desc, xmlNodePtr rroot, const char *reason, int64_t uid, const char *login,
     int64_t *doc_id)
@@ -879,8 +903,7 @@ static int conclude(struct store *st, const struct catalog *cat, const struct co
 	chair = rtext(rchild(concl, "chair"));
 	doc = draft_new(kind, id, &root, &ns);
 	set_issuer(rroot, root);
-	snprintf(buf, sizeof(buf), "Kết quả thực hiện %s",
-	    json_string_value(json_object_get(desc, "subject")));
+	summary_of(json_string_value(json_object_get(desc, "subject")), table, buf, sizeof(buf));
 	add(root, ns, "summary", buf);
 	xmlNodePtr body = add(root, ns, "body", NULL);
 	cite_request(desc, issuing_body(cfg, rroot), cite, sizeof(cite));
@@ -903,10 +926,16 @@ static int conclude(struct store *st, const struct catalog *cat, const struct co
 	for (xmlNodePtr c = concl->children; c; c = c->next)
 		nitems += is_r(c, "item");
 	if (nitems) {
-		add(body, ns, "heading", "5. Kết luận");
-		snprintf(buf, sizeof(buf), "Trên cơ sở kết quả nêu trên, %s kết luận như sau:",
-		    chair && *chair ? chair : "lãnh đạo");
-		add(body, ns, "p", buf);
+		/* a notice tells the chair's conclusions; a report to a superior proposes */
+		if (table) {
+			add(body, ns, "heading", "5. Đề xuất, kiến nghị");
+			add(body, ns, "p", "Trên cơ sở kết quả nêu trên, đề xuất, kiến nghị như sau:");
+		} else {
+			add(body, ns, "heading", "5. Kết luận");
+			snprintf(buf, sizeof(buf), "Trên cơ sở kết quả nêu trên, %s kết luận như sau:",
+			    chair && *chair ? chair : "lãnh đạo");
+			add(body, ns, "p", buf);
+		}
 		size_t k = 0;
 		for (xmlNodePtr c = concl->children; c; c = c->next) {
 			if (!is_r(c, "item"))

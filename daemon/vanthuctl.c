@@ -1030,7 +1030,11 @@ static void show_rounds(json_t *r)
 	size_t i;
 
 	if (json_array_size(list) == 0) {
-		printf("Không có đợt báo cáo nào.\n");
+		if (jint(r, "closed") > 0)
+			printf("Không có đợt báo cáo nào đang mở; %lld đợt đã đóng (xem: vanthuctl rounds "
+			    "--all).\n", (long long)jint(r, "closed"));
+		else
+			printf("Không có đợt báo cáo nào.\n");
 		return;
 	}
 	pad("Mã đợt", 18);
@@ -1087,7 +1091,11 @@ static void show_round(json_t *r)
 		vn_date(jstr(u, "reported_on"), day, sizeof(day));
 		printf("%s\n", day);
 	}
-	printf("(* đã gửi báo cáo thay thế)\n");
+	int corrected = 0;
+	json_array_foreach(units, i, u)
+		corrected |= json_is_true(json_object_get(u, "corrected"));
+	if (corrected)
+		printf("(* đã gửi báo cáo thay thế)\n");
 }
 
 static void show_calendar(json_t *r)

@@ -170,6 +170,12 @@ class Story(unittest.TestCase):
         self.assertEqual(hist[-1]["detail"]["comment"], "đợt báo cáo CDS-2024-Q1 đã hết hạn và đóng")
         self.restart("2024-03-29T08:30:00")
         self.assertEqual(len(self.docs()), 2)
+        # none open is not none at all
+        self.assertEqual(self.d.ctl("rounds", user="vtt-giang").stdout.strip(),
+                         "Không có đợt báo cáo nào đang mở; 1 đợt đã đóng (xem: vanthuctl rounds "
+                         "--all).")
+        # nobody corrected a report: no legend for the mark
+        self.assertNotIn("thay thế", self.d.ctl("round", "CDS-2024-Q1", user="vtt-giang").stdout)
         rounds = self.d.ctl("rounds", "--all", user="vtt-giang", json_out=True).json["result"]["rounds"]
         self.assertEqual(rounds[0]["state"], "closed")
         self.assertEqual(rounds[0]["conclusion_doc"], concl_id)
@@ -193,7 +199,7 @@ class Story(unittest.TestCase):
         # the rest line by line, in order
         assert_in_order(self, text, [
             "THÔNG BÁO",
-            "Kết quả thực hiện báo cáo kết quả triển khai chuyển đổi số quý I năm 2024",
+            "Tình hình gửi báo cáo kết quả triển khai chuyển đổi số quý I năm 2024",
             "Thực hiện Công văn số 125/UBND-VP ngày 10/3/2024 của Ủy ban nhân dân tỉnh",
             "1. Các đơn vị báo cáo đúng hạn (3/6)",
             "Sở Thông tin và Truyền thông, Sở Tư pháp, Ủy ban nhân dân xã Phước Hội.",
@@ -213,7 +219,7 @@ class Story(unittest.TestCase):
             "- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 68,9% (4 đơn vị báo cáo).",
             "- Số hồ sơ tiếp nhận: tổng cộng 10.240 hồ sơ (4 đơn vị báo cáo).",
             "- Số chứng thư số đã cấp: tổng cộng 63 chứng thư (4 đơn vị báo cáo).",
-            "- Tỷ lệ văn bản đi được ký số: bình quân 98,27% (3 đơn vị báo cáo).",
+            "- Tỷ lệ văn bản đi được ký số: bình quân 98,3% (3 đơn vị báo cáo).",
             "- Số tài khoản định danh điện tử mức độ 2 được kích hoạt: tổng cộng 4.327 tài khoản "
             "(2 đơn vị báo cáo).",
         ])
@@ -248,6 +254,12 @@ class Story(unittest.TestCase):
     def test_reminder_follows_the_round_until_issued(self):
         work = self.open_round("2024-03-18T09:00:00")
         self.drop_report("so-tttt.xml", example("01-so-tttt.xml"), 1)
+        # the unit corrects its report: marked, with the legend for the mark
+        fixed = example("01-so-tttt.xml").replace(b"<value>14</value>", b"<value>15</value>", 1)
+        self.assertEqual(self.drop_report("so-tttt-sua.xml", fixed, 2)["outcome"], "superseding")
+        shown = self.d.ctl("round", "CDS-2024-Q1", user="vtt-giang").stdout
+        self.assertIn("đúng hạn*", shown)
+        self.assertIn("(* đã gửi báo cáo thay thế)", shown)
         # Thursday 21/3: the reminder goes to the five units still missing
         self.restart("2024-03-21T09:00:00")
         docs = self.docs()
@@ -260,8 +272,8 @@ class Story(unittest.TestCase):
         self.assertIn("xã Phước Hội", kinh_gui)
         self.assertIn("Đến nay, 5/6 đơn vị chưa gửi báo cáo.", text)
         # two units report before the drafter submits: they leave its Kính gửi at submit
-        self.drop_report("so-tp.xml", example("02-so-tu-phap.xml"), 2)
-        self.drop_report("phuoc-hoi.xml", example("05-xa-phuoc-hoi.xml"), 3)
+        self.drop_report("so-tp.xml", example("02-so-tu-phap.xml"), 3)
+        self.drop_report("phuoc-hoi.xml", example("05-xa-phuoc-hoi.xml"), 4)
         r = self.d.ctl("submit", rid, user="vtt-ana")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.d.ctl("render", rid, "-o", out, user="vtt-ana").returncode, 0)
@@ -284,7 +296,7 @@ class Story(unittest.TestCase):
             r = self.d.ctl(action, rid, user=user)
             self.assertEqual(r.returncode, 0, (user, action, r.stderr))
         self.restart("2024-03-22T09:00:00")
-        self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 4)
+        self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 5)
         # somebody who may not issue it changes nothing
         self.assertNotEqual(self.d.ctl("issue", rid, user="vtt-giang").returncode, 0)
         hist = self.d.ctl("history", rid, user="vtt-giang", json_out=True).json["result"]["history"]
@@ -369,8 +381,11 @@ class Story(unittest.TestCase):
             ["7", "Sở Tư pháp", "Số chứng thư số đã cấp", "9", "chứng thư", "—"],
             ["8", "Sở Tư pháp", "Tỷ lệ văn bản đi được ký số", "100", "%", "95"],
         ])
-        # and the totals above it, in the same hand
+        # and the totals above it, in the same hand; a report proposes, it does not conclude
         body = " ".join(p.text for p in docx.Document(out).paragraphs)
+        self.assertIn("Tổng hợp báo cáo kết quả triển khai chuyển đổi số quý I năm 2024", body)
+        self.assertIn("5. Đề xuất, kiến nghị", body)
+        self.assertNotIn("kết luận như sau", body)
         self.assertIn("- Số hồ sơ tiếp nhận: tổng cộng 4.501 hồ sơ (2 đơn vị báo cáo).", body)
         self.assertIn("- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 86,9% (2 đơn vị báo cáo).", body)
         self.d.stop()
