@@ -995,6 +995,52 @@ static void label_doc(const struct workflows *wf, json_t *row)
 		json_object_set_new(row, "state_label", json_string(s->label));
 }
 
+/*
+ * A kind and a state to filter by must exist (in that kind, or in any kind):
+ * "--state nope" is a mistake to point out, not an empty list. The message
+ * lists what there is.
+ */
+static int check_filter(const struct workflows *wf, const char *kind, const char *state,
+    char *msg, size_t msglen)
+{
+	const struct wf_kind *k = NULL;
+	size_t off = 0;
+
+	if (wf == NULL)
+		return 0;
+	if (kind != NULL && (k = workflows_find(wf, kind)) == NULL) {
+		off = (size_t)snprintf(msg, msglen, "không có loại văn bản \"%s\"; các loại là:", kind);
+		for (size_t i = 0; i < wf->nkinds && off < msglen; i++)
+			off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s)", i ? "," : "",
+			    wf->kinds[i].kind, wf->kinds[i].label);
+		return E_INVALID;
+	}
+	if (state == NULL)
+		return 0;
+	for (size_t i = 0; i < wf->nkinds; i++)
+		if ((k == NULL || k == &wf->kinds[i]) && wf_state_find(&wf->kinds[i], state) != NULL)
+			return 0;
+	off = (size_t)snprintf(msg, msglen, "không có trạng thái \"%s\"%s%s; các trạng thái là:",
+	    state, k ? " trong loại " : "", k ? k->label : "");
+	/* each state id once, in the order the kinds give them */
+	for (size_t i = 0, n = 0; i < wf->nkinds; i++) {
+		if (k != NULL && k != &wf->kinds[i])
+			continue;
+		for (size_t j = 0; j < wf->kinds[i].nstates && off < msglen; j++) {
+			const struct wf_state *st = &wf->kinds[i].states[j];
+			int seen = 0;
+			for (size_t a = 0; a <= i && !seen; a++)
+				for (size_t b = 0; b < (a == i ? j : wf->kinds[a].nstates) && !seen; b++)
+					seen = (k == NULL || k == &wf->kinds[a]) &&
+					    strcmp(wf->kinds[a].states[b].id, st->id) == 0;
+			if (!seen)
+				off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s)", n++ ? "," : "",
+				    st->id, st->label);
+		}
+	}
+	return E_INVALID;
+}
+
 static int cmd_list(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	struct store_doc_filter f = { .drafter_uid = -1 };
@@ -1008,6 +1054,8 @@ static int cmd_list(struct conn *c, json_t *args, json_t **result, char *msg, si
 	    (rc = str_arg(args, "kind", 32, &f.kind, msg, msglen)) ||
 	    (rc = int_arg(args, "limit", 1, 200, &limit, msg, msglen)) ||
 	    (rc = int_arg(args, "before", 1, INT64_MAX, &before, msg, msglen)))
+		return rc;
+	if ((rc = check_filter(current_workflows(c->ctl), f.kind, f.state, msg, msglen)))
 		return rc;
 	if (json_is_true(json_object_get(args, "mine")))
 		f.drafter_uid = (int64_t)c->peer.uid;
@@ -1495,6 +1543,30 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 		return E_INTERNAL;
 	}
 	free(docx);
+	/* the file's name for a clerk: an issued one's own ("03-TB-UBND.docx"), else a draft's */
+	struct store_doc doc;
+	char name[128];
+	if (store_doc_get(c->ctl->store, id, &doc, err, sizeof(err)) == STORE_OK) {
+		if (doc.symbol && doc.number > 0) {
+			/* a voided number says so in the name; the issued file itself stays as it was */
+			json_t *row = NULL;
+			int voided = store_doc_row(c->ctl->store, id, take_one, &row, err, sizeof(err)) ==
+			    STORE_OK && json_is_string(json_object_get(row, "voided_at"));
+			snprintf(name, sizeof(name), "%s%s.docx", doc.symbol, voided ? "-DA-HUY-SO" : "");
+			for (char *p = name; *p; p++)
+				if (*p == '/' || *p == ' ')
+					*p = '-';
+			if (voided) {
+				json_object_set_new(*result, "voided", json_true());
+				json_object_set(*result, "void_reason", json_object_get(row, "void_reason"));
+			}
+			json_decref(row);
+		} else {
+			snprintf(name, sizeof(name), "du-thao-%lld.docx", (long long)id);
+		}
+		json_object_set_new(*result, "name", json_string(name));
+		store_doc_free(&doc);
+	}
 	return 0;
 }
 

@@ -1219,8 +1219,12 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
 	sqlite3_stmt *s = NULL;
 	int rc, rows = 0;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS " FROM documents WHERE id = ?", -1, &s,
-	        NULL) != SQLITE_OK) {
+	/* with its register entry's void, when its number was voided */
+	if (sqlite3_prepare_v2(st->db, "SELECT " DOC_COLUMNS ", (SELECT r.voided_at FROM register r "
+	        "WHERE r.document_id = documents.id) AS voided_at, (SELECT r.voided_by FROM register r "
+	        "WHERE r.document_id = documents.id) AS voided_by, (SELECT r.void_reason FROM "
+	        "register r WHERE r.document_id = documents.id) AS void_reason FROM documents "
+	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
 		store_db_err(st->db, "document", err, errlen);
 		return STORE_ERR;
 	}

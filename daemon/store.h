@@ -225,7 +225,8 @@ struct store_doc {
 };
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen);
 void store_doc_free(struct store_doc *d);
-/* The same row as columns (for show). STORE_INVALID when there is no such document. */
+/* The same row as columns (for show), with voided_at, voided_by and void_reason from its
+ * register entry (null unless its number was voided). STORE_INVALID: no such document. */
 int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
     size_t errlen);
 

@@ -44,8 +44,7 @@ struct call {
 	const char *request;           /* the request sent; NULL: the command's own name */
 	json_t *args;                  /* its arguments; owned by main */
 	void (*show)(json_t *result);  /* NULL: the command's own */
-	const char *out;               /* CALL_FETCH_DOCX: -o, or out_default */
-	char out_default[64];
+	const char *out;               /* CALL_FETCH_DOCX: -o; NULL: the name the daemon gives */
 };
 
 static void usage(FILE *out)
@@ -723,10 +722,22 @@ static void show_doc(json_t *r)
 		snprintf(buf, sizeof(buf), "%s, ngày %s", jstr(r, "symbol"), day);
 		print_field("Số, ký hiệu", buf);
 	}
+	if (*jstr(r, "voided_at")) {
+		local_time(jstr(r, "voided_at"), when, sizeof(when));
+		snprintf(buf, sizeof(buf), "ĐÃ HỦY SỐ — %s (%s, %s)", jstr(r, "void_reason"),
+		    jstr(r, "voided_by"), when);
+		print_field("Ghi chú", buf);
+	}
 	snprintf(buf, sizeof(buf), "%s; sửa lần cuối: %s (bản %lld)", jstr(r, "drafter"),
 	    jstr(r, "editor"), (long long)jint(r, "revision"));
 	print_field("Người soạn", buf);
-	print_field("Người ký", jstr(r, "signer_name"));
+	/* the login who may sign: the name alone does not say whom to ask */
+	if (*jstr(r, "signer_login"))
+		snprintf(buf, sizeof(buf), "%s (tài khoản ký: %s)", jstr(r, "signer_name"),
+		    jstr(r, "signer_login"));
+	else
+		snprintf(buf, sizeof(buf), "%s (mọi lãnh đạo có vai trò ký)", jstr(r, "signer_name"));
+	print_field("Người ký", buf);
 	print_field("Nơi nhận", jstr(r, "recipients"));
 	buf[0] = '\0';
 	json_array_foreach(actions, i, a) {
@@ -884,10 +895,11 @@ static int parse_positive(const char *s, json_int_t *out);
 /*
  * Fetches a file the daemon sends in base64 chunks (each within the 64 KiB
  * line cap): cmd with {"id", "offset", extra...} until "total" bytes came,
- * written to out. The daemon's SHA-256, when it sends one, lands in sha.
+ * written to out. The other fields of its replies (the SHA-256, the name...)
+ * land in meta, when given.
  */
 static int fetch_chunks(int fd, const char *cmd, json_int_t id, json_t *extra, FILE *out,
-    char *sha, size_t shalen, json_int_t *total_out, int timeout_ms)
+    json_t *meta, json_int_t *total_out, int json_out, int timeout_ms)
 {
 	json_int_t offset = 0, total = -1;
 
@@ -912,14 +924,24 @@ static int fetch_chunks(int fd, const char *cmd, json_int_t id, json_t *extra, F
 			return EXIT_UNREACHABLE;
 		if (!json_is_true(json_object_get(reply, "ok"))) {
 			json_t *err = json_object_get(reply, "error");
-			fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+			if (json_out) {
+				char *text = json_dumps(reply, JSON_INDENT(2));
+				if (text)
+					puts(text);
+				free(text);
+			} else {
+				fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+			}
 			json_decref(reply);
 			return EXIT_REFUSED;
 		}
 		res = json_object_get(reply, "result");
 		total = jint(res, "total");
-		if (sha)
-			snprintf(sha, shalen, "%s", jstr(res, "sha256"));
+		/* what the daemon says of the file besides its bytes: sha256, name, voided... */
+		if (meta) {
+			json_object_update(meta, res);
+			json_object_del(meta, "data");
+		}
 		data = jstr(res, "data");
 		raw = malloc(strlen(data) / 4 * 3 + 3);
 		n = raw ? EVP_DecodeBlock(raw, (const unsigned char *)data, (int)strlen(data)) : -1;
@@ -941,43 +963,120 @@ static int fetch_chunks(int fd, const char *cmd, json_int_t id, json_t *extra, F
 	return EXIT_OK;
 }
 
-/* render: the DOCX, written through a temporary name. */
-static int fetch_docx(int fd, json_int_t id, const char *path, int timeout_ms)
+/* A name the daemon proposes is used only when it is a plain file name. */
+static int plain_name(const char *n)
 {
-	char tmp[PATH_MAX], sha[80] = "";
+	return n[0] != '\0' && n[0] != '.' && strchr(n, '/') == NULL && strlen(n) < 128;
+}
+
+/*
+ * render: the DOCX, written through a temporary name. Without -o (path
+ * NULL) it is named as the daemon says: the issued file's own name
+ * ("03-TB-UBND.docx"), a draft's "du-thao-6.docx". A failure to write here
+ * is a refusal (1), not a usage error.
+ */
+static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+{
+	char tmp[PATH_MAX], sha[80] = "", name[160] = "", fallback[64];
+	json_t *meta = json_object();
 	json_int_t total = 0;
 	FILE *fp;
 	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.part", path);
-	fp = fopen(tmp, "wb");
+	if (path != NULL)
+		snprintf(tmp, sizeof(tmp), "%s.part", path);
+	else
+		snprintf(tmp, sizeof(tmp), ".vanthuctl-render-%ld.part", (long)getpid());
+	fp = meta ? fopen(tmp, "wb") : NULL;
 	if (fp == NULL) {
 		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
-		return EXIT_USAGE;
+		json_decref(meta);
+		return EXIT_REFUSED;
 	}
-	rc = fetch_chunks(fd, "render", id, NULL, fp, sha, sizeof(sha), &total, timeout_ms);
+	rc = fetch_chunks(fd, "render", id, NULL, fp, meta, &total, json_out, timeout_ms);
 	if (rc != EXIT_OK) {
 		fclose(fp);
 		unlink(tmp);
+		json_decref(meta);
 		return rc;
 	}
+	snprintf(sha, sizeof(sha), "%s", jstr(meta, "sha256"));
+	snprintf(name, sizeof(name), "%s", jstr(meta, "name"));
+	snprintf(fallback, sizeof(fallback), "van-ban-%lld.docx", (long long)id);
+	if (path == NULL)
+		path = plain_name(name) ? name : fallback;
 	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
 		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
 		unlink(tmp);
-		return EXIT_USAGE;
+		json_decref(meta);
+		return EXIT_REFUSED;
 	}
-	printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", path, (long long)total, sha);
+	int voided = json_is_true(json_object_get(meta, "voided"));
+	if (json_out) {
+		json_t *o = json_pack("{s:b, s:{s:I, s:s, s:I, s:s, s:b, s:s?}}", "ok", 1, "result", "id",
+		    id, "path", path, "bytes", total, "sha256", sha, "voided", voided, "void_reason",
+		    voided ? jstr(meta, "void_reason") : NULL);
+		char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (text)
+			puts(text);
+		free(text);
+		json_decref(o);
+	} else {
+		printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", path, (long long)total, sha);
+		if (voided)
+			printf("Lưu ý: số của văn bản này ĐÃ BỊ HỦY (%s); tệp là bản đã ban hành, không "
+			    "còn giá trị.\n", jstr(meta, "void_reason"));
+	}
+	json_decref(meta);
 	return EXIT_OK;
 }
 
-/* report --xml: the original bytes, on standard output. */
-static int fetch_original(int fd, json_int_t id, int timeout_ms)
+/*
+ * report --xml: the original bytes, on standard output; with --json, one
+ * JSON object whose "xml" is the text (or "base64" when it is not UTF-8).
+ */
+static int fetch_original(int fd, json_int_t id, int json_out, int timeout_ms)
 {
 	json_t *extra = json_pack("{s:b}", "xml", 1);
 	json_int_t total = 0;
-	int rc = fetch_chunks(fd, "report", id, extra, stdout, NULL, 0, &total, timeout_ms);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = json_out ? open_memstream(&buf, &len) : stdout;
+	int rc;
 
+	if (out == NULL) {
+		json_decref(extra);
+		fprintf(stderr, "vanthuctl: hết bộ nhớ\n");
+		return EXIT_REFUSED;
+	}
+	rc = fetch_chunks(fd, "report", id, extra, out, NULL, &total, json_out, timeout_ms);
 	json_decref(extra);
+	if (!json_out)
+		return rc;
+	fclose(out);
+	if (rc == EXIT_OK) {
+		json_t *text = json_stringn(buf, len), *o;
+		if (text != NULL) {
+			o = json_pack("{s:b, s:{s:I, s:I, s:o}}", "ok", 1, "result", "id", id, "bytes",
+			    total, "xml", text);
+		} else {
+			int cap = (int)(4 * ((len + 2) / 3) + 1);
+			unsigned char *b64 = malloc((size_t)cap);
+			if (b64)
+				EVP_EncodeBlock(b64, (const unsigned char *)buf, (int)len);
+			o = b64 ? json_pack("{s:b, s:{s:I, s:I, s:s}}", "ok", 1, "result", "id", id,
+			    "bytes", total, "base64", (char *)b64) : NULL;
+			free(b64);
+		}
+		char *dump = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (dump)
+			puts(dump);
+		else
+			rc = EXIT_REFUSED;
+		free(dump);
+		json_decref(o);
+	}
+	free(buf);
 	return rc;
 }
 
@@ -993,9 +1092,8 @@ static int build_render(int argc, char **argv, struct call *c)
 	if (argc < 2 || parse_positive(argv[1], &id) != 0)
 		return usage_error("%s", "cách dùng: vanthuctl render ID [-o TỆP]");
 	json_object_set_new(c->args, "id", json_integer(id));
-	snprintf(c->out_default, sizeof(c->out_default), "van-ban-%lld.docx", (long long)id);
 	c->kind = CALL_FETCH_DOCX;
-	c->out = c->out_default;
+	c->out = NULL;  /* the daemon names it */
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			c->out = argv[++i];
@@ -1435,10 +1533,12 @@ static int build_void(int argc, char **argv, struct call *c)
 		else if (rc == 0)
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
 	}
-	if (!(json_object_get(c->args, "year") || json_object_get(c->args, "type")) ||
-	    !json_object_get(c->args, "reason"))
-		return usage_error("%s", "cần --year NĂM (cơ quan nhà nước) hoặc --type LOẠI (cấp ủy "
-		    "Đảng), và -m LÝ-DO");
+	if (!(json_object_get(c->args, "year") || json_object_get(c->args, "type")))
+		return usage_error("%s", "cần --year NĂM (sổ của cơ quan nhà nước) hoặc --type LOẠI "
+		    "(sổ của cấp ủy Đảng): số nào, của sổ nào");
+	if (!json_object_get(c->args, "reason"))
+		return usage_error("hủy số %lld phải ghi rõ lý do: -m \"LÝ DO\" (lý do được ghi vào sổ "
+		    "đăng ký, cột Ghi chú)", (long long)v);
 	return 0;
 }
 
@@ -1590,8 +1690,8 @@ int main(int argc, char **argv)
 		json_int_t id = json_integer_value(json_object_get(call.args, "id"));
 		fd = connect_to(pick_socket(o.socket));
 		if (fd >= 0)
-			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.timeout_ms) :
-			    fetch_original(fd, id, o.timeout_ms);
+			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.json,
+			    o.timeout_ms) : fetch_original(fd, id, o.json, o.timeout_ms);
 		goto out;
 	}
 	line = proto_encode_request(call.request ? call.request : cmd->name, call.args);

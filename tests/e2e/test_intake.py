@@ -70,6 +70,11 @@ class Accepting(IntakeCase):
                               capture_output=True, timeout=30)
         self.assertEqual(orig.returncode, 0)
         self.assertEqual(orig.stdout, data)
+        # with --json, still JSON: the text of the original in "xml"
+        asjson = self.d.ctl("report", str(r["report"]), "--xml", json_out=True)
+        self.assertEqual(asjson.returncode, 0, asjson.stderr)
+        self.assertEqual(asjson.json["result"]["xml"].encode("utf-8"), data)
+        self.assertEqual(asjson.json["result"]["bytes"], len(data))
         text = self.d.ctl("report", str(r["report"])).stdout
         self.assertIn("Ủy ban nhân dân xã Phước Hội (XA-PHUOC-HOI)", text)
         self.assertIn("HS-TIEP-NHAN", text)

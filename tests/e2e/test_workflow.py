@@ -7,6 +7,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -235,6 +236,56 @@ class Flow(DaemonTest):
         with self.assertRaises(sqlite3.DatabaseError):
             con.execute("UPDATE register SET void_reason = 'x' WHERE number = 2")
         con.close()
+
+    def test_clerk_commands_refuse_and_name(self):
+        doc = new_doc(self.u["vtt-ana"])["result"]["id"]
+        # a filter that names nothing is a mistake, said with what there is
+        r = self.d.ctl("list", "--state", "nope", user="vtt-giang", json_out=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.json["error"]["code"], "E_INVALID")
+        self.assertIn("draft (Dự thảo)", r.json["error"]["message"])
+        r = self.d.ctl("list", "--kind", "nope", user="vtt-giang", json_out=True)
+        self.assertEqual(r.json["error"]["code"], "E_INVALID")
+        self.assertIn("thong-bao (Thông báo)", r.json["error"]["message"])
+        r = self.d.ctl("list", "--kind", "thong-bao", "--state", "draft", user="vtt-giang",
+                       json_out=True)
+        self.assertEqual([d["id"] for d in r.json["result"]["documents"]], [doc])
+        # show names the login who may sign
+        shown = self.d.ctl("show", str(doc), user="vtt-giang").stdout
+        self.assertIn("(tài khoản ký: vtt-chi)", shown)
+        # render without -o names the file: a draft's, then the issued one's own name
+        work = tempfile.mkdtemp(dir=self.d.root)
+        os.chmod(work, 0o777)
+        r = subprocess.run([VANTHUCTL, "-s", self.d.socket, "render", str(doc)], cwd=work,
+                           capture_output=True, preexec_fn=as_user("vtt-ana"), env=dict(os.environ, **SAN_ENV))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(work)), ["du-thao-%d.docx" % doc])
+        for user, action in (("vtt-ana", "submit"), ("vtt-binh", "approve"), ("vtt-chi", "sign"),
+                             ("vtt-dung", "issue")):
+            self.assertTrue(self.act(user, doc, action)["ok"])
+        r = subprocess.run([VANTHUCTL, "-s", self.d.socket, "--json", "render", str(doc)], cwd=work,
+                           capture_output=True, preexec_fn=as_user("vtt-ana"), env=dict(os.environ, **SAN_ENV))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["result"]["path"], "01-TB-UBND.docx")
+        self.assertTrue(os.path.exists(os.path.join(work, "01-TB-UBND.docx")))
+        # a file that cannot be written here is a refusal (1), not a usage error (2)
+        r = self.d.ctl("render", str(doc), "-o", "/nonexistent/x.docx", user="vtt-ana")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        # void: without -m the hint says what is missing; voided, the document says so
+        year = self.u["vtt-dung"].call("register")["result"]["year"]
+        r = self.d.ctl("void", "1", "--year", str(year), user="vtt-dung")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("phải ghi rõ lý do", r.stderr)
+        r = self.d.ctl("void", "1", "--year", str(year), "-m", "Ban hành nhầm", user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        shown = self.d.ctl("show", str(doc), user="vtt-giang").stdout
+        self.assertIn("ĐÃ HỦY SỐ — Ban hành nhầm (vtt-dung", shown)
+        r = subprocess.run([VANTHUCTL, "-s", self.d.socket, "render", str(doc)], cwd=work,
+                           capture_output=True, preexec_fn=as_user("vtt-ana"), env=dict(os.environ, **SAN_ENV))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ĐÃ BỊ HỦY (Ban hành nhầm)", r.stdout.decode())
+        self.assertTrue(os.path.exists(os.path.join(work, "01-TB-UBND-DA-HUY-SO.docx")))
 
     def test_register_continues_the_paper_register(self):
         year = self.u["vtt-dung"].call("register")["result"]["year"]
