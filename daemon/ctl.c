@@ -1570,6 +1570,49 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 	return 0;
 }
 
+/*
+ * A document's current input XML, in chunks as render sends a file: what a
+ * drafter exports to change one field of a draft (vanthuctl edit --export)
+ * without writing the whole input again.
+ */
+static int cmd_doc_content(struct conn *c, json_t *args, json_t **result, char *msg,
+    size_t msglen)
+{
+	json_int_t id = 0, offset = 0;
+	char *xml = NULL, err[256], sha[HASH_HEX_LEN + 1];
+	size_t len = 0, n;
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	rc = store_doc_content(c->ctl->store, id, &xml, &len, err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return E_NOT_FOUND;
+	}
+	if (rc != STORE_OK) {
+		log_err("content %lld: %s", (long long)id, err);
+		snprintf(msg, msglen, "không đọc được văn bản (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	if ((size_t)offset > len)
+		offset = (json_int_t)len;
+	n = len - (size_t)offset < FETCH_CHUNK ? len - (size_t)offset : FETCH_CHUNK;
+	if (hash_sha256_hex(xml, len, sha) != 0 ||
+	    (*result = chunk_json(id, offset, len, xml + offset, n, sha)) == NULL) {
+		free(xml);
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	free(xml);
+	return 0;
+}
+
 /* ---- reporting rounds ---- */
 
 static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
@@ -1589,8 +1632,10 @@ static int cmd_round_new(struct conn *c, json_t *args, json_t **result, char *ms
 	}
 	actor_of(c, &a);
 	diag_init(&errs);
-	rc = rounds_create(c->ctl->store, c->ctl->cat, c->ctl->cfg, xml, len, &a, id, sizeof(id),
-	    &errs, msg, msglen);
+	unsigned flags = (json_is_true(json_object_get(args, "force")) ? ROUNDS_FORCE : 0) |
+	    (json_is_true(json_object_get(args, "today")) ? ROUNDS_TODAY : 0);
+	rc = rounds_create(c->ctl->store, c->ctl->cat, c->ctl->cfg, xml, len, &a, flags, id,
+	    sizeof(id), &errs, msg, msglen);
 	free(xml);
 	if (rc != WF_OK)
 		return refuse_input(rc, msg, msglen, &errs);
@@ -1763,6 +1808,7 @@ static const struct command commands[] = {
 	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
 	{ "register.start", ROLE_ADMIN, cmd_register_start },
 	{ "render", ROLES_ALL, cmd_render },
+	{ "doc.content", ROLES_ALL, cmd_doc_content },
 	{ "round.new", ROLES_ALL, cmd_round_new },
 	{ "round.meeting", ROLES_ALL, cmd_meeting },
 	{ "rounds", ROLES_ALL, cmd_rounds },

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "intake.h"
 #include "log.h"
+#include "peer.h"
 #include "vnfmt.h"
 #include "xmlin.h"
 
@@ -94,10 +95,45 @@ const struct store_round_new *rounds_input_round(const struct rounds_input *in)
 static void check_issuer(const struct catalog *cat, const struct config *cfg,
     xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs);
 
-int rounds_prepare(const struct catalog *cat, const struct config *cfg, const char *xml,
-    size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
-    char *msg, size_t msglen)
+/* Today in Vietnam as a calendar day. */
+static cal_day today_vn(void)
 {
+	int y, m, d;
+
+	clock_today_vn(&y, &m, &d);
+	return cal_from_ymd(y, m, d);
+}
+
+/*
+ * --today: the round's dates moved so that its request is dated today, every
+ * date given as a date by the same number of days (working-day counts stay
+ * counts), so that an example or last quarter's file serves again.
+ */
+static void shift_to_today(xmlNodePtr root)
+{
+	xmlNodePtr req = rchild(root, "request"), dl = rchild(root, "deadline");
+	char *rd = rattr(req, "date"), *dd = dl ? rattr(dl, "date") : NULL, buf[16];
+	cal_day r = cal_parse(rd), t = today_vn();
+
+	if (r >= 0) {
+		cal_format(t, buf);
+		xmlSetProp(req, (const xmlChar *)"date", (const xmlChar *)buf);
+		if (dd && cal_parse(dd) >= 0) {
+			cal_format(cal_parse(dd) + (t - r), buf);
+			xmlSetProp(dl, (const xmlChar *)"date", (const xmlChar *)buf);
+		}
+	}
+	free(rd);
+	free(dd);
+}
+
+int rounds_prepare(const struct catalog *cat, const struct config *cfg, const char *xml,
+    size_t len, const struct wf_actor *a, unsigned flags, struct rounds_input **out,
+    struct diag_list *errs, char *msg, size_t msglen)
+{
+	cal_day dday = -1, remind_day = -1, close_day = -1;
+	int past = 0;
+
 	struct rounds_input *in = calloc(1, sizeof(*in));
 	xmlDocPtr doc = NULL;
 	xmlChar *dump = NULL;
@@ -124,6 +160,13 @@ int rounds_prepare(const struct catalog *cat, const struct config *cfg, const ch
 	xmlNodePtr root = xmlDocGetRootElement(doc), req = rchild(root, "request");
 	xmlNodePtr dl = rchild(root, "deadline"), rm = rchild(root, "remind");
 	xmlNodePtr concl = rchild(root, "conclusion");
+	if (flags & ROUNDS_TODAY)
+		shift_to_today(root);
+	/* a file says itself that its dates are past on purpose (a round held before vanthu) */
+	char *allow = rattr(root, "allow-past");
+	if (allow && (strcmp(allow, "true") == 0 || strcmp(allow, "1") == 0))
+		flags |= ROUNDS_FORCE;
+	free(allow);
 	fields[0] = rattr(root, "id");
 	fields[1] = rtext(rchild(root, "subject"));
 	fields[2] = rattr(req, "number");
@@ -142,7 +185,6 @@ int rounds_prepare(const struct catalog *cat, const struct config *cfg, const ch
 		    "ngày của văn bản yêu cầu \"%s\" không phải là một ngày có thật", fields[4]);
 	/* the deadline: a date, or working days from the request */
 	char *ddate = rattr(dl, "date"), *dwd = rattr(dl, "working-days");
-	cal_day dday = -1;
 	if ((ddate == NULL) == (dwd == NULL)) {
 		diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_SCHEMA",
 		    "<deadline> cần đúng một trong hai: date (một ngày) hoặc working-days (số ngày làm "
@@ -164,13 +206,41 @@ int rounds_prepare(const struct catalog *cat, const struct config *cfg, const ch
 		cal_format(dday, deadline);
 		xmlNodePtr cl = rchild(root, "close");
 		char *after = cl ? rattr(cl, "working-days-after") : NULL;
-		cal_format(calendar_add(cat->cal, dday, after ? atoi(after) : 3), close_on);
+		close_day = calendar_add(cat->cal, dday, after ? atoi(after) : 3);
+		cal_format(close_day, close_on);
 		free(after);
 		if (rm) {
 			char *n = rattr(rm, "working-days-before");
-			cal_day r = calendar_add(cat->cal, dday, -(n ? atoi(n) : 0));
+			remind_day = calendar_add(cat->cal, dday, -(n ? atoi(n) : 0));
 			free(n);
-			cal_format(r, remind);
+			cal_format(remind_day, remind);
+		}
+	}
+	/*
+	 * Dates already past would make the daemon take the round's steps at once
+	 * (a reminder drafted before anyone could report, a conclusion before
+	 * any report): only on purpose (--force, or allow-past="true").
+	 */
+	if (dday >= 0 && !(flags & ROUNDS_FORCE)) {
+		cal_day t = today_vn();
+		char shown[16];
+		if (remind_day >= 0 && remind_day < t) {
+			body_date(remind, shown, sizeof(shown));
+			diag_add_at(errs, "input", (int)xmlGetLineNo(rm), 0, "R_PAST", "ngày đôn đốc %s đã "
+			    "qua: công văn đôn đốc sẽ được soạn ngay khi mở đợt", shown);
+			past++;
+		}
+		if (dday < t) {
+			body_date(deadline, shown, sizeof(shown));
+			diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_PAST", "hạn báo cáo %s đã "
+			    "qua", shown);
+			past++;
+		}
+		if (close_day >= 0 && close_day < t) {
+			body_date(close_on, shown, sizeof(shown));
+			diag_add_at(errs, "input", (int)xmlGetLineNo(dl), 0, "R_PAST", "ngày cuối nhận báo "
+			    "cáo muộn %s đã qua: đợt sẽ đóng và dự thảo kết luận được soạn ngay khi mở", shown);
+			past++;
 		}
 	}
 	/* the units: listed, or whole groups of the registry */
@@ -214,6 +284,13 @@ int rounds_prepare(const struct catalog *cat, const struct config *cfg, const ch
 		free(code);
 	}
 	check_issuer(cat, cfg, root, fields[6], errs);
+	if (errs->count > 0 && (size_t)past == errs->count) {
+		snprintf(msg, msglen, "các ngày của đợt báo cáo đã qua; nếu đúng ý (ghi lại một đợt đã "
+		    "diễn ra), mở lại với --force (tệp thả vào thư mục: <round allow-past=\"true\">); "
+		    "muốn dùng tệp này cho một đợt mới tính từ hôm nay: --today");
+		rc = WF_STATE;
+		goto out;
+	}
 	if (errs->count > 0) {
 		snprintf(msg, msglen, "đợt báo cáo không hợp lệ (%zu lỗi)", errs->count);
 		goto out;
@@ -243,15 +320,15 @@ out:
 }
 
 int rounds_create(struct store *st, const struct catalog *cat, const struct config *cfg,
-    const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
-    struct diag_list *errs, char *msg, size_t msglen)
+    const char *xml, size_t len, const struct wf_actor *a, unsigned flags, char *id_out,
+    size_t idlen, struct diag_list *errs, char *msg, size_t msglen)
 {
 	struct rounds_input *in = NULL;
 	char err[256];
 	int rc, s;
 
 	id_out[0] = '\0';
-	rc = rounds_prepare(cat, cfg, xml, len, a, &in, errs, msg, msglen);
+	rc = rounds_prepare(cat, cfg, xml, len, a, flags, &in, errs, msg, msglen);
 	if (rc != WF_OK)
 		return rc;
 	s = store_round_create(st, &in->r, err, sizeof(err));
@@ -481,6 +558,34 @@ static int has_authority(xmlNodePtr line)
  * đốc), and a signer the drafts can name: a state body's lines as given, a
  * Party committee's office under "T/M" (given, or the signer's party_title).
  */
+/*
+ * The drafts a round or a meeting makes are signed by the login its
+ * <signer> names: that login must be an account of this server with the
+ * signer role, or nobody could ever sign them (an example's placeholder
+ * left as it was, a typo). No login: any signer may sign.
+ */
+static void check_signer_account(const struct config *cfg, xmlNodePtr sg, struct diag_list *errs)
+{
+	char *login = sg ? rattr(sg, "login") : NULL;
+	struct passwd *pw = login ? getpwnam(login) : NULL;
+	int line = sg ? (int)xmlGetLineNo(sg) : 0;
+
+	if (login == NULL)
+		return;
+	if (pw == NULL) {
+		diag_add_at(errs, "input", line, 0, "R_SIGNER", "tài khoản ký \"%s\" không có trên máy "
+		    "chủ này; hãy ghi vào <signer login=\"...\"> tài khoản của lãnh đạo sẽ ký (hoặc bỏ "
+		    "login để mọi lãnh đạo có vai trò ký đều ký được)", login);
+	} else {
+		struct peer p = { .uid = pw->pw_uid, .gid = pw->pw_gid };
+		if (peer_resolve_roles(cfg, &p) == 0 && !(p.roles & ROLE_SIGNER))
+			diag_add_at(errs, "input", line, 0, "R_SIGNER", "tài khoản \"%s\" không có vai trò "
+			    "ký (nhóm %s); người ký phải là lãnh đạo có vai trò đó", login,
+			    cfg->role_group[2]);
+	}
+	free(login);
+}
+
 static void check_issuer(const struct catalog *cat, const struct config *cfg,
     xmlNodePtr root, const char *conclusion_kind, struct diag_list *errs)
 {
@@ -525,6 +630,7 @@ static void check_issuer(const struct catalog *cat, const struct config *cfg,
 			    "hãy thêm <line>PHÓ BÍ THƯ</line>", login ? login : "");
 		free(login);
 	}
+	check_signer_account(cfg, sg, errs);
 }
 
 /*
@@ -1621,9 +1727,14 @@ static int intake_check_round(const struct intake_env *env, const struct intake_
 	a.uid = (int64_t)in->sender->uid;
 	a.login = in->sender->login;
 	a.roles = in->sender->roles;
-	if (rounds_prepare(env->cat, env->cfg, in->data, in->len, &a, &r->round, errs, msg,
-	        sizeof(msg)) != WF_OK) {
-		if (errs->count == 0)
+	int rc = rounds_prepare(env->cat, env->cfg, in->data, in->len, &a, 0, &r->round, errs, msg,
+	    sizeof(msg));
+	if (rc != WF_OK) {
+		if (rc == WF_STATE)
+			diag_add_at(errs, in->shown, 0, 0, "R_PAST", "nếu đúng ý (ghi lại một đợt đã diễn "
+			    "ra), thêm allow-past=\"true\" vào <round> rồi gửi lại tệp; muốn mở một đợt mới "
+			    "từ tệp này với các ngày tính từ hôm nay: vanthuctl round new TỆP --today");
+		else if (errs->count == 0)
 			diag_add_at(errs, in->shown, 0, 0, "R_SCHEMA", "%s", msg);
 		intake_release(r);
 		return -1;

@@ -11,16 +11,26 @@
 #include "store.h"
 #include "workflow.h"
 
-/* Opens a round from its input XML. 0 with its id in id_out, or a WF_* refusal with msg. */
-int rounds_create(struct store *st, const struct catalog *cat, const struct config *cfg,
-    const char *xml, size_t len, const struct wf_actor *a, char *id_out, size_t idlen,
-    struct diag_list *errs, char *msg, size_t msglen);
+/* How a round is opened. */
+enum rounds_flag {
+	ROUNDS_FORCE = 1 << 0,  /* its dates may be past (also the input's allow-past="true") */
+	ROUNDS_TODAY = 1 << 1,  /* move its dates so that its request is dated today */
+};
 
-/* A round input checked and ready to store (for inputs dropped in the spool). */
+/*
+ * Opens a round from its input XML. 0 with its id in id_out, or a WF_*
+ * refusal with msg: WF_STATE when its only fault is a reminder day, deadline
+ * or closing day already past (each an R_PAST in errs) without ROUNDS_FORCE.
+ */
+int rounds_create(struct store *st, const struct catalog *cat, const struct config *cfg,
+    const char *xml, size_t len, const struct wf_actor *a, unsigned flags, char *id_out,
+    size_t idlen, struct diag_list *errs, char *msg, size_t msglen);
+
+/* A round input checked and ready to store (for inputs dropped in the spool; flags as above). */
 struct rounds_input;
 int rounds_prepare(const struct catalog *cat, const struct config *cfg, const char *xml,
-    size_t len, const struct wf_actor *a, struct rounds_input **out, struct diag_list *errs,
-    char *msg, size_t msglen);
+    size_t len, const struct wf_actor *a, unsigned flags, struct rounds_input **out,
+    struct diag_list *errs, char *msg, size_t msglen);
 const struct store_round_new *rounds_input_round(const struct rounds_input *in);
 void rounds_input_free(struct rounds_input *in);
 

@@ -38,13 +38,15 @@ enum call_kind {
 	CALL_REQUEST,     /* one request, one reply, shown by show */
 	CALL_FETCH_DOCX,  /* render: the DOCX in chunks, into the file out */
 	CALL_FETCH_XML,   /* report --xml: a report's original bytes in chunks, on stdout */
+	CALL_FETCH_INPUT, /* edit --export: a document's current input, into the file out */
 };
 struct call {
 	enum call_kind kind;
 	const char *request;           /* the request sent; NULL: the command's own name */
 	json_t *args;                  /* its arguments; owned by main */
 	void (*show)(json_t *result);  /* NULL: the command's own */
-	const char *out;               /* CALL_FETCH_DOCX: -o; NULL: the name the daemon gives */
+	const char *out;               /* CALL_FETCH_DOCX: -o (NULL: the name the daemon gives);
+	                                * CALL_FETCH_INPUT: the file, "-" for standard output */
 };
 
 static void usage(FILE *out)
@@ -70,6 +72,7 @@ static void usage(FILE *out)
 	    "Văn bản đi:\n"
 	    "  new LOẠI TỆP           tạo dự thảo từ tệp XML (thong-bao, cong-van, ke-hoach, bao-cao-tong-hop)\n"
 	    "  edit ID TỆP            thêm bản sửa cho một dự thảo\n"
+	    "  edit ID --export TỆP   ghi nội dung hiện tại của văn bản ra TỆP để sửa\n"
 	    "  act ID THAO-TÁC [-m Ý-KIẾN]\n"
 	    "  submit|approve|return|sign|issue|withdraw ID [-m Ý-KIẾN]\n"
 	    "                         trình duyệt, duyệt, trả lại, ký, cấp số ban hành, thu hồi\n"
@@ -81,9 +84,14 @@ static void usage(FILE *out)
 	    "                         sổ đăng ký văn bản đi: theo năm (cơ quan nhà nước),\n"
 	    "                         theo loại trong nhiệm kỳ (cấp ủy Đảng)\n"
 	    "  render ID [-o TỆP]     tệp DOCX của văn bản (dự thảo để trống số và ngày)\n"
+	    "  register start --next SỐ (--year N | [--body CQ] --type LOẠI [--term NK]) -m LÝ-DO\n"
+	    "                         (quản trị) tiếp nối sổ giấy: số đầu tiên cấp trong vanthu\n"
 	    "\n"
 	    "Đợt báo cáo:\n"
-	    "  round new TỆP          mở một đợt báo cáo (workflows/dot-bao-cao/schema.xsd)\n"
+	    "  round new TỆP [--today] [--force]\n"
+	    "                         mở một đợt báo cáo (workflows/dot-bao-cao/schema.xsd);\n"
+	    "                         --today: dời các ngày của tệp để văn bản yêu cầu là hôm nay;\n"
+	    "                         --force: mở cả khi hạn báo cáo hay ngày đôn đốc đã qua\n"
 	    "  rounds [--all]         các đợt đang mở (--all: cả các đợt đã đóng)\n"
 	    "  round ID               tình trạng từng đơn vị: đúng hạn, muộn, chưa báo cáo\n"
 	    "  round close ID         văn thư đóng đợt sớm (dự thảo thông báo kết luận)\n"
@@ -1366,14 +1374,76 @@ static int build_new(int argc, char **argv, struct call *c)
 	return file_arg(argv[2], c->args);
 }
 
+/* edit ID FILE, or edit ID --export FILE (FILE "-": standard output). */
 static int build_edit(int argc, char **argv, struct call *c)
 {
 	json_int_t id;
 
-	if (argc != 3 || parse_positive(argv[1], &id) != 0)
-		return usage_error("%s", "cách dùng: vanthuctl edit ID TỆP");
+	if ((argc != 3 && !(argc == 4 && strcmp(argv[2], "--export") == 0)) ||
+	    parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl edit ID TỆP | vanthuctl edit ID --export "
+		    "TỆP");
 	json_object_set_new(c->args, "id", json_integer(id));
+	if (argc == 4) {
+		c->kind = CALL_FETCH_INPUT;
+		c->out = argv[3];
+		return 0;
+	}
 	return file_arg(argv[2], c->args);
+}
+
+/*
+ * edit --export: the document's current input as it is stored, to path
+ * ("-": standard output), through a temporary name; then "vanthuctl edit ID
+ * path" sends the changed file back as the next revision.
+ */
+static int fetch_input(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+{
+	char tmp[PATH_MAX];
+	json_t *meta = json_object();
+	json_int_t total = 0;
+	int to_stdout = strcmp(path, "-") == 0, rc;
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.part", path);
+	fp = meta == NULL ? NULL : to_stdout ? stdout : fopen(tmp, "wb");
+	if (fp == NULL) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
+		json_decref(meta);
+		return EXIT_REFUSED;
+	}
+	rc = fetch_chunks(fd, "doc.content", id, NULL, fp, meta, &total, json_out, timeout_ms);
+	if (to_stdout) {
+		json_decref(meta);
+		return rc;
+	}
+	if (rc != EXIT_OK) {
+		fclose(fp);
+		unlink(tmp);
+		json_decref(meta);
+		return rc;
+	}
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		json_decref(meta);
+		return EXIT_REFUSED;
+	}
+	if (json_out) {
+		json_t *o = json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
+		    "path", path, "bytes", total, "sha256", jstr(meta, "sha256"));
+		char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (text)
+			puts(text);
+		free(text);
+		json_decref(o);
+	} else {
+		printf("Đã ghi nội dung hiện tại của văn bản số %lld vào %s (%lld byte). Sửa tệp rồi gửi "
+		    "lại: vanthuctl edit %lld %s\n", (long long)id, path, (long long)total, (long long)id,
+		    path);
+	}
+	json_decref(meta);
+	return EXIT_OK;
 }
 
 /* act ID ACTION [-m C], or the short forms: ACTION ID [-m C]. */
@@ -1544,10 +1614,23 @@ static int build_void(int argc, char **argv, struct call *c)
 
 static int build_round(int argc, char **argv, struct call *c)
 {
-	if (argc == 3 && strcmp(argv[1], "new") == 0) {
+	if (argc >= 3 && strcmp(argv[1], "new") == 0) {
+		const char *file = NULL;
 		c->request = "round.new";
 		c->show = show_round_opened;
-		return file_arg(argv[2], c->args);
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--force") == 0)
+				json_object_set_new(c->args, "force", json_true());
+			else if (strcmp(argv[i], "--today") == 0)
+				json_object_set_new(c->args, "today", json_true());
+			else if (file == NULL && argv[i][0] != '-')
+				file = argv[i];
+			else
+				return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+		if (file == NULL)
+			return usage_error("%s", "cách dùng: vanthuctl round new TỆP [--today] [--force]");
+		return file_arg(file, c->args);
 	}
 	if (argc == 3 && strcmp(argv[1], "close") == 0) {
 		c->request = "round.close";
@@ -1559,7 +1642,8 @@ static int build_round(int argc, char **argv, struct call *c)
 		json_object_set_new(c->args, "id", json_string(argv[1]));
 		return 0;
 	}
-	return usage_error("%s", "cách dùng: vanthuctl round ID | round new TỆP | round close ID");
+	return usage_error("%s", "cách dùng: vanthuctl round ID | round new TỆP [--today] [--force] | "
+	    "round close ID");
 }
 
 static int build_rounds(int argc, char **argv, struct call *c)
@@ -1691,7 +1775,8 @@ int main(int argc, char **argv)
 		fd = connect_to(pick_socket(o.socket));
 		if (fd >= 0)
 			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.json,
-			    o.timeout_ms) : fetch_original(fd, id, o.json, o.timeout_ms);
+			    o.timeout_ms) : call.kind == CALL_FETCH_INPUT ? fetch_input(fd, id, call.out,
+			    o.json, o.timeout_ms) : fetch_original(fd, id, o.json, o.timeout_ms);
 		goto out;
 	}
 	line = proto_encode_request(call.request ? call.request : cmd->name, call.args);

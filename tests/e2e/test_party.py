@@ -581,7 +581,7 @@ class PartyRound(PartyDaemon):
 
     def round_xml(self):
         with open(ROUND, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read().replace('login="lanh-dao-ky"', 'login="vtt-chi"')
         text = text.replace('id="CDS-2024-Q1"', 'id="CDS-2024-Q1" issuer="TU"')
         # the plan names no issuer: it is the board's own, and cited as the board's
         text = re.sub(r'<request [^>]*/>', '<request number="538" symbol="KH/TU" date="2024-03-10"/>',
@@ -647,7 +647,7 @@ class PartyRound(PartyDaemon):
     def test_meeting_of_the_standing_board(self):
         """A meeting's conclusions, issued by the board: its notice signed T/M BAN THƯỜNG VỤ."""
         with open(MEETING, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read().replace('login="lanh-dao-ky"', 'login="vtt-chi"')
         text = text.replace(' round="CDS-2024-Q1"', ' issuer="TU"')
         text = re.sub(r"<signer login=\"vtt-chi\">.*?</signer>",
                       '<signer login="vtt-chi"><name>Đặng Minh Thông</name></signer>', text, flags=re.S)

@@ -17,8 +17,14 @@ MEETING = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "ket-luan-h
 
 
 def read(path):
+    """An example as a test office uses it: its signer placeholder is vtt-chi, a real signer."""
     with open(path, "rb") as fh:
-        return fh.read()
+        return fh.read().replace(b'login="lanh-dao-ky"', b'login="vtt-chi"')
+
+
+def copy_example(path, dest):
+    with open(dest, "wb") as fh:
+        fh.write(read(path))
 
 
 def example(name):
@@ -84,7 +90,7 @@ class Story(unittest.TestCase):
         work = os.path.join(self.d.root, "work")
         os.makedirs(work)
         round_file = os.path.join(work, "round.xml")
-        shutil.copy(ROUND, round_file)
+        copy_example(ROUND, round_file)
         os.chmod(work, 0o777)  # the users write their DOCX here
         os.chmod(round_file, 0o644)
 
@@ -240,7 +246,7 @@ class Story(unittest.TestCase):
         os.makedirs(work)
         os.chmod(work, 0o777)
         round_file = os.path.join(work, "round.xml")
-        shutil.copy(ROUND, round_file)
+        copy_example(ROUND, round_file)
         os.chmod(round_file, 0o644)
         self.restart(at)
         r = self.d.ctl("round", "new", round_file, user="vtt-dung")
@@ -340,14 +346,83 @@ class Story(unittest.TestCase):
         self.assertEqual(r.json["error"]["code"], "E_STATE")
         self.d.stop()
 
+    def test_opening_an_example_today(self):
+        """The shipped example, as a new office opens it on 4 December 2026."""
+        work = os.path.join(self.d.root, "work")
+        os.makedirs(work)
+        os.chmod(work, 0o777)
+        raw = os.path.join(work, "mau.xml")
+        shutil.copy(ROUND, raw)
+        os.chmod(raw, 0o644)
+        self.restart("2026-12-04T09:00:00")
+        # as shipped: its leader is a placeholder the office must fill in
+        r = self.d.ctl("round", "new", raw, user="vtt-dung", json_out=True)
+        self.assertEqual(r.json["error"]["code"], "E_INVALID")
+        self.assertIn("[R_SIGNER]", r.json["error"]["message"])
+        self.assertIn('tài khoản ký "lanh-dao-ky" không có trên máy chủ này', r.json["error"]["message"])
+        # a login that is no signer is refused too
+        notsigner = os.path.join(work, "khong-ky.xml")
+        with open(notsigner, "wb") as fh:
+            fh.write(read(ROUND).replace(b'login="vtt-chi"', b'login="vtt-ana"'))
+        os.chmod(notsigner, 0o644)
+        r = self.d.ctl("round", "new", notsigner, user="vtt-dung", json_out=True)
+        self.assertIn('tài khoản "vtt-ana" không có vai trò ký', r.json["error"]["message"])
+        # the leader filled in: its 2024 dates are past, said one by one, nothing opened
+        filled = os.path.join(work, "dot.xml")
+        copy_example(ROUND, filled)
+        os.chmod(filled, 0o644)
+        r = self.d.ctl("round", "new", filled, user="vtt-dung", json_out=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.json["error"]["code"], "E_STATE")
+        msg = r.json["error"]["message"]
+        for part in ("ngày đôn đốc 21/3/2024 đã qua", "hạn báo cáo 25/3/2024 đã qua",
+                     "ngày cuối nhận báo cáo muộn 28/3/2024 đã qua", "--force", "--today"):
+            self.assertIn(part, msg)
+        self.assertEqual(self.d.ctl("rounds", "--all", user="vtt-giang",
+                                    json_out=True).json["result"]["rounds"], [])
+        # --today: the request is dated today, the deadline as far after it as in the file
+        r = self.d.ctl("round", "new", filled, "--today", user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rd = self.round()
+        self.assertEqual(rd["req_date"], "2026-12-04")
+        self.assertEqual(rd["deadline"], "2026-12-19")  # 10/3 -> 25/3: fifteen days
+        self.assertEqual(rd["state"], "open")
+        self.assertEqual(self.docs(), [])
+        # --force records a past round on purpose (it closes at once, with its conclusion)
+        old = os.path.join(work, "cu.xml")
+        with open(old, "wb") as fh:
+            fh.write(read(ROUND).replace(b'id="CDS-2024-Q1"', b'id="CDS-2024-Q1-CU"'))
+        os.chmod(old, 0o644)
+        r = self.d.ctl("round", "new", old, "--force", user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        time.sleep(1.0)
+        docs = self.docs()
+        self.assertEqual([d["kind"] for d in docs], ["thong-bao"])
+        # an automatic draft's fields are changed without writing the input again
+        concl = str(docs[0]["id"])
+        exported = os.path.join(work, "ket-luan.xml")
+        r = self.d.ctl("edit", concl, "--export", exported, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("vanthuctl edit %s %s" % (concl, exported), r.stdout)
+        with open(exported, encoding="utf-8") as fh:
+            text = fh.read()
+        self.assertIn("<signer", text)
+        with open(exported, "w", encoding="utf-8") as fh:
+            fh.write(text.replace("Đặng Minh Thông", "Nguyễn Văn Hòa"))
+        r = self.d.ctl("edit", concl, exported, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        show = self.d.ctl("show", concl, user="vtt-giang", json_out=True).json["result"]
+        self.assertEqual(show["signer_name"], "Nguyễn Văn Hòa")
+        self.assertEqual(show["revision"], 2)
+        self.d.stop()
+
     def test_closed_by_a_clerk_into_a_summary_report_with_a_table(self):
         work = os.path.join(self.d.root, "work")
         os.makedirs(work)
         os.chmod(work, 0o777)
         round_file = os.path.join(work, "round.xml")
-        with open(ROUND, encoding="utf-8") as fh:
-            text = fh.read().replace('<conclusion kind="thong-bao">',
-                                     '<conclusion kind="bao-cao-tong-hop">')
+        text = read(ROUND).decode("utf-8").replace('<conclusion kind="thong-bao">',
+                                                    '<conclusion kind="bao-cao-tong-hop">')
         with open(round_file, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.chmod(round_file, 0o644)
@@ -392,22 +467,31 @@ class Story(unittest.TestCase):
 
     def test_meeting_and_spool_drops(self):
         self.restart("2024-04-05T15:00:00")
-        # a round dropped by a clerk opens it; dropped again, a duplicate
+        # a round whose dates are all past is refused, saying how to record it on purpose
+        person_drop(self.d.spool, "vtt-dung", "dot-cu.xml", read(ROUND))
+        wait_receipts(self.d.spool, 1)
+        old = read_receipt(receipts(self.d.spool)[0])
+        self.assertEqual(old["outcome"], "rejected")
+        self.assertEqual(old["codes"], ["R_PAST", "R_PAST", "R_PAST", "R_PAST"])
+        self.assertIn('allow-past="true"', old["text"])
+        self.assertIn("hạn báo cáo 25/3/2024 đã qua", old["text"])
+        # with allow-past, a round dropped by a clerk opens it; dropped again, a duplicate
         # (from the clerk's own folder, incoming/@vtt-dung/: the folder names the sender)
+        past = read(ROUND).replace(b"<round ", b'<round allow-past="true" ', 1)
         for n, name in enumerate(("dot.xml", "dot-lan-2.xml")):
-            person_drop(self.d.spool, "vtt-dung", name, read(ROUND))
-            wait_receipts(self.d.spool, n + 1)
+            person_drop(self.d.spool, "vtt-dung", name, past)
+            wait_receipts(self.d.spool, n + 2)
         outcomes = sorted(read_receipt(p)["outcome"] for p in receipts(self.d.spool))
-        self.assertEqual(outcomes, ["accepted", "duplicate"])
+        self.assertEqual(outcomes, ["accepted", "duplicate", "rejected"])
         self.assertTrue(all("/receipts/@vtt-dung/" in p for p in receipts(self.d.spool)))
         # a meeting's conclusions dropped by someone with no role there: refused
         person_drop(self.d.spool, "vtt-giang", "hop-1.xml", read(MEETING))
-        wait_receipts(self.d.spool, 3)
+        wait_receipts(self.d.spool, 4)
         refused = [read_receipt(p) for p in receipts(self.d.spool) if "hop-1" in p][0]
         self.assertIn("R_DENIED", refused["codes"])
         # the same sent by the secretariat (a drafter) becomes a Thông báo draft
         meeting = os.path.join(self.d.root, "hop.xml")
-        shutil.copy(MEETING, meeting)
+        copy_example(MEETING, meeting)
         os.chmod(meeting, 0o644)
         r = self.d.ctl("meeting", meeting, user="vtt-hai", json_out=True)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -426,7 +510,7 @@ class Story(unittest.TestCase):
         self.assertEqual(again.json["error"]["code"], "E_STATE")
         self.assertIn("văn bản số %d" % doc, again.json["error"]["message"])
         person_drop(self.d.spool, "vtt-hai", "hop-lai.xml", read(MEETING))
-        wait_receipts(self.d.spool, 4)
+        wait_receipts(self.d.spool, 5)
         dup = [read_receipt(p) for p in receipts(self.d.spool) if "hop-lai" in p][0]
         self.assertEqual(dup["outcome"], "duplicate")
         self.assertIn("văn bản số %d" % doc, dup["text"])
