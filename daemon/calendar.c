@@ -198,6 +198,15 @@ out:
 
 int calendar_load(const char *dir, struct calendar **out, struct diag_list *errs)
 {
+	char xsd[PATH_MAX];
+
+	snprintf(xsd, sizeof(xsd), "%s/calendar.xsd", dir);
+	return calendar_load_from(dir, xsd, out, errs);
+}
+
+int calendar_load_from(const char *dir, const char *xsd, struct calendar **out,
+    struct diag_list *errs)
+{
 	char path[PATH_MAX];
 	xmlSchemaPtr schema = NULL;
 	struct calendar *c = calloc(1, sizeof(*c));
@@ -208,8 +217,7 @@ int calendar_load(const char *dir, struct calendar **out, struct diag_list *errs
 	*out = NULL;
 	if (c == NULL)
 		return -1;
-	snprintf(path, sizeof(path), "%s/calendar.xsd", dir);
-	if (xmlin_schema_load(path, &schema, errs) != 0) {
+	if (xmlin_schema_load(xsd, &schema, errs) != 0) {
 		calendar_free(c);
 		return -1;
 	}

@@ -13,6 +13,9 @@ struct calendar;
 
 /* Loads every workflows/calendar/YYYY.xml (validated by calendar.xsd). 0 or -1 with errs. */
 int calendar_load(const char *dir, struct calendar **out, struct diag_list *errs);
+/* The same, with the schema from xsd (the office's folder holds the years, not the schema). */
+int calendar_load_from(const char *dir, const char *xsd, struct calendar **out,
+    struct diag_list *errs);
 void calendar_free(struct calendar *c);
 
 cal_day cal_from_ymd(int y, int m, int d);

@@ -1,6 +1,7 @@
 /*
  * catalog.c: everything vanthud reads from the workflows folder and the
- * templates folder: the registry of units, the report and round schemas,
+ * templates folder, and the office's own files beside them ([paths] units
+ * and calendar): the registry of units, the report and round schemas,
  * the document kinds, the DOCX templates and the working calendar. They are
  * loaded as one unit, checked against each other (every kind's template is
  * there), and replaced as one unit on SIGHUP; a catalog in use by a batch
@@ -28,7 +29,7 @@ const struct render_template *catalog_template(const struct catalog *cat, const 
 	return NULL;
 }
 
-/* Every NAME.docx of the templates folder, each parsed once here. */
+/* Every NAME.docx of the templates folder, each parsed once here. 0, -1, or -2: no folder. */
 static int load_templates(const char *dir, struct catalog *cat, struct diag_list *errs)
 {
 	struct dirent *de;
@@ -36,8 +37,8 @@ static int load_templates(const char *dir, struct catalog *cat, struct diag_list
 	int rc = 0;
 
 	if (d == NULL) {
-		diag_add(errs, dir, 0, "cannot read the templates folder: %s", strerror(errno));
-		return -1;
+		diag_add(errs, dir, 0, "không đọc được thư mục mẫu: %s", strerror(errno));
+		return -2;
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
@@ -68,40 +69,47 @@ static int load_templates(const char *dir, struct catalog *cat, struct diag_list
 
 int catalog_load(const struct config *cfg, struct catalog **out, struct diag_list *errs)
 {
-	char units_xml[PATH_MAX], units_xsd[PATH_MAX], report_xsd[PATH_MAX];
+	char units_xml[PATH_MAX], units_xsd[PATH_MAX], path[PATH_MAX], cal[PATH_MAX];
 	struct catalog *cat = calloc(1, sizeof(*cat));
-	int rc = -1;
+	int rc = 0, tpl_ok;
 
 	*out = NULL;
 	if (cat == NULL)
 		return -1;
-	snprintf(units_xml, sizeof(units_xml), "%s/units.xml", cfg->workflows);
+	/* each part on its own, so that one run names every problem of every part */
+	config_units_path(cfg, units_xml, sizeof(units_xml));
 	snprintf(units_xsd, sizeof(units_xsd), "%s/units.xsd", cfg->workflows);
-	snprintf(report_xsd, sizeof(report_xsd), "%s/bao-cao/schema.xsd", cfg->workflows);
-	if (units_load(units_xml, units_xsd, &cat->units, errs) == 0)
-		rc = 0;
-	if (xmlin_schema_load(report_xsd, &cat->report_schema, errs) != 0)
+	if (units_load(units_xml, units_xsd, &cat->units, errs) != 0)
+		rc = -1;
+	snprintf(path, sizeof(path), "%s/bao-cao/schema.xsd", cfg->workflows);
+	if (xmlin_schema_load(path, &cat->report_schema, errs) != 0)
 		rc = -1;
 	if (workflows_load(cfg->workflows, &cat->wf, errs) != 0)
 		rc = -1;
-	if (load_templates(cfg->templates, cat, errs) != 0)
+	tpl_ok = 1;
+	switch (load_templates(cfg->templates, cat, errs)) {
+	case 0: break;
+	case -2: tpl_ok = 0; rc = -1; break;
+	default: rc = -1; break;
+	}
+	snprintf(path, sizeof(path), "%s/dot-bao-cao/schema.xsd", cfg->workflows);
+	if (xmlin_schema_load(path, &cat->round_schema, errs) != 0)
 		rc = -1;
-	snprintf(report_xsd, sizeof(report_xsd), "%s/dot-bao-cao/schema.xsd", cfg->workflows);
-	if (xmlin_schema_load(report_xsd, &cat->round_schema, errs) != 0)
+	config_calendar_path(cfg, cal, sizeof(cal));
+	snprintf(path, sizeof(path), "%s/calendar/calendar.xsd", cfg->workflows);
+	if (calendar_load_from(cal, path, &cat->cal, errs) != 0)
 		rc = -1;
-	snprintf(report_xsd, sizeof(report_xsd), "%s/calendar", cfg->workflows);
-	if (calendar_load(report_xsd, &cat->cal, errs) != 0)
-		rc = -1;
-	for (size_t i = 0; rc == 0 && i < cat->wf->nkinds; i++) {
+	/* a folder that could not be read has been named already; its missing files are not news */
+	for (size_t i = 0; tpl_ok && cat->wf != NULL && i < cat->wf->nkinds; i++) {
 		const struct wf_kind *k = &cat->wf->kinds[i];
 		if (catalog_template(cat, k->template_name) == NULL) {
-			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the template %s.docx, which "
-			    "is not there (or did not load)", k->kind, k->template_name);
+			diag_add(errs, cfg->templates, 0, "loại văn bản \"%s\" cần mẫu %s.docx, mẫu này "
+			    "không có ở đây (hoặc không nạp được)", k->kind, k->template_name);
 			rc = -1;
 		}
 		if (k->party_template && catalog_template(cat, k->party_template) == NULL) {
-			diag_add(errs, cfg->templates, 0, "kind \"%s\" needs the Party template %s.docx, "
-			    "which is not there (or did not load)", k->kind, k->party_template);
+			diag_add(errs, cfg->templates, 0, "loại văn bản \"%s\" cần mẫu của Đảng %s.docx, "
+			    "mẫu này không có ở đây (hoặc không nạp được)", k->kind, k->party_template);
 			rc = -1;
 		}
 	}

@@ -25,21 +25,23 @@ struct catalog_template {
  * count is touched on the main thread only.
  */
 struct catalog {
-	struct units *units;        /* owned */
+	struct units *units;        /* owned: [paths] units */
 	xmlSchemaPtr report_schema; /* owned: workflows/bao-cao/schema.xsd */
 	struct workflows *wf;       /* owned: the document kinds */
 	struct catalog_template *templates; /* owned: every *.docx of [paths] templates */
 	size_t ntemplates;
 	xmlSchemaPtr round_schema;  /* owned: workflows/dot-bao-cao/schema.xsd */
-	struct calendar *cal;       /* owned: workflows/calendar/YYYY.xml */
+	struct calendar *cal;       /* owned: [paths] calendar: YYYY.xml */
 	unsigned refs;              /* 1 when loaded */
 };
 
 /*
- * Loads workflows/units.xml (+ units.xsd), the report and round schemas,
- * every document kind (workflows/<kind>/workflow.xml), every template and
- * the calendar. Every problem is added to errs. 0 and *out (one reference),
- * or -1.
+ * Loads the units registry ([paths] units, checked against
+ * workflows/units.xsd), the report and round schemas, every document kind
+ * (workflows/<kind>/workflow.xml), every template and the calendar
+ * ([paths] calendar, against workflows/calendar/calendar.xsd). Each part is
+ * loaded even when another failed, so every problem of every part is added
+ * to errs. 0 and *out (one reference), or -1.
  */
 int catalog_load(const struct config *cfg, struct catalog **out, struct diag_list *errs);
 /* Another reference to cat (may be NULL); returns cat. */

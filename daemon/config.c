@@ -40,6 +40,8 @@ static const struct key keys[] = {
 	{ "paths", "socket_group", KEY_GROUP, OFF(socket_group), 0, 0 },
 	{ "paths", "templates", KEY_PATH, OFF(templates), 0, 0 },
 	{ "paths", "workflows", KEY_PATH, OFF(workflows), 0, 0 },
+	{ "paths", "units", KEY_PATH, OFF(units), 0, 0 },
+	{ "paths", "calendar", KEY_PATH, OFF(calendar), 0, 0 },
 	{ "roles", "drafter", KEY_GROUP, OFF(role_group[0]), 0, 0 },
 	{ "roles", "reviewer", KEY_GROUP, OFF(role_group[1]), 0, 0 },
 	{ "roles", "signer", KEY_GROUP, OFF(role_group[2]), 0, 0 },
@@ -131,7 +133,7 @@ static int known_section(struct parse *p, const char *line)
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		if (strlen(sections[i]) == len && strncmp(line + 1, sections[i], len) == 0)
 			return 1;
-	problem(p, "unknown section [%.*s]", (int)(len > 64 ? 64 : len), line + 1);
+	problem(p, "không có mục [%.*s]", (int)(len > 64 ? 64 : len), line + 1);
 	return 0;
 }
 
@@ -154,7 +156,7 @@ static char *read_line(char *buf, int size, void *stream)
 	p->pos += n;
 	p->line++;
 	if (n + 1 > (size_t)size - 2) {
-		problem(p, "line longer than %d bytes", 196);
+		problem(p, "dòng dài quá %d byte", 196);
 		strcpy(buf, ";\n");
 		return buf;
 	}
@@ -170,7 +172,7 @@ static char *read_line(char *buf, int size, void *stream)
 		return buf;
 	}
 	if (!line_shape_ok(buf)) {
-		problem(p, "not a [section] or a key = value line");
+		problem(p, "không phải dòng [mục] hay dòng khóa = giá trị");
 		strcpy(buf, ";\n");
 	}
 	return buf;
@@ -183,7 +185,7 @@ static int set_string(struct parse *p, char **slot, const char *value, int norma
 	if (normalise) {
 		int rc = vnfmt_nfc(value, strlen(value), &copy);
 		if (rc == VNFMT_EINVAL) {
-			problem(p, "value is not valid UTF-8");
+			problem(p, "giá trị không phải UTF-8 hợp lệ");
 			return -1;
 		}
 		if (rc != VNFMT_OK)
@@ -216,7 +218,7 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 	switch (k->type) {
 	case KEY_PATH:
 		if (*value == '\0' || strlen(value) >= PATH_MAX) {
-			problem(p, "%s: a path is required", k->name);
+			problem(p, "%s: cần một đường dẫn", k->name);
 			return;
 		}
 		set_string(p, slot, value, 0);
@@ -226,7 +228,7 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 		return;
 	case KEY_GROUP:
 		if (!valid_group_name(value)) {
-			problem(p, "%s: '%s' is not a valid group name", k->name, value);
+			problem(p, "%s: '%s' không phải là tên nhóm hợp lệ", k->name, value);
 			return;
 		}
 		set_string(p, slot, value, 0);
@@ -238,7 +240,7 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 		v = strtoul(value, &end, 10);
 		if (errno || end == value || *end != '\0' || *value == '-' || *value == '+' ||
 		    v < k->min || v > k->max) {
-			problem(p, "%s: expected a whole number from %u to %u, not '%s'",
+			problem(p, "%s: cần một số nguyên từ %u đến %u, không phải '%s'",
 			    k->name, k->min, k->max, value);
 			return;
 		}
@@ -247,7 +249,7 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 	}
 	case KEY_LOGLEVEL:
 		if (log_parse_level(value, slot) != 0)
-			problem(p, "%s: '%s' is not one of error, warning, info, debug", k->name, value);
+			problem(p, "%s: '%s' không phải là một trong error, warning, info, debug", k->name, value);
 		return;
 	}
 }
@@ -276,12 +278,12 @@ static void set_user_key(struct parse *p, const char *login, const char *name, c
 	struct config_user *u;
 
 	if (*login == '\0' || strlen(login) > 64 || strchr(login, ' ') != NULL) {
-		problem(p, "[user %s]: not a valid login name", login);
+		problem(p, "[user %s]: không phải là tên đăng nhập hợp lệ", login);
 		return;
 	}
 	u = user_slot(p, login);
 	if (u == NULL) {
-		problem(p, "out of memory");
+		problem(p, "hết bộ nhớ");
 		return;
 	}
 	if (strcmp(name, "full_name") == 0) {
@@ -297,9 +299,9 @@ static void set_user_key(struct parse *p, const char *login, const char *name, c
 				return;
 			}
 		}
-		problem(p, "authority: '%s' is not one of TM., KT., TL., TUQ., Q.", value);
+		problem(p, "authority: '%s' không phải là một trong TM., KT., TL., TUQ., Q.", value);
 	} else {
-		problem(p, "unknown key '%s' in [user %s]", name, login);
+		problem(p, "không có khóa '%s' trong [user %s]", name, login);
 	}
 }
 
@@ -346,22 +348,22 @@ static void add_term(struct parse *p, struct config_body *b, const char *value)
 	if (sscanf(value, "%63s %4d-%2d-%2d%n", name, &y, &m, &d, &n) != 4 || value[n] != '\0' ||
 	    strlen(name) >= sizeof(t.name) || y < 1930 || y > 2999 || m < 1 || m > 12 || d < 1 ||
 	    d > days_in_month(y, m)) {
-		problem(p, "term: expected the term's name and its first day, as "
-		    "\"2025-2030 2025-10-15\", not '%s'", value);
+		problem(p, "term: cần tên nhiệm kỳ và ngày đầu của nó, như "
+		    "\"2025-2030 2025-10-15\", không phải '%s'", value);
 		return;
 	}
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	snprintf(t.start, sizeof(t.start), "%04d-%02d-%02d", y, m, d);
 	for (size_t i = 0; i < b->nterms; i++) {
 		if (strcmp(b->terms[i].name, t.name) == 0 || strcmp(b->terms[i].start, t.start) == 0) {
-			problem(p, "term: %s (%s) repeats an earlier term's name or first day", t.name,
+			problem(p, "term: %s (%s) trùng tên hoặc ngày đầu của một nhiệm kỳ trước", t.name,
 			    t.start);
 			return;
 		}
 	}
 	terms = realloc(b->terms, (b->nterms + 1) * sizeof(*terms));
 	if (terms == NULL) {
-		problem(p, "out of memory");
+		problem(p, "hết bộ nhớ");
 		return;
 	}
 	b->terms = terms;
@@ -385,7 +387,7 @@ static int set_body_key(struct parse *p, struct config_body *b, int organisation
 		else if (strcmp(value, "party") == 0)
 			b->kind = BODY_PARTY;
 		else
-			problem(p, "kind: '%s' is not state or party", value);
+			problem(p, "kind: '%s' không phải là state hay party", value);
 	} else if (strcmp(name, "term") == 0) {
 		add_term(p, b, value);
 	} else if (strcmp(name, "collective") == 0) {
@@ -417,20 +419,20 @@ static int handler(void *user, const char *section, const char *name, const char
 		char *abbrev = NULL;
 		struct config_body *b;
 		if (vnfmt_nfc(section + 5, strlen(section + 5), &abbrev) != VNFMT_OK) {
-			problem(p, "[%s]: the abbreviation is not valid UTF-8", section);
+			problem(p, "[%s]: tên viết tắt không phải UTF-8 hợp lệ", section);
 			return 1;
 		}
 		b = body_slot(p, abbrev);
 		free(abbrev);
 		if (b == NULL)
-			problem(p, "out of memory");
+			problem(p, "hết bộ nhớ");
 		else if (!set_body_key(p, b, 0, name, value))
-			problem(p, "unknown key '%s' in [%s]", name, section);
+			problem(p, "không có khóa '%s' trong [%s]", name, section);
 		return 1;
 	}
 	if (strcmp(section, "organisation") == 0) {
 		if (!set_body_key(p, &p->cfg->bodies[0], 1, name, value))
-			problem(p, "unknown key '%s' in [organisation]", name);
+			problem(p, "không có khóa '%s' trong [organisation]", name);
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -443,9 +445,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 	}
 	if (known_section)
-		problem(p, "unknown key '%s' in [%s]", name, section);
+		problem(p, "không có khóa '%s' trong [%s]", name, section);
 	else if (*section == '\0')
-		problem(p, "key '%s' outside any section", name);
+		problem(p, "khóa '%s' nằm ngoài mọi mục", name);
 	/* keys under "[?]" belong to an unknown section, already reported */
 	return 1;
 }
@@ -502,9 +504,9 @@ static void check_whole(struct parse *p)
 	for (int i = 0; i < ROLE_COUNT; i++)
 		for (int j = i + 1; j < ROLE_COUNT; j++)
 			if (strcmp(cfg->role_group[i], cfg->role_group[j]) == 0)
-				problem(p, "[roles] %s and %s name the same group", role_names[i], role_names[j]);
+				problem(p, "[roles] %s và %s chỉ cùng một nhóm", role_names[i], role_names[j]);
 	if (cfg->max_clients_per_uid > cfg->max_clients)
-		problem(p, "[limits] max_clients_per_uid is above max_clients");
+		problem(p, "[limits] max_clients_per_uid lớn hơn max_clients");
 	for (size_t i = 0; i < cfg->nbodies; i++) {
 		struct config_body *b = &cfg->bodies[i];
 		char where[96];
@@ -513,61 +515,73 @@ static void check_whole(struct parse *p)
 		else
 			snprintf(where, sizeof(where), "[body %.60s]", b->abbrev);
 		if (b->abbrev[0] == '\0' || strpbrk(b->abbrev, " \t/,") != NULL || strlen(b->abbrev) > 31)
-			problem(p, "%s: the abbreviation must be one word without '/' or ',', such as "
-			    "UBND or TU", where);
+			problem(p, "%s: tên viết tắt phải là một từ, không có '/' hay ',', như "
+			    "UBND hoặc TU", where);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cfg->bodies[j].abbrev, b->abbrev) == 0)
-				problem(p, "%s: the abbreviation %s is already the organisation's", where,
+				problem(p, "%s: tên viết tắt %s đã là của một cơ quan ban hành trước", where,
 				    b->abbrev);
 		if (b->name == NULL || b->name[0] == '\0')
-			problem(p, "%s: name must not be empty", where);
+			problem(p, "%s: name không được để trống", where);
 		if (b->place == NULL && (b->place = strdup(cfg->bodies[0].place)) == NULL)
-			problem(p, "out of memory");
+			problem(p, "hết bộ nhớ");
 		else if (b->place[0] == '\0')
-			problem(p, "%s: place must not be empty (it starts the date line)", where);
+			problem(p, "%s: place không được để trống (nó mở đầu dòng ngày tháng)", where);
 		if (b->kind == BODY_PARTY) {
 			if (b->nterms == 0)
-				problem(p, "%s: a Party committee numbers within its term: add "
-				    "\"term = 2025-2030 2025-10-15\" (the term's name and first day)", where);
+				problem(p, "%s: cấp ủy Đảng đánh số trong nhiệm kỳ: thêm "
+				    "\"term = 2025-2030 2025-10-15\" (tên nhiệm kỳ và ngày đầu)", where);
 			if (b->collective == NULL || b->collective[0] == '\0')
-				problem(p, "%s: a Party committee needs collective = (in whose name "
-				    "\"T/M\" is signed, such as Ban Thường vụ)", where);
+				problem(p, "%s: cấp ủy Đảng cần collective = (tập thể được ký thay bằng "
+				    "\"T/M\", như Ban Thường vụ)", where);
 		} else if (b->nterms > 0 || b->collective != NULL) {
-			problem(p, "%s: term and collective are for kind = party only", where);
+			problem(p, "%s: term và collective chỉ dùng cho kind = party", where);
 		}
 	}
 }
 
-int config_load_string(const char *name, const char *text, size_t len,
-    struct config *cfg, struct diag_list *diags)
+/* Parses text over the embedded default; the number of problems, or -1 (no memory, cfg freed). */
+static int parse_string(const char *name, const char *text, size_t len, struct config *cfg,
+    struct diag_list *diags)
 {
 	struct parse p = { .name = name, .text = text, .len = len, .cfg = cfg, .diags = diags };
 	int rc;
 
 	if (config_default(cfg) != 0) {
-		diag_add(diags, name, 0, "out of memory");
+		diag_add(diags, name, 0, "hết bộ nhớ");
 		return -1;
 	}
-	if ((cfg->path = strdup(name)) == NULL)
-		goto fail;
+	if ((cfg->path = strdup(name)) == NULL) {
+		config_free(cfg);
+		return -1;
+	}
 	rc = ini_parse_stream(read_line, &p, handler, &p);
 	if (rc > 0) {
 		/* inih's own syntax error: a line that is neither [section] nor key = value. */
 		p.line = rc;
-		problem(&p, "not a [section] or a key = value line");
+		problem(&p, "không phải dòng [mục] hay dòng khóa = giá trị");
 	} else if (rc < 0) {
-		diag_add(diags, name, 0, "out of memory");
+		diag_add(diags, name, 0, "hết bộ nhớ");
 		p.errors++;
 	}
 	check_whole(&p);
-	if (p.errors == 0)
+	return p.errors;
+}
+
+int config_load_string(const char *name, const char *text, size_t len,
+    struct config *cfg, struct diag_list *diags)
+{
+	int n = parse_string(name, text, len, cfg, diags);
+
+	if (n == 0)
 		return 0;
-fail:
-	config_free(cfg);
+	if (n > 0)
+		config_free(cfg);
 	return -1;
 }
 
-int config_load(const char *file, struct config *cfg, struct diag_list *diags)
+/* Reads file into memory (at most CONFIG_MAX_BYTES); 0, or -1 with the problem in diags. */
+static int read_file(const char *file, char **out, size_t *outlen, struct diag_list *diags)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -575,22 +589,23 @@ int config_load(const char *file, struct config *cfg, struct diag_list *diags)
 	int fd, rc = -1;
 	struct stat st;
 
+	*out = NULL;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		diag_add(diags, file, 0, "cannot open: %s", strerror(errno));
+		diag_add(diags, file, 0, "không mở được: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		diag_add(diags, file, 0, "not a regular file");
+		diag_add(diags, file, 0, "không phải là tệp thường");
 		goto out;
 	}
 	if (st.st_size > CONFIG_MAX_BYTES) {
-		diag_add(diags, file, 0, "larger than %d bytes", CONFIG_MAX_BYTES);
+		diag_add(diags, file, 0, "lớn hơn %d byte", CONFIG_MAX_BYTES);
 		goto out;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL) {
-		diag_add(diags, file, 0, "out of memory");
+		diag_add(diags, file, 0, "hết bộ nhớ");
 		goto out;
 	}
 	while (len < (size_t)st.st_size) {
@@ -598,88 +613,68 @@ int config_load(const char *file, struct config *cfg, struct diag_list *diags)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			diag_add(diags, file, 0, "cannot read: %s", strerror(errno));
+			diag_add(diags, file, 0, "không đọc được: %s", strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	rc = config_load_string(file, text, len, cfg, diags);
+	*out = text;
+	*outlen = len;
+	text = NULL;
+	rc = 0;
 out:
 	free(text);
 	close(fd);
 	return rc;
 }
 
-/* The deepest folder of path that exists, for "cannot be created" messages. */
-static void check_creatable_dir(const char *file, const char *key, const char *path,
-    struct diag_list *diags, int *errors)
+int config_load(const char *file, struct config *cfg, struct diag_list *diags)
 {
-	char buf[PATH_MAX];
-	struct stat st;
+	char *text;
+	size_t len;
+	int rc;
 
-	if (stat(path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			diag_add(diags, file, 0, "%s: %s exists and is not a folder", key, path);
-			(*errors)++;
-		} else if (access(path, W_OK | X_OK) != 0) {
-			diag_add(diags, file, 0, "%s: %s is not writable: %s", key, path, strerror(errno));
-			(*errors)++;
-		}
-		return;
-	}
-	if (errno != ENOENT && errno != ENOTDIR) {
-		diag_add(diags, file, 0, "%s: %s: %s", key, path, strerror(errno));
-		(*errors)++;
-		return;
-	}
-	/* Walk up to the first ancestor that exists; it must be a writable folder. */
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (;;) {
-		char *slash = strrchr(buf, '/');
-		if (slash == NULL) {
-			strcpy(buf, ".");
-		} else if (slash == buf) {
-			buf[1] = '\0';
-		} else {
-			*slash = '\0';
-		}
-		if (stat(buf, &st) == 0) {
-			if (!S_ISDIR(st.st_mode)) {
-				diag_add(diags, file, 0, "%s: %s cannot be created: %s is not a folder",
-				    key, path, buf);
-				(*errors)++;
-			} else if (access(buf, W_OK | X_OK) != 0) {
-				diag_add(diags, file, 0, "%s: %s cannot be created: %s: %s",
-				    key, path, buf, strerror(errno));
-				(*errors)++;
-			}
-			return;
-		}
-		if (errno != ENOENT && errno != ENOTDIR) {
-			diag_add(diags, file, 0, "%s: %s cannot be created: %s: %s",
-			    key, path, buf, strerror(errno));
-			(*errors)++;
-			return;
-		}
-		if (strcmp(buf, ".") == 0 || strcmp(buf, "/") == 0)
-			return;
-	}
+	if (read_file(file, &text, &len, diags) != 0)
+		return -1;
+	rc = config_load_string(file, text, len, cfg, diags);
+	free(text);
+	return rc;
 }
 
-static void check_existing_dir(const char *file, const char *key, const char *path,
-    struct diag_list *diags, int *errors)
+int config_load_all(const char *file, struct config *cfg, struct diag_list *diags)
 {
-	struct stat st;
+	char *text;
+	size_t len;
+	int n;
 
-	if (stat(path, &st) != 0) {
-		diag_add(diags, file, 0, "%s: %s: %s", key, path, strerror(errno));
-		(*errors)++;
-	} else if (!S_ISDIR(st.st_mode)) {
-		diag_add(diags, file, 0, "%s: %s is not a folder", key, path);
-		(*errors)++;
-	}
+	if (read_file(file, &text, &len, diags) != 0)
+		return -2;
+	n = parse_string(file, text, len, cfg, diags);
+	free(text);
+	return n == 0 ? 0 : n > 0 ? -1 : -2;
+}
+
+/* The checks of config_check_paths: where the messages go and how many there were. */
+struct pcheck {
+	const char *file;
+	struct diag_list *diags;
+	int errors;
+};
+
+static void pproblem(struct pcheck *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void pproblem(struct pcheck *c, const char *fmt, ...)
+{
+	char msg[PATH_MAX * 2 + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->errors++;
+	diag_add(c->diags, c->file, 0, "%s", msg);
 }
 
 static void parent_of(const char *path, char *out, size_t size)
@@ -694,34 +689,230 @@ static void parent_of(const char *path, char *out, size_t size)
 		snprintf(out, size, "%.*s", (int)(slash - path), path);
 }
 
-int config_check_paths(const struct config *cfg, struct diag_list *diags)
+/* A folder vanthud makes in parent: parent must be a folder it may write in. */
+static void check_parent_writable(struct pcheck *c, const char *key, const char *path,
+    const char *parent)
 {
-	const char *file = cfg->path;
-	char dir[PATH_MAX];
-	int errors = 0;
 	struct stat st;
 
-	check_creatable_dir(file, "spool", cfg->spool, diags, &errors);
-	parent_of(cfg->database, dir, sizeof(dir));
-	check_creatable_dir(file, "database", dir, diags, &errors);
-	if (stat(cfg->database, &st) == 0 && !S_ISREG(st.st_mode)) {
-		diag_add(diags, file, 0, "database: %s is not a regular file", cfg->database);
-		errors++;
+	if (stat(parent, &st) != 0)
+		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		pproblem(c, "%s: không tạo được %s: %s không phải là thư mục", key, path, parent);
+	else if (access(parent, W_OK | X_OK) != 0)
+		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, strerror(errno));
+}
+
+/*
+ * A folder vanthud makes with every missing folder above it (mkdir -p): the
+ * deepest one that exists must be a folder it may write in.
+ */
+static void check_creatable_dir(struct pcheck *c, const char *key, const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			pproblem(c, "%s: %s đã có và không phải là thư mục", key, path);
+		else if (access(path, W_OK | X_OK) != 0)
+			pproblem(c, "%s: không ghi được vào %s: %s", key, path, strerror(errno));
+		return;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		pproblem(c, "%s: %s: %s", key, path, strerror(errno));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (;;) {
+		char up[PATH_MAX];
+		parent_of(buf, up, sizeof(up));
+		if (strcmp(up, buf) == 0)
+			return;
+		snprintf(buf, sizeof(buf), "%s", up);
+		if (stat(buf, &st) == 0) {
+			check_parent_writable(c, key, path, buf);
+			return;
+		}
+		if (errno != ENOENT) {
+			pproblem(c, "%s: không tạo được %s: %s: %s", key, path, buf, strerror(errno));
+			return;
+		}
+	}
+}
+
+/* The owner and mode rules of spool.c for a folder that is already there. */
+static void check_own_dir(struct pcheck *c, const char *path, int shared)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			pproblem(c, "spool: %s: %s", path, strerror(errno));
+		return;   /* made at start, in a spool checked writable */
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pproblem(c, "spool: %s không phải là thư mục (liên kết tượng trưng không bao giờ "
+		    "được đi theo)", path);
+		return;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		pproblem(c, "spool: %s thuộc uid %ld, không phải của vanthud (uid %ld) hay root",
+		    path, (long)st.st_uid, (long)geteuid());
+	else if (!shared && ((st.st_mode & S_IWOTH) ||
+	             ((st.st_mode & S_IWGRP) && st.st_gid != getegid())))
+		pproblem(c, "spool: người khác ghi được vào %s (quyền %04o, nhóm %ld): chmod go-w",
+		    path, (unsigned)(st.st_mode & 07777), (long)st.st_gid);
+	else if (access(path, W_OK | X_OK) != 0)
+		pproblem(c, "spool: không ghi được vào %s: %s", path, strerror(errno));
+}
+
+/* The spool as spool_open makes or takes it: its root (one mkdir) and its six folders. */
+static void check_spool(struct pcheck *c, const char *root)
+{
+	static const struct { const char *name; int shared; } dirs[] = {
+		{ "incoming", 1 }, { "claimed", 0 }, { "accepted", 0 },
+		{ "rejected", 0 }, { "receipts", 0 }, { "outgoing", 0 },
+	};
+	char parent[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+
+	if (stat(root, &st) != 0) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			pproblem(c, "spool: %s: %s", root, strerror(errno));
+			return;
+		}
+		/* vanthud makes the spool itself, not the folders above it */
+		parent_of(root, parent, sizeof(parent));
+		check_parent_writable(c, "spool", root, parent);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pproblem(c, "spool: %s đã có và không phải là thư mục", root);
+		return;
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != getegid())) {
+		pproblem(c, "spool: %s phải thuộc vanthud hoặc root và không ai khác ghi được vào "
+		    "(chủ %ld, nhóm %ld, quyền %04o): một đơn vị có thể thay các thư mục của nó",
+		    root, (long)st.st_uid, (long)st.st_gid, (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	if (access(root, W_OK | X_OK) != 0) {
+		pproblem(c, "spool: không ghi được vào %s: %s", root, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i].name);
+		check_own_dir(c, path, dirs[i].shared);
+	}
+}
+
+/* Is gid one of this process's groups (so that it may chown a file to it)? */
+static int in_group(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = getgroups(NGROUPS_MAX, groups);
+
+	if (geteuid() == 0 || getegid() == gid)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* The socket's folder and group, as ctl.c makes or takes them. */
+static void check_socket(struct pcheck *c, const struct config *cfg)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (strlen(cfg->socket) >= 108)
+		pproblem(c, "socket: %s dài quá mức một đường dẫn socket Unix cho phép (107 byte)",
+		    cfg->socket);
+	if (cfg->socket_group != NULL) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (gr == NULL)
+			pproblem(c, "socket_group: không có nhóm '%s'", cfg->socket_group);
+		else if (!in_group(gr->gr_gid))
+			pproblem(c, "socket_group: vanthud (uid %ld) không ở trong nhóm '%s' nên không "
+			    "giao được socket cho nhóm đó", (long)geteuid(), cfg->socket_group);
 	}
 	parent_of(cfg->socket, dir, sizeof(dir));
-	check_creatable_dir(file, "socket", dir, diags, &errors);
-	if (strlen(cfg->socket) >= 108) {
-		diag_add(diags, file, 0, "socket: %s is longer than a Unix socket path may be (107 bytes)",
+	if (lstat(dir, &st) != 0) {
+		if (errno != ENOENT)
+			pproblem(c, "socket: %s: %s", dir, strerror(errno));
+		else
+			check_creatable_dir(c, "socket", dir);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pproblem(c, "socket: thư mục %s không phải là thư mục (hoặc là liên kết tượng trưng)",
+		    dir);
+		return;
+	}
+	if (strcmp(dir, ".") != 0 && strcmp(dir, "/") != 0) {
+		if (st.st_uid != geteuid() && st.st_uid != 0)
+			pproblem(c, "socket: thư mục %s thuộc uid %ld, không phải của vanthud hay root",
+			    dir, (long)st.st_uid);
+		else if (st.st_mode & (S_IWGRP | S_IWOTH))
+			pproblem(c, "socket: nhóm hoặc người khác ghi được vào thư mục %s (quyền %04o): "
+			    "hãy dùng một thư mục riêng của vanthud, như /run/vanthu", dir,
+			    (unsigned)(st.st_mode & 07777));
+	}
+	if (access(dir, W_OK | X_OK) != 0)
+		pproblem(c, "socket: không ghi được vào %s: %s", dir, strerror(errno));
+	if (lstat(cfg->socket, &st) == 0 && !S_ISSOCK(st.st_mode))
+		pproblem(c, "socket: %s đã có và không phải là socket; vanthud không thay nó",
 		    cfg->socket);
-		errors++;
+}
+
+static void check_existing_dir(struct pcheck *c, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		pproblem(c, "%s: %s: %s", key, path, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		pproblem(c, "%s: %s không phải là thư mục", key, path);
+}
+
+int config_check_paths(const struct config *cfg, struct diag_list *diags)
+{
+	struct pcheck c = { .file = cfg->path, .diags = diags };
+	char dir[PATH_MAX];
+	struct stat st;
+
+	check_spool(&c, cfg->spool);
+	parent_of(cfg->database, dir, sizeof(dir));
+	check_creatable_dir(&c, "database", dir);
+	if (stat(cfg->database, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			pproblem(&c, "database: %s không phải là tệp thường", cfg->database);
+		else if (access(cfg->database, R_OK | W_OK) != 0)
+			pproblem(&c, "database: %s: %s", cfg->database, strerror(errno));
 	}
-	check_existing_dir(file, "templates", cfg->templates, diags, &errors);
-	check_existing_dir(file, "workflows", cfg->workflows, diags, &errors);
-	if (cfg->socket_group != NULL && getgrnam(cfg->socket_group) == NULL) {
-		diag_add(diags, file, 0, "socket_group: no such group '%s'", cfg->socket_group);
-		errors++;
-	}
-	return errors ? -1 : 0;
+	check_socket(&c, cfg);
+	check_existing_dir(&c, "templates", cfg->templates);
+	check_existing_dir(&c, "workflows", cfg->workflows);
+	return c.errors ? -1 : 0;
+}
+
+void config_units_path(const struct config *cfg, char *out, size_t size)
+{
+	if (cfg->units != NULL)
+		snprintf(out, size, "%s", cfg->units);
+	else
+		snprintf(out, size, "%s/units.xml", cfg->workflows);
+}
+
+void config_calendar_path(const struct config *cfg, char *out, size_t size)
+{
+	if (cfg->calendar != NULL)
+		snprintf(out, size, "%s", cfg->calendar);
+	else
+		snprintf(out, size, "%s/calendar", cfg->workflows);
 }
 
 const struct config_body *config_find_body(const struct config *cfg, const char *abbrev)
@@ -851,6 +1042,8 @@ void config_free(struct config *cfg)
 	free(cfg->socket_group);
 	free(cfg->templates);
 	free(cfg->workflows);
+	free(cfg->units);
+	free(cfg->calendar);
 	free(cfg->round_drafter);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);

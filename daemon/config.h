@@ -64,6 +64,8 @@ struct config {
 	char *socket_group;  /* owned; NULL: the daemon's own group */
 	char *templates;
 	char *workflows;
+	char *units;         /* owned: the office's units registry; NULL: <workflows>/units.xml */
+	char *calendar;      /* owned: the office's calendar folder; NULL: <workflows>/calendar */
 	/* [roles]: the Unix group that grants each role, indexed by role bit number */
 	char *role_group[ROLE_COUNT];
 	/* [limits] */
@@ -96,11 +98,27 @@ int config_default(struct config *cfg);
  * then freed and must not be used).
  */
 int config_load(const char *file, struct config *cfg, struct diag_list *diags);
-/* Same, from a string in memory; name is used in the messages. */
+/*
+ * The same for `vanthud -n`, which goes on checking after a bad key: -1 when
+ * the file had problems, and cfg then holds what was read (a bad value keeps
+ * its default) and must be freed; -2 when it could not be read at all (cfg
+ * is not filled); 0 when there was none.
+ */
+int config_load_all(const char *file, struct config *cfg, struct diag_list *diags);
+/* Same as config_load, from a string in memory; name is used in the messages. */
 int config_load_string(const char *name, const char *text, size_t len,
     struct config *cfg, struct diag_list *diags);
-/* Checks what the configuration names on disk (folders exist, spool writable). */
+/*
+ * Checks what the configuration names on disk, as the user who calls it,
+ * without making or changing anything: every problem that would make
+ * vanthud refuse to start (the spool and its folders can be made or used,
+ * the database's and the socket's folders, the socket group, the templates
+ * and workflows folders). Every problem goes to diags; 0 when none, else -1.
+ */
 int config_check_paths(const struct config *cfg, struct diag_list *diags);
+/* The units registry and the calendar folder cfg names (their defaults under workflows). */
+void config_units_path(const struct config *cfg, char *out, size_t size);
+void config_calendar_path(const struct config *cfg, char *out, size_t size);
 void config_free(struct config *cfg);
 /*
  * Makes dst's issuing bodies and [user] sections deep copies of src's (for a

@@ -5,6 +5,7 @@
  * what they borrow.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <limits.h>
@@ -113,12 +114,19 @@ static void after_intake(void *arg)
 static void usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: vanthud [-n] [-c FILE]\n"
-	    "  -c FILE  read the configuration from FILE (default: the embedded default,\n"
-	    "           spool ./spool, database ./vanthu.db, socket ./run/vanthu.sock)\n"
-	    "  -n       check the configuration and what it names, then exit 0 or 1\n"
-	    "  -V       print the version\n"
-	    "  -h       print this help\n");
+	    "cách dùng: vanthud [-n] [-c TỆP]\n"
+	    "           vanthud -h | --help\n"
+	    "           vanthud -V | --version\n"
+	    "  -c TỆP, --config TỆP\n"
+	    "           đọc cấu hình từ TỆP (mặc định: cấu hình dựng sẵn, thư mục tiếp nhận\n"
+	    "           ./spool, cơ sở dữ liệu ./vanthu.db, socket ./run/vanthu.sock)\n"
+	    "  -n, --check\n"
+	    "           kiểm tra cấu hình và mọi thứ nó chỉ tới, in mọi lỗi một lần,\n"
+	    "           rồi thoát 0 (không có lỗi) hoặc 1\n"
+	    "  -V, --version\n"
+	    "           in phiên bản rồi thoát\n"
+	    "  -h, --help\n"
+	    "           in hướng dẫn này rồi thoát\n");
 }
 
 /* Reads FILE, or the embedded default. On failure prints every problem and returns NULL. */
@@ -142,61 +150,101 @@ static struct config *read_config(const char *file)
 	return cfg;
 }
 
+/*
+ * Everything a start would refuse once the configuration is read: the paths
+ * (spool, database and socket folders, socket group, templates and
+ * workflows), the catalog (units, schemas, kinds, templates, calendar) and,
+ * when probe_db is set or something else is wrong, the database. Each part
+ * is checked even when another failed. 0 and *cat (one reference), or -1
+ * with every problem in diags. The one list for `vanthud -n` and the start.
+ */
+static int preflight(const struct config *cfg, int probe_db, struct catalog **cat,
+    struct diag_list *diags)
+{
+	char err[512];
+	int bad = 0;
+
+	*cat = NULL;
+	if (config_check_paths(cfg, diags) != 0)
+		bad = 1;
+	if (catalog_load(cfg, cat, diags) != 0)
+		bad = 1;
+	/* at a start that goes on, store_open checks the database (quick_check once, not twice) */
+	if ((probe_db || bad) && store_probe(cfg->database, err, sizeof(err)) != STORE_OK) {
+		diag_add(diags, cfg->path, 0, "database: %s", err);
+		bad = 1;
+	}
+	if (bad) {
+		catalog_unref(*cat);
+		*cat = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Logs each problem as `vanthud -n` prints it ("file:line: message"), after prefix. */
+static void log_diags(const struct diag_list *diags, const char *prefix)
+{
+	for (size_t i = 0; i < diags->count; i++) {
+		const struct diag *g = &diags->items[i];
+		if (g->line > 0)
+			log_err("%s%s:%d: %s", prefix, g->file, g->line, g->message);
+		else
+			log_err("%s%s: %s", prefix, g->file, g->message);
+	}
+}
+
+/* vanthud -n: every problem of the configuration and of what it names, all in one run. */
 static int check_only(const char *file)
 {
-	struct config *cfg = read_config(file);
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct catalog *cat = NULL;
 	struct diag_list diags;
-	char err[512];
-	int bad;
+	int rc, bad;
 
 	if (cfg == NULL)
 		return 1;
 	diag_init(&diags);
-	bad = config_check_paths(cfg, &diags) != 0;
-	if (store_probe(cfg->database, err, sizeof(err)) != STORE_OK) {
-		diag_add(&diags, cfg->path, 0, "database: %s", err);
+	rc = file ? config_load_all(file, cfg, &diags) : config_default(cfg);
+	if (rc == -2 || (file == NULL && rc != 0)) {
+		/* the file could not be read: nothing else to check */
+		diag_print(&diags, stderr);
+		diag_free(&diags);
+		free(cfg);
+		return 1;
+	}
+	bad = rc != 0;
+	xmlin_init();
+	if (preflight(cfg, 1, &cat, &diags) != 0)
 		bad = 1;
-	}
-	if (!bad) {
-		struct catalog *cat = NULL;
-		xmlin_init();
-		if (catalog_load(cfg, &cat, &diags) != 0)
-			bad = 1;
-		catalog_unref(cat);
-		xmlin_cleanup();
-	}
+	catalog_unref(cat);
+	xmlin_cleanup();
 	diag_print(&diags, stderr);
 	if (!bad)
-		printf("%s: configuration ok\n", file ? file : "embedded default");
+		printf("%s: cấu hình hợp lệ\n", file ? file : "cấu hình dựng sẵn");
+	else
+		fprintf(stderr, "%s: %zu lỗi; vanthud sẽ không chạy với cấu hình này\n",
+		    file ? file : "cấu hình dựng sẵn", diags.count);
 	diag_free(&diags);
 	config_free(cfg);
 	free(cfg);
 	return bad;
 }
 
-/* What -n checks, checked again at start; the database's folder is made here. */
-static int check_paths(const struct config *cfg)
+/* The database's folder, made with every folder above it (checked by preflight). */
+static int make_database_dir(const struct config *cfg)
 {
-	struct diag_list diags;
 	char dir[PATH_MAX], failed[PATH_MAX];
 	const char *slash = strrchr(cfg->database, '/');
-	int rc = 0;
 
-	diag_init(&diags);
-	if (config_check_paths(cfg, &diags) != 0) {
-		for (size_t i = 0; i < diags.count; i++)
-			log_err("%s", diags.items[i].message);
-		rc = -1;
+	if (slash == NULL || slash == cfg->database)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->database), cfg->database);
+	if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
+		log_err("database: cannot create %s: %s: %s", dir, failed, strerror(errno));
+		return -1;
 	}
-	diag_free(&diags);
-	if (rc == 0 && slash != NULL && slash != cfg->database) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->database), cfg->database);
-		if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
-			log_err("database: cannot create %s: %s: %s", dir, failed, strerror(errno));
-			rc = -1;
-		}
-	}
-	return rc;
+	return 0;
 }
 
 static void audit(struct daemon *d, const char *action, const char *detail)
@@ -310,9 +358,7 @@ static void on_reload(uv_signal_t *h, int signum)
 		struct catalog *cat = NULL;
 		diag_init(&diags);
 		if (catalog_load(d->cfg, &cat, &diags) != 0) {
-			for (size_t i = 0; i < diags.count; i++)
-				log_err("reload refused: %s:%d: %s", diags.items[i].file,
-				    diags.items[i].line, diags.items[i].message);
+			log_diags(&diags, "reload refused: ");
 			log_err("reload refused: keeping the running units, schemas and workflows");
 		} else {
 			use_catalog(d, cat);
@@ -333,9 +379,7 @@ static void on_reload(uv_signal_t *h, int signum)
 		bad = keep_restart_only(next, d->cfg) != 0 || config_check_paths(next, &diags) != 0;
 	}
 	if (bad) {
-		for (size_t i = 0; i < diags.count; i++)
-			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
-			    diags.items[i].message);
+		log_diags(&diags, "reload refused: ");
 		log_err("reload refused: keeping the running configuration");
 		if (next->path != NULL)
 			config_free(next);
@@ -344,9 +388,7 @@ static void on_reload(uv_signal_t *h, int signum)
 	}
 	struct catalog *cat = NULL;
 	if (catalog_load(next, &cat, &diags) != 0) {
-		for (size_t i = 0; i < diags.count; i++)
-			log_err("reload refused: %s:%d: %s", diags.items[i].file, diags.items[i].line,
-			    diags.items[i].message);
+		log_diags(&diags, "reload refused: ");
 		log_err("reload refused: keeping the running configuration, units and schemas");
 		config_free(next);
 		free(next);
@@ -387,6 +429,8 @@ static void close_loop(struct daemon *d)
 static int run(struct daemon *d)
 {
 	char path[PATH_MAX], err[512];
+	struct catalog *cat = NULL;   /* loaded by preflight, until use_catalog takes it */
+	struct diag_list diags;
 	int rc = 1, loop_closed = 0;
 
 	log_set_level(d->cfg->log_level);
@@ -400,10 +444,21 @@ static int run(struct daemon *d)
 		log_warn("database: SQLite's own error reports cannot be sent to this log");
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
-	if (check_paths(d->cfg) != 0)
+	xmlin_init();
+	/* what `vanthud -n` checks, all of it, before anything is made */
+	diag_init(&diags);
+	if (preflight(d->cfg, 0, &cat, &diags) != 0) {
+		log_diags(&diags, "");
+		log_err("refusing to start: %zu problems (vanthud -n lists the same)", diags.count);
+		diag_free(&diags);
+		xmlin_cleanup();
 		return 1;
-	if (uv_loop_init(&d->loop) != 0) {
-		log_err("cannot create the event loop");
+	}
+	diag_free(&diags);
+	if (make_database_dir(d->cfg) != 0 || uv_loop_init(&d->loop) != 0) {
+		log_err("cannot create the database folder or the event loop");
+		catalog_unref(cat);
+		xmlin_cleanup();
 		return 1;
 	}
 	/* the spool's folders: made, or checked and refused with the reason */
@@ -424,19 +479,8 @@ static int run(struct daemon *d)
 		log_err("database: %s", err);
 		goto out_lock;
 	}
-	xmlin_init();
-	struct catalog *cat = NULL;
-	struct diag_list diags;
-	diag_init(&diags);
-	if (catalog_load(d->cfg, &cat, &diags) != 0) {
-		for (size_t i = 0; i < diags.count; i++)
-			log_err("%s:%d: %s", diags.items[i].file, diags.items[i].line,
-			    diags.items[i].message);
-		diag_free(&diags);
-		goto out_store;
-	}
-	diag_free(&diags);
 	use_catalog(d, cat);
+	cat = NULL;
 	if (ctl_start(&d->loop, d->cfg, d->store, &d->ctl, err, sizeof(err)) != 0) {
 		log_err("control socket: %s", err);
 		goto out_cat;
@@ -514,7 +558,6 @@ out_store:
 		close_loop(d);
 	loop_closed = 1;
 	store_close(d->store);
-	xmlin_cleanup();
 out_lock:
 	lockfile_release(d->lockfd);
 out_spool:
@@ -523,11 +566,20 @@ out_spool:
 out_loop:
 	if (!loop_closed)
 		close_loop(d);
+	catalog_unref(cat);
+	xmlin_cleanup();
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
+	static const struct option long_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct daemon d;
 	int opt, check = 0, rc;
 
@@ -540,16 +592,22 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TOP_PAD, 4 * 1024 * 1024);
-	while ((opt = getopt(argc, argv, "c:nhV")) != -1) {
+	opterr = 0;   /* getopt's own message is English; ours is below */
+	while ((opt = getopt_long(argc, argv, "c:nhV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.cfg_file = optarg; break;
 		case 'n': check = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vanthud %s\n", VANTHU_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default:
+			fprintf(stderr, "vanthud: tùy chọn không hợp lệ hoặc thiếu giá trị: %s\n",
+			    argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "vanthud: đối số thừa: %s\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

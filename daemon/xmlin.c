@@ -139,6 +139,14 @@ static void translate_schema(const char *msg, char *out, size_t len, char *elem,
 	} else if (strstr(rest, "No matching global declaration") != NULL) {
 		snprintf(out, len, "phần tử gốc phải là <report> trong không gian tên "
 		    "urn:vanthu:report:1");
+	} else if (strstr(rest, "No precomputed value available") != NULL) {
+		/* libxml2's follow-up to a bad value that a uniqueness rule (xs:unique) reads */
+		if (quoted_after(msg, "attribute", a, sizeof(a)))
+			snprintf(out, len, "thuộc tính \"%s\" của <%s> có giá trị không hợp lệ (lỗi ngay "
+			    "trên) nên không kiểm tra được nó có trùng lặp hay không", a, elem);
+		else
+			snprintf(out, len, "giá trị của <%s> không hợp lệ (lỗi ngay trên) nên không kiểm "
+			    "tra được nó có trùng lặp hay không", elem);
 	} else if (strstr(rest, "Duplicate key-sequence") != NULL) {
 		snprintf(out, len, "mã bị trùng lặp trong <%s>", elem);
 	} else {

@@ -360,7 +360,7 @@ class Lifecycle(unittest.TestCase):
             fh.write("not a socket")
         self.d.start(wait=False)
         self.assertEqual(self.d.proc.wait(30), 1)
-        self.assertIn("is not a socket", self.d.read_log())
+        self.assertIn("đã có và không phải là socket", self.d.read_log())
         with open(self.d.socket) as fh:
             self.assertEqual(fh.read(), "not a socket")
 
@@ -393,8 +393,8 @@ class Lifecycle(unittest.TestCase):
         self.d.start(wait=False)
         self.assertEqual(self.d.proc.wait(30), 1)
         log = self.d.read_log()
-        self.assertIn("spool: " + os.path.join(blocker, "spool") + " cannot be created: "
-                      + blocker + " is not a folder", log)
+        self.assertIn("spool: không tạo được " + os.path.join(blocker, "spool") + ": "
+                      + blocker + " không phải là thư mục", log)
 
     @need_root
     def test_spool_not_writable_for_daemon_user(self):
@@ -474,7 +474,7 @@ class ConfigCheck(unittest.TestCase):
     def test_good_config(self):
         r = self.run_check(self.d.conf)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"configuration ok", r.stdout)
+        self.assertIn("cấu hình hợp lệ".encode(), r.stdout)
         # -n creates nothing
         self.assertFalse(os.path.exists(self.d.spool))
         self.assertFalse(os.path.exists(self.d.db))
@@ -489,10 +489,13 @@ class ConfigCheck(unittest.TestCase):
         n_idle = lines.index("idle_timeout = -5") + 1
         n_spol = lines.index("spol = /x") + 1
         n_level = lines.index("level = chatty") + 1
-        self.assertIn(f"{self.d.conf}:{n_idle}: idle_timeout", err)
-        self.assertIn(f"{self.d.conf}:{n_spol}: unknown key 'spol' in [paths]", err)
-        self.assertIn(f"{self.d.conf}:{n_level}: level", err)
-        self.assertEqual(len(err.strip().splitlines()), 3)
+        self.assertIn(f"{self.d.conf}:{n_idle}: idle_timeout: cần một số nguyên từ 1 đến 86400, "
+                      "không phải '-5'", err)
+        self.assertIn(f"{self.d.conf}:{n_spol}: không có khóa 'spol' trong [paths]", err)
+        self.assertIn(f"{self.d.conf}:{n_level}: level: 'chatty' không phải là một trong", err)
+        self.assertEqual(err.strip().splitlines()[-1],
+                         f"{self.d.conf}: 3 lỗi; vanthud sẽ không chạy với cấu hình này")
+        self.assertEqual(len(err.strip().splitlines()), 4)
         # the daemon refuses to start on it too
         r = subprocess.run([VANTHUD, "-c", self.d.conf], capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 1)
@@ -500,7 +503,7 @@ class ConfigCheck(unittest.TestCase):
     def test_missing_file(self):
         r = self.run_check(os.path.join(self.d.root, "absent.conf"))
         self.assertEqual(r.returncode, 1)
-        self.assertIn(b"absent.conf: cannot open: No such file", r.stderr)
+        self.assertIn("absent.conf: không mở được: No such file".encode(), r.stderr)
 
     def test_missing_folders_named(self):
         self.d.write_config(templates=os.path.join(self.d.root, "no-templates"))
@@ -512,7 +515,113 @@ class ConfigCheck(unittest.TestCase):
         # from a folder with the repository's layout
         r = subprocess.run([VANTHUD, "-n"], capture_output=True, timeout=30, cwd=REPO)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(b"embedded default: configuration ok", r.stdout)
+        self.assertIn("cấu hình dựng sẵn: cấu hình hợp lệ".encode(), r.stdout)
+
+    def test_independent_faults_all_in_one_run(self):
+        """Four faults in four stages: -n names every one, and the start refuses the same list."""
+        root = self.d.root
+        broken_units = os.path.join(root, "units.xml")
+        with open(broken_units, "w", encoding="utf-8") as fh:
+            fh.write('<units xmlns="urn:vanthu:units:1"><unit code="X"/>\n')   # not closed
+        spool = os.path.join(root, "no", "such", "spool")    # vanthud makes one level only
+        self.d.write_config(templates=os.path.join(root, "no-templates"), spool=spool,
+                            socket_group="vtt-no-such-group",
+                            extra=f"[paths]\nunits = {broken_units}\n")
+        r = self.run_check(self.d.conf)
+        self.assertEqual(r.returncode, 1)
+        err = r.stderr.decode()
+        expect = [
+            f"spool: không tạo được {spool}: {os.path.dirname(spool)}: No such file",
+            "socket_group: không có nhóm 'vtt-no-such-group'",
+            f"templates: {root}/no-templates: No such file",
+            f"{broken_units}:",
+        ]
+        for text in expect:
+            self.assertIn(text, err)
+        problems = err.strip().splitlines()
+        self.assertRegex(problems[-1], r": \d+ lỗi; vanthud sẽ không chạy")
+        self.assertIn(f"{len(problems) - 1} lỗi", problems[-1])
+        self.assertFalse(os.path.exists(os.path.join(root, "no")))
+        # the start refuses, before making anything, with exactly the problems -n listed
+        self.d.start(wait=False)
+        self.assertEqual(self.d.proc.wait(30), 1)
+        self.d.logfh.close()
+        self.d.notify.close()
+        logged = [line.split(" vanthud error: ", 1)[1] for line in self.d.read_log().splitlines()
+                  if " vanthud error: " in line]
+        self.assertEqual(logged[:-1], problems[:-1])
+        self.assertIn(f"refusing to start: {len(problems) - 1} problems", logged[-1])
+        self.assertFalse(os.path.exists(os.path.join(root, "no")))
+        self.assertFalse(os.path.exists(self.d.db))
+
+    @need_root
+    def test_socket_group_the_daemon_is_not_in(self):
+        # vtt-ana may not give the socket to vtt-clerk: -n says so, as the start would fail
+        home = os.path.join(self.d.root, "ana")
+        os.makedirs(home)
+        os.chown(home, __import__("pwd").getpwnam("vtt-ana").pw_uid, -1)
+        self.d.write_config(spool=os.path.join(home, "spool"), database=os.path.join(home, "v.db"),
+                            socket=os.path.join(home, "run", "s.sock"), socket_group="vtt-clerk")
+        r = subprocess.run([VANTHUD, "-n", "-c", self.d.conf], capture_output=True, timeout=30,
+                           env=dict(os.environ, **SAN_ENV),
+                           preexec_fn=__import__("harness").as_user("vtt-ana"))
+        self.assertEqual(r.returncode, 1, r.stderr.decode())
+        self.assertIn("socket_group: vanthud (uid", r.stderr.decode())
+        self.assertIn("không ở trong nhóm 'vtt-clerk'", r.stderr.decode())
+        self.assertEqual(len(r.stderr.decode().strip().splitlines()), 2)
+
+
+class Options(unittest.TestCase):
+    """vanthud's own options: --help, --version, and a wrong one."""
+
+    def test_help_names_every_option(self):
+        for arg in ("-h", "--help"):
+            r = subprocess.run([VANTHUD, arg], capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0)
+            out = r.stdout.decode()
+            self.assertTrue(out.startswith("cách dùng: vanthud"), out)
+            for opt in ("-c TỆP", "--config", "-n", "--check", "-V", "--version", "-h", "--help"):
+                self.assertIn(opt, out)
+
+    def test_version_is_version_h(self):
+        with open(os.path.join(REPO, "daemon", "version.h")) as fh:
+            version = __import__("re").search(r'VANTHU_VERSION "([^"]+)"', fh.read()).group(1)
+        for arg in ("-V", "--version"):
+            r = subprocess.run([VANTHUD, arg], capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0)
+            self.assertEqual(r.stdout.decode(), f"vanthud {version}\n")
+
+    def test_wrong_option_exits_2_in_vietnamese(self):
+        for args in (["--bogus"], ["-x"], ["-c"], ["extra"]):
+            r = subprocess.run([VANTHUD, *args], capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 2, args)
+            err = r.stderr.decode()
+            self.assertTrue(err.startswith("vanthud: "), err)
+            self.assertIn("cách dùng: vanthud", err)
+            self.assertNotIn("invalid option", err)
+            self.assertNotIn("unrecognized", err)
+
+
+class SchemaMessages(DaemonTest):
+    """libxml2's own words never reach a unit: its follow-up on a bad value is translated too."""
+
+    def test_no_precomputed_value_in_vietnamese(self):
+        from intake_util import drop, read_receipt, wait_receipts
+        with open(os.path.join(REPO, "workflows/bao-cao/examples/05-xa-phuoc-hoi.xml"),
+                  encoding="utf-8") as fh:
+            text = fh.read()
+        bad = text.replace('indicator code="DVC-TT"', 'indicator code="DVC TT"', 1)
+        self.assertNotEqual(bad, text)
+        drop(self.d.spool, "bad-code.xml", bad.encode("utf-8"))
+        rec = read_receipt(wait_receipts(self.d.spool, 1)[0])
+        self.assertEqual(rec["outcome"], "rejected")
+        messages = [m for _, _, m in rec["errors"]]
+        self.assertTrue(any("không đúng định dạng" in m for m in messages), messages)
+        self.assertIn('thuộc tính "code" của <indicator> có giá trị không hợp lệ (lỗi ngay trên) '
+                      'nên không kiểm tra được nó có trùng lặp hay không', messages)
+        for m in messages + [rec["text"]]:
+            self.assertNotIn("precomputed", m)
+            self.assertNotIn("không đúng lược đồ:", m)
 
 
 class Client(unittest.TestCase):

@@ -169,29 +169,29 @@ static void test_bodies(void **state)
 	    "[body BCĐ]\n"                 /* 14 */
 	    "kind = party\n";              /* 15 */
 	assert_int_equal(load(bad, &cfg, &d), -1);
-	assert_diag(&d, 2, "kind: 'council' is not state or party");
-	assert_diag(&d, 3, "term: expected the term's name and its first day");
-	assert_diag(&d, 8, "repeats an earlier term's name or first day");
-	assert_diag(&d, 9, "unknown key 'colour' in [body TU]");
-	assert_diag(&d, 0, "[body TU]: a Party committee needs collective =");
-	assert_diag(&d, 0, "[body UBND]: the abbreviation UBND is already the organisation's");
-	assert_diag(&d, 0, "[body X/Y]: the abbreviation must be one word");
-	assert_diag(&d, 0, "[body BCĐ]: a Party committee numbers within its term");
-	assert_diag(&d, 0, "[body BCĐ]: name must not be empty");
+	assert_diag(&d, 2, "kind: 'council' không phải là state hay party");
+	assert_diag(&d, 3, "term: cần tên nhiệm kỳ và ngày đầu của nó");
+	assert_diag(&d, 8, "trùng tên hoặc ngày đầu của một nhiệm kỳ trước");
+	assert_diag(&d, 9, "không có khóa 'colour' trong [body TU]");
+	assert_diag(&d, 0, "[body TU]: cấp ủy Đảng cần collective =");
+	assert_diag(&d, 0, "[body UBND]: tên viết tắt UBND đã là của một cơ quan ban hành trước");
+	assert_diag(&d, 0, "[body X/Y]: tên viết tắt phải là một từ");
+	assert_diag(&d, 0, "[body BCĐ]: cấp ủy Đảng đánh số trong nhiệm kỳ");
+	assert_diag(&d, 0, "[body BCĐ]: name không được để trống");
 	diag_free(&d);
 	/* the organisation is a body like the others: the same checks, by its own name */
 	assert_int_equal(load("[organisation]\nname =\nabbreviation = UB ND\nplace =\n", &cfg, &d),
 	    -1);
-	assert_diag(&d, 0, "[organisation]: name must not be empty");
-	assert_diag(&d, 0, "[organisation]: the abbreviation must be one word");
-	assert_diag(&d, 0, "[organisation]: place must not be empty (it starts the date line)");
+	assert_diag(&d, 0, "[organisation]: name không được để trống");
+	assert_diag(&d, 0, "[organisation]: tên viết tắt phải là một từ");
+	assert_diag(&d, 0, "[organisation]: place không được để trống (nó mở đầu dòng ngày tháng)");
 	diag_free(&d);
 	assert_int_equal(load("[organisation]\nbody = TU\n", &cfg, &d), -1);
-	assert_diag(&d, 2, "unknown key 'body' in [organisation]");
+	assert_diag(&d, 2, "không có khóa 'body' trong [organisation]");
 	diag_free(&d);
 	/* a state body has no term */
 	assert_int_equal(load("[organisation]\nterm = 2025-2030 2025-10-15\n", &cfg, &d), -1);
-	assert_diag(&d, 0, "[organisation]: term and collective are for kind = party only");
+	assert_diag(&d, 0, "[organisation]: term và collective chỉ dùng cho kind = party");
 	diag_free(&d);
 }
 
@@ -234,12 +234,12 @@ static void test_every_error_with_line(void **state)
 
 	(void)state;
 	assert_int_equal(load(text, &cfg, &d), -1);
-	assert_diag(&d, 3, "unknown key 'spoool' in [paths]");
+	assert_diag(&d, 3, "không có khóa 'spoool' trong [paths]");
 	assert_diag(&d, 5, "max_clients");
 	assert_diag(&d, 6, "idle_timeout");
 	assert_diag(&d, 8, "level");
-	assert_diag(&d, 9, "not a [section]");
-	assert_diag(&d, 10, "unknown section [nonsense]");
+	assert_diag(&d, 9, "không phải dòng [mục]");
+	assert_diag(&d, 10, "không có mục [nonsense]");
 	assert_diag(&d, 13, "clerk");
 	assert_diag(&d, 15, "authority");
 	assert_diag(&d, 17, "UTF-8");
@@ -259,9 +259,9 @@ static void test_whole_file_rules(void **state)
 
 	(void)state;
 	assert_int_equal(load(text, &cfg, &d), -1);
-	assert_diag(&d, 0, "reviewer and signer name the same group");
-	assert_diag(&d, 0, "max_clients_per_uid is above max_clients");
-	assert_diag(&d, 0, "abbreviation");
+	assert_diag(&d, 0, "reviewer và signer chỉ cùng một nhóm");
+	assert_diag(&d, 0, "max_clients_per_uid lớn hơn max_clients");
+	assert_diag(&d, 0, "tên viết tắt");
 	diag_free(&d);
 }
 
@@ -279,7 +279,7 @@ static void test_indentation_and_empty_sections(void **state)
 
 	(void)state;
 	assert_int_equal(load(text, &cfg, &d), -1);
-	assert_diag(&d, 4, "unknown section [empty-and-unknown]");
+	assert_diag(&d, 4, "không có mục [empty-and-unknown]");
 	assert_diag(&d, 6, "max_clients");
 	assert_int_equal(d.count, 2);
 	diag_free(&d);
@@ -302,7 +302,7 @@ static void test_long_line(void **state)
 	memset(text + strlen(text), 'A', 400);
 	strcat(text, "\nplace = X\n");
 	assert_int_equal(load(text, &cfg, &d), -1);
-	assert_diag(&d, 2, "line longer than");
+	assert_diag(&d, 2, "dòng dài quá");
 	assert_int_equal(d.count, 1);
 	diag_free(&d);
 }
@@ -340,7 +340,7 @@ static void test_check_paths(void **state)
 	assert_int_equal(load(text, &cfg, &d), 0);
 	assert_int_equal(config_check_paths(&cfg, &d), -1);
 	assert_diag(&d, 0, "spool");
-	assert_diag(&d, 0, "is not a folder");
+	assert_diag(&d, 0, "không phải là thư mục");
 	assert_diag(&d, 0, "templates");
 	assert_int_equal(d.count, 2);
 	config_free(&cfg);
