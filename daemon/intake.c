@@ -496,6 +496,7 @@ static int finish(struct intake *in)
 		ri.document_id = it->in.document_id;
 		ri.round_opened = it->out.round_opened;
 		ri.document_kind = it->out.doc_kind;
+		ri.after_close = it->in.after_close;
 		ri.errors = &it->errs;
 		xml = receipt_xml(&ri);
 		txt = receipt_text(&ri);

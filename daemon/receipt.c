@@ -149,6 +149,11 @@ char *receipt_xml(const struct receipt_info *r)
 	if (r->round_id) {
 		sb_add(&b, "  <round id=\"");
 		sb_xml(&b, r->round_id);
+		if (r->after_close && *r->after_close) {
+			/* received after the round closed: kept, not counted in its conclusion */
+			sb_add(&b, "\" after-close=\"true\" closed-at=\"");
+			sb_xml(&b, r->after_close);
+		}
 		sb_add(&b, "\"/>\n");
 	}
 	if (r->report_id > 0)
@@ -237,6 +242,13 @@ char *receipt_text(const struct receipt_info *r)
 		    (long long)r->supersedes, (long long)r->report_id);
 	else
 		sb_add(&b, "Kết quả:    BỊ TỪ CHỐI — %zu lỗi:\n", r->errors ? r->errors->count : 0);
+	if (r->after_close && *r->after_close && strcmp(r->outcome, "rejected") != 0 &&
+	    strcmp(r->outcome, "duplicate") != 0) {
+		char closed[40];
+		receipt_local_time(r->after_close, closed, sizeof(closed));
+		sb_add(&b, "Lưu ý:      GỬI SAU KHI ĐỢT BÁO CÁO ĐÃ ĐÓNG (đóng lúc %s): báo cáo được lưu "
+		    "nhưng không được tính trong kết luận của đợt đã soạn khi đóng\n", closed);
+	}
 	if (r->errors) {
 		for (size_t i = 0; i < r->errors->count; i++) {
 			const struct diag *d = &r->errors->items[i];

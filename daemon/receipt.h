@@ -23,6 +23,8 @@ struct receipt_info {
 	int64_t document_id;      /* a draft created from the input, 0 when none */
 	const char *document_kind; /* its kind's label, "Thông báo" */
 	int round_opened;         /* the input was a reporting round (round_id names it) */
+	const char *after_close;  /* a report for a round closed already: when it closed (UTC);
+	                           * NULL or "" otherwise */
 	const struct diag_list *errors; /* may be NULL */
 };
 

@@ -381,7 +381,7 @@ static void vn_date_of(const char *utc, char out[11])
 static const char *status_label(const char *s)
 {
 	return strcmp(s, "on_time") == 0 ? "đúng hạn" : strcmp(s, "late") == 0 ? "muộn" :
-	    "chưa báo cáo";
+	    strcmp(s, "after_close") == 0 ? "sau khi đóng đợt" : "chưa báo cáo";
 }
 
 json_t *rounds_describe(struct store *st, const struct catalog *cat, const char *id,
@@ -404,7 +404,8 @@ json_t *rounds_describe(struct store *st, const struct catalog *cat, const char 
 	if (store_round_units(st, id, take_row, units, err, errlen) != STORE_OK)
 		goto fail;
 	const char *deadline = json_string_value(json_object_get(round, "deadline"));
-	size_t n = json_array_size(units), counts[3] = { 0, 0, 0 };
+	const char *closed_at = json_string_value(json_object_get(round, "closed_at"));
+	size_t n = json_array_size(units), counts[4] = { 0, 0, 0, 0 };
 	const char **names = calloc(n ? n : 1, sizeof(char *));
 	size_t *order = calloc(n ? n : 1, sizeof(size_t));
 	if (names == NULL || order == NULL) {
@@ -417,10 +418,15 @@ json_t *rounds_describe(struct store *st, const struct catalog *cat, const char 
 		const struct unit *reg = units_find(cat->units, code);
 		char day[11];
 		const char *status = "missing";
-		vn_date_of(json_string_value(json_object_get(u, "first_at")), day);
+		const char *first = json_string_value(json_object_get(u, "first_at"));
+		vn_date_of(first, day);
 		if (day[0])
 			status = deadline && strcmp(day, deadline) <= 0 ? "on_time" : "late";
-		counts[strcmp(status, "on_time") == 0 ? 0 : strcmp(status, "late") == 0 ? 1 : 2]++;
+		/* a first report after the round closed is not in its conclusion: said apart */
+		if (day[0] && closed_at && strcmp(first, closed_at) > 0)
+			status = "after_close";
+		counts[strcmp(status, "on_time") == 0 ? 0 : strcmp(status, "late") == 0 ? 1 :
+		    strcmp(status, "after_close") == 0 ? 3 : 2]++;
 		json_object_set_new(u, "status", json_string(status));
 		json_object_set_new(u, "status_label", json_string(status_label(status)));
 		json_object_set_new(u, "reported_on", json_string(day));
@@ -440,6 +446,11 @@ json_t *rounds_describe(struct store *st, const struct catalog *cat, const char 
 	json_object_set_new(round, "on_time", json_integer((json_int_t)counts[0]));
 	json_object_set_new(round, "late", json_integer((json_int_t)counts[1]));
 	json_object_set_new(round, "missing", json_integer((json_int_t)counts[2]));
+	json_object_set_new(round, "after_close", json_integer((json_int_t)counts[3]));
+	/* the counts the conclusion was drafted from, beside today's */
+	const char *cc = json_string_value(json_object_get(round, "closed_counts"));
+	json_t *at_close = cc ? json_loads(cc, 0, NULL) : NULL;
+	json_object_set_new(round, "closed_counts", at_close ? at_close : json_null());
 	json_decref(units);
 	json_decref(rows);
 	return round;
@@ -714,7 +725,7 @@ static char *dump_doc(xmlDocPtr doc, size_t *len)
 /* Turns a generated input into a draft owned by the configured drafter, in the round's step. */
 static int take_step(struct store *st, const struct catalog *cat, const struct config *cfg,
     const char *round_id, int closing, const char *kind, xmlDocPtr doc, const char *reason,
-    int64_t uid, const char *login, int64_t *doc_id)
+    const char *counts, int64_t uid, const char *login, int64_t *doc_id)
 {
 	const struct wf_kind *k = workflows_find(cat->wf, kind);
 	struct passwd *pw = getpwnam(cfg->round_drafter);
@@ -736,8 +747,8 @@ static int take_step(struct store *st, const struct catalog *cat, const struct c
 			goto out;
 		}
 	}
-	int s = store_round_step(st, round_id, closing, in ? workflow_input_doc(in) : NULL, reason, uid,
-	    login, doc_id, err, sizeof(err));
+	int s = store_round_step(st, round_id, closing, in ? workflow_input_doc(in) : NULL, reason,
+	    counts, uid, login, doc_id, err, sizeof(err));
 	if (s == STORE_OK) {
 		rc = 0;
 		if (*doc_id)
@@ -843,7 +854,8 @@ static int remind(struct store *st, const struct catalog *cat, const struct conf
 		copy_settings(concl, root, ns, "recipients");
 		copy_settings(concl, root, ns, "archive");
 	}
-	rc = take_step(st, cat, cfg, id, 0, "cong-van", doc, "reminder", -1, "vanthud", &doc_id);
+	rc = take_step(st, cat, cfg, id, 0, "cong-van", doc, "reminder", NULL, -1, "vanthud",
+	    &doc_id);
 	if (rc == 0 && doc_id == 0)
 		log_info("round %s: every unit has reported; no reminder needed", id);
 	xmlFreeDoc(doc);
@@ -1067,7 +1079,13 @@ static int conclude(struct store *st, const struct catalog *cat, const struct co
 		    (const xmlChar *)json_string_value(json_object_get(f, "unit_code")));
 	}
 	copy_settings(concl, root, ns, "archive");
-	rc = take_step(st, cat, cfg, id, 1, kind, doc, reason, uid, login, doc_id);
+	char *counts = NULL;
+	if (asprintf(&counts, "{\"on_time\":%zu,\"late\":%zu,\"missing\":%zu,\"units\":%zu}",
+	        json_array_size(on), json_array_size(late), json_array_size(miss), total) < 0)
+		counts = NULL;
+	rc = counts ? take_step(st, cat, cfg, id, 1, kind, doc, reason, counts, uid, login, doc_id) :
+	    -1;
+	free(counts);
 out:
 	xmlFreeDoc(doc);
 	json_decref(codes);

@@ -225,6 +225,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  BEGIN SELECT RAISE(ABORT, 'a series start is set once'); END;"
 	"CREATE TRIGGER register_start_no_delete BEFORE DELETE ON register_start"
 	"  BEGIN SELECT RAISE(ABORT, 'a series start is never deleted'); END;",
+	/*
+	 * 8 -> 9: a report received after its round closed is kept but marked
+	 * (closed_at of the round it came after); a closed round keeps the
+	 * counts its conclusion was drafted from.
+	 */
+	"ALTER TABLE reports ADD COLUMN after_close TEXT;"
+	"ALTER TABLE rounds ADD COLUMN closed_counts TEXT;",
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -1809,7 +1816,7 @@ int store_round_create(struct store *st, const struct store_round_new *r, char *
 
 #define ROUND_COLUMNS "id, subject, req_number, req_symbol, req_date, req_issuer, deadline, " \
 	"remind_on, close_on, conclusion_kind, state, created_by, created_at, reminded_at, reminder_doc, " \
-	"closed_at, close_reason, conclusion_doc, " \
+	"closed_at, close_reason, conclusion_doc, closed_counts, " \
 	"(SELECT count(*) FROM round_units u WHERE u.round_id = rounds.id) AS units"
 
 int store_rounds_list(struct store *st, int open_only, store_row_cb cb, void *arg, char *err,
@@ -1916,7 +1923,8 @@ int store_round_figures(struct store *st, const char *id, store_row_cb cb, void 
 }
 
 int store_round_step(struct store *st, const char *id, int closing, const struct store_doc_new *doc,
-    const char *reason, int64_t uid, const char *login, int64_t *doc_id, char *err, size_t errlen)
+    const char *reason, const char *counts, int64_t uid, const char *login, int64_t *doc_id,
+    char *err, size_t errlen)
 {
 	sqlite3_stmt *s = NULL;
 	char at[40], object[96], ignored[8];
@@ -1944,7 +1952,7 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 		goto fail_quiet;
 	if (sqlite3_prepare_v2(st->db, closing ?
 	        "UPDATE rounds SET state = 'closed', closed_at = ?, close_reason = ?, "
-	        "conclusion_doc = ? WHERE id = ?" :
+	        "conclusion_doc = ?, closed_counts = ? WHERE id = ?" :
 	        "UPDATE rounds SET reminded_at = ?, close_reason = close_reason, reminder_doc = ? "
 	        "WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
@@ -1955,7 +1963,8 @@ int store_round_step(struct store *st, const char *id, int closing, const struct
 			sqlite3_bind_int64(s, 3, *doc_id);
 		else
 			sqlite3_bind_null(s, 3);
-		sqlite3_bind_text(s, 4, id, -1, SQLITE_STATIC);
+		store_bind_text(s, 4, counts);
+		sqlite3_bind_text(s, 5, id, -1, SQLITE_STATIC);
 	} else {
 		if (*doc_id)
 			sqlite3_bind_int64(s, 2, *doc_id);

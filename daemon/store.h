@@ -10,7 +10,7 @@
 #include "report.h"
 #include "symbol.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 enum store_rc {
 	STORE_OK = 0,
@@ -146,6 +146,7 @@ struct store_input {
 	char at[40];                 /* received_at as recorded */
 	int already;                 /* recorded by an earlier run; nothing written now */
 	char record_error[256];      /* "" or why it could not be recorded as it was (R_RECORD) */
+	char after_close[40];        /* a report for a round closed already: its closed_at, else "" */
 	char *record_errors;         /* owned (free it): the R_RECORD error list, JSON */
 };
 
@@ -342,10 +343,12 @@ int store_round_figures(struct store *st, const char *id, store_row_cb cb, void 
 /*
  * The round's reminder (closing = 0) or its closing (closing = 1), with the
  * draft it produces (doc may be NULL), in one transaction, at most once:
- * STORE_INVALID when that step was taken already.
+ * STORE_INVALID when that step was taken already. A closing keeps counts
+ * (JSON: the on_time, late and missing its conclusion was drafted from).
  */
 int store_round_step(struct store *st, const char *id, int closing, const struct store_doc_new *doc,
-    const char *reason, int64_t uid, const char *login, int64_t *doc_id, char *err, size_t errlen);
+    const char *reason, const char *counts, int64_t uid, const char *login, int64_t *doc_id,
+    char *err, size_t errlen);
 
 /*
  * A second connection to an open database for a worker thread: no checks,

@@ -225,7 +225,7 @@ fail:
 /* The statements one batch needs, prepared once per batch. */
 struct record_stmts {
 	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake,
-	    *del_claim;
+	    *del_claim, *round_closed, *mark_late, *report_late;
 };
 
 static void finalize_record(struct record_stmts *q)
@@ -238,6 +238,9 @@ static void finalize_record(struct record_stmts *q)
 	sqlite3_finalize(q->link);
 	sqlite3_finalize(q->ins_intake);
 	sqlite3_finalize(q->del_claim);
+	sqlite3_finalize(q->round_closed);
+	sqlite3_finalize(q->mark_late);
+	sqlite3_finalize(q->report_late);
 }
 
 static int prepare_record(sqlite3 *db, struct record_stmts *q)
@@ -265,7 +268,40 @@ static int prepare_record(sqlite3 *db, struct record_stmts *q)
 	        "supersedes, errors, document_id, source_raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &q->ins_intake, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM claims WHERE id = ?", -1, &q->del_claim, NULL) !=
-	        SQLITE_OK ? -1 : 0;
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT closed_at FROM rounds WHERE id = ? AND state <> 'open'",
+	        -1, &q->round_closed, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE reports SET after_close = ? WHERE id = ?", -1,
+	        &q->mark_late, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT after_close FROM reports WHERE id = ?", -1,
+	        &q->report_late, NULL) != SQLITE_OK ? -1 : 0;
+}
+
+/*
+ * A report for a round that has closed is recorded all the same (nothing a
+ * unit sends is lost) but marked with when the round closed: its receipt
+ * says so, and the conclusion drafted at closing does not count it.
+ */
+static int mark_after_close(struct record_stmts *q, struct store_input *in)
+{
+	int rc;
+
+	in->after_close[0] = '\0';
+	sqlite3_bind_text(q->round_closed, 1, in->report->round_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q->round_closed);
+	if (rc == SQLITE_ROW && sqlite3_column_text(q->round_closed, 0) != NULL)
+		snprintf(in->after_close, sizeof(in->after_close), "%s",
+		    (const char *)sqlite3_column_text(q->round_closed, 0));
+	sqlite3_reset(q->round_closed);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (in->after_close[0] == '\0')
+		return 0;
+	sqlite3_bind_text(q->mark_late, 1, in->after_close, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q->mark_late, 2, in->report_id);
+	rc = sqlite3_step(q->mark_late);
+	sqlite3_reset(q->mark_late);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Returns the id found by a one-column query, 0 when none, -1 on error. */
@@ -355,6 +391,18 @@ static int find_recorded(struct record_stmts *q, struct store_input *in)
 		in->document_id = sqlite3_column_int64(q->find_claim, 5);
 	}
 	sqlite3_reset(q->find_claim);
+	/* recorded before a crash: its receipt says again what the first said */
+	in->after_close[0] = '\0';
+	if (rc == SQLITE_ROW && in->report_id > 0 && strcmp(in->outcome, "duplicate") != 0) {
+		sqlite3_bind_int64(q->report_late, 1, in->report_id);
+		int lr = sqlite3_step(q->report_late);
+		if (lr == SQLITE_ROW && sqlite3_column_text(q->report_late, 0) != NULL)
+			snprintf(in->after_close, sizeof(in->after_close), "%s",
+			    (const char *)sqlite3_column_text(q->report_late, 0));
+		sqlite3_reset(q->report_late);
+		if (lr != SQLITE_ROW && lr != SQLITE_DONE)
+			return -1;
+	}
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -375,6 +423,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 
 	snprintf(in->at, sizeof(in->at), "%s", in->received_at);
 	in->report_id = 0;
+	in->after_close[0] = '\0';
 	in->supersedes = 0;
 	in->document_id = 0;
 	if (doc != NULL) {
@@ -400,7 +449,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 		if (dup > 0) {
 			snprintf(in->outcome, sizeof(in->outcome), "duplicate");
 			in->report_id = dup;
-		} else if (insert_report(db, q, in) != 0) {
+		} else if (insert_report(db, q, in) != 0 || mark_after_close(q, in) != 0) {
 			return -1;
 		}
 	}

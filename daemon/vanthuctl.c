@@ -1182,7 +1182,22 @@ static void show_round(json_t *r)
 	print_field("Trạng thái", strcmp(jstr(r, "state"), "open") == 0 ? "đang mở" : "đã đóng");
 	snprintf(buf, sizeof(buf), "%lld đúng hạn, %lld muộn, %lld chưa báo cáo",
 	    (long long)jint(r, "on_time"), (long long)jint(r, "late"), (long long)jint(r, "missing"));
-	print_field("Kết quả", buf);
+	if (jint(r, "after_close") > 0)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", %lld gửi sau khi đóng đợt",
+		    (long long)jint(r, "after_close"));
+	print_field(json_is_object(json_object_get(r, "closed_counts")) ? "Kết quả hiện nay" :
+	    "Kết quả", buf);
+	json_t *cc = json_object_get(r, "closed_counts");
+	if (json_is_object(cc)) {
+		/* what the conclusion says, which later reports do not change */
+		int n = snprintf(buf, sizeof(buf), "%lld đúng hạn, %lld muộn, %lld chưa báo cáo (số "
+		    "liệu của kết luận", (long long)jint(cc, "on_time"), (long long)jint(cc, "late"),
+		    (long long)jint(cc, "missing"));
+		if (n > 0 && (size_t)n < sizeof(buf))
+			snprintf(buf + n, sizeof(buf) - (size_t)n, jint(r, "conclusion_doc") ?
+			    ", văn bản số %lld)" : ")", (long long)jint(r, "conclusion_doc"));
+		print_field("Khi đóng đợt", buf);
+	}
 	printf("\n");
 	pad("Mã", 18);
 	pad("Đơn vị", 48);

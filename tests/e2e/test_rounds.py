@@ -186,6 +186,24 @@ class Story(unittest.TestCase):
         self.assertEqual(rounds[0]["state"], "closed")
         self.assertEqual(rounds[0]["conclusion_doc"], concl_id)
 
+        # a unit reports after the round closed: kept, marked, not in the conclusion's counts
+        late = self.drop_report("ba-ria.xml", example("04-tp-ba-ria.xml"), 6)
+        self.assertEqual(late["outcome"], "accepted")
+        self.assertIn("GỬI SAU KHI ĐỢT BÁO CÁO ĐÃ ĐÓNG", late["text"])
+        import xml.etree.ElementTree as ET
+        rnode = ET.parse(late["path"]).getroot().find("{urn:vanthu:receipt:1}round")
+        self.assertEqual(rnode.get("after-close"), "true")
+        rd = self.round()
+        self.assertEqual((rd["on_time"], rd["late"], rd["missing"], rd["after_close"]), (3, 1, 1, 1))
+        self.assertEqual(rd["closed_counts"], {"on_time": 3, "late": 1, "missing": 2, "units": 6})
+        self.assertEqual({u["unit_code"]: u["status"] for u in rd["units"]}["TP-BA-RIA"], "after_close")
+        shown = self.d.ctl("round", "CDS-2024-Q1", user="vtt-giang").stdout
+        self.assertIn("Kết quả hiện nay: 3 đúng hạn, 1 muộn, 1 chưa báo cáo, 1 gửi sau khi đóng đợt",
+                      " ".join(shown.split()))
+        self.assertIn("Khi đóng đợt: 3 đúng hạn, 1 muộn, 2 chưa báo cáo (số liệu của kết luận, "
+                      "văn bản số %d)" % concl_id, " ".join(shown.split()))
+        self.assertIn("sau khi đóng đợt", shown)
+
         # the people take it from there: review, sign, issue as number 01 of 2024
         for user, action in (("vtt-ana", "submit"), ("vtt-binh", "approve"), ("vtt-chi", "sign"),
                              ("vtt-dung", "issue")):
@@ -238,7 +256,7 @@ class Story(unittest.TestCase):
         actions = [e["action"] for e in entries]
         self.assertEqual(actions.count("round.remind"), 1)
         self.assertEqual(actions.count("round.close"), 1)
-        self.assertEqual(actions.count("report.intake"), 5)
+        self.assertEqual(actions.count("report.intake"), 6)
         self.d.stop()
 
     def open_round(self, at):

@@ -107,6 +107,36 @@ static void test_xml_accepted(void **state)
 	free(xml);
 }
 
+/* A report for a round that closed: the receipt says so, in both forms; a duplicate does not. */
+static void test_after_close(void **state)
+{
+	struct receipt_info r = accepted();
+	char *xml, *text;
+	xmlDocPtr doc;
+
+	(void)state;
+	r.after_close = "2024-03-28T17:00:00.000Z";
+	xml = receipt_xml(&r);
+	doc = parse_receipt(xml);
+	assert_value(elem(doc, "round"), "after-close", "true");
+	assert_value(elem(doc, "round"), "closed-at", "2024-03-28T17:00:00.000Z");
+	xmlFreeDoc(doc);
+	free(xml);
+	text = receipt_text(&r);
+	assert_non_null(strstr(text, "GỬI SAU KHI ĐỢT BÁO CÁO ĐÃ ĐÓNG (đóng lúc "
+	    "2024-03-29T00:00:00+07:00)"));
+	free(text);
+	r.outcome = "duplicate";
+	text = receipt_text(&r);
+	assert_null(strstr(text, "SAU KHI ĐỢT"));
+	free(text);
+	r.after_close = NULL;
+	r.outcome = "accepted";
+	text = receipt_text(&r);
+	assert_null(strstr(text, "SAU KHI ĐỢT"));
+	free(text);
+}
+
 static void test_xml_outcomes(void **state)
 {
 	struct receipt_info r = accepted();
@@ -439,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xml_accepted),
 		cmocka_unit_test(test_xml_outcomes),
+		cmocka_unit_test(test_after_close),
 		cmocka_unit_test(test_xml_escaping),
 		cmocka_unit_test(test_text_accepted),
 		cmocka_unit_test(test_text_outcomes),
