@@ -158,12 +158,22 @@ run: all
 	$(B)/vanthud
 
 # ---- installation ----
+# Program files go under PREFIX and are replaced at every install. The office's own files
+# (vanthu.conf, the units registry, the calendar years) live in SYSCONFDIR/vanthu: each is
+# installed once, when it is not there, and never overwritten or removed (README, Installing).
+WF_SHARE = $(DESTDIR)$(PREFIX)/share/vanthu/workflows
+TPL_SHARE = $(DESTDIR)$(PREFIX)/share/vanthu/templates
+ETC_VANTHU = $(DESTDIR)$(SYSCONFDIR)/vanthu
+# workflows/ minus the office's files, as paths relative to workflows/
+WF_PROGRAM = (cd workflows && find . -type f ! -path ./units.xml \
+	! -path './calendar/[0-9][0-9][0-9][0-9].xml') | sed 's|^\./||' | LC_ALL=C sort
+WF_OFFICE = (cd workflows && ls units.xml calendar/[0-9][0-9][0-9][0-9].xml)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(PREFIX)/share/vanthu/templates $(DESTDIR)$(PREFIX)/share/vanthu/workflows \
-		$(DESTDIR)$(SYSCONFDIR)/vanthu
+		$(TPL_SHARE) $(WF_SHARE) $(ETC_VANTHU)/calendar
 	install -m 0755 $(B)/vanthud $(DESTDIR)$(PREFIX)/sbin/vanthud
 	install -m 0755 $(B)/vanthuctl $(DESTDIR)$(PREFIX)/bin/vanthuctl
 	install -m 0644 daemon/vanthuctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1
@@ -172,18 +182,47 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' daemon/vanthud.service.in \
 		> $(DESTDIR)$(UNITDIR)/vanthud.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vanthud.service
-	cp -R workflows/. $(DESTDIR)$(PREFIX)/share/vanthu/workflows/
-	cp -R $(B)/templates/. $(DESTDIR)$(PREFIX)/share/vanthu/templates/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/vanthu/vanthu.conf ] || \
-		sed -e 's|@PREFIX@|$(PREFIX)|g' daemon/vanthu.conf.example \
-		> $(DESTDIR)$(SYSCONFDIR)/vanthu/vanthu.conf
+	@$(WF_PROGRAM) | while read -r f; do \
+		install -D -m 0644 "workflows/$$f" "$(WF_SHARE)/$$f" || exit 1; \
+	done
+	install -m 0644 $(B)/templates/*.docx $(TPL_SHARE)/
+	@# the office's files: once; one an earlier install left under share/ (and the office
+	@# may have edited there) is carried over rather than the shipped one
+	@for f in $$( $(WF_OFFICE) ); do \
+		if [ -e "$(ETC_VANTHU)/$$f" ]; then \
+			echo "make install: kept the office's $(SYSCONFDIR)/vanthu/$$f"; \
+		elif [ -e "$(WF_SHARE)/$$f" ]; then \
+			install -m 0644 "$(WF_SHARE)/$$f" "$(ETC_VANTHU)/$$f" || exit 1; \
+			echo "make install: $(SYSCONFDIR)/vanthu/$$f: copied from the earlier install's $(PREFIX)/share/vanthu/workflows/$$f"; \
+		else \
+			install -m 0644 "workflows/$$f" "$(ETC_VANTHU)/$$f" || exit 1; \
+		fi; \
+	done
+	@if [ -e $(ETC_VANTHU)/vanthu.conf ]; then \
+		echo "make install: kept the office's $(SYSCONFDIR)/vanthu/vanthu.conf"; \
+		grep -q '^[[:space:]]*units[[:space:]]*=' $(ETC_VANTHU)/vanthu.conf || \
+			echo "make install: $(SYSCONFDIR)/vanthu/vanthu.conf has no [paths] units and calendar lines: add units = $(SYSCONFDIR)/vanthu/units.xml and calendar = $(SYSCONFDIR)/vanthu/calendar (vanthu.conf(5))"; \
+	else \
+		sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			daemon/vanthu.conf.example > $(ETC_VANTHU)/vanthu.conf && \
+		chmod 0644 $(ETC_VANTHU)/vanthu.conf; \
+	fi
 
+# Removes the program files only: what the office wrote or edited stays, and is named.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vanthud $(DESTDIR)$(PREFIX)/bin/vanthuctl \
 		$(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/vanthu.conf.5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/vanthud.8 $(DESTDIR)$(UNITDIR)/vanthud.service
-	rm -rf $(DESTDIR)$(PREFIX)/share/vanthu
+	@$(WF_PROGRAM) | while read -r f; do rm -f "$(WF_SHARE)/$$f"; done
+	@for t in templates-docx/*/; do rm -f "$(TPL_SHARE)/$$(basename $$t).docx"; done
+	@[ ! -d $(DESTDIR)$(PREFIX)/share/vanthu ] || \
+		find $(DESTDIR)$(PREFIX)/share/vanthu -depth -type d -empty -delete
+	@left=$$(find $(ETC_VANTHU) $(DESTDIR)$(PREFIX)/share/vanthu -type f 2>/dev/null | LC_ALL=C sort); \
+	if [ -n "$$left" ]; then \
+		echo "make uninstall: left the office's files (remove them by hand if they are no longer wanted):"; \
+		echo "$$left" | sed 's|^$(DESTDIR)|  |'; \
+	fi
 
 clean:
 	rm -rf build
