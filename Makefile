@@ -30,10 +30,10 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify
+CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify table
 DAEMON_SRC := $(CORE) main
-CLIENT_SRC := vanthuctl proto
-UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names
+CLIENT_SRC := vanthuctl proto table
+UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table
 
 B := build
 S := build/san

@@ -580,7 +580,7 @@ out:
 /* ---- lists ---- */
 
 #define REPORT_LIST_COLUMNS "id, unit_code, unit_name, round_id, number, symbol, report_date, " \
-	"summary, received_at, sha256, size, supersedes, superseded_by"
+	"summary, received_at, sha256, size, supersedes, superseded_by, after_close"
 
 int store_reports_list(struct store *st, const struct store_report_filter *f, store_row_cb cb,
     void *arg, char *err, size_t errlen)
@@ -612,7 +612,7 @@ int store_report_get(struct store *st, int64_t id, store_row_cb cb, store_row_cb
 		"SELECT id, unit_code, unit_name, round_id, req_number, req_symbol, req_date, number, "
 		"symbol, place, report_date, summary, period_from, period_to, signer_authority, "
 		"signer_title, signer_name, content, sha256, size, received_at, supersedes, "
-		"superseded_by FROM reports WHERE id = ?",
+		"superseded_by, after_close FROM reports WHERE id = ?",
 		"SELECT code, name, measure, value, target FROM indicators WHERE report_id = ? "
 		"ORDER BY position",
 		"SELECT id AS receipt, source_name, source_folder, received_at, owner_uid, outcome, "

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "table.h"
 #include "version.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
@@ -106,6 +108,8 @@ static void usage(FILE *out)
 	    DEFAULT_SOCKET_SYSTEM ",\n"
 	    "              rồi " DEFAULT_SOCKET_LOCAL ")\n"
 	    "  --json      in câu trả lời JSON nguyên bản\n"
+	    "  --wide      in bảng đủ rộng, không gói dòng (mặc định: vừa 80 cột, hoặc\n"
+	    "              bề rộng của cửa sổ dòng lệnh)\n"
 	    "  -h, --help  in hướng dẫn này;  --version  in phiên bản\n"
 	    "\n"
 	    "Mã thoát: 0 thành công, 1 bị từ chối, 2 sai cú pháp, 3 không kết nối được.\n");
@@ -232,26 +236,43 @@ static json_t *read_reply(int fd, int timeout_ms)
 /* ---- printing ---- */
 
 /* Width on a terminal: code points, since Vietnamese in NFC is one column each. */
+/*
+ * The width tables and fields are fitted to: the terminal's when standard
+ * output is one (at least 40), else 80; 0 with --wide (no limit). Set once
+ * from the command line before anything is printed: part of the client's
+ * configuration, like its options.
+ */
+static size_t term_width = 80;
+
+static void set_term_width(int wide)
+{
+	struct winsize ws;
+
+	if (wide)
+		term_width = 0;
+	else if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col >= 40)
+		term_width = ws.ws_col;
+	else
+		term_width = 80;
+}
+
 static size_t text_width(const char *s)
 {
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
+	return table_text_width(s);
 }
 
 static void print_field(const char *label, const char *value)
 {
-	size_t w = text_width(label);
+	table_print_field(stdout, label, value, 21, term_width);
+}
 
-	printf("%s:", label);
-	for (size_t i = w; i < 20; i++)
-		putchar(' ');
-	if (w >= 20)
-		putchar(' ');
-	printf("%s\n", value && *value ? value : "—");
+/* A table fitted to the terminal, printed and freed; rows were added by the caller. */
+static void print_table(struct table *t)
+{
+	if (t != NULL)
+		table_print(t, stdout, term_width);
+	table_free(t);
 }
 
 static const char *jstr(json_t *obj, const char *key)
@@ -417,30 +438,141 @@ static const char *action_label(const char *code)
 	return code;
 }
 
+static void local_time_s(const char *utc, char *out, size_t len);
+static void vn_date(const char *iso, char *out, size_t len);
+
+/* A workflow state as the office says it (the shipped kinds' states; another stays its id). */
+static const char *state_label(const char *id)
+{
+	static const struct { const char *id, *label; } labels[] = {
+		{ "draft", "Dự thảo" }, { "review", "Chờ duyệt" }, { "signing", "Chờ ký" },
+		{ "signed", "Đã ký, chờ ban hành" }, { "issued", "Đã ban hành" },
+		{ "withdrawn", "Đã thu hồi" }, { "open", "đang mở" }, { "closed", "đã đóng" },
+	};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].id, id) == 0)
+			return labels[i].label;
+	return id;
+}
+
+static const char *outcome_label(const char *o);
+
+/* What an audit entry's object is: "document/12" is "văn bản số 12". */
+static void object_text(const char *o, char *out, size_t len)
+{
+	const char *slash = strchr(o, '/');
+	size_t n = slash ? (size_t)(slash - o) : 0;
+
+	if (slash && strncmp(o, "document", n) == 0 && n == 8)
+		snprintf(out, len, "văn bản số %s", slash + 1);
+	else if (slash && strncmp(o, "round", n) == 0 && n == 5)
+		snprintf(out, len, "đợt báo cáo %s", slash + 1);
+	else if (slash && strncmp(o, "intake", n) == 0 && n == 6)
+		snprintf(out, len, "biên nhận số %s", slash + 1);
+	else if (slash && strncmp(o, "register", n) == 0 && n == 8)
+		snprintf(out, len, "sổ đăng ký %s", slash + 1);
+	else
+		snprintf(out, len, "%s", o);
+}
+
+/*
+ * An audit entry as a sentence: its object, then what its detail says, in
+ * Vietnamese; a detail vanthuctl does not know is shown as it is.
+ */
+static void audit_sentence(json_t *e, char *out, size_t len)
+{
+	const char *action = jstr(e, "action"), *raw = jstr(e, "detail");
+	json_t *d = *raw == '{' ? json_loads(raw, 0, NULL) : NULL;
+	char obj[256];
+	size_t off;
+
+	object_text(jstr(e, "object"), obj, sizeof(obj));
+	off = (size_t)snprintf(out, len, "%s", obj);
+#define ADD(...) do { if (off < len) off += (size_t)snprintf(out + off, len - off, __VA_ARGS__); } \
+	while (0)
+	if (strcmp(action, "daemon.start") == 0) {
+		ADD("phiên bản %s", raw);
+	} else if (strcmp(action, "config.reload") == 0) {
+		ADD("tệp %s", raw);
+	} else if (strcmp(action, "backup") == 0) {
+		ADD(" (%s)", raw);
+	} else if (d == NULL) {
+		ADD("%s%s", *obj && *raw ? " — " : "", raw);
+	} else if (strcmp(action, "report.intake") == 0) {
+		ADD("%stệp %s%s%s", *obj ? ": " : "", jstr(d, "folder"), *jstr(d, "folder") ? "/" : "",
+		    jstr(d, "file"));
+		if (*jstr(d, "unit"))
+			ADD(" của %s", jstr(d, "unit"));
+		ADD(" — %s", outcome_label(jstr(d, "to")));
+		if (jint(d, "report") > 0)
+			ADD(", báo cáo số %lld", (long long)jint(d, "report"));
+		if (jint(d, "document") > 0)
+			ADD(", dự thảo số %lld", (long long)jint(d, "document"));
+	} else if (strcmp(action, "create") == 0) {
+		ADD(": tạo mới (%s), bản 1", jstr(d, "kind"));
+	} else if (strcmp(action, "edit") == 0) {
+		ADD(": bản %lld", (long long)jint(d, "revision"));
+	} else if (strcmp(action, "publish") == 0) {
+		ADD(": tệp %s", jstr(d, "path"));
+	} else if (strcmp(action, "void") == 0) {
+		ADD(": số %lld của sổ %s %s", (long long)jint(d, "number"), jstr(d, "body"),
+		    jstr(d, "series"));
+	} else if (strcmp(action, "register.start") == 0) {
+		ADD(": tiếp nối sổ giấy, số đầu tiên trong vanthu là %lld", (long long)jint(d, "next"));
+	} else if (strcmp(action, "round.create") == 0) {
+		char day[16];
+		vn_date(jstr(d, "deadline"), day, sizeof(day));
+		ADD(": %lld đơn vị, hạn báo cáo %s", (long long)jint(d, "units"), day);
+	} else if (strcmp(action, "round.remind") == 0 || strcmp(action, "round.close") == 0) {
+		if (jint(d, "document") > 0)
+			ADD(": %s là văn bản số %lld", strcmp(action, "round.close") == 0 ? "dự thảo kết luận" :
+			    "công văn đôn đốc", (long long)jint(d, "document"));
+		else
+			ADD(": %s", strcmp(action, "round.close") == 0 ? "không có dự thảo" :
+			    "mọi đơn vị đã báo cáo, không cần đôn đốc");
+	} else if (json_object_get(d, "to") != NULL) {
+		ADD(": %s → %s", *jstr(d, "from") ? state_label(jstr(d, "from")) : "(mới)",
+		    state_label(jstr(d, "to")));
+		if (*jstr(d, "symbol"))
+			ADD(", số %s", jstr(d, "symbol"));
+	} else {
+		ADD(" — %s", raw);
+	}
+	if (d != NULL && (*jstr(d, "comment") || *jstr(d, "reason")))
+		ADD(" «%s»", *jstr(d, "comment") ? jstr(d, "comment") : jstr(d, "reason"));
+#undef ADD
+	json_decref(d);
+	/* no object: the detail alone, without the separator it would have followed */
+	if (strncmp(out, ": ", 2) == 0 || strncmp(out, " — ", 5) == 0)
+		memmove(out, out + (out[0] == ':' ? 2 : 5), strlen(out) - (out[0] == ':' ? 2 : 5) + 1);
+}
+
 static void show_audit(json_t *r)
 {
 	json_t *entries = json_object_get(r, "entries"), *e;
+	static const char *const heads[] = { "Số", "Thời điểm", "Người làm",
+		"Hành động: đối tượng, chi tiết" };
+	struct table *t;
 	size_t i;
 
 	if (json_array_size(entries) == 0) {
 		printf("Nhật ký kiểm tra chưa có mục nào.\n");
 		return;
 	}
-	pad("Số", 7);
-	pad("Thời điểm (UTC)", 25);
-	pad("Người thực hiện", 17);
-	pad("Hành động", 20);
-	printf("Đối tượng / chi tiết\n");
+	t = table_new(4, heads);
 	json_array_foreach(entries, i, e) {
-		char id[24];
+		char id[24], when[40], what[2048], line[2304];
 		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
-		pad(id, 7);
-		pad(jstr(e, "at"), 25);
-		pad(jstr(e, "actor"), 17);
-		pad(action_label(jstr(e, "action")), 20);
-		printf("%s%s%s\n", jstr(e, "object"), *jstr(e, "object") && *jstr(e, "detail") ? " — " : "",
-		    jstr(e, "detail"));
+		local_time_s(jstr(e, "at"), when, sizeof(when));
+		audit_sentence(e, what, sizeof(what));
+		snprintf(line, sizeof(line), "%s%s%s", action_label(jstr(e, "action")), *what ? ": " : "",
+		    what);
+		const char *row[] = { id, when, jstr(e, "actor"), line };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
+	printf("(giờ Việt Nam, UTC+7)\n");
 }
 
 static void show_verify(json_t *r)
@@ -472,20 +604,18 @@ static void show_units(json_t *r)
 	json_t *units = json_object_get(r, "units"), *groups = json_object_get(r, "groups"), *u, *g;
 	size_t i, k;
 
-	pad("Mã", 16);
-	pad("Tên đơn vị", 52);
-	pad("Tên viết tắt", 30);
-	printf("Nhóm\n");
+	static const char *const heads[] = { "Mã", "Tên đơn vị", "Tên viết tắt", "Nhóm" };
+	struct table *t = table_new(4, heads);
 	json_array_foreach(units, i, u) {
 		const char *label = jstr(u, "group");
 		json_array_foreach(groups, k, g)
 			if (strcmp(jstr(g, "code"), jstr(u, "group")) == 0)
 				label = jstr(g, "label");
-		pad(jstr(u, "code"), 16);
-		pad(jstr(u, "name"), 52);
-		pad(jstr(u, "short"), 30);
-		printf("%s\n", label);
+		const char *row[] = { jstr(u, "code"), jstr(u, "name"), jstr(u, "short"), label };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 	printf("(%zu đơn vị)\n", json_array_size(units));
 }
 
@@ -502,8 +632,8 @@ static const char *outcome_label(const char *o)
 	return o;
 }
 
-/* "2024-03-20T02:15:02.123Z" (UTC) as "20/03/2024 09:15" in Vietnam's time. */
-static void local_time(const char *utc, char *out, size_t len)
+/* A UTC ISO time in Vietnam's time (UTC+7), with seconds or not; itself when it is no time. */
+static void vn_time(const char *utc, int seconds, char *out, size_t len)
 {
 	struct tm tm;
 	time_t t;
@@ -515,7 +645,19 @@ static void local_time(const char *utc, char *out, size_t len)
 	}
 	t = timegm(&tm) + 7 * 3600;
 	gmtime_r(&t, &tm);
-	strftime(out, len, "%d/%m/%Y %H:%M", &tm);
+	strftime(out, len, seconds ? "%d/%m/%Y %H:%M:%S" : "%d/%m/%Y %H:%M", &tm);
+}
+
+/* "2024-03-20T02:15:02.123Z" (UTC) as "20/03/2024 09:15" in Vietnam's time. */
+static void local_time(const char *utc, char *out, size_t len)
+{
+	vn_time(utc, 0, out, len);
+}
+
+/* The same with seconds, for the audit trail: "20/03/2024 09:15:02". */
+static void local_time_s(const char *utc, char *out, size_t len)
+{
+	vn_time(utc, 1, out, len);
 }
 
 static void show_reports(json_t *r)
@@ -527,26 +669,22 @@ static void show_reports(json_t *r)
 		printf("Chưa có báo cáo nào.\n");
 		return;
 	}
-	pad("Số", 6);
-	pad("Nhận lúc", 18);
-	pad("Đơn vị", 16);
-	pad("Đợt", 16);
-	pad("Số, ký hiệu", 16);
-	printf("Trích yếu\n");
+	static const char *const heads[] = { "Số", "Nhận lúc", "Đơn vị", "Đợt", "Số, ký hiệu",
+		"Trích yếu" };
+	struct table *t = table_new(6, heads);
 	json_array_foreach(list, i, e) {
-		char id[32], when[32], num[96], sum[200];
+		char id[32], when[32], num[96], sum[600];
 		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
 		local_time(jstr(e, "received_at"), when, sizeof(when));
 		snprintf(num, sizeof(num), "%s/%s", jstr(e, "number"), jstr(e, "symbol"));
-		pad(id, 6);
-		pad(when, 18);
-		pad(jstr(e, "unit_code"), 16);
-		pad(jstr(e, "round_id"), 16);
-		pad(num, 16);
-		snprintf(sum, sizeof(sum), "%s", jstr(e, "summary"));
-		printf("%s%s\n", sum, json_is_integer(json_object_get(e, "superseded_by")) ?
-		    " (đã bị thay thế)" : "");
+		snprintf(sum, sizeof(sum), "%s%s%s", jstr(e, "summary"),
+		    json_is_integer(json_object_get(e, "superseded_by")) ? " (đã bị thay thế)" : "",
+		    *jstr(e, "after_close") ? " (gửi sau khi đợt đã đóng)" : "");
+		const char *row[] = { id, when, jstr(e, "unit_code"), jstr(e, "round_id"), num, sum };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 }
 
 static void print_section(json_t *sec, int depth)
@@ -563,6 +701,38 @@ static void print_section(json_t *sec, int depth)
 	}
 }
 
+/*
+ * A figure as the report gives it ("4215", "47.2", XML Schema's decimal) the
+ * way a Vietnamese reader writes it, with its measure: "4.215 hồ sơ",
+ * "47,2%". "" for none.
+ */
+static void vn_figure(const char *v, const char *measure, char *out, size_t len)
+{
+	const char *dot = strchr(v, '.'), *digits = v;
+	size_t ilen, off = 0;
+	char num[80];
+
+	if (*v == '\0') {
+		out[0] = '\0';
+		return;
+	}
+	if (*digits == '-' || *digits == '+')
+		digits++;
+	ilen = dot ? (size_t)(dot - digits) : strlen(digits);
+	if (*v == '-')
+		num[off++] = '-';
+	for (size_t k = 0; k < ilen && off + 2 < sizeof(num); k++) {
+		if (k > 0 && (ilen - k) % 3 == 0)
+			num[off++] = '.';
+		num[off++] = digits[k];
+	}
+	if (dot && dot[1])
+		snprintf(num + off, sizeof(num) - off, ",%s", dot + 1);
+	else
+		num[off] = '\0';
+	snprintf(out, len, "%s%s%s", num, strcmp(measure, "%") == 0 || !*measure ? "" : " ", measure);
+}
+
 static void show_report(json_t *r)
 {
 	json_t *ind = json_object_get(r, "indicators"), *rc = json_object_get(r, "receipt"), *e;
@@ -574,14 +744,19 @@ static void show_report(json_t *r)
 	print_field("Báo cáo số", buf);
 	snprintf(buf, sizeof(buf), "%s (%s)", jstr(r, "unit_name"), jstr(r, "unit_code"));
 	print_field("Đơn vị", buf);
+	char d1[16], d2[16];
+	vn_date(jstr(r, "report_date"), d1, sizeof(d1));
 	snprintf(buf, sizeof(buf), "%s/%s, %s, ngày %s", jstr(r, "number"), jstr(r, "symbol"),
-	    jstr(r, "place"), jstr(r, "report_date"));
+	    jstr(r, "place"), d1);
 	print_field("Số, ký hiệu", buf);
 	print_field("Trích yếu", jstr(r, "summary"));
+	vn_date(jstr(r, "req_date"), d1, sizeof(d1));
 	snprintf(buf, sizeof(buf), "%s (văn bản %s/%s ngày %s)", jstr(r, "round_id"),
-	    jstr(r, "req_number"), jstr(r, "req_symbol"), jstr(r, "req_date"));
+	    jstr(r, "req_number"), jstr(r, "req_symbol"), d1);
 	print_field("Đợt báo cáo", buf);
-	snprintf(buf, sizeof(buf), "từ %s đến %s", jstr(r, "period_from"), jstr(r, "period_to"));
+	vn_date(jstr(r, "period_from"), d1, sizeof(d1));
+	vn_date(jstr(r, "period_to"), d2, sizeof(d2));
+	snprintf(buf, sizeof(buf), "từ %s đến %s", d1, d2);
 	print_field("Kỳ báo cáo", buf);
 	snprintf(buf, sizeof(buf), "%s%s%s, %s", jstr(r, "signer_authority"),
 	    *jstr(r, "signer_authority") ? " " : "", jstr(r, "signer_title"), jstr(r, "signer_name"));
@@ -604,15 +779,26 @@ static void show_report(json_t *r)
 		    outcome_label(jstr(rc, "outcome")));
 		print_field("Biên nhận", buf);
 	}
+	if (*jstr(r, "after_close")) {
+		local_time(jstr(r, "after_close"), when, sizeof(when));
+		snprintf(buf, sizeof(buf), "gửi sau khi đợt báo cáo đã đóng (%s); không tính trong kết "
+		    "luận của đợt", when);
+		print_field("Lưu ý", buf);
+	}
 	if (json_array_size(ind) > 0) {
+		static const char *const heads[] = { "Mã", "Chỉ tiêu", "Kết quả", "Mục tiêu" };
+		struct table *t = table_new(4, heads);
 		printf("\nChỉ tiêu:\n");
 		json_array_foreach(ind, i, e) {
-			printf("  %-14s %s: %s %s", jstr(e, "code"), jstr(e, "name"), jstr(e, "value"),
-			    jstr(e, "measure"));
-			if (*jstr(e, "target"))
-				printf(" (mục tiêu %s %s)", jstr(e, "target"), jstr(e, "measure"));
-			printf("\n");
+			char value[96], target[96];
+			vn_figure(jstr(e, "value"), jstr(e, "measure"), value, sizeof(value));
+			vn_figure(jstr(e, "target"), jstr(e, "measure"), target, sizeof(target));
+			const char *row[] = { jstr(e, "code"), jstr(e, "name"), value,
+			    *jstr(e, "target") ? target : "—" };
+			if (t)
+				table_add(t, row);
 		}
+		print_table(t);
 	}
 	printf("\nNội dung:\n");
 	if (json_is_true(json_object_get(r, "body_omitted")))
@@ -687,23 +873,20 @@ static void show_list(json_t *r)
 		printf("Không có văn bản nào.\n");
 		return;
 	}
-	pad("Số", 6);
-	pad("Loại", 18);
-	pad("Trạng thái", 22);
-	pad("Số, ký hiệu", 16);
-	pad("Người soạn", 14);
-	printf("Trích yếu\n");
+	static const char *const heads[] = { "Số", "Loại", "Trạng thái", "Số, ký hiệu",
+		"Người soạn", "Trích yếu" };
+	struct table *t = table_new(6, heads);
 	json_array_foreach(list, i, e) {
-		char id[24], sum[160];
+		char id[24];
 		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "id"));
-		pad(id, 6);
-		pad(*jstr(e, "kind_label") ? jstr(e, "kind_label") : jstr(e, "kind"), 18);
-		pad(*jstr(e, "state_label") ? jstr(e, "state_label") : jstr(e, "state"), 22);
-		pad(*jstr(e, "symbol") ? jstr(e, "symbol") : "—", 16);
-		pad(jstr(e, "drafter"), 14);
-		snprintf(sum, sizeof(sum), "%s", jstr(e, "summary"));
-		printf("%s\n", sum);
+		const char *row[] = { id, *jstr(e, "kind_label") ? jstr(e, "kind_label") :
+		    jstr(e, "kind"), *jstr(e, "state_label") ? jstr(e, "state_label") : jstr(e, "state"),
+		    *jstr(e, "symbol") ? jstr(e, "symbol") : "—", jstr(e, "drafter"),
+		    jstr(e, "summary") };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 }
 
 static void show_doc(json_t *r)
@@ -800,25 +983,47 @@ static void show_overdue(json_t *r)
 }
 
 /* The register in its legal column order (Nghị định 30/2020, Phụ lục IV). */
-static const char *const register_head[] = { "Số, ký hiệu văn bản", "Ngày tháng văn bản",
-	"Tên loại và trích yếu nội dung", "Người ký", "Nơi nhận văn bản",
-	"Đơn vị, người nhận bản lưu", "Ghi chú" };
+#define REGISTER_COLUMNS 8
+#define REGISTER_CELL 16384
+static const char *const register_head[REGISTER_COLUMNS] = { "Số, ký hiệu văn bản",
+	"Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký", "Nơi nhận văn bản",
+	"Đơn vị, người nhận bản lưu", "Số lượng bản", "Ghi chú" };
 
-static void register_cells(json_t *e, char cells[7][1024])
+/* How many items a list has, sep between them ("; " for recipients, "," for filed copies). */
+static size_t count_items(const char *s, const char *sep)
+{
+	size_t n = 0;
+
+	for (const char *p = s; p && *p; n++) {
+		p = strstr(p, sep);
+		if (p)
+			p += strlen(sep);
+	}
+	return n;
+}
+
+/*
+ * An entry's cells. Số lượng bản: one copy for each recipient (Kính gửi and
+ * Nơi nhận, each once) and one for each filed copy (Lưu: VT, CBTH is two).
+ */
+static void register_cells(json_t *e, char (*cells)[REGISTER_CELL])
 {
 	char day[32];
 
 	vn_date(jstr(e, "issued_on"), day, sizeof(day));
-	snprintf(cells[0], 1024, "%s", jstr(e, "symbol"));
-	snprintf(cells[1], 1024, "%s", day);
-	snprintf(cells[2], 1024, "%s: %s", jstr(e, "kind"), jstr(e, "summary"));
-	snprintf(cells[3], 1024, "%s", jstr(e, "signer_name"));
-	snprintf(cells[4], 1024, "%s", jstr(e, "recipients"));
-	snprintf(cells[5], 1024, "%s", jstr(e, "archive"));
+	snprintf(cells[0], REGISTER_CELL, "%s", jstr(e, "symbol"));
+	snprintf(cells[1], REGISTER_CELL, "%s", day);
+	snprintf(cells[2], REGISTER_CELL, "%s: %s", jstr(e, "kind"), jstr(e, "summary"));
+	snprintf(cells[3], REGISTER_CELL, "%s", jstr(e, "signer_name"));
+	snprintf(cells[4], REGISTER_CELL, "%s", jstr(e, "recipients"));
+	snprintf(cells[5], REGISTER_CELL, "%s", jstr(e, "archive"));
+	snprintf(cells[6], REGISTER_CELL, "%zu", count_items(jstr(e, "recipients"), "; ") +
+	    count_items(jstr(e, "archive"), ","));
 	if (*jstr(e, "voided_at"))
-		snprintf(cells[6], 1024, "ĐÃ HỦY: %s (%s)", jstr(e, "void_reason"), jstr(e, "voided_by"));
+		snprintf(cells[7], REGISTER_CELL, "ĐÃ HỦY: %s (%s)", jstr(e, "void_reason"),
+		    jstr(e, "voided_by"));
 	else
-		cells[6][0] = '\0';
+		cells[7][0] = '\0';
 }
 
 static void csv_cell(const char *s, int last)
@@ -833,29 +1038,50 @@ static void csv_cell(const char *s, int last)
 	fputs(last ? "\r\n" : ",", stdout);
 }
 
-/* register --csv: the same columns, for a spreadsheet. */
-static void show_register_csv(json_t *r)
+/*
+ * register --csv: the same columns, for a spreadsheet, after a UTF-8 byte
+ * order mark so that Excel on Windows reads the Vietnamese as UTF-8
+ * (--no-bom leaves it out, for programs that do not want it).
+ */
+static void show_register_csv_as(json_t *r, int bom)
 {
 	json_t *list = json_object_get(r, "entries"), *e;
-	char cells[7][1024];
+	char (*cells)[REGISTER_CELL] = malloc(REGISTER_COLUMNS * sizeof(*cells));
 	size_t i;
 
-	for (int k = 0; k < 7; k++)
-		csv_cell(register_head[k], k == 6);
+	if (cells == NULL)
+		return;
+	if (bom)
+		fputs("\xEF\xBB\xBF", stdout);
+	for (int k = 0; k < REGISTER_COLUMNS; k++)
+		csv_cell(register_head[k], k == REGISTER_COLUMNS - 1);
 	json_array_foreach(list, i, e) {
 		register_cells(e, cells);
-		for (int k = 0; k < 7; k++)
-			csv_cell(cells[k], k == 6);
+		for (int k = 0; k < REGISTER_COLUMNS; k++)
+			csv_cell(cells[k], k == REGISTER_COLUMNS - 1);
 	}
+	free(cells);
+}
+
+static void show_register_csv(json_t *r)
+{
+	show_register_csv_as(r, 1);
+}
+
+static void show_register_csv_plain(json_t *r)
+{
+	show_register_csv_as(r, 0);
 }
 
 static void show_register(json_t *r)
 {
 	json_t *list = json_object_get(r, "entries"), *e;
-	char cells[7][1024];
+	char (*cells)[REGISTER_CELL] = malloc(REGISTER_COLUMNS * sizeof(*cells));
 	const char *type = "";
 	size_t i;
 
+	if (cells == NULL)
+		return;
 	if (strcmp(jstr(r, "body_kind"), "party") == 0)
 		printf("SỔ ĐĂNG KÝ VĂN BẢN ĐI — %s (%s) — nhiệm kỳ %s%s%s\n", jstr(r, "organisation"),
 		    jstr(r, "body"), jstr(r, "term"), *jstr(r, "type") ? " — loại " : "", jstr(r, "type"));
@@ -871,6 +1097,7 @@ static void show_register(json_t *r)
 			    (long long)jint(r, "next"));
 		else
 			printf("(chưa có văn bản nào)\n");
+		free(cells);
 		return;
 	}
 	json_array_foreach(list, i, e) {
@@ -881,10 +1108,11 @@ static void show_register(json_t *r)
 		}
 		register_cells(e, cells);
 		printf("\n");
-		for (int k = 0; k < 7; k++)
+		for (int k = 0; k < REGISTER_COLUMNS; k++)
 			if (cells[k][0])
-				print_field(register_head[k], cells[k]);
+				table_print_field(stdout, register_head[k], cells[k], 29, term_width);
 	}
+	free(cells);
 }
 
 static void show_voided(json_t *r)
@@ -1143,21 +1371,19 @@ static void show_rounds(json_t *r)
 			printf("Không có đợt báo cáo nào.\n");
 		return;
 	}
-	pad("Mã đợt", 18);
-	pad("Hạn báo cáo", 13);
-	pad("Đơn vị", 8);
-	pad("Trạng thái", 12);
-	printf("Nội dung\n");
+	static const char *const heads[] = { "Mã đợt", "Hạn báo cáo", "Đơn vị", "Trạng thái",
+		"Nội dung" };
+	struct table *t = table_new(5, heads);
 	json_array_foreach(list, i, e) {
 		char day[32], n[16];
 		vn_date(jstr(e, "deadline"), day, sizeof(day));
 		snprintf(n, sizeof(n), "%lld", (long long)jint(e, "units"));
-		pad(jstr(e, "id"), 18);
-		pad(day, 13);
-		pad(n, 8);
-		pad(strcmp(jstr(e, "state"), "open") == 0 ? "đang mở" : "đã đóng", 12);
-		printf("%s\n", jstr(e, "subject"));
+		const char *row[] = { jstr(e, "id"), day, n, strcmp(jstr(e, "state"), "open") == 0 ?
+		    "đang mở" : "đã đóng", jstr(e, "subject") };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 }
 
 static void show_round(json_t *r)
@@ -1199,19 +1425,17 @@ static void show_round(json_t *r)
 		print_field("Khi đóng đợt", buf);
 	}
 	printf("\n");
-	pad("Mã", 18);
-	pad("Đơn vị", 48);
-	pad("Tình trạng", 14);
-	printf("Ngày báo cáo\n");
+	static const char *const heads[] = { "Mã", "Đơn vị", "Tình trạng", "Ngày báo cáo" };
+	struct table *t = table_new(4, heads);
 	json_array_foreach(units, i, u) {
-		pad(jstr(u, "unit_code"), 18);
-		pad(jstr(u, "name"), 48);
 		snprintf(buf, sizeof(buf), "%s%s", jstr(u, "status_label"),
 		    json_is_true(json_object_get(u, "corrected")) ? "*" : "");
-		pad(buf, 14);
 		vn_date(jstr(u, "reported_on"), day, sizeof(day));
-		printf("%s\n", day);
+		const char *row[] = { jstr(u, "unit_code"), jstr(u, "name"), buf, day };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 	int corrected = 0;
 	json_array_foreach(units, i, u)
 		corrected |= json_is_true(json_object_get(u, "corrected"));
@@ -1592,7 +1816,9 @@ static int build_register(int argc, char **argv, struct call *c)
 	for (int i = 1; i < argc; i++) {
 		int rc;
 		if (strcmp(argv[i], "--csv") == 0)
-			c->show = show_register_csv;
+			c->show = c->show == show_register_csv_plain ? c->show : show_register_csv;
+		else if (strcmp(argv[i], "--no-bom") == 0)
+			c->show = show_register_csv_plain;
 		else if ((rc = series_option(argc, argv, &i, c)) < 0)
 			return EXIT_USAGE;
 		else if (rc == 0)
@@ -1736,7 +1962,7 @@ int main(int argc, char **argv)
 	struct call call = { 0 };
 	json_t *reply = NULL;
 	char *line = NULL;
-	int i, fd = -1, rc = EXIT_UNREACHABLE;
+	int i, fd = -1, rc = EXIT_UNREACHABLE, wide = 0;
 	int cargc = 0;
 	char **cargv = calloc((size_t)argc + 1, sizeof(char *));
 
@@ -1745,6 +1971,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			o.json = 1;
+		} else if (strcmp(argv[i], "--wide") == 0) {
+			wide = 1;
 		} else if (cargc == 0 && strcmp(argv[i], "-s") == 0) {
 			if (i + 1 >= argc) {
 				rc = usage_error("%s", "-s cần đường dẫn của ổ cắm");
@@ -1781,6 +2009,7 @@ int main(int argc, char **argv)
 	call.args = json_object();
 	if (call.args == NULL)
 		goto out;
+	set_term_width(wide);
 	if ((rc = cmd->build(cargc, cargv, &call)) != 0)
 		goto out;
 	o.timeout_ms = cmd->timeout_s * 1000;

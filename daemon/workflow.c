@@ -447,6 +447,21 @@ int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const s
 	return WF_OK;
 }
 
+/* Is name one of the "; "-separated names of list? */
+static int listed_once(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strstr(p, "; ");
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return 1;
+		p = end ? end + 2 : NULL;
+	}
+	return 0;
+}
+
 /* What the store keeps beside the XML itself. */
 struct doc_fields {
 	char *summary, *signer_login, *signer_name, *recipients, *archive, *round_id, *drafting_unit;
@@ -511,19 +526,25 @@ static int read_input(const struct wf_kind *k, const struct config *cfg,
 		    "Đảng" : "loại văn bản \"%s\" chỉ có mẫu của Đảng; %s là cơ quan nhà nước", k->label,
 		    body->abbrev);
 	}
-	/* Recipients as the register lists them: the registry's short names, "; " between. */
+	/*
+	 * Recipients as the register lists them: the registry's short names, "; "
+	 * between: a công văn's Kính gửi first (its Nơi nhận says only "Như trên"
+	 * for them), then the Nơi nhận, each name once.
+	 */
 	f->recipients = calloc(1, 1);
 	cap = 1;
-	for (xmlNodePtr c = doc_child(root, "recipients") ? doc_child(root, "recipients")->children : NULL;
-	    c && f->recipients; c = c->next) {
-		if (!xmlin_is(c, DOC_NS, "recipient"))
+	xmlNodePtr recs = doc_child(root, "recipients");
+	for (xmlNodePtr c = root->children; c && f->recipients;
+	    c = c->next ? c->next : c->parent == root && recs ? recs->children : NULL) {
+		if (!xmlin_is(c, DOC_NS, c->parent == root ? "to" : "recipient"))
 			continue;
 		char *code = xmlin_attr(c, "unit"), *name = NULL;
 		if (code != NULL) {
 			const struct unit *u = units ? units_find(units, code) : NULL;
 			if (u == NULL) {
 				diag_add_at(errs, "input", (int)xmlGetLineNo(c), 0, "R_UNIT_UNKNOWN",
-				    "nơi nhận: mã đơn vị \"%s\" không có trong danh mục đơn vị", code);
+				    "%s: mã đơn vị \"%s\" không có trong danh mục đơn vị",
+				    c->parent == root ? "kính gửi" : "nơi nhận", code);
 				free(code);
 				continue;
 			}
@@ -534,6 +555,10 @@ static int read_input(const struct wf_kind *k, const struct config *cfg,
 		free(code);
 		if (name == NULL)
 			continue;
+		if (listed_once(f->recipients, name)) {
+			free(name);
+			continue;
+		}
 		size_t need = off + strlen(name) + 3;
 		if (need > cap) {
 			char *p = realloc(f->recipients, need * 2);

@@ -455,7 +455,10 @@ class Units(DaemonTest):
         self.assertNotEqual(names, sorted(names))
         text = self.d.ctl("units").stdout
         self.assertIn("Tên đơn vị", text)
-        self.assertIn("Ủy ban nhân dân xã Phước Hội", text)
+        self.assertIn("XA-PHUOC-HOI", text)
+        # --wide: one unit a line, the whole name on it
+        wide = self.d.ctl("--wide", "units").stdout.splitlines()
+        self.assertIn("Ủy ban nhân dân xã Phước Hội", [l for l in wide if l.startswith("XA-PHUOC-HOI ")][0])
 
     def test_reload_units(self):
         import shutil
