@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docdata.h"
 #include "xmlin.h"
 
 static void catalog_free(struct catalog *cat);
@@ -47,7 +48,13 @@ static int load_templates(const char *dir, struct catalog *cat, struct diag_list
 		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".docx") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (render_load(path, &t, errs) != 0) {
+		/* every tag is checked against the fields of the kinds that use the template */
+		char name[NAME_MAX + 1], label[512];
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 5), de->d_name);
+		json_t *fields = docdata_fields_for(cat->wf, name, label, sizeof(label));
+		int lrc = render_load_fields(path, fields, label, &t, errs);
+		json_decref(fields);
+		if (lrc != 0) {
 			rc = -1;
 			continue;
 		}

@@ -20,6 +20,9 @@
 #include "vnfmt.h"
 #include "xmlin.h"
 
+/* The most Nơi nhận lines (with Lưu) beside a signature kept with the body's end. */
+#define KEEP_MAX_LINES 30
+
 #define doc_child(n, name) xmlin_child((n), WF_DOC_NS, (name))
 #define text(n) xmlin_text(n)
 
@@ -258,9 +261,125 @@ static json_t *table_rows(xmlNodePtr table)
 	return rows;
 }
 
+static int kind_is(const struct wf_kind *k, const char *name)
+{
+	return k != NULL && k->kind != NULL && strcmp(k->kind, name) == 0;
+}
+
+/* Kính gửi: a công văn always may have it, a báo cáo tổng hợp sent upward too. */
+static int has_to(const struct wf_kind *k)
+{
+	return kind_is(k, "cong-van") || kind_is(k, "bao-cao-tong-hop");
+}
+
+json_t *docdata_fields(const struct wf_kind *k)
+{
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, "
+	    "s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:[{s:s}], s:s}, s:[{s:s}], s:s, "
+	    "s:{s:s, s:s, s:s}}",
+	    "parent", "", "issuer", "", "number_symbol", "", "date_line", "", "summary", "",
+	    "draft", 1, "party", 0,
+	    "body", "p", "", "heading", "", "basis", "", "quote", "", "keep", 1,
+	    "signer", "lines", "line", "", "name", "",
+	    "recipients", "line", "", "archive_line", "",
+	    "props", "title", "", "creator", "", "created", "");
+
+	if (f == NULL)
+		return NULL;
+	if (k == NULL || k->title != NULL)
+		json_object_set_new(f, "title", json_string(""));
+	if (k == NULL || kind_is(k, "cong-van"))
+		json_object_set_new(f, "urgency", json_string(""));
+	if (k == NULL || has_to(k)) {
+		json_object_set_new(f, "to_any", json_true());
+		json_object_set_new(f, "to_one", json_string(""));
+		json_object_set_new(f, "to_many", json_pack("[{s:s}]", "line", ""));
+	}
+	if (k == NULL || kind_is(k, "bao-cao-tong-hop")) {
+		json_object_set_new(json_array_get(json_object_get(f, "body"), 0), "figures", json_true());
+		json_object_set_new(f, "table", json_pack("{s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}",
+		    "title", "", "rows", "stt", "", "unit", "", "indicator", "", "value", "", "measure", "",
+		    "target", ""));
+	}
+	return f;
+}
+
+/* The fields both shapes have (a template two kinds share may use only those). */
+static json_t *fields_common(json_t *a, json_t *b)
+{
+	const char *key;
+	json_t *v, *out;
+
+	if (json_is_array(a) && json_is_array(b)) {
+		json_t *item = fields_common(json_array_get(a, 0), json_array_get(b, 0));
+		out = json_array();
+		if (item)
+			json_array_append_new(out, item);
+		return out;
+	}
+	if (!json_is_object(a) || !json_is_object(b))
+		return json_deep_copy(a);
+	out = json_object();
+	json_object_foreach(a, key, v) {
+		json_t *w = json_object_get(b, key);
+		if (w != NULL && out != NULL)
+			json_object_set_new(out, key, fields_common(v, w));
+	}
+	return out;
+}
+
+json_t *docdata_fields_for(const struct workflows *wf, const char *template_name, char *label,
+    size_t labellen)
+{
+	json_t *f = NULL;
+	size_t used = 0;
+
+	label[0] = '\0';
+	for (size_t i = 0; wf && i < wf->nkinds; i++) {
+		const struct wf_kind *k = &wf->kinds[i];
+		if (strcmp(k->template_name, template_name) != 0 &&
+		    (k->party_template == NULL || strcmp(k->party_template, template_name) != 0))
+			continue;
+		json_t *kf = docdata_fields(k);
+		if (f == NULL) {
+			f = kf;
+		} else {
+			json_t *both = fields_common(f, kf);
+			json_decref(f);
+			json_decref(kf);
+			f = both;
+		}
+		used += (size_t)snprintf(label + used, used < labellen ? labellen - used : 0, "%s%s",
+		    used ? ", " : "loại văn bản ", k->kind);
+	}
+	return f;
+}
+
+/* "2026-11-22T08:36:26.123Z" as W3CDTF to the second: "2026-11-22T08:36:26Z". */
+static json_t *w3cdtf(const char *iso)
+{
+	char buf[32];
+
+	if (iso == NULL || strlen(iso) < 19)
+		return json_string("");
+	snprintf(buf, sizeof(buf), "%.19sZ", iso);
+	return json_string(buf);
+}
+
+/* Text as it reads in one line (a title): line breaks as spaces. */
+static char *one_line(const char *s)
+{
+	char *out = strdup(s ? s : "");
+
+	for (char *p = out; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return out;
+}
+
 json_t *docdata_build(const struct config *cfg, const struct units *units, const struct wf_kind *k,
-    const char *xml, size_t len, const struct docdata_issue *issue, int draft_year, char *err,
-    size_t errlen)
+    const char *xml, size_t len, const struct docdata_issue *issue, int draft_year,
+    const char *draft_time, char *err, size_t errlen)
 {
 	struct diag_list errs;
 	xmlDocPtr doc = NULL;
@@ -306,14 +425,26 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		vnfmt_date_line(b->place, draft_year, 0, 0, buf, sizeof(buf));
 	}
 	json_object_set_new(d, "date_line", json_string(buf));
-	json_object_set_new(d, "title", json_string(k->title ? k->title : ""));
+	if (k->title)
+		json_object_set_new(d, "title", json_string(k->title));
 	json_object_set_new(d, "draft", json_boolean(issue == NULL));
 	s = text(doc_child(root, "summary"));
 	json_object_set_new(d, "summary", json_string(s ? s : ""));
+	/* the package's properties: "Thông báo: Kết luận của …", the body, the issue's time */
+	char *title1 = one_line(s), *ptitle = NULL;
+	if (title1 == NULL || asprintf(&ptitle, "%s: %s%s", k->label ? k->label : k->kind,
+	    kind_is(k, "cong-van") ? "V/v " : "", title1) < 0)
+		ptitle = NULL;
+	json_object_set_new(d, "props", json_pack("{s:s, s:s, s:o}", "title", ptitle ? ptitle : "",
+	    "creator", b->name, "created", w3cdtf(issue ? issue->issued_at : draft_time)));
+	free(ptitle);
+	free(title1);
 	free(s);
-	s = text(doc_child(root, "urgency"));
-	json_object_set_new(d, "urgency", json_string(s ? s : ""));
-	free(s);
+	if (kind_is(k, "cong-van")) {
+		s = text(doc_child(root, "urgency"));
+		json_object_set_new(d, "urgency", json_string(s ? s : ""));
+		free(s);
+	}
 
 	/* Kính gửi (công văn) */
 	json_t *to_many = json_array();
@@ -337,33 +468,79 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 			    json_array_size(to_many) + 1 == nto ? "." : sep));
 		free(name);
 	}
-	json_object_set_new(d, "to_many", to_many ? to_many : json_array());
+	if (has_to(k)) {
+		json_object_set_new(d, "to_any", json_boolean(nto > 0));
+		json_object_set_new(d, "to_many", to_many ? to_many : json_array());
+	} else {
+		json_object_del(d, "to_one");
+		json_decref(to_many);
+	}
 
-	/* the body, closed with "./." */
+	/*
+	 * The body. An administrative document closes with "./." (Nghị định 30); the Party's
+	 * guide has no such mark and real Party documents end without it. The input's
+	 * closing="true|false" decides; without it, a state body closes and a Party one does not.
+	 */
+	char *closing = xmlin_attr(root, "closing");
+	int close_mark = closing ? strcmp(closing, "true") == 0 || strcmp(closing, "1") == 0 : !party;
+	free(closing);
 	body = json_array();
-	json_t *last_p = NULL;
+	json_t *last_p = NULL, *last = NULL;
+	/* a báo cáo tổng hợp's figures are part of its body: where <figures/> stands, else (below) */
+	int figures = kind_is(k, "bao-cao-tong-hop") && doc_child(root, "table") != NULL, placed = 0;
+	size_t nparas = 0;
 	for (xmlNodePtr c = doc_child(root, "body") ? doc_child(root, "body")->children : NULL; c && body;
 	    c = c->next) {
 		const char *key = xmlin_is(c, WF_DOC_NS, "p") ? "p" : xmlin_is(c, WF_DOC_NS, "heading") ? "heading" :
-		    xmlin_is(c, WF_DOC_NS, "basis") ? "basis" : NULL;
+		    xmlin_is(c, WF_DOC_NS, "basis") ? "basis" : xmlin_is(c, WF_DOC_NS, "quote") ? "quote" : NULL;
+		if (xmlin_is(c, WF_DOC_NS, "figures") && figures && !placed) {
+			json_array_append_new(body, json_pack("{s:b}", "figures", 1));
+			placed = 1;
+			last = json_array_get(body, json_array_size(body) - 1);
+			continue;
+		}
 		if (key == NULL)
 			continue;
+		nparas += strcmp(key, "p") == 0 || strcmp(key, "quote") == 0;
 		s = text(c);
 		if (s == NULL)
 			goto nomem;
 		json_t *item = json_pack("{s:s}", key, s);
 		free(s);
 		json_array_append_new(body, item);
-		if (strcmp(key, "p") == 0)
+		last = item;
+		if (strcmp(key, "p") == 0 || strcmp(key, "quote") == 0)
 			last_p = item;
 	}
-	if (last_p) {
-		const char *t = json_string_value(json_object_get(last_p, "p"));
+	/*
+	 * Not placed by the input: before the last paragraph (the closing one, "Trên đây là …"),
+	 * or, when the body has only one, after it, the closing mark then on a line of its own.
+	 */
+	if (figures && !placed) {
+		size_t at = json_array_size(body);
+		if (nparas >= 2)
+			for (at = json_array_size(body); at > 0; at--)
+				if (json_array_get(body, at - 1) == last_p)
+					break;
+		if (at > 0 && nparas >= 2) {
+			json_array_insert_new(body, at - 1, json_pack("{s:b}", "figures", 1));
+		} else {
+			json_array_append_new(body, json_pack("{s:b}", "figures", 1));
+			if (close_mark) {
+				json_array_append_new(body, json_pack("{s:s}", "p", "./."));
+				last_p = json_array_get(body, json_array_size(body) - 1);
+			}
+		}
+		last = json_array_get(body, json_array_size(body) - 1);
+	}
+	if (last_p && close_mark) {
+		const char *key = json_object_get(last_p, "p") ? "p" : "quote";
+		const char *t = json_string_value(json_object_get(last_p, key));
 		if (t && !ends_with(t, "./.")) {
 			char *closed = NULL;
 			size_t tl = strlen(t);
 			if (asprintf(&closed, "%.*s./.", (int)(tl && t[tl - 1] == '.' ? tl - 1 : tl), t) >= 0) {
-				json_object_set_new(last_p, "p", json_string(closed));
+				json_object_set_new(last_p, key, json_string(closed));
 				free(closed);
 			}
 		}
@@ -396,8 +573,16 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	free(s);
 
 	/* Nơi nhận */
-	json_object_set_new(d, "recipients", recipients(doc_child(root, "recipients"), units, nto > 0,
-	    sep));
+	json_t *rl = recipients(doc_child(root, "recipients"), units, nto > 0, sep);
+	/*
+	 * The last paragraph stays on the page of the signature: no office sends a signature
+	 * page without text. Not when the Nơi nhận alone fills most of a page (KEEP_MAX_LINES):
+	 * that block cannot share a page with anything, and keeping would only push the
+	 * paragraph away from the rest of the body.
+	 */
+	if (last && json_array_size(rl) + 1 <= KEEP_MAX_LINES)
+		json_object_set_new(last, "keep", json_true());
+	json_object_set_new(d, "recipients", rl);
 	s = text(doc_child(root, "archive"));
 	if (s) {
 		char *al = NULL;
@@ -409,7 +594,13 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		}
 		free(s);
 	}
-	json_object_set_new(d, "table", json_pack("{s:o}", "rows", table_rows(doc_child(root, "table"))));
+	if (kind_is(k, "bao-cao-tong-hop")) {
+		xmlNodePtr tb = doc_child(root, "table");
+		char *tt = xmlin_attr(tb, "title");
+		json_object_set_new(d, "table", json_pack("{s:s, s:o}", "title",
+		    tt && *tt ? tt : "Kết quả thực hiện các chỉ tiêu", "rows", table_rows(tb)));
+		free(tt);
+	}
 	xmlFreeDoc(doc);
 	return d;
 nomem:

@@ -13,17 +13,30 @@
 struct docdata_issue {
 	const char *symbol;   /* "12/TB-UBND" */
 	int year, month, day;
+	const char *issued_at; /* when it was issued, UTC: "2026-11-22T08:36:26.123Z" */
 };
 
 /*
  * The template data of a document of kind k from its input XML (as stored:
  * UTF-8, NFC), the organisation's identity, the units registry (for the Nơi
  * nhận names and groups) and, for an issued document, its number and date.
- * A draft (issue NULL) gets the number and day blank, dated in draft_year.
- * The fields are those of templates-docx/README.md. NULL with err on failure.
+ * A draft (issue NULL) gets the number and day blank, dated in draft_year,
+ * its properties dated draft_time (the render's time, as issued_at is written).
+ * The fields are those of templates-docx/README.md and of docdata_fields(k).
+ * NULL with err on failure.
  */
 json_t *docdata_build(const struct config *cfg, const struct units *units, const struct wf_kind *k,
-    const char *xml, size_t len, const struct docdata_issue *issue, int draft_year, char *err,
-    size_t errlen);
+    const char *xml, size_t len, const struct docdata_issue *issue, int draft_year,
+    const char *draft_time, char *err, size_t errlen);
+
+/*
+ * The fields a template of kind k receives, as an object shaped like the data
+ * with one item in each list (for render_load_fields); k NULL: every kind's.
+ */
+json_t *docdata_fields(const struct wf_kind *k);
+/* The fields every kind that uses template_name (as its template or its Party
+ * template) receives, and those kinds in label; NULL when no kind uses it. */
+json_t *docdata_fields_for(const struct workflows *wf, const char *template_name, char *label,
+    size_t labellen);
 
 #endif

@@ -39,7 +39,7 @@ static int prepare(struct store *st, const struct catalog *cat, const struct con
 	const struct config_body *body;
 	const char *name;
 	struct docdata_issue iss, *ip = NULL;
-	char *xml = NULL;
+	char *xml = NULL, now[40];
 	size_t len = 0;
 	int y, m, d, rc;
 
@@ -66,13 +66,16 @@ static int prepare(struct store *st, const struct catalog *cat, const struct con
 		iss.year = y;
 		iss.month = m;
 		iss.day = d;
+		/* an issued document rests in its final state: it entered it when it was issued */
+		iss.issued_at = doc->state_since;
 		ip = &iss;
 	}
 	clock_today_vn(&y, &m, &d);
+	clock_iso_utc(now, sizeof(now));
 	rc = store_doc_content(st, id, &xml, &len, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
-	*data = docdata_build(cfg, cat->units, k, xml, len, ip, y, err, errlen);
+	*data = docdata_build(cfg, cat->units, k, xml, len, ip, y, now, err, errlen);
 	free(xml);
 	return *data ? STORE_OK : STORE_ERR;
 }

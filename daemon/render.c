@@ -47,6 +47,7 @@ struct seg {
 	char **path;         /* owned: the dotted name split; NULL for "." */
 	int npath;
 	int inverted;        /* {{^x}} */
+	int plain;           /* FIELD in a part that is not WordprocessingML: a newline is a space */
 	size_t match;        /* BEGIN: index of its END; END: index of its BEGIN */
 };
 
@@ -77,6 +78,7 @@ struct tag {
 	int para_no;         /* 1-based, for messages */
 	int only;            /* the paragraph holds nothing but this tag */
 	int field_no;        /* value tags: the marker number */
+	int line;            /* a tag outside a paragraph (docProps/core.xml): its line */
 };
 
 struct compile {
@@ -89,6 +91,7 @@ struct compile {
 	int fields;
 	struct { xmlNodePtr para; size_t open; } units[512];  /* paragraph units marked so far */
 	size_t nunits;
+	int plain;           /* a part that is not WordprocessingML (docProps/core.xml) */
 };
 
 static int is_w(xmlNodePtr n, const char *name)
@@ -148,6 +151,7 @@ static void add_tag(struct compile *c, char kind, const char *name, size_t nlen,
 	t->para_no = c->para_no;
 	t->only = only;
 	t->field_no = kind == 0 ? c->fields++ : -1;
+	t->line = 0;
 }
 
 /*
@@ -472,6 +476,252 @@ static void structure(struct compile *c, xmlDocPtr doc)
 	}
 }
 
+/* Where a tag is, for a message: "đoạn 7" (paragraph), or "dòng 4" (line) outside WordprocessingML. */
+static const char *tag_where(const struct tag *t, char *buf, size_t len)
+{
+	if (t->line > 0)
+		snprintf(buf, len, "dòng %d", t->line);
+	else
+		snprintf(buf, len, "đoạn %d", t->para_no);
+	return buf;
+}
+
+/* The edit distance of two names, capped at 3 (enough to suggest a field for a typo). */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[130], prev;
+
+	if (la > 128 || lb > 128)
+		return 3;
+	if (la > lb + 2 || lb > la + 2)
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* A field of the data the way rendering finds it: the first name in the innermost
+ * context that has it, then down the dotted path. */
+static json_t *shape_lookup(json_t *const *ctx, int depth, const char *name)
+{
+	char first[128];
+	const char *dot = strchr(name, '.');
+	size_t n = dot ? (size_t)(dot - name) : strlen(name);
+
+	if (n >= sizeof(first))
+		return NULL;
+	memcpy(first, name, n);
+	first[n] = '\0';
+	for (int d = depth - 1; d >= 0; d--) {
+		json_t *v = json_is_object(ctx[d]) ? json_object_get(ctx[d], first) : NULL;
+		if (v == NULL)
+			continue;
+		while (dot && v) {
+			const char *next = strchr(dot + 1, '.');
+			size_t k = next ? (size_t)(next - dot - 1) : strlen(dot + 1);
+			if (k >= sizeof(first))
+				return NULL;
+			memcpy(first, dot + 1, k);
+			first[k] = '\0';
+			v = json_is_object(v) ? json_object_get(v, first) : NULL;
+			dot = next;
+		}
+		return v;
+	}
+	return NULL;
+}
+
+/* The closest known name in the contexts (also "signer.name" one level down), for
+ * "did you mean"; "" when none is close. */
+static const char *suggest(json_t *const *ctx, int depth, const char *name, char *buf,
+    size_t len)
+{
+	const char *key;
+	json_t *v;
+	int bd = 3;
+
+	buf[0] = '\0';
+	for (int d = depth - 1; d >= 0; d--) {
+		if (!json_is_object(ctx[d]))
+			continue;
+		json_object_foreach(ctx[d], key, v) {
+			int dd = distance(name, key);
+			if (dd < bd) {
+				bd = dd;
+				snprintf(buf, len, "%s", key);
+			}
+			const char *k2;
+			json_t *v2;
+			if (!json_is_object(v))
+				continue;
+			json_object_foreach(v, k2, v2) {
+				char full[260];
+				snprintf(full, sizeof(full), "%s.%s", key, k2);
+				dd = distance(name, full);
+				if (dd < bd) {
+					bd = dd;
+					snprintf(buf, len, "%s", full);
+				}
+			}
+		}
+	}
+	return buf;
+}
+
+/*
+ * Every tag against the fields its kind receives (fields: an object shaped as
+ * the data, one item per list; see docdata_fields). An unknown name, a value
+ * tag on a list, and {{.}} where the item is not a string are errors, each with
+ * its part and place; all of them are listed.
+ */
+static void check_fields(struct compile *c, json_t *fields, const char *label)
+{
+	json_t *ctx[MAX_DEPTH * 2 + 2];
+	int pushed[MAX_DEPTH * 2 + 2];
+	int depth = 1, open = 0;
+	char where[48];
+
+	ctx[0] = fields;
+	for (size_t i = 0; i < c->ntags; i++) {
+		struct tag *t = &c->tags[i];
+		if (t->kind == '/') {
+			if (open > 0 && pushed[--open])
+				depth--;
+			continue;
+		}
+		if (t->kind == 0 && strcmp(t->name, ".") == 0) {
+			if (depth < 2 || !json_is_string(ctx[depth - 1])) {
+				diag_add(c->errs, c->part, t->para_no, "%s: {{.}} là mục của một danh sách "
+				    "chuỗi, ở đây không có danh sách chuỗi nào đang mở", tag_where(t, where,
+				    sizeof(where)));
+				c->bad++;
+			}
+			continue;
+		}
+		json_t *v = shape_lookup(ctx, depth, t->name);
+		if (v == NULL) {
+			char near[260], kind[2] = { t->kind, '\0' };
+			suggest(ctx, depth, t->name, near, sizeof(near));
+			diag_add(c->errs, c->part, t->para_no, "%s: {{%s%s}} không phải là trường của %s%s%s%s",
+			    tag_where(t, where, sizeof(where)), kind, t->name, label,
+			    near[0] ? " (có phải là {{" : "", near, near[0] ? "}}?)" : "");
+			c->bad++;
+		} else if (t->kind == 0 && (json_is_array(v) || json_is_object(v))) {
+			diag_add(c->errs, c->part, t->para_no, "%s: {{%s}} là một %s, không phải một giá trị: "
+			    "mở nó bằng {{#%s}}", tag_where(t, where, sizeof(where)), t->name,
+			    json_is_array(v) ? "danh sách" : "nhóm", t->name);
+			c->bad++;
+		}
+		if (t->kind == '#' || t->kind == '^') {
+			int push = 0;
+			if (open >= MAX_DEPTH * 2)
+				return;  /* structure() has said so */
+			if (t->kind == '#' && json_is_array(v)) {
+				ctx[depth++] = json_array_get(v, 0);
+				push = 1;
+			} else if (t->kind == '#' && json_is_object(v)) {
+				ctx[depth++] = v;
+				push = 1;
+			}
+			pushed[open++] = push;
+		}
+	}
+}
+
+/* XML comments are the template's notes: none reaches an issued document. */
+static void strip_comments(xmlNodePtr n)
+{
+	while (n != NULL) {
+		xmlNodePtr next = n->next;
+		if (n->type == XML_COMMENT_NODE) {
+			xmlUnlinkNode(n);
+			xmlFreeNode(n);
+		} else if (n->type == XML_ELEMENT_NODE) {
+			strip_comments(n->children);
+		}
+		n = next;
+	}
+}
+
+/*
+ * Value tags in the text of a part that is not WordprocessingML
+ * (docProps/core.xml: the title, author and dates): each becomes a marker in
+ * its text node; sections have no meaning there.
+ */
+static void scan_text_nodes(struct compile *c, xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE) {
+			scan_text_nodes(c, n->children);
+			continue;
+		}
+		if (n->type != XML_TEXT_NODE || n->content == NULL ||
+		    strstr((const char *)n->content, "{{") == NULL)
+			continue;
+		const char *s = (const char *)n->content;
+		size_t cap = strlen(s) * 4 + 64, ol = 0;
+		char *out = malloc(cap);
+		if (out == NULL) {
+			c->bad++;
+			return;
+		}
+		while (*s) {
+			const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+			if (open == NULL || close == NULL) {
+				if (open != NULL) {
+					diag_add(c->errs, c->part, (int)xmlGetLineNo(n), "dòng %ld: một thẻ không được "
+					    "đóng", xmlGetLineNo(n));
+					c->bad++;
+				}
+				ol += (size_t)snprintf(out + ol, cap - ol, "%s", s);
+				break;
+			}
+			memcpy(out + ol, s, (size_t)(open - s));
+			ol += (size_t)(open - s);
+			const char *name = open + 2;
+			size_t nlen = (size_t)(close - name);
+			while (nlen && *name == ' ')
+				name++, nlen--;
+			while (nlen && name[nlen - 1] == ' ')
+				nlen--;
+			int valid = nlen > 0 && nlen < 128;
+			for (size_t k = 0; k < nlen && valid; k++)
+				valid = (name[k] >= 'a' && name[k] <= 'z') || (name[k] >= 'A' && name[k] <= 'Z') ||
+				    (name[k] >= '0' && name[k] <= '9') || name[k] == '_' || name[k] == '.';
+			if (!valid) {
+				diag_add(c->errs, c->part, (int)xmlGetLineNo(n), "dòng %ld: \"%.*s\" không phải "
+				    "thẻ giá trị (khối chỉ dùng được trong các đoạn văn của văn bản)", xmlGetLineNo(n),
+				    (int)(close - open + 2) > 60 ? 60 : (int)(close - open + 2), open);
+				c->bad++;
+			} else {
+				add_tag(c, 0, name, nlen, NULL, 0);
+				c->tags[c->ntags - 1].line = (int)xmlGetLineNo(n);
+				ol += (size_t)snprintf(out + ol, cap - ol, MARK_OPEN "%d" MARK_CLOSE,
+				    c->tags[c->ntags - 1].field_no);
+			}
+			s = close + 2;
+		}
+		out[ol] = '\0';
+		xmlNodeSetContent(n, NULL);
+		xmlNodeAddContentLen(n, (const xmlChar *)out, (int)ol);
+		free(out);
+	}
+}
+
 /*
  * Whether nodes (and what they hold) carry what the compiled part reserves
  * for itself: U+E000 or U+E001 anywhere (text outside w:t, attributes,
@@ -557,7 +807,7 @@ static int segment(struct part *p, const struct compile *c)
 		if (next == mk) {
 			int no = atoi(mk + 3);
 			const char *stop = strstr(mk, MARK_CLOSE);
-			struct seg s = { .kind = SEG_FIELD };
+			struct seg s = { .kind = SEG_FIELD, .plain = c->plain };
 			if (stop == NULL)
 				return -1;
 			for (size_t k = 0; k < c->ntags; k++)
@@ -595,11 +845,32 @@ static int segment(struct part *p, const struct compile *c)
 	return depth == 0 ? 0 : -1;
 }
 
+enum part_mode { PART_WML, PART_PROPS, PART_OTHER };
+
 static int is_tag_part(const char *name)
 {
 	return strcmp(name, "word/document.xml") == 0 ||
 	    (strncmp(name, "word/header", 11) == 0 && strstr(name, ".xml") && !strchr(name + 5, '/')) ||
 	    (strncmp(name, "word/footer", 11) == 0 && strstr(name, ".xml") && !strchr(name + 5, '/'));
+}
+
+static int ends_in(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* What a package entry is to the engine; -1: not XML, copied as it is. */
+static int part_mode_of(const char *name)
+{
+	if (is_tag_part(name))
+		return PART_WML;
+	if (strcmp(name, "docProps/core.xml") == 0)
+		return PART_PROPS;
+	if (ends_in(name, ".xml") || ends_in(name, ".rels"))
+		return PART_OTHER;
+	return -1;
 }
 
 static void free_part(struct part *p)
@@ -615,10 +886,10 @@ static void free_part(struct part *p)
 }
 
 static int compile_part(struct render_template *t, zip_uint64_t idx, const char *name,
-    struct diag_list *errs)
+    enum part_mode mode, json_t *fields, const char *label, struct diag_list *errs)
 {
 	char where[PATH_MAX + 64];
-	struct compile c = { .part = where, .errs = errs };
+	struct compile c = { .part = where, .errs = errs, .plain = mode == PART_PROPS };
 	struct part *p = &t->parts[t->nparts];
 	zip_stat_t st;
 	zip_file_t *zf = NULL;
@@ -640,6 +911,11 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
 		goto out;
 	}
+	/* a part without tags is copied as it is stored, unless it holds comments to strip */
+	if (mode == PART_OTHER && memmem(raw, st.size, "<!--", 4) == NULL) {
+		rc = 1;
+		goto out;
+	}
 	if (xmlin_parse(raw, st.size, name, &doc, errs) != 0) {
 		diag_add(errs, t->name, 0, "%s is not well-formed XML", name);
 		goto out;
@@ -649,9 +925,17 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 		    "<?vt?> instruction", name);
 		goto out;
 	}
-	walk_paragraphs(&c, xmlDocGetRootElement(doc));
-	/* sections are checked even after a bad tag, so that every error is listed at once */
-	structure(&c, doc);
+	strip_comments(doc->children);
+	if (mode == PART_WML) {
+		walk_paragraphs(&c, xmlDocGetRootElement(doc));
+		/* sections are checked even after a bad tag, so that every error is listed at once */
+		structure(&c, doc);
+	} else if (mode == PART_PROPS) {
+		scan_text_nodes(&c, xmlDocGetRootElement(doc));
+	}
+	/* and every name against the kind's fields, whatever else is wrong */
+	if (fields != NULL)
+		check_fields(&c, fields, label);
 	if (c.bad)
 		goto out;
 	xmlDocDumpMemoryEnc(doc, &dump, &dumplen, "UTF-8");
@@ -674,6 +958,8 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 out:
 	if (rc != 0)
 		free_part(p);
+	if (rc > 0)
+		rc = 0;
 	for (size_t i = 0; i < c.ntags; i++)
 		free(c.tags[i].name);
 	free(c.tags);
@@ -687,6 +973,12 @@ out:
 
 int render_load_memory(const char *name, const void *data, size_t len,
     struct render_template **out, struct diag_list *errs)
+{
+	return render_load_memory_fields(name, data, len, NULL, NULL, out, errs);
+}
+
+int render_load_memory_fields(const char *name, const void *data, size_t len, json_t *fields,
+    const char *label, struct render_template **out, struct diag_list *errs)
 {
 	struct render_template *t = calloc(1, sizeof(*t));
 	zip_source_t *src = NULL;
@@ -731,8 +1023,10 @@ int render_load_memory(const char *name, const void *data, size_t len,
 			continue;
 		if (strcmp(en, "word/document.xml") == 0)
 			has_doc = 1;
-		if (is_tag_part(en))
-			compile_part(t, (zip_uint64_t)i, en, errs);
+		int mode = part_mode_of(en);
+		if (mode >= 0)
+			compile_part(t, (zip_uint64_t)i, en, (enum part_mode)mode, fields,
+			    label ? label : "loại văn bản của mẫu", errs);
 	}
 	if (!has_doc)
 		diag_add(errs, name, 0, "no word/document.xml: not a Word document");
@@ -746,6 +1040,12 @@ int render_load_memory(const char *name, const void *data, size_t len,
 
 int render_load(const char *path, struct render_template **out, struct diag_list *errs)
 {
+	return render_load_fields(path, NULL, NULL, out, errs);
+}
+
+int render_load_fields(const char *path, json_t *fields, const char *label,
+    struct render_template **out, struct diag_list *errs)
+{
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -753,7 +1053,7 @@ int render_load(const char *path, struct render_template **out, struct diag_list
 	*out = NULL;
 	if (xmlin_read_file(path, 64 * 1024 * 1024, &buf, &len, errs) != 0)
 		return -1;
-	rc = render_load_memory(path, buf, len, out, errs);
+	rc = render_load_memory_fields(path, buf, len, fields, label, out, errs);
 	free(buf);
 	return rc;
 }
@@ -810,7 +1110,7 @@ static void ob_add(struct obuf *b, const char *s, size_t n)
 }
 
 /* A value as WordprocessingML text: escaped, newlines as breaks, no character XML forbids. */
-static void ob_value(struct obuf *b, const char *s)
+static void ob_value(struct obuf *b, const char *s, int plain)
 {
 	static const char br[] = "</w:t><w:br/><w:t xml:space=\"preserve\">";
 	const char *run = s;
@@ -824,7 +1124,7 @@ static void ob_value(struct obuf *b, const char *s)
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
-		case '\n': rep = br; break;
+		case '\n': rep = plain ? " " : br; break;
 		case '\r': rep = ""; break;
 		default:
 			if (ch < 0x20 && ch != '\t')
@@ -900,14 +1200,14 @@ static int render_part(const struct part *p, json_t *data, struct obuf *b)
 		case SEG_FIELD:
 			v = lookup(ctx, cdepth, s);
 			if (json_is_string(v)) {
-				ob_value(b, json_string_value(v));
+				ob_value(b, json_string_value(v), s->plain);
 			} else if (json_is_integer(v) || json_is_real(v)) {
 				char num[64];
 				if (json_is_integer(v))
 					snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
 				else
 					snprintf(num, sizeof(num), "%g", json_real_value(v));
-				ob_value(b, num);
+				ob_value(b, num, s->plain);
 			}
 			break;
 		case SEG_BEGIN:

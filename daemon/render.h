@@ -11,13 +11,25 @@ struct render_template;
 
 /*
  * Loads a .docx template from path and compiles every part that can hold
- * tags (the body, headers, footers) once. A broken template is refused with
+ * tags (the body, headers, footers, and docProps/core.xml for values) once;
+ * XML comments of every part are dropped, so none reaches a document. A broken template is refused with
  * every error in errs (part and paragraph named); 0 or -1.
  */
 int render_load(const char *path, struct render_template **out, struct diag_list *errs);
 /* The same from bytes in memory (copied); name is used in messages. */
 int render_load_memory(const char *name, const void *data, size_t len,
     struct render_template **out, struct diag_list *errs);
+/*
+ * The same, with every tag checked against fields: an object shaped as the
+ * data the template will receive, one item in each list (docdata_fields).
+ * An unknown name is an error with its part and place, listed with every
+ * other error of the file; label names the kind in the messages. fields NULL:
+ * no check (render_load, render_load_memory).
+ */
+int render_load_fields(const char *path, json_t *fields, const char *label,
+    struct render_template **out, struct diag_list *errs);
+int render_load_memory_fields(const char *name, const void *data, size_t len, json_t *fields,
+    const char *label, struct render_template **out, struct diag_list *errs);
 void render_free(struct render_template *t);
 const char *render_name(const struct render_template *t);
 

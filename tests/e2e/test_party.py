@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import time
 import unittest
+import zipfile
 
 from harness import IS_ROOT, REPO, Daemon, DaemonTest
 from test_render import (DocxView, check_package, find_run, nfc, pdf_lines, pdf_words,
@@ -61,9 +62,11 @@ def x(s):
 
 
 def party_doc(kind, issuer, summary, body, lines, name="Nguyễn Văn Đọc", recipients=(),
-              archive="Văn phòng Tỉnh ủy", to=(), signer="vtt-chi"):
-    """An input XML of kind issued by issuer (None: the organisation)."""
+              archive="Văn phòng Tỉnh ủy", to=(), signer="vtt-chi", closing=None):
+    """An input XML of kind issued by issuer (None: the organisation); closing: the input's
+    closing attribute ("true"/"false"), None: absent."""
     attr = f' issuer="{issuer}"' if issuer else ""
+    attr += f' closing="{closing}"' if closing else ""
     out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind} xmlns="urn:vanthu:document:1"{attr}>']
     if kind == "cong-van":
         out.append("<drafting-unit>VP</drafting-unit>")
@@ -148,6 +151,7 @@ class PartyRender(unittest.TestCase):
                                   for p, _, fs in os.walk(os.path.join(d.spool, "outgoing"))
                                   for f in fs)
             d.cleanup()
+        cls.widest_dates()
         files = [r["docx"] for r in cls.recs.values() if "docx" in r]
         out, missing, log = soffice(files, "pdf", cls.tmp)
         for rec in cls.recs.values():
@@ -209,6 +213,31 @@ class PartyRender(unittest.TestCase):
             ["Văn phòng Trung ương Đảng (để báo cáo)"], to=("SO-TTTT", "SO-NV")), "cv.xml")
         cls.recs["cv"] = {"symbol": drive(d, cv)}
         cls.render(d, "cv", cv)
+        # the drafter asks for the closing mark the Party's guide does not have
+        cl = new(d, "thong-bao", party_doc(
+            "thong-bao", "TU", "Thông báo có dấu kết thúc",
+            [("p", "Ban Thường vụ Tỉnh ủy thông báo để các đơn vị biết, thực hiện.")],
+            ["T/M Ban Thường vụ", "Phó Bí thư"], "Lê Văn Minh", ["Các đảng ủy trực thuộc"],
+            closing="true"), "cl.xml")
+        cls.render(d, "closing", cl, user="vtt-ana")   # a draft: the register stays as it is
+
+    @classmethod
+    def widest_dates(cls):
+        """Copies of tb and plan whose date line reads the widest day and month of their place,
+        "ngày 28 tháng 12", for LibreOffice to lay out with the rest (issue 14, item 6)."""
+        for name, place in (("tb", "Quảng Ninh"), ("plan", "Uông Bí")):
+            src = cls.recs.get(name, {}).get("docx")
+            if not src:
+                continue
+            out = os.path.join(cls.tmp, f"{name}-date-max.docx")
+            with zipfile.ZipFile(src) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+                for i in z.infolist():
+                    b = z.read(i.filename)
+                    if i.filename == "word/document.xml":
+                        b = re.sub(f"{place}, ngày [0-9]+ tháng [0-9]+ năm [0-9]+".encode(),
+                                   f"{place}, ngày 28 tháng 12 năm 2026".encode(), b)
+                    w.writestr(i, b)
+            cls.recs[f"{name}-date-max"] = {"docx": out, "place": place}
 
     # ---- access
 
@@ -388,11 +417,9 @@ class PartyRender(unittest.TestCase):
         top = self.view("plan").doc.sections[0].top_margin.pt
         body_words = pdf_words([ln for ln in self.rec("plan")["lines"] if ln.bottom > top + 1])
         got_text = [w[5:] if w.startswith("-----") else w for w in body_words if w != "-----"]
-        expected = [w for w in words(body + "/.") if w]
-        # the body closes with "./." as every issued document does
-        expected[-1] = expected[-1].rstrip("/.") + "./." if not expected[-1].endswith("./.") else \
-            expected[-1]
-        expected = words(" ".join(expected).replace("../.", "./."))
+        # the body ends as the seed does, without "./." (the Party's guide has no closing mark)
+        expected = [w for w in words(body) if w]
+        self.assertFalse(body.endswith("./."))
         self.assertGreaterEqual(find_run(got_text, expected), 0, word_diff(expected, got_text))
         # the header: the parent committee and KẾ HOẠCH, the number in the Party's style
         text = " ".join(got)
@@ -415,6 +442,51 @@ class PartyRender(unittest.TestCase):
         self.assertGreaterEqual(find_run(pw, expected[:60]), 0, word_diff(expected[:60], pw))
         for ln in seed_rec:
             self.assertIn(ln, " ".join(plain.split()))
+
+    def test_closing_mark_as_the_party_guide_and_the_input_say(self):
+        """Issue 14, item 7: no "./." by default on a Party document; closing="true" asks it."""
+        for name, last in (("tb", "Văn phòng Tỉnh ủy theo dõi, đôn đốc việc thực hiện."),
+                           ("plan", "- Kế hoạch này được phổ biến, quán triệt tới chi bộ."),
+                           ("closing", "Ban Thường vụ Tỉnh ủy thông báo để các đơn vị biết, "
+                                       "thực hiện./.")):
+            v = self.view(name)
+            paras = [p.text for p in v.paras]
+            self.assertIn(last, paras, name)
+            self.assertEqual([t for t in paras if t.endswith("./.")], [last] if name == "closing"
+                             else [], name)
+            # the "-----" under the summary ends in a hyphen: pdf_words joins it to the next word
+            got = [w[5:] if w.startswith("-----") else w for w in pdf_words(self.rec(name)["lines"])]
+            self.assertGreaterEqual(find_run(got, words(last)), 0, f"{name}: {last!r} in the PDF")
+
+    def test_date_line_fits_one_line(self):
+        """Issue 14, item 6: the widest date of the place stays on the number's row."""
+        problems = []
+        for name in ("tb", "plan", "tb-date-max", "plan-date-max"):
+            lines = self.rec(name)["lines"]
+            at = [ln for ln in lines if ln.page == 1 and re.search(r", ngày \d+ tháng", ln.text)]
+            if len(at) != 1:
+                problems.append(f"{name}: {[ln.text for ln in lines[:10]]}")
+                continue
+            row = " ".join(w[0] for w in same_row(lines, at[0]))
+            if not re.search(r", ngày \d+ tháng \d+ năm \d{4}$", row):
+                problems.append(f"{name}: the date line's row reads {row!r}")
+        self.assertEqual(problems, [])
+
+    def test_signature_page_holds_body_text(self):
+        """Issue 14, item 4: the ten-page plan's last page has body text above the signature."""
+        lines = self.rec("plan")["lines"]
+        top = self.view("plan").doc.sections[0].top_margin.pt
+        pages = max(ln.page for ln in lines)
+        self.assertGreater(pages, 2)
+        name = [ln for ln in lines if ln.text.endswith("Nguyễn Chiến Thắng")]
+        self.assertEqual(name[-1].page, pages)
+        here = [ln for ln in lines if ln.page == pages and ln.bottom > top + 1]
+        block = min(ln.top for ln in here if ln.text.startswith(("Nơi nhận:", "BÍ THƯ ĐẢNG ỦY")))
+        above = [ln.text for ln in here if ln.bottom <= block + 1]
+        self.assertTrue(above, f"page {pages} holds only the signature: {[ln.text for ln in here]}")
+        v = self.view("plan")
+        last = [p for p in v.paras if p.text == "- Kế hoạch này được phổ biến, quán triệt tới chi bộ."]
+        self.assertIsNotNone(last[0]._p.find(f"{W}pPr/{W}keepNext"), "keepNext on the last paragraph")
 
 
 class PartyDaemon(DaemonTest):

@@ -42,6 +42,7 @@ from harness import IS_ROOT, REPO, Daemon
 try:
     import docx
     import docx.enum.section
+    import docx.table
     from docx.text.paragraph import Paragraph
 except ImportError:  # reported by setUpClass, with what installs it
     docx = None
@@ -126,16 +127,19 @@ def cong_van_xml(summary, to, body, recipients=None, urgency=None, unit="SNV", a
             f"{recipients_xml(recipients)}<archive>{x(archive)}</archive></cong-van>\n")
 
 
-def bao_cao_xml(summary, body, columns, rows, recipients, archive="VT, CĐS"):
-    """columns: (code, label, measure); rows: (unit code or None, name, [(code, value)])."""
+def bao_cao_xml(summary, body, columns, rows, recipients, archive="VT, CĐS", to=(), title=None):
+    """columns: (code, label, measure); rows: (unit code or None, name, [(code, value)]);
+    to: Kính gửi, ("unit", CODE) or ("text", NAME) pairs; title: the table's title line."""
     cols = "".join(f'<column code="{c}" label="{x(l)}" measure="{x(m)}"/>' for c, l, m in columns)
     rws = []
     for code, name, values in rows:
         u = f' unit="{code}"' if code else ""
         rws.append(f'<row{u} name="{x(name)}">'
                    + "".join(f'<value code="{c}">{x(v)}</value>' for c, v in values) + "</row>")
+    tos = "".join(f'<to unit="{x(v)}"/>' if k == "unit" else f"<to>{x(v)}</to>" for k, v in to)
+    ttl = f' title="{x(title)}"' if title else ""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bao-cao-tong-hop xmlns="{DOC_NS}">'
-            f"<summary>{x(summary)}</summary>{body_xml(body)}<table>{cols}{''.join(rws)}</table>"
+            f"<summary>{x(summary)}</summary>{tos}{body_xml(body)}<table{ttl}>{cols}{''.join(rws)}</table>"
             f"{signer_xml(('KT. CHỦ TỊCH', 'PHÓ CHỦ TỊCH'), 'Đặng Minh Thông')}"
             f"{recipients_xml(recipients)}<archive>{x(archive)}</archive></bao-cao-tong-hop>\n")
 
@@ -179,6 +183,11 @@ def closed(body):
             out[i] = ("p", t)
             break
     return out
+
+
+def utc_now():
+    """Now, UTC, to the second below (the package's dates are written to the second)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
 def vn_today():
@@ -883,14 +892,18 @@ class Render(unittest.TestCase):
         with open(FIXTURE, encoding="utf-8") as fh:
             xml = fh.read()
         rec = cls.new(d, "seed", "thong-bao", xml)
+        t0 = utc_now()
         cls.render(d, "seed-draft", doc_id=rec["id"])     # still a draft
+        cls.docs["seed-draft"]["window"] = (t0, utc_now())
         cls.docs["seed-draft"].update(kind="thong-bao", xml=xml, id=rec["id"])
         before = vn_today()
         for user, action in (("vtt-ana", "submit"), ("vtt-binh", "approve"), ("vtt-chi", "sign"),
                              ("vtt-dung", "issue")):
+            t0 = utc_now()
             r = d.ctl(action, str(rec["id"]), user=user)
             if r.returncode != 0:
                 raise AssertionError(f"seed: {action} by {user} exited {r.returncode}: {r.stderr}")
+        rec["window"] = (t0, utc_now())    # around the issue
         rec["dates"] = {before, vn_today()}
         show = d.ctl("show", str(rec["id"]), user="vtt-dung", json_out=True).json["result"]
         rec["symbol"], rec["issued_on"] = show.get("symbol"), show.get("issued_on")
@@ -928,8 +941,10 @@ class Render(unittest.TestCase):
         docs.append(("bc", "bao-cao-tong-hop", bao_cao_xml(
             "Tổng hợp kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024",
             [("basis", "Căn cứ Nghị quyết 02-NQ/TU ngày 28/5/2021 của Ban Chấp hành Đảng bộ tỉnh;"),
-             ("p", "Sở Thông tin và Truyền thông tổng hợp kết quả như sau.")],
-            cols, rows, [("unit", "SO-TTTT")])))
+             ("p", "Sở Thông tin và Truyền thông tổng hợp kết quả như sau:"),
+             ("p", "Trên đây là kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024.")],
+            cols, rows, [("unit", "SO-TTTT")], to=[("text", "Ủy ban nhân dân tỉnh")],
+            title="Kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024")))
         cls.bc_table = (cols, rows)
 
         # hostile values
@@ -986,6 +1001,18 @@ class Render(unittest.TestCase):
             [("p", "Nội dung công văn.")], recipients=None)))
         docs.append(("h-r1", "thong-bao", thong_bao_xml(
             "Thông báo có một nơi nhận", [("p", "Nội dung thông báo.")], [("unit", "SO-TTTT")])))
+        # notices whose body ends low on a page: the signature must keep the end of the body
+        # (issue 14, item 4); one paragraph more each, so that the end falls at every height
+        fill = ("Các sở, ban, ngành, địa phương tiếp tục rà soát, hoàn thiện cơ sở dữ liệu "
+                "chuyên ngành, bảo đảm kết nối, chia sẻ dữ liệu với hệ thống thông tin của tỉnh.")
+        cls.fills = []
+        for n in range(23, 31, 2):
+            name = f"h-fill-{n}"
+            cls.fills.append(name)
+            docs.append((name, "thong-bao", thong_bao_xml(
+                f"Thông báo có {n} đoạn", [("p", f"{i}. {fill}") for i in range(1, n + 1)]
+                + [("p", "Văn phòng Ủy ban nhân dân tỉnh theo dõi, đôn đốc thực hiện.")],
+                [("unit", "SO-TTTT"), ("unit", "SO-NV")])))
         codes = sorted(cls.units, key=lambda c: hashlib.sha256(c.encode()).hexdigest())
         many = [("unit", c) for c in codes]
         many += [("text", f"Đơn vị nhận số {i:03d}, phòng ban trực thuộc")
@@ -1602,6 +1629,146 @@ class Render(unittest.TestCase):
         self.assertIn("w:document", doc)
         a, b = pdf_words(orig["lines"]), pdf_words(rec["lines"])
         self.assertEqual(b, a, "the re-saved template gives other text:\n" + word_diff(a, b))
+
+    # ---- 10. the package's properties, no template comments (issue 14, item 2)
+
+    def test_10_core_properties_are_the_documents(self):
+        inp = read_input(FIXTURE)
+        org = "Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu"   # harness' [organisation] name
+        for name in ("seed", "seed-draft"):
+            rec = self.doc(name, pdf=False)
+            cp = docx.Document(rec["docx"]).core_properties
+            self.assertEqual(cp.title, "Thông báo: " + inp["summary"], name)
+            self.assertEqual(cp.author, org, name)
+            self.assertEqual(cp.last_modified_by, org, name)
+            lo, hi = rec["window"]
+            for what, t in (("created", cp.created), ("modified", cp.modified)):
+                self.assertIsNotNone(t, f"{name}: no {what}")
+                t = t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
+                self.assertTrue(lo - datetime.timedelta(seconds=1) <= t <= hi,
+                                f"{name}: {what} {t} is not the time it was "
+                                f"{'issued' if name == 'seed' else 'rendered'} ({lo} to {hi})")
+        cv = docx.Document(self.doc("cv-one", pdf=False)["docx"]).core_properties
+        self.assertEqual(cv.title, "Công văn: V/v báo cáo kết quả chuyển đổi số quý I năm 2024")
+
+    def test_10_no_template_comment_in_any_part(self):
+        self.doc("seed", pdf=False)
+        found = {}
+        for name, rec in self.docs.items():
+            if not rec.get("docx") or name == "resaved-draft":
+                continue
+            with zipfile.ZipFile(rec["docx"]) as z:
+                for n in z.namelist():
+                    if (n.endswith(".xml") or n.endswith(".rels")) and b"<!--" in z.read(n):
+                        found.setdefault(name, []).append(n)
+        self.assertEqual(found, {}, "XML comments of the template in the rendered DOCX")
+
+    # ---- 11. a draft says so (issue 14, item 3)
+
+    def test_11_draft_carries_du_thao_issued_does_not(self):
+        mark = "DỰ THẢO"
+        v = self.view("seed-draft")
+        boxed = [p for p in v.paras if p.text.strip() == mark]
+        self.assertEqual(len(boxed), 1, "one DỰ THẢO paragraph in the draft")
+        problems = []
+        v.check(boxed[0], "DỰ THẢO", problems, bold=True, size=(13, 14), jc=("right",), border=True)
+        self.assertEqual(problems, [])
+        rec = self.doc("seed-draft")
+        lines = self.body_lines(rec, v)
+        at = [ln for ln in lines if ln.text == mark]
+        self.assertEqual(len(at), 1, [ln.text for ln in lines[:6]])
+        qh = next(ln for ln in lines if ln.text.startswith(QUOC_HIEU) or QUOC_HIEU in ln.text)
+        self.assertEqual(at[0].page, 1)
+        self.assertLess(at[0].bottom, qh.top + 1, "DỰ THẢO above the Quốc hiệu")
+        self.assertGreater(at[0].left, v.doc.sections[0].page_width.pt / 2, "DỰ THẢO at the right")
+        plain = run(["pandoc", "-f", "docx", "-t", "plain", "--wrap=none", rec["docx"]])
+        self.assertIn(mark, plain)
+        for name in ("seed",):
+            self.assertNotIn(mark, " ".join(self.docx_text(name)), f"{name} is issued")
+            self.assertNotIn(mark, " ".join(self.texts(self.doc(name))), f"{name} is issued")
+
+    # ---- 12. no signature page without body text (issue 14, item 4)
+
+    def signature_alone(self, name):
+        """None when the page of the signer's name also shows body text above the signature
+        block, else what that page shows."""
+        rec = self.doc(name)
+        inp = read_input(rec["xml"])
+        v = DocxView(rec["docx"])
+        lines = self.body_lines(rec, v)
+        sig = [ln for ln in lines if ln.text.endswith(inp["signer_name"])]
+        if not sig:
+            return f"no signer's name in {[ln.text for ln in lines[-8:]]}"
+        page = sig[-1].page
+        if page == 1:
+            return None
+        here = [ln for ln in lines if ln.page == page]
+        top = min([ln.top for ln in here if ln.text.startswith(("Nơi nhận:", inp["signer_lines"][0]))]
+                  or [sig[-1].top])
+        above = [ln.text for ln in here if ln.bottom <= top + 1]
+        return None if above else f"page {page} of {rec['pages']}: {[ln.text for ln in here][:6]}"
+
+    def test_12_signature_page_holds_body_text(self):
+        self.doc("seed")
+        multi = [n for n, r in self.docs.items() if r.get("pages", 0) >= 2 and r.get("xml")
+                 and n not in ("h-r300", "resaved-draft")]
+        # the fills run over two pages; together they end at every height of the page
+        self.assertGreaterEqual(len([n for n in multi if n.startswith("h-fill-")]), 4, multi)
+        alone = {n: self.signature_alone(n) for n in multi}
+        alone = {n: a for n, a in alone.items() if a}
+        self.assertEqual(sorted(alone), [], "the signature block alone on its page:\n"
+                         + "\n".join(f"{n}: {a}" for n, a in sorted(alone.items())))
+        # the last paragraph carries keepNext, in every multi-page document
+        for n in multi:
+            inp = read_input(self.docs[n]["xml"])
+            v = self.view(n)
+            last = [p for p in v.paras if p.text == closed(inp["body"])[-1][1]]
+            self.assertEqual(len(last), 1, n)
+            self.assertIsNotNone(last[0]._p.find(f"{q('pPr')}/{q('keepNext')}"), n)
+
+    # ---- 13. báo cáo tổng hợp: Kính gửi, the figures titled inside the body (issue 14, item 10)
+
+    def test_13_bao_cao_figures_inside_the_body(self):
+        rec = self.doc("bc")
+        v = DocxView(rec["docx"])
+        title = "Kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024"
+        closing = "Trên đây là kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024./."
+        body = list(v.doc.element.body)
+        names = {n for _, n, _ in self.bc_table[1]}
+        at = {}
+        for i, el in enumerate(body):
+            if el.tag == q("tbl") and any(c.text in names for row in docx.table.Table(el, v.doc._body).rows
+                                          for c in row.cells):
+                at["table"] = i
+            elif el.tag == q("p"):
+                t = Paragraph(el, v.doc._body).text
+                for key, want in (("title", title), ("closing", closing),
+                                  ("intro", "Sở Thông tin và Truyền thông tổng hợp kết quả như sau:"),
+                                  ("kinh_gui", "Kính gửi: Ủy ban nhân dân tỉnh")):
+                    if t == want:
+                        at[key] = i
+            if el.tag == q("tbl") and "Nơi nhận:" in "".join(t.text or "" for t in el.iter(q("t"))):
+                at["signature"] = i
+        self.assertEqual(sorted(at), ["closing", "intro", "kinh_gui", "signature", "table", "title"], at)
+        self.assertEqual(sorted(at, key=at.get), ["kinh_gui", "intro", "title", "table", "closing",
+                                                  "signature"], "the order in the body")
+        problems = []
+        v.check(v.one(title, problems), "the table's title", problems, bold=True, jc=("center",))
+        self.assertEqual(problems, [])
+        # LibreOffice: the same order on the page, "./." after the figures
+        got = pdf_words(self.body_lines(rec, v))
+        for a, b in (("Kính gửi: Ủy ban nhân dân tỉnh", "Căn cứ"), (title, "STT"), ("STT", closing),
+                     (closing, "Nơi nhận:")):
+            ia, ib = find_run(got, words(a)), find_run(got, words(b))
+            self.assertTrue(0 <= ia < ib, f"{a!r} before {b!r} in the PDF")
+        plain = words(run(["pandoc", "-f", "docx", "-t", "plain", "--wrap=none", rec["docx"]]))
+        self.assertLess(find_run(plain, words(title)), find_run(plain, words(closing)), "pandoc")
+        self.assertGreaterEqual(find_run(plain, words(title)), 0, "pandoc: the title line")
+        # one paragraph only: the figures after it, "./." on its own line after them
+        text = self.docx_text("h-nfd-table")
+        self.assertIn("Số liệu như bảng dưới đây.", text)
+        self.assertEqual([t for t in text if t.endswith("./.")], ["./."])
+        self.assertNotIn("Kính gửi:", " ".join(text), "no Kính gửi when the report names none")
 
 
 if __name__ == "__main__":

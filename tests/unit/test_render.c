@@ -15,7 +15,10 @@
 #include <string.h>
 #include <zip.h>
 
+#include "config.h"
+#include "docdata.h"
 #include "render.h"
+#include "workflow.h"
 #include "xmlin.h"
 #include "testutil.h"
 
@@ -1210,6 +1213,329 @@ static void test_bug_nested_loops_capped(void **state)
 	free(tpl);
 }
 
+
+/* ---- fields: every tag against what its kind receives (issue 14, item 1) ---- */
+
+static const struct wf_kind kind_tb = { .kind = "thong-bao", .label = "Thông báo", .type = "TB",
+	.template_name = "thong-bao", .root = "thong-bao", .title = "THÔNG BÁO" };
+static const struct wf_kind kind_cv = { .kind = "cong-van", .label = "Công văn",
+	.template_name = "cong-van", .root = "cong-van" };
+static const struct wf_kind kind_bc = { .kind = "bao-cao-tong-hop", .label = "Báo cáo tổng hợp",
+	.type = "BC", .template_name = "bao-cao-tong-hop", .root = "bao-cao-tong-hop",
+	.title = "BÁO CÁO" };
+
+/* One diagnostic of the field check: part, paragraph ("đoạn N") and what. */
+static void assert_field_diag(const struct diag_list *d, int para, const char *what)
+{
+	char pn[32];
+
+	snprintf(pn, sizeof(pn), "đoạn %d:", para);
+	for (size_t i = 0; i < d->count; i++)
+		if (names_part(d->items[i].file, DOC) && d->items[i].line == para &&
+		    strstr(d->items[i].message, pn) && strstr(d->items[i].message, what))
+			return;
+	test_print_diags(d);
+	fail_msg("no diagnostic %s:%d: %s ... %s", DOC, para, pn, what);
+}
+
+static int load_fields(const char *body, const struct wf_kind *k, struct render_template **t,
+    struct diag_list *d)
+{
+	size_t len;
+	void *pkg = make_docx(body, NULL, NULL, &len);
+	json_t *f = docdata_fields(k);
+	int rc;
+
+	assert_non_null(pkg);
+	assert_non_null(f);
+	diag_init(d);
+	rc = render_load_memory_fields("t.docx", pkg, len, f, "loại văn bản thong-bao", t, d);
+	json_decref(f);
+	free(pkg);
+	return rc;
+}
+
+static void test_fields_unknown_listed_with_every_other_error(void **state)
+{
+	struct render_template *t = NULL;
+	struct diag_list d;
+
+	(void)state;
+	assert_int_equal(load_fields(
+	    P("{{#parent}}")                                   /* 1: never closed */
+	    P("{{sumary}}")                                    /* 2: a typo */
+	    P("{{#recipients}}") P("{{line}}") P("{{/recipients}}")
+	    P("{{signer.nam}}")                                /* 6 */
+	    P("{{recipients}}")                                /* 7: a list, not a value */
+	    P("{{.}}")                                         /* 8: no list of strings */
+	    P("{{line}}")                                      /* 9: outside its loop */
+	    P("{{table.rows}}"),                               /* 10: not a field of a notice */
+	    &kind_tb, &t, &d), -1);
+	assert_null(t);
+	assert_diag(&d, DOC, 1, "{{#parent}} is never closed");
+	assert_field_diag(&d, 2, "{{sumary}} không phải là trường của loại văn bản thong-bao "
+	    "(có phải là {{summary}}?)");
+	assert_field_diag(&d, 6, "{{signer.nam}} không phải là trường");
+	assert_field_diag(&d, 6, "{{signer.name}}?");
+	assert_field_diag(&d, 7, "{{recipients}} là một danh sách");
+	assert_field_diag(&d, 8, "{{.}}");
+	assert_field_diag(&d, 9, "{{line}} không phải là trường");
+	assert_field_diag(&d, 10, "{{table.rows}} không phải là trường");
+	assert_int_equal(d.count, 7);
+	diag_free(&d);
+}
+
+static void test_fields_of_the_kind_load(void **state)
+{
+	struct render_template *t = NULL;
+	struct diag_list d;
+	const char *common =
+	    P("{{#draft}}") P("DỰ THẢO") P("{{/draft}}") P("{{^party}}{{parent}}{{/party}}")
+	    P("{{issuer}} {{number_symbol}} {{date_line}} {{summary}}")
+	    P("{{#body}}") P("{{#p}}") P("{{^keep}}") P("{{p}}") P("{{/keep}}") P("{{/p}}")
+	    P("{{#heading}}{{heading}}{{/heading}}") P("{{#basis}}{{basis}}{{/basis}}")
+	    P("{{#quote}}{{quote}}{{/quote}}") P("{{/body}}")
+	    P("{{#signer.lines}}{{line}}{{/signer.lines}}") P("{{signer.name}}")
+	    P("{{#recipients}}{{line}}{{/recipients}}") P("{{archive_line}} {{props.title}}");
+	char *body;
+
+	(void)state;
+	assert_true(asprintf(&body, "%s%s", common, P("{{title}}")) > 0);
+	if (load_fields(body, &kind_tb, &t, &d) != 0) {
+		test_print_diags(&d);
+		fail_msg("a notice's own fields were refused");
+	}
+	render_free(t);
+	diag_free(&d);
+	free(body);
+	assert_true(asprintf(&body, "%s%s", common, P("{{urgency}} {{to_one}}")
+	    P("{{#to_many}}{{line}}{{/to_many}}")) > 0);
+	assert_int_equal(load_fields(body, &kind_cv, &t, &d), 0);
+	render_free(t);
+	diag_free(&d);
+	/* a công văn has no title, a notice no Kính gửi */
+	assert_int_equal(load_fields(P("{{title}}"), &kind_cv, &t, &d), -1);
+	diag_free(&d);
+	assert_int_equal(load_fields(P("{{to_one}}"), &kind_tb, &t, &d), -1);
+	diag_free(&d);
+	free(body);
+	assert_true(asprintf(&body, "%s%s", common, P("{{title}} {{to_one}} {{table.title}}")
+	    "<w:tbl><w:tblGrid><w:gridCol w:w=\"2000\"/></w:tblGrid><w:tr>"
+	    TC("{{#table.rows}}{{stt}} {{unit}} {{indicator}} {{value}} {{measure}} {{target}}"
+	    "{{/table.rows}}") "</w:tr></w:tbl>" P("")) > 0);
+	if (load_fields(body, &kind_bc, &t, &d) != 0) {
+		test_print_diags(&d);
+		fail_msg("a báo cáo's own fields were refused");
+	}
+	render_free(t);
+	diag_free(&d);
+	free(body);
+}
+
+/* docProps/core.xml takes value tags; a newline in a value is a space there. */
+static void test_core_properties_filled(void **state)
+{
+	static const char core[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	    "<!-- the engine's note -->\n"
+	    "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/"
+	    "core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+	    "<dc:title>{{props.title}}</dc:title><dc:creator>{{props.creator}}</dc:creator>"
+	    "</cp:coreProperties>";
+	char *doc = doc_xml("<!-- a note about the engine -->" P("{{summary}}"));
+	struct entry e[] = {
+		{ "[Content_Types].xml", content_types, 0, 0 },
+		{ "_rels/.rels", package_rels, 0, 0 },
+		{ "docProps/core.xml", core, 0, 0 },
+		{ DOC, doc, 0, 0 },
+		{ "word/styles.xml", "<?xml version=\"1.0\"?><!-- style notes --><w:styles xmlns:w=\""
+		  W_NS "\"/>", 0, 0 },
+	};
+	size_t len, olen;
+	void *pkg = zip_build(e, 5, &len);
+	struct render_template *t = load_ok(pkg, len);
+	json_t *data = J("{'summary': 'Kết luận', 'props': {'title': 'Thông báo: Kết luận\\ncủa A & B',"
+	    " 'creator': 'Ủy ban nhân dân tỉnh'}}");
+	void *out = render_ok(t, data, MTIME, &olen);
+	char *c = zip_part(out, olen, "docProps/core.xml", NULL);
+	char *d = zip_part(out, olen, DOC, NULL);
+	char *st = zip_part(out, olen, "word/styles.xml", NULL);
+
+	(void)state;
+	assert_non_null(strstr(c, "<dc:title>Thông báo: Kết luận của A &amp; B</dc:title>"));
+	assert_non_null(strstr(c, "<dc:creator>Ủy ban nhân dân tỉnh</dc:creator>"));
+	assert_null(strstr(c, "<!--"));
+	assert_null(strstr(d, "<!--"));
+	assert_null(strstr(st, "<!--"));
+	free(c);
+	free(d);
+	free(st);
+	free(out);
+	json_decref(data);
+	render_free(t);
+	free(pkg);
+	free(doc);
+}
+
+/* Every key of data is in shape, and every key of shape is in data (lists: over all items). */
+static void assert_same_keys(json_t *data, json_t *shape, const char *where)
+{
+	const char *key;
+	json_t *v;
+	char sub[256];
+
+	if (json_is_array(shape)) {
+		json_t *item = json_array_get(shape, 0), *all = json_object();
+		size_t i;
+		assert_true(json_is_array(data));
+		json_array_foreach(data, i, v) {
+			if (json_is_object(v))
+				json_object_update(all, v);
+		}
+		if (json_is_object(item) && json_array_size(data) > 0)
+			assert_same_keys(all, item, where);
+		json_decref(all);
+		return;
+	}
+	if (!json_is_object(shape))
+		return;
+	if (!json_is_object(data))
+		fail_msg("%s: not an object", where);
+	json_object_foreach(data, key, v) {
+		snprintf(sub, sizeof(sub), "%s.%s", where, key);
+		if (json_object_get(shape, key) == NULL)
+			fail_msg("%s is built but not in docdata_fields", sub);
+		assert_same_keys(v, json_object_get(shape, key), sub);
+	}
+	json_object_foreach(shape, key, v) {
+		if (json_object_get(data, key) == NULL)
+			fail_msg("%s.%s is in docdata_fields but never built", where, key);
+	}
+}
+
+static json_t *build(const struct config *cfg, const struct wf_kind *k, const char *xml,
+    const struct docdata_issue *iss)
+{
+	char err[256] = "";
+	json_t *d = docdata_build(cfg, NULL, k, xml, strlen(xml), iss, 2026, "2026-12-04T10:11:12.345Z",
+	    err, sizeof(err));
+
+	if (d == NULL)
+		fail_msg("docdata_build: %s", err);
+	return d;
+}
+
+#define DOCNS "urn:vanthu:document:1"
+
+static void test_docdata_matches_its_fields(void **state)
+{
+	struct config cfg;
+	struct docdata_issue iss = { .symbol = "12/TB-UBND", .year = 2026, .month = 11, .day = 22,
+		.issued_at = "2026-11-22T08:36:26.123Z" };
+	static const char body[] = "<body><basis>Căn cứ;</basis><heading>1. Mục</heading>"
+	    "<quote>Trích dẫn.</quote><p>Nội dung.</p></body><signer><line>KT. CHỦ TỊCH</line>"
+	    "<line>PHÓ CHỦ TỊCH</line><name>Đặng Minh Thông</name></signer>"
+	    "<recipients><recipient>Sở Nội vụ</recipient></recipients><archive>VT</archive>";
+	char *xml;
+	json_t *d, *f;
+
+	(void)state;
+	assert_int_equal(config_default(&cfg), 0);
+	assert_true(asprintf(&xml, "<thong-bao xmlns='" DOCNS "'><summary>Kết luận</summary>%s"
+	    "</thong-bao>", body) > 0);
+	d = build(&cfg, &kind_tb, xml, &iss);
+	f = docdata_fields(&kind_tb);
+	assert_same_keys(d, f, "thong-bao");
+	json_decref(f);
+	/* the properties: kind and trích yếu, the body, the issue's time */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "title")),
+	    "Thông báo: Kết luận");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "creator")),
+	    cfg.bodies[0].name);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "created")),
+	    "2026-11-22T08:36:26Z");
+	/* a state body closes with ./.; the last item keeps with the signature */
+	json_t *last = json_array_get(json_object_get(d, "body"), 3);
+	assert_string_equal(json_string_value(json_object_get(last, "p")), "Nội dung./.");
+	assert_true(json_is_true(json_object_get(last, "keep")));
+	assert_null(json_object_get(json_array_get(json_object_get(d, "body"), 2), "keep"));
+	json_decref(d);
+	free(xml);
+	/* the input may say: no closing mark */
+	assert_true(asprintf(&xml, "<thong-bao xmlns='" DOCNS "' closing='false'><summary>Kết luận"
+	    "</summary>%s</thong-bao>", body) > 0);
+	d = build(&cfg, &kind_tb, xml, NULL);
+	last = json_array_get(json_object_get(d, "body"), 3);
+	assert_string_equal(json_string_value(json_object_get(last, "p")), "Nội dung.");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "created")),
+	    "2026-12-04T10:11:12Z");
+	json_decref(d);
+	free(xml);
+	/* a công văn and a báo cáo tổng hợp, each with its own fields */
+	assert_true(asprintf(&xml, "<cong-van xmlns='" DOCNS "'><drafting-unit>SNV</drafting-unit>"
+	    "<urgency>KHẨN</urgency><summary>đôn đốc</summary><to>Sở Nội vụ</to><to>Sở Tài chính</to>"
+	    "%s</cong-van>", body) > 0);
+	d = build(&cfg, &kind_cv, xml, NULL);
+	f = docdata_fields(&kind_cv);
+	assert_same_keys(d, f, "cong-van");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "title")),
+	    "Công văn: V/v đôn đốc");
+	json_decref(f);
+	json_decref(d);
+	free(xml);
+	assert_true(asprintf(&xml, "<bao-cao-tong-hop xmlns='" DOCNS "'><summary>Tổng hợp</summary>"
+	    "<to>Ủy ban nhân dân tỉnh</to>%s<table title='Bảng số liệu'><column code='a' label='A' "
+	    "measure='%%'/><row name='Sở'><value code='a' target='80'>85.5</value></row></table>"
+	    "</bao-cao-tong-hop>", body) > 0);
+	d = build(&cfg, &kind_bc, xml, NULL);
+	f = docdata_fields(&kind_bc);
+	assert_same_keys(d, f, "bao-cao-tong-hop");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "table"), "title")),
+	    "Bảng số liệu");
+	assert_string_equal(json_string_value(json_object_get(d, "to_one")), "Ủy ban nhân dân tỉnh");
+	json_decref(f);
+	json_decref(d);
+	free(xml);
+	config_free(&cfg);
+}
+
+static void test_docdata_party_closes_only_when_asked(void **state)
+{
+	static const char conf[] = "[body TU]\nkind = party\nname = Ban Thường vụ Tỉnh ủy\n"
+	    "parent = Đảng bộ tỉnh Quảng Ninh\nplace = Quảng Ninh\ncollective = Ban Thường vụ\n"
+	    "term = 2025-2030 2025-10-15\n";
+	static const char body[] = "<summary>Kết luận</summary><body><p>Nội dung.</p></body>"
+	    "<signer><line>T/M Ban Thường vụ</line><line>Phó Bí thư</line><name>Lê Văn Minh</name>"
+	    "</signer><recipients><recipient>Các đảng ủy</recipient></recipients>"
+	    "<archive>Văn phòng Tỉnh ủy</archive>";
+	struct config cfg;
+	struct diag_list dl;
+	char *xml;
+	json_t *d;
+
+	(void)state;
+	diag_init(&dl);
+	if (config_load_string("t.conf", conf, strlen(conf), &cfg, &dl) != 0) {
+		test_print_diags(&dl);
+		fail_msg("config");
+	}
+	diag_free(&dl);
+	assert_true(asprintf(&xml, "<thong-bao xmlns='" DOCNS "' issuer='TU'>%s</thong-bao>", body) > 0);
+	d = build(&cfg, &kind_tb, xml, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(d, "body"),
+	    0), "p")), "Nội dung.");
+	json_decref(d);
+	free(xml);
+	assert_true(asprintf(&xml, "<thong-bao xmlns='" DOCNS "' issuer='TU' closing='true'>%s"
+	    "</thong-bao>", body) > 0);
+	d = build(&cfg, &kind_tb, xml, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(d, "body"),
+	    0), "p")), "Nội dung./.");
+	json_decref(d);
+	free(xml);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1247,6 +1573,11 @@ int main(void)
 		cmocka_unit_test(test_bug_reserved_outside_text),
 		cmocka_unit_test(test_bug_section_in_removed_text_box),
 		cmocka_unit_test(test_bug_nested_loops_capped),
+		cmocka_unit_test(test_fields_unknown_listed_with_every_other_error),
+		cmocka_unit_test(test_fields_of_the_kind_load),
+		cmocka_unit_test(test_core_properties_filled),
+		cmocka_unit_test(test_docdata_matches_its_fields),
+		cmocka_unit_test(test_docdata_party_closes_only_when_asked),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
