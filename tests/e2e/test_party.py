@@ -223,8 +223,9 @@ class PartyRender(unittest.TestCase):
 
     @classmethod
     def widest_dates(cls):
-        """Copies of tb and plan whose date line reads the widest day and month of their place,
-        "ngày 28 tháng 12", for LibreOffice to lay out with the rest (issue 14, item 6)."""
+        """Copies of tb and plan whose date line reads the widest day and month, "ngày 28 tháng
+        12", after a place as long as a province's name (the issue's line wrapped there), for
+        LibreOffice to lay out with the rest (issue 14, item 6)."""
         for name, place in (("tb", "Quảng Ninh"), ("plan", "Uông Bí")):
             src = cls.recs.get(name, {}).get("docx")
             if not src:
@@ -235,7 +236,7 @@ class PartyRender(unittest.TestCase):
                     b = z.read(i.filename)
                     if i.filename == "word/document.xml":
                         b = re.sub(f"{place}, ngày [0-9]+ tháng [0-9]+ năm [0-9]+".encode(),
-                                   f"{place}, ngày 28 tháng 12 năm 2026".encode(), b)
+                                   "Bà Rịa - Vũng Tàu, ngày 28 tháng 12 năm 2026".encode(), b)
                     w.writestr(i, b)
             cls.recs[f"{name}-date-max"] = {"docx": out, "place": place}
 
