@@ -93,26 +93,136 @@ static int line_of(xmlNodePtr n)
 	return l > 0 && l < 1000000000 ? (int)l : 0;
 }
 
+/* Is s written as YYYY-MM-DD, real day or not? */
+static int date_shaped(const char *s)
+{
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+/* Each message says what was expected, with an example. */
 static void check_date(const char *value, xmlNodePtr at, const char *what, const char *name,
     struct diag_list *errs, int *bad)
 {
-	if (!report_valid_date(value)) {
+	if (report_valid_date(value))
+		return;
+	if (date_shaped(value))
 		diag_add_at(errs, name, line_of(at), 0, "R_DATE",
-		    "%s \"%s\" không phải là một ngày có thật", what, value ? value : "");
-		(*bad)++;
-	}
+		    "%s \"%s\" không phải là một ngày có thật", what, value);
+	else
+		diag_add_at(errs, name, line_of(at), 0, "R_DATE",
+		    "%s \"%s\" không đúng dạng; cần một ngày dạng NĂM-THÁNG-NGÀY, ví dụ 2024-03-27",
+		    what, value ? value : "");
+	(*bad)++;
+}
+
+/* Is s a decimal as XML Schema writes one: digits, one point, an optional sign? */
+static int decimal_shaped(const char *s)
+{
+	size_t digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	return *s == '\0' && digits > 0;
 }
 
 static void check_figure(const char *value, xmlNodePtr at, const char *code, const char *name,
     struct diag_list *errs, int *bad)
 {
-	char *end;
-	double v = value ? strtod(value, &end) : 0;
+	char fixed[64];
 
-	if (value == NULL || end == value || *end != '\0' || !isfinite(v)) {
-		diag_add_at(errs, name, line_of(at), 0, "R_NUMBER",
-		    "chỉ tiêu %s: \"%s\" không phải là một số", code, value ? value : "");
-		(*bad)++;
+	if (value != NULL && decimal_shaped(value) && isfinite(strtod(value, NULL)))
+		return;
+	/* the usual slip: a Vietnamese decimal comma, or thousands dots */
+	snprintf(fixed, sizeof(fixed), "%s", value ? value : "");
+	char *comma = strrchr(fixed, ',');
+	if (comma) {
+		char *w = fixed;
+		for (char *r = fixed; *r; r++)
+			if (*r != '.')
+				*w++ = *r == ',' ? '.' : *r;
+		*w = '\0';
+	}
+	if (comma && decimal_shaped(fixed))
+		diag_add_at(errs, name, line_of(at), 0, "R_NUMBER", "chỉ tiêu %s: \"%s\" không phải là "
+		    "một số như lược đồ quy định; cần số thập phân với dấu chấm ngăn phần lẻ, không có "
+		    "dấu ngăn hàng nghìn: %s", code, value, fixed);
+	else
+		diag_add_at(errs, name, line_of(at), 0, "R_NUMBER", "chỉ tiêu %s: \"%s\" không phải là "
+		    "một số; cần số thập phân với dấu chấm ngăn phần lẻ, ví dụ 61.8 hoặc 4215", code,
+		    value ? value : "");
+	(*bad)++;
+}
+
+/* Has one of the first n errors (the schema's) been reported on this line? */
+static int line_has_error(const struct diag_list *errs, size_t n, int line)
+{
+	for (size_t i = 0; i < n && i < errs->count; i++)
+		if (line > 0 && errs->items[i].line == line)
+			return 1;
+	return 0;
+}
+
+void report_check_more(xmlDocPtr doc, const struct units *units, const char *folder,
+    const char *name, struct diag_list *errs)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr unit = rchild(root, "unit"), round = rchild(root, "round");
+	xmlNodePtr request = rchild(round, "request"), period = rchild(root, "period");
+	xmlNodePtr date = rchild(root, "date"), inds = rchild(root, "indicators");
+	size_t schema_errors = errs->count;
+	int bad = 0;
+	struct { xmlNodePtr at; const char *attr, *what; } dates[] = {
+		{ request, "date", "ngày của văn bản yêu cầu" }, { date, NULL, "ngày báo cáo" },
+		{ period, "from", "ngày bắt đầu kỳ báo cáo" }, { period, "to", "ngày kết thúc kỳ báo cáo" },
+	};
+
+	if (root == NULL || !xmlin_is(root, REPORT_NS, "report"))
+		return;
+	char *code = xmlin_attr(unit, "code");
+	if (code != NULL && !line_has_error(errs, schema_errors, line_of(unit))) {
+		if (units_find(units, code) == NULL)
+			diag_add_at(errs, name, line_of(unit), 0, "R_UNIT_UNKNOWN",
+			    "mã đơn vị \"%s\" không có trong danh mục đơn vị của cơ quan", code);
+		else if (folder != NULL && *folder != '\0' && strcmp(folder, code) != 0)
+			diag_add_at(errs, name, line_of(unit), 0, "R_UNIT_FOLDER",
+			    "tệp nằm trong thư mục của đơn vị \"%s\" nhưng báo cáo ghi đơn vị \"%s\"; "
+			    "một đơn vị không được gửi báo cáo thay đơn vị khác", folder, code);
+	}
+	free(code);
+	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+		if (dates[i].at == NULL || line_has_error(errs, schema_errors, line_of(dates[i].at)))
+			continue;
+		char *v = dates[i].attr ? xmlin_attr(dates[i].at, dates[i].attr) :
+		    xmlin_text(dates[i].at);
+		if (v != NULL)
+			check_date(v, dates[i].at, dates[i].what, name, errs, &bad);
+		free(v);
+	}
+	for (xmlNodePtr c = inds ? inds->children : NULL; c; c = c->next) {
+		if (!xmlin_is(c, REPORT_NS, "indicator"))
+			continue;
+		char *icode = xmlin_attr(c, "code");
+		const char *parts[] = { "value", "target" };
+		for (int k = 0; k < 2; k++) {
+			xmlNodePtr at = rchild(c, parts[k]);
+			if (at == NULL || line_has_error(errs, schema_errors, line_of(at)))
+				continue;
+			char *v = xmlin_text(at);
+			if (v != NULL)
+				check_figure(v, at, icode ? icode : "?", name, errs, &bad);
+			free(v);
+		}
+		free(icode);
 	}
 }
 
@@ -309,6 +419,9 @@ static int intake_check(const struct intake_env *env, const struct intake_input 
 	if (xmlin_validate(cat->report_schema, doc, in->shown, errs) == 0)
 		report_from_doc(doc, cat->units, in->origin == SPOOL_UNIT ? in->folder : "",
 		    in->shown, &r, errs);
+	else  /* every error at once: what the schema could not reach is checked too */
+		report_check_more(doc, cat->units, in->origin == SPOOL_UNIT ? in->folder : "",
+		    in->shown, errs);
 	if (r != NULL && (u = units_find(cat->units, r->unit_code)) != NULL &&
 	    u->gid != (gid_t)-1 && in->origin == SPOOL_TOP) {
 		/* an isolated unit's reports come from its own folder (or its people's) only */

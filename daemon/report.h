@@ -37,6 +37,15 @@ struct report {
 int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder,
     const char *name, struct report **out, struct diag_list *errs);
 void report_free(struct report *r);
+/*
+ * After a schema failure, the same checks of meaning on what can be read
+ * (the unit, the dates, the figures, found by name wherever they are), so
+ * that a unit sees every error of a file at once: libxml2 stops checking a
+ * sequence at its first misplaced element. A line the schema reported
+ * already is not reported again.
+ */
+void report_check_more(xmlDocPtr doc, const struct units *units, const char *folder,
+    const char *name, struct diag_list *errs);
 
 /* Is s (YYYY-MM-DD) a real calendar day? */
 int report_valid_date(const char *s);

@@ -173,6 +173,26 @@ class Rejecting(IntakeCase):
         self.assertEqual(len(set(lines)), len(lines))
         self.assertIn("dòng", r["text"])
 
+    def test_every_error_at_once_with_what_was_expected(self):
+        # a misplaced element stops libxml2 checking the rest of the sequence: the bad day
+        # and the decimal commas after it are still found, each saying what was expected
+        bad = report().replace(b"<summary>", b"<tom-tat>", 1).replace(b"</summary>", b"</tom-tat>", 1)
+        bad = bad.replace(b"<date>2024-03-27</date>", b"<date>2024-02-30</date>")
+        bad = bad.replace(b"<value>47.2</value>", b"<value>61,8</value>")
+        bad = bad.replace(b"<target>50</target>", "<target>năm mươi</target>".encode())
+        r = self.one("ba-loi.xml", bad)
+        self.assertEqual(r["outcome"], "rejected")
+        self.assertEqual(sorted(r["codes"]), ["R_DATE", "R_NUMBER", "R_NUMBER", "R_SCHEMA"], r["errors"])
+        text = " ".join(r["text"].split())
+        self.assertIn("ngày báo cáo \"2024-02-30\" không phải là một ngày có thật", text)
+        self.assertIn("\"61,8\" không phải là một số như lược đồ quy định; cần số thập phân với "
+                      "dấu chấm ngăn phần lẻ, không có dấu ngăn hàng nghìn: 61.8", text)
+        self.assertIn("ví dụ 61.8 hoặc 4215", text)
+        self.assertIn("<tom-tat> không được phép ở vị trí này; cần", text)
+        # a well-formed file that only has a day in the wrong form says which form
+        r = self.one("ngay.xml", report(date="27/03/2024"))
+        self.assertIn("R_SCHEMA", r["codes"])
+
     def test_external_entity(self):
         xxe = (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
                b'<report xmlns="urn:vanthu:report:1">&x;</report>')
