@@ -5,10 +5,12 @@
  * the daemon, 2 usage, 3 the daemon cannot be reached.
  */
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,42 @@ static const char *pick_socket(const char *given)
 
 /* ---- talking to the daemon ---- */
 
+/*
+ * Why vanthuctl could not reach the daemon, in Vietnamese and with what to
+ * do: most often the user is not in the socket's group yet.
+ */
+static void explain_connect(const char *path, int err)
+{
+	struct stat st;
+	struct passwd *pw = getpwuid(getuid());
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (err == EACCES || err == EPERM) {
+		/* the socket's group, or its folder's when the folder is what is closed */
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+		int have = stat(path, &st) == 0 || stat(dir, &st) == 0;
+		struct group *gr = have ? getgrgid(st.st_gid) : NULL;
+		if (gr != NULL)
+			fprintf(stderr, "vanthuctl: không có quyền kết nối tới vanthud tại %s: người dùng %s "
+			    "chưa thuộc nhóm \"%s\" của ổ cắm. Nhờ quản trị chạy: sudo adduser %s %s, rồi "
+			    "đăng nhập lại\n", path, pw ? pw->pw_name : "này", gr->gr_name,
+			    pw ? pw->pw_name : "TÊN", gr->gr_name);
+		else
+			fprintf(stderr, "vanthuctl: không có quyền kết nối tới vanthud tại %s; người dùng "
+			    "cần thuộc nhóm của ổ cắm (vanthu.conf: socket_group)\n", path);
+	} else if (err == ENOENT) {
+		fprintf(stderr, "vanthuctl: không có ổ cắm %s: vanthud chưa chạy, hoặc ổ cắm ở chỗ "
+		    "khác (-s SOCKET, hoặc biến VANTHU_SOCKET)\n", path);
+	} else if (err == ECONNREFUSED) {
+		fprintf(stderr, "vanthuctl: vanthud không trả lời tại %s (ổ cắm còn đó nhưng vanthud "
+		    "không chạy); xem: systemctl status vanthud\n", path);
+	} else {
+		fprintf(stderr, "vanthuctl: không kết nối được tới vanthud tại %s: %s\n", path,
+		    strerror(err));
+	}
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sun;
@@ -159,8 +197,8 @@ static int connect_to(const char *path)
 	memcpy(sun.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		fprintf(stderr, "vanthuctl: không kết nối được tới vanthud tại %s: %s\n", path,
-		    strerror(errno));
+		int err = errno;
+		explain_connect(path, err);
 		if (fd >= 0)
 			close(fd);
 		return -1;

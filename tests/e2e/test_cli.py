@@ -99,6 +99,16 @@ class ClerkReads(unittest.TestCase):
         self.assertIn("Đã ký, chờ ban hành → Đã ban hành, số 01/TB-UBND", flat)
         self.assertRegex(flat, r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d")
 
+    def test_outside_the_socket_group_is_told_to_join_it(self):
+        r = self.d.ctl("status", user="nobody")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn('người dùng nobody chưa thuộc nhóm "vtt-sock" của ổ cắm', r.stderr)
+        self.assertIn("sudo adduser nobody vtt-sock", r.stderr)
+        # no daemon there at all: said so, with where to look
+        r = self.d.ctl("status", socket_path=os.path.join(self.d.root, "khong-co.sock"))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("vanthud chưa chạy", r.stderr)
+
     def test_register_csv_for_excel(self):
         r = self.d.ctl("register", "--csv", user="vtt-dung")
         raw = r.stdout.encode("utf-8")
