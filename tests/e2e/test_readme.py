@@ -109,11 +109,14 @@ class Readme(DaemonTest):
         if args[0] == "ls":
             path = self.spool_path(args[1])
             self.wait_for(path)
-            # both files of a receipt: the .xml is renamed in after the .txt
+
+            def shown():   # as ls shows them: no dot-files (a receipt being written is one)
+                return sorted(n for n in os.listdir(path) if not n.startswith("."))
+            # both files of each receipt: the .xml is renamed in after the .txt
             deadline = time.time() + 60
-            while len(os.listdir(path)) % 2 and time.time() < deadline:
+            while (not shown() or len(shown()) % 2) and time.time() < deadline:
                 time.sleep(0.05)
-            return "".join(n + "\n" for n in sorted(os.listdir(path)))
+            return "".join(n + "\n" for n in shown())
         if args[0] == "cat":
             path = self.spool_path(args[1])
             self.wait_for(path)
