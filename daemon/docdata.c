@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render.h"
 #include "vnfmt.h"
 #include "xmlin.h"
 
@@ -25,6 +26,63 @@
 
 #define doc_child(n, name) xmlin_child((n), WF_DOC_NS, (name))
 #define text(n) xmlin_text(n)
+
+/* Inline markup of the input as the marks of render.h. */
+struct rich {
+	FILE *f;
+	int bold, italic;  /* depth of <b> and <i> */
+};
+
+static void rich_walk(struct rich *r, xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content)
+				fputs((const char *)n->content, r->f);
+		} else if (xmlin_is(n, WF_DOC_NS, "b")) {
+			if (r->bold++ == 0)
+				fputs(RENDER_BOLD_ON, r->f);
+			rich_walk(r, n->children);
+			if (--r->bold == 0)
+				fputs(RENDER_BOLD_OFF, r->f);
+		} else if (xmlin_is(n, WF_DOC_NS, "i")) {
+			if (r->italic++ == 0)
+				fputs(RENDER_ITALIC_ON, r->f);
+			rich_walk(r, n->children);
+			if (--r->italic == 0)
+				fputs(RENDER_ITALIC_OFF, r->f);
+		} else if (xmlin_is(n, WF_DOC_NS, "br")) {
+			fputc('\n', r->f);
+		}
+	}
+}
+
+/*
+ * The text of an element that may hold <b>, <i> and <br/> (p, heading, basis,
+ * quote, summary): bold and italic as render.h's marks, a line break as a
+ * newline; NFC. malloc'd; NULL: no memory.
+ */
+static char *rich_text(xmlNodePtr n)
+{
+	struct rich r = { 0 };
+	char *buf = NULL, *out = NULL;
+	size_t len = 0;
+
+	if (n == NULL)
+		return NULL;
+	r.f = open_memstream(&buf, &len);
+	if (r.f == NULL)
+		return NULL;
+	rich_walk(&r, n->children);
+	if (fclose(r.f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (vnfmt_nfc(buf, len, &out) != VNFMT_OK)
+		out = NULL;
+	free(buf);
+	return out;
+}
 
 static json_t *upper_string(const char *s)
 {
@@ -48,13 +106,6 @@ static json_t *line_obj(const char *prefix, const char *s, const char *suffix)
 	j = json_pack("{s:s}", "line", buf);
 	free(buf);
 	return j;
-}
-
-static int ends_with(const char *s, const char *tail)
-{
-	size_t n = strlen(s), t = strlen(tail);
-
-	return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
 /*
@@ -428,7 +479,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	if (k->title)
 		json_object_set_new(d, "title", json_string(k->title));
 	json_object_set_new(d, "draft", json_boolean(issue == NULL));
-	s = text(doc_child(root, "summary"));
+	s = rich_text(doc_child(root, "summary"));
 	json_object_set_new(d, "summary", json_string(s ? s : ""));
 	/* the package's properties: "Thông báo: Kết luận của …", the body, the issue's time */
 	char *title1 = one_line(s), *ptitle = NULL;
@@ -502,7 +553,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		if (key == NULL)
 			continue;
 		nparas += strcmp(key, "p") == 0 || strcmp(key, "quote") == 0;
-		s = text(c);
+		s = rich_text(c);
 		if (s == NULL)
 			goto nomem;
 		json_t *item = json_pack("{s:s}", key, s);
@@ -536,10 +587,16 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	if (last_p && close_mark) {
 		const char *key = json_object_get(last_p, "p") ? "p" : "quote";
 		const char *t = json_string_value(json_object_get(last_p, key));
-		if (t && !ends_with(t, "./.")) {
+		/* the closing mark goes after the marks that end bold or italic: it is never bold */
+		size_t tl = t ? strlen(t) : 0, marks = 0;
+		while (marks < tl && (unsigned char)t[tl - 1 - marks] >= 1 &&
+		    (unsigned char)t[tl - 1 - marks] <= 4)
+			marks++;
+		size_t body_len = tl - marks;
+		if (t && !(body_len >= 3 && strncmp(t + body_len - 3, "./.", 3) == 0)) {
 			char *closed = NULL;
-			size_t tl = strlen(t);
-			if (asprintf(&closed, "%.*s./.", (int)(tl && t[tl - 1] == '.' ? tl - 1 : tl), t) >= 0) {
+			if (asprintf(&closed, "%.*s%s./.", (int)(body_len && t[body_len - 1] == '.' ?
+			    body_len - 1 : body_len), t, t + body_len) >= 0) {
 				json_object_set_new(last_p, key, json_string(closed));
 				free(closed);
 			}

@@ -48,6 +48,7 @@ struct seg {
 	int npath;
 	int inverted;        /* {{^x}} */
 	int plain;           /* FIELD in a part that is not WordprocessingML: a newline is a space */
+	char *rpr[4];        /* FIELD, owned: the run's w:rPr plain, bold, italic, bold italic (rich values) */
 	size_t match;        /* BEGIN: index of its END; END: index of its BEGIN */
 };
 
@@ -79,6 +80,7 @@ struct tag {
 	int only;            /* the paragraph holds nothing but this tag */
 	int field_no;        /* value tags: the marker number */
 	int line;            /* a tag outside a paragraph (docProps/core.xml): its line */
+	char *rpr[4];        /* owned until segment() takes them: see struct seg */
 };
 
 struct compile {
@@ -152,6 +154,81 @@ static void add_tag(struct compile *c, char kind, const char *name, size_t nlen,
 	t->only = only;
 	t->field_no = kind == 0 ? c->fields++ : -1;
 	t->line = 0;
+	memset(t->rpr, 0, sizeof(t->rpr));
+}
+
+/* The order of a run property in CT_RPr, as far as the inline formatting needs it. */
+static int rpr_rank(xmlNodePtr n)
+{
+	static const char *const names[] = { "rStyle", "rFonts", "b", "bCs", "i", "iCs" };
+
+	for (int k = 0; k < 6; k++)
+		if (is_w(n, names[k]))
+			return k;
+	return 6;
+}
+
+/*
+ * The w:rPr of run with bold and/or italic set, in the order ECMA-376 wants,
+ * every other property kept (its font and size): the runs a rich value splits
+ * into look like the template's run. malloc'd; NULL: no memory.
+ */
+static char *rpr_variant(xmlNodePtr run, int bold, int italic)
+{
+	const char *pfx = run->ns && run->ns->prefix ? (const char *)run->ns->prefix : NULL;
+	char b[64], i[64], open[32], close[32];
+	xmlNodePtr rpr = NULL;
+	xmlBufferPtr buf = xmlBufferCreate();
+	int need_b = bold, need_i = italic;
+	char *out;
+
+	if (buf == NULL)
+		return NULL;
+	for (xmlNodePtr c = run->children; c; c = c->next)
+		if (is_w(c, "rPr"))
+			rpr = c;
+	snprintf(b, sizeof(b), "<%s%sb/><%s%sbCs/>", pfx ? pfx : "", pfx ? ":" : "", pfx ? pfx : "",
+	    pfx ? ":" : "");
+	snprintf(i, sizeof(i), "<%s%si/><%s%siCs/>", pfx ? pfx : "", pfx ? ":" : "", pfx ? pfx : "",
+	    pfx ? ":" : "");
+	snprintf(open, sizeof(open), "<%s%srPr>", pfx ? pfx : "", pfx ? ":" : "");
+	snprintf(close, sizeof(close), "</%s%srPr>", pfx ? pfx : "", pfx ? ":" : "");
+	xmlBufferCCat(buf, open);
+	for (xmlNodePtr c = rpr ? rpr->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		int r = rpr_rank(c);
+		if ((bold && (r == 2 || r == 3)) || (italic && (r == 4 || r == 5)))
+			continue;
+		if (need_b && r > 3) {
+			xmlBufferCCat(buf, b);
+			need_b = 0;
+		}
+		if (need_i && r > 5) {
+			xmlBufferCCat(buf, i);
+			need_i = 0;
+		}
+		xmlNodeDump(buf, run->doc, c, 0, 0);
+	}
+	if (need_b)
+		xmlBufferCCat(buf, b);
+	if (need_i)
+		xmlBufferCCat(buf, i);
+	xmlBufferCCat(buf, close);
+	out = strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return out;
+}
+
+/* The four looks of a value's run, for the inline bold and italic of a rich value. */
+static void tag_rpr(struct tag *t, xmlNodePtr wt)
+{
+	xmlNodePtr run = wt ? wt->parent : NULL;
+
+	if (run == NULL || !is_w(run, "r"))
+		return;
+	for (int k = 0; k < 4; k++)
+		t->rpr[k] = rpr_variant(run, k & 1, k & 2);
 }
 
 /*
@@ -282,6 +359,7 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 					int n = sprintf(out[i] + olen[i], MARK_OPEN "%d" MARK_CLOSE,
 					    c->tags[c->ntags - 1].field_no);
 					olen[i] += (size_t)n;
+					tag_rpr(&c->tags[c->ntags - 1], ts[i]);
 				}
 				xmlSetProp(ts[i], (const xmlChar *)"xml:space", (const xmlChar *)"preserve");
 				break;
@@ -810,9 +888,15 @@ static int segment(struct part *p, const struct compile *c)
 			struct seg s = { .kind = SEG_FIELD, .plain = c->plain };
 			if (stop == NULL)
 				return -1;
-			for (size_t k = 0; k < c->ntags; k++)
-				if (c->tags[k].field_no == no && split_path(c->tags[k].name, &s.path, &s.npath) != 0)
+			for (size_t k = 0; k < c->ntags; k++) {
+				if (c->tags[k].field_no != no)
+					continue;
+				if (split_path(c->tags[k].name, &s.path, &s.npath) != 0)
 					return -1;
+				/* the segment owns the run's looks from here */
+				memcpy(s.rpr, c->tags[k].rpr, sizeof(s.rpr));
+				memset(c->tags[k].rpr, 0, sizeof(c->tags[k].rpr));
+			}
 			if (add_seg(p, &cap, s) != 0)
 				return -1;
 			pos = (size_t)(stop + 3 - x);
@@ -881,6 +965,8 @@ static void free_part(struct part *p)
 		for (int k = 0; k < p->segs[i].npath; k++)
 			free(p->segs[i].path[k]);
 		free(p->segs[i].path);
+		for (int k = 0; k < 4; k++)
+			free(p->segs[i].rpr[k]);
 	}
 	free(p->segs);
 }
@@ -960,8 +1046,11 @@ out:
 		free_part(p);
 	if (rc > 0)
 		rc = 0;
-	for (size_t i = 0; i < c.ntags; i++)
+	for (size_t i = 0; i < c.ntags; i++) {
 		free(c.tags[i].name);
+		for (int k = 0; k < 4; k++)
+			free(c.tags[i].rpr[k]);
+	}
 	free(c.tags);
 	xmlFree(dump);
 	xmlFreeDoc(doc);
@@ -1147,6 +1236,60 @@ static void ob_value(struct obuf *b, const char *s, int plain)
 	ob_add(b, run, (size_t)(s - run));
 }
 
+/*
+ * A rich value: text with inline marks (RENDER_BOLD_ON ... of render.h). Each
+ * change of look closes the run and opens one with the template run's
+ * properties plus bold and/or italic; the last run goes back to the plain look,
+ * so the template's text after the tag keeps its own.
+ */
+static void ob_rich(struct obuf *b, const char *s, const struct seg *sg)
+{
+	int bold = 0, italic = 0, look = 0;
+	const char *p = s;
+	char chunk[1024];
+	size_t n;
+
+	while (*p) {
+		n = 0;
+		while (p[n] && ((unsigned char)p[n] > 4 || p[n] == 0) && n < sizeof(chunk) - 1)
+			n++;
+		memcpy(chunk, p, n);
+		chunk[n] = '\0';
+		ob_value(b, chunk, 0);
+		p += n;
+		if (*p == 0)
+			break;
+		if ((unsigned char)*p <= 4) {
+			switch (*p) {
+			case 1: bold = 1; break;
+			case 2: bold = 0; break;
+			case 3: italic = 1; break;
+			case 4: italic = 0; break;
+			}
+			p++;
+			if ((bold | italic << 1) != look) {
+				look = bold | italic << 1;
+				ob_add(b, "</w:t></w:r><w:r>", 17);
+				ob_add(b, sg->rpr[look], strlen(sg->rpr[look]));
+				ob_add(b, "<w:t xml:space=\"preserve\">", 26);
+			}
+		}
+	}
+	if (look != 0) {
+		ob_add(b, "</w:t></w:r><w:r>", 17);
+		ob_add(b, sg->rpr[0], strlen(sg->rpr[0]));
+		ob_add(b, "<w:t xml:space=\"preserve\">", 26);
+	}
+}
+
+static int has_marks(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 1 && (unsigned char)*s <= 4)
+			return 1;
+	return 0;
+}
+
 static json_t *lookup(json_t *const *ctx, int depth, const struct seg *s)
 {
 	if (s->npath == 0)
@@ -1199,7 +1342,10 @@ static int render_part(const struct part *p, json_t *data, struct obuf *b)
 			break;
 		case SEG_FIELD:
 			v = lookup(ctx, cdepth, s);
-			if (json_is_string(v)) {
+			if (json_is_string(v) && !s->plain && s->rpr[0] && s->rpr[1] && s->rpr[2] &&
+			    s->rpr[3] && has_marks(json_string_value(v))) {
+				ob_rich(b, json_string_value(v), s);
+			} else if (json_is_string(v)) {
 				ob_value(b, json_string_value(v), s->plain);
 			} else if (json_is_integer(v) || json_is_real(v)) {
 				char num[64];

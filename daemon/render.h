@@ -10,6 +10,17 @@
 struct render_template;
 
 /*
+ * Inline marks in a string value (characters no XML text can hold, so no
+ * input carries them): the text between ON and OFF is bold or italic, in a run
+ * of its own that keeps the template run's other properties. Elsewhere (in
+ * docProps/core.xml) they are dropped.
+ */
+#define RENDER_BOLD_ON "\x01"
+#define RENDER_BOLD_OFF "\x02"
+#define RENDER_ITALIC_ON "\x03"
+#define RENDER_ITALIC_OFF "\x04"
+
+/*
  * Loads a .docx template from path and compiles every part that can hold
  * tags (the body, headers, footers, and docProps/core.xml for values) once;
  * XML comments of every part are dropped, so none reaches a document. A broken template is refused with

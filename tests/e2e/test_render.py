@@ -97,7 +97,10 @@ def signer_xml(lines, name, login="vtt-chi"):
 
 
 def body_xml(items):
-    return "<body>" + "".join(f"<{k}>{x(t)}</{k}>" for k, t in items) + "</body>"
+    """items: (element, text) pairs; an element ending in "!" takes its text as markup
+    (inline <b>, <i>, <br/>)."""
+    return "<body>" + "".join(f"<{k[:-1]}>{t}</{k[:-1]}>" if k.endswith("!") else f"<{k}>{x(t)}</{k}>"
+                              for k, t in items) + "</body>"
 
 
 def recipients_xml(recipients):
@@ -111,9 +114,10 @@ def recipients_xml(recipients):
 
 
 def thong_bao_xml(summary, body, recipients, archive="VT, CBTH",
-                  lines=("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), name="Đặng Minh Thông"):
+                  lines=("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), name="Đặng Minh Thông", summary_markup=False):
+    summ = summary if summary_markup else x(summary)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<thong-bao xmlns="{DOC_NS}">'
-            f"<summary>{x(summary)}</summary>{body_xml(body)}{signer_xml(lines, name)}"
+            f"<summary>{summ}</summary>{body_xml(body)}{signer_xml(lines, name)}"
             f"{recipients_xml(recipients)}<archive>{x(archive)}</archive></thong-bao>\n")
 
 
@@ -1001,6 +1005,14 @@ class Render(unittest.TestCase):
             [("p", "Nội dung công văn.")], recipients=None)))
         docs.append(("h-r1", "thong-bao", thong_bao_xml(
             "Thông báo có một nơi nhận", [("p", "Nội dung thông báo.")], [("unit", "SO-TTTT")])))
+        # inline bold and italic, a line break in the trích yếu, a quotation (issue 14, item 8)
+        docs.append(("h-rich", "thong-bao", thong_bao_xml(
+            "Kết luận của hội nghị<br/>trực tuyến về <i>chuyển đổi số</i>",
+            [("p!", "Các sở hoàn thành <b>trước ngày 30/4/2024</b> việc rà soát dữ liệu "
+                    "(<i>có kế hoạch riêng</i>)."),
+             ("quote!", "“Chuyển đổi số là nhiệm vụ của cả hệ thống chính trị.”"),
+             ("p", "Đề nghị các cơ quan thực hiện.")],
+            [("unit", "SO-TTTT")], summary_markup=True)))
         # notices whose body ends low on a page: the signature must keep the end of the body
         # (issue 14, item 4); one paragraph more each, so that the end falls at every height
         fill = ("Các sở, ban, ngành, địa phương tiếp tục rà soát, hoàn thiện cơ sở dữ liệu "
@@ -1769,6 +1781,47 @@ class Render(unittest.TestCase):
         self.assertIn("Số liệu như bảng dưới đây.", text)
         self.assertEqual([t for t in text if t.endswith("./.")], ["./."])
         self.assertNotIn("Kính gửi:", " ".join(text), "no Kính gửi when the report names none")
+
+    # ---- 14. inline bold and italic, a line break, a quotation (issue 14, item 8)
+
+    def test_14_inline_markup(self):
+        rec = self.doc("h-rich")
+        self.assert_structure("h-rich")
+        v = DocxView(rec["docx"])
+        text = ("Các sở hoàn thành trước ngày 30/4/2024 việc rà soát dữ liệu (có kế hoạch riêng).")
+        p = v.one(text, problems := [])
+        self.assertEqual(problems, [])
+        looks = {}
+        for r in text_runs(p._p):
+            t = "".join(e.text or "" for e in r.iter(q("t")))
+            looks[t] = (v.fmt.toggle(r, p._p, "b"), v.fmt.toggle(r, p._p, "i"),
+                        v.fmt.r_attr(r, p._p, "sz"), v.fmt.font(r, p._p, "ascii"))
+        self.assertEqual(looks.get("trước ngày 30/4/2024", (None,))[:2], (True, False), looks)
+        self.assertEqual(looks.get("có kế hoạch riêng", (None,))[:2], (False, True), looks)
+        plain = [t for t in looks if t not in ("trước ngày 30/4/2024", "có kế hoạch riêng")]
+        self.assertTrue(plain and all(looks[t][:2] == (False, False) for t in plain), looks)
+        self.assertEqual(len({lk[2:] for lk in looks.values()}), 1, f"one size and font: {looks}")
+        v.check(p, "the paragraph with inline markup", problems, size=(13, 14), jc=("both", "distribute"))
+        quote = v.one("“Chuyển đổi số là nhiệm vụ của cả hệ thống chính trị.”", problems)
+        v.check(quote, "quotation", problems, italic=True, bold=False, size=(13, 14))
+        summary = v.one("Kết luận của hội nghị\ntrực tuyến về chuyển đổi số", problems)
+        v.check(summary, "trích yếu", problems, bold=True, size=(13, 14), jc=("center",))
+        if summary is not None:
+            self.assertEqual(len(summary._p.findall(f".//{q('br')}")), 1, "<br/> is one w:br")
+        self.assertEqual(problems, [])
+        # pandoc reads the same emphasis
+        md = run(["pandoc", "-f", "docx", "-t", "markdown-smart", "--wrap=none", rec["docx"]])
+        self.assertIn("**trước ngày 30/4/2024**", md)
+        self.assertIn("*có kế hoạch riêng*", md)
+        self.assertIn("*“Chuyển đổi số là nhiệm vụ của cả hệ thống chính trị.”*", md)
+        # LibreOffice: the words in order, the trích yếu on two lines
+        lines = self.body_lines(rec, v)
+        self.assert_words_in_order(words(text + " “Chuyển đổi số là nhiệm vụ của cả hệ thống chính trị.” "
+                                         "Đề nghị các cơ quan thực hiện./."), pdf_words(lines),
+                                   "the rich body in the PDF")
+        texts = [ln.text for ln in lines]
+        self.assertIn("Kết luận của hội nghị", texts, "the line break in the trích yếu")
+        self.assertIn("trực tuyến về chuyển đổi số", texts)
 
 
 if __name__ == "__main__":

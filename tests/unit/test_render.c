@@ -1536,6 +1536,78 @@ static void test_docdata_party_closes_only_when_asked(void **state)
 	config_free(&cfg);
 }
 
+
+/* A rich value: its bold and italic spans become runs of their own with the template run's
+ * properties, and the text after the tag is back in the plain look (issue 14, item 8). */
+static void test_rich_value_runs(void **state)
+{
+	static const char *const want[] = { "Hoàn thành ", "trước ngày 30/4/2024", " (", "có kế hoạch riêng",
+		") — hết", NULL };
+	size_t len, olen;
+	void *pkg = make_docx("<w:p><w:r><w:rPr><w:rFonts w:ascii=\"Times New Roman\"/><w:sz w:val=\"28\"/>"
+	    "</w:rPr><w:t>{{p}} — hết</w:t></w:r></w:p>", NULL, NULL, &len);
+	struct render_template *t = load_ok(pkg, len);
+	json_t *data = json_pack("{s:s}", "p", "Hoàn thành " RENDER_BOLD_ON "trước ngày 30/4/2024"
+	    RENDER_BOLD_OFF " (" RENDER_ITALIC_ON "có kế hoạch riêng" RENDER_ITALIC_OFF ")");
+	void *out = render_ok(t, data, MTIME, &olen);
+	char *x = zip_part(out, olen, DOC, NULL);
+	xmlDocPtr doc = xmlReadMemory(x, (int)strlen(x), "d.xml", NULL, 0);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_xstr(doc, "count(//w:r/w:t)", "5");
+	for (int i = 0; want[i]; i++) {
+		char expr[64];
+		snprintf(expr, sizeof(expr), "string((//w:r/w:t)[%d])", i + 1);
+		assert_xstr(doc, expr, want[i]);
+	}
+	/* each run keeps the template's font and size; b or i only where the input says */
+	assert_xstr(doc, "count(//w:r[w:t='trước ngày 30/4/2024']/w:rPr[w:rFonts][w:b][w:bCs][w:sz]"
+	    "[not(w:i)])", "1");
+	assert_xstr(doc, "count(//w:r[w:t='có kế hoạch riêng']/w:rPr[w:rFonts][w:i][w:iCs][w:sz]"
+	    "[not(w:b)])", "1");
+	assert_xstr(doc, "count(//w:r[w:rPr/w:b or w:rPr/w:i])", "2");
+	assert_xstr(doc, "count(//w:r[w:rPr[w:rFonts][w:sz]])", "5");
+	/* ECMA-376 order: rFonts, b, bCs, ..., sz */
+	assert_xstr(doc, "local-name(//w:r[w:t='trước ngày 30/4/2024']/w:rPr/*[2])", "b");
+	assert_xstr(doc, "local-name(//w:r[w:t='trước ngày 30/4/2024']/w:rPr/*[4])", "sz");
+	xmlFreeDoc(doc);
+	free(x);
+	free(out);
+	json_decref(data);
+	render_free(t);
+	free(pkg);
+}
+
+static void test_docdata_inline_markup(void **state)
+{
+	struct config cfg;
+	json_t *d;
+	static const char xml[] = "<thong-bao xmlns='" DOCNS "'><summary>Kết luận<br/>của hội nghị</summary>"
+	    "<body><p>Hoàn thành <b>trước ngày <i>30/4/2024</i></b> (<i>có kế hoạch riêng</i>).</p>"
+	    "<quote>Trích <b>nguyên văn</b>.</quote><p>Kết thúc <b>ngay.</b></p></body>"
+	    "<signer><line>KT. CHỦ TỊCH</line><name>A</name></signer>"
+	    "<recipients><recipient>B</recipient></recipients><archive>VT</archive></thong-bao>";
+
+	(void)state;
+	assert_int_equal(config_default(&cfg), 0);
+	d = build(&cfg, &kind_tb, xml, NULL);
+	assert_string_equal(json_string_value(json_object_get(d, "summary")), "Kết luận\ncủa hội nghị");
+	json_t *b = json_object_get(d, "body");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(b, 0), "p")),
+	    "Hoàn thành " RENDER_BOLD_ON "trước ngày " RENDER_ITALIC_ON "30/4/2024" RENDER_ITALIC_OFF
+	    RENDER_BOLD_OFF " (" RENDER_ITALIC_ON "có kế hoạch riêng" RENDER_ITALIC_OFF ").");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(b, 1), "quote")),
+	    "Trích " RENDER_BOLD_ON "nguyên văn" RENDER_BOLD_OFF ".");
+	/* the closing mark after the bold, never in it */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(b, 2), "p")),
+	    "Kết thúc " RENDER_BOLD_ON "ngay" RENDER_BOLD_OFF "./.");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "title")),
+	    "Thông báo: Kết luận của hội nghị");
+	json_decref(d);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1578,6 +1650,8 @@ int main(void)
 		cmocka_unit_test(test_core_properties_filled),
 		cmocka_unit_test(test_docdata_matches_its_fields),
 		cmocka_unit_test(test_docdata_party_closes_only_when_asked),
+		cmocka_unit_test(test_rich_value_runs),
+		cmocka_unit_test(test_docdata_inline_markup),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
