@@ -306,6 +306,7 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 		ind->name = xmlin_text(rchild(c, "name"));
 		ind->value = xmlin_text(rchild(c, "value"));
 		ind->target = rchild(c, "target") ? xmlin_text(rchild(c, "target")) : NULL;
+		ind->base = xmlin_attr(c, "base");
 		if (!ind->code || !ind->measure || !ind->name || !ind->value ||
 		    (rchild(c, "target") && !ind->target))
 			goto nomem;
@@ -314,6 +315,22 @@ int report_from_doc(xmlDocPtr doc, const struct units *units, const char *folder
 			check_figure(ind->target, rchild(c, "target"), ind->code, name, errs, &bad);
 	}
 
+	/* a base is another indicator of the report, a count, not a rate itself */
+	for (size_t i = 0; i < r->nindicators; i++) {
+		const struct report_indicator *ind = &r->indicators[i];
+		const struct report_indicator *b = NULL;
+		if (ind->base == NULL)
+			continue;
+		for (size_t k = 0; k < r->nindicators; k++)
+			if (k != i && strcmp(r->indicators[k].code, ind->base) == 0)
+				b = &r->indicators[k];
+		if (b == NULL || strcmp(b->measure, "%") == 0 || strcmp(ind->measure, "%") != 0) {
+			diag_add_at(errs, name, line_of(inds), 0, "R_NUMBER", "chỉ tiêu %s: base=\"%s\" "
+			    "phải là mã của một chỉ tiêu khác trong báo cáo, đếm được (không phải %%), và "
+			    "chỉ dùng cho chỉ tiêu tính theo %%", ind->code, ind->base);
+			bad++;
+		}
+	}
 	for (xmlNodePtr c = rchild(root, "body") ? rchild(root, "body")->children : NULL; c; c = c->next) {
 		if (!xmlin_is(c, REPORT_NS, "section"))
 			continue;
@@ -382,6 +399,7 @@ void report_free(struct report *r)
 		free(r->indicators[i].measure);
 		free(r->indicators[i].value);
 		free(r->indicators[i].target);
+		free(r->indicators[i].base);
 	}
 	free(r->indicators);
 	free(r);

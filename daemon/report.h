@@ -12,6 +12,7 @@
 
 struct report_indicator {
 	char *code, *name, *measure, *value, *target;  /* owned; target may be NULL */
+	char *base;    /* owned: a percentage's base indicator (its code), or NULL */
 };
 
 /* Every string is owned and NFC. */

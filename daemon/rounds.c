@@ -906,20 +906,44 @@ static void add_totals(xmlNodePtr body, xmlNsPtr ns, json_t *figures, json_t *co
 		const char *code = json_string_value(json_object_get(c, "code"));
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *measure = json_string_value(json_object_get(c, "measure"));
-		int pct = strcmp(measure, "%") == 0, count = 0;
-		double sum = 0;
+		int pct = strcmp(measure, "%") == 0, count = 0, weighed = pct;
+		double sum = 0, wsum = 0, wtotal = 0;
+		const char *base_name = NULL;
 		json_array_foreach(figures, j, f) {
 			if (strcmp(json_string_value(json_object_get(f, "code")), code) != 0)
 				continue;
-			sum += strtod(json_string_value(json_object_get(f, "value")), NULL);
+			double v = strtod(json_string_value(json_object_get(f, "value")), NULL);
+			sum += v;
 			count++;
+			/* a rate with its base counts as much as its base: 82,5% of 286 files */
+			const char *base = json_string_value(json_object_get(f, "base"));
+			const char *unit = json_string_value(json_object_get(f, "unit_code"));
+			json_t *b = NULL, *g;
+			size_t k;
+			json_array_foreach(figures, k, g)
+				if (base && strcmp(json_string_value(json_object_get(g, "unit_code")), unit) == 0 &&
+				    strcmp(json_string_value(json_object_get(g, "code")), base) == 0)
+					b = g;
+			if (b == NULL) {
+				weighed = 0;
+				continue;
+			}
+			double w = strtod(json_string_value(json_object_get(b, "value")), NULL);
+			base_name = json_string_value(json_object_get(b, "name"));
+			wsum += v * w;
+			wtotal += w;
 		}
-		snprintf(raw, sizeof(raw), "%.6f", pct ? sum / count : sum);
+		if (wtotal <= 0)
+			weighed = 0;
+		snprintf(raw, sizeof(raw), "%.6f", weighed ? wsum / wtotal : pct ? sum / count : sum);
 		vnfmt_decimal(raw, pct ? 1 : 2, num, sizeof(num));
 		/* every average with one decimal, so that they read alike: 97,0% beside 61,4% */
 		if (pct && strchr(num, ',') == NULL && strlen(num) + 3 < sizeof(num))
 			strcat(num, ",0");
-		if (pct)
+		if (weighed)
+			snprintf(buf, sizeof(buf), "- %s: bình quân %s%%, gia quyền theo \"%s\" của từng đơn "
+			    "vị (%d đơn vị báo cáo).", name, num, base_name ? base_name : "", count);
+		else if (pct)
 			snprintf(buf, sizeof(buf), "- %s: bình quân %s%% (%d đơn vị báo cáo).", name, num,
 			    count);
 		else

@@ -232,6 +232,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 */
 	"ALTER TABLE reports ADD COLUMN after_close TEXT;"
 	"ALTER TABLE rounds ADD COLUMN closed_counts TEXT;",
+	/* 9 -> 10: a percentage names its base indicator, so that a round's average weighs it. */
+	"ALTER TABLE indicators ADD COLUMN base TEXT;",
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -1909,7 +1911,7 @@ int store_round_figures(struct store *st, const char *id, store_row_cb cb, void 
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT r.unit_code, i.code, i.name, i.measure, i.value, "
-	        "i.target FROM indicators i JOIN reports r ON r.id = i.report_id "
+	        "i.target, i.base FROM indicators i JOIN reports r ON r.id = i.report_id "
 	        "JOIN round_units u ON u.round_id = r.round_id AND u.unit_code = r.unit_code "
 	        "WHERE r.round_id = ? AND r.superseded_by IS NULL ORDER BY r.unit_code, i.position",
 	        -1, &s, NULL) != SQLITE_OK) {

@@ -10,7 +10,7 @@
 #include "report.h"
 #include "symbol.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 enum store_rc {
 	STORE_OK = 0,
@@ -337,7 +337,8 @@ int store_round_units(struct store *st, const char *id, store_row_cb cb, void *a
 /* The round whose reminder is document doc_id: its id, or STORE_INVALID when none. */
 int store_round_of_reminder(struct store *st, int64_t doc_id, char *id, size_t idlen, char *err,
     size_t errlen);
-/* The figures of the round's current reports: unit_code, code, name, measure, value, target. */
+/* The figures of the round's current reports: unit_code, code, name, measure, value, target,
+ * base (a percentage's base indicator, or null). */
 int store_round_figures(struct store *st, const char *id, store_row_cb cb, void *arg, char *err,
     size_t errlen);
 /*

@@ -260,7 +260,7 @@ static int prepare_record(sqlite3 *db, struct record_stmts *q)
 	        "original, received_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &q->ins_report, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO indicators (report_id, code, name, measure, value, "
-	        "target, position) VALUES (?,?,?,?,?,?,?)", -1, &q->ins_ind, NULL) != SQLITE_OK ||
+	        "target, position, base) VALUES (?,?,?,?,?,?,?,?)", -1, &q->ins_ind, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "UPDATE reports SET superseded_by = ? WHERE id = ?", -1, &q->link,
 	        NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO intake (claimed_name, source_name, source_folder, "
@@ -353,6 +353,7 @@ static int insert_report(sqlite3 *db, struct record_stmts *q, struct store_input
 		sqlite3_bind_text(q->ins_ind, 5, ind->value, -1, SQLITE_STATIC);
 		store_bind_text(q->ins_ind, 6, ind->target);
 		sqlite3_bind_int64(q->ins_ind, 7, (int64_t)i + 1);
+		store_bind_text(q->ins_ind, 8, ind->base);
 		rc = sqlite3_step(q->ins_ind);
 		sqlite3_reset(q->ins_ind);
 		if (rc != SQLITE_DONE)

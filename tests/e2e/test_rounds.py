@@ -240,7 +240,10 @@ class Story(unittest.TestCase):
         # the totals, as summed and averaged by hand from the four reports' examples
         totals = " ".join(text[text.index("4. Tổng hợp chỉ tiêu"):text.index("5. Kết luận")].split())
         assert_in_order(self, totals, [
-            "- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 68,9% (4 đơn vị báo cáo).",
+            # weighed by each unit's files received: (82.5×286 + 91.3×4215 + 54.6×5127 +
+            # 47.2×612) / 10240
+            "- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 70,0%, gia quyền theo \"Số hồ sơ "
+            "tiếp nhận\" của từng đơn vị (4 đơn vị báo cáo).",
             "- Số hồ sơ tiếp nhận: tổng cộng 10.240 hồ sơ (4 đơn vị báo cáo).",
             "- Số chứng thư số đã cấp: tổng cộng 63 chứng thư (4 đơn vị báo cáo).",
             "- Tỷ lệ văn bản đi được ký số: bình quân 98,3% (3 đơn vị báo cáo).",
@@ -480,7 +483,10 @@ class Story(unittest.TestCase):
         self.assertIn("5. Đề xuất, kiến nghị", body)
         self.assertNotIn("kết luận như sau", body)
         self.assertIn("- Số hồ sơ tiếp nhận: tổng cộng 4.501 hồ sơ (2 đơn vị báo cáo).", body)
-        self.assertIn("- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 86,9% (2 đơn vị báo cáo).", body)
+        self.assertIn("- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 90,7%, gia quyền theo \"Số hồ "
+                      "sơ tiếp nhận\" của từng đơn vị (2 đơn vị báo cáo).", body)
+        # a rate without a base: the plain average, with one decimal
+        self.assertIn("- Tỷ lệ văn bản đi được ký số: bình quân 99,3% (2 đơn vị báo cáo).", body)
         self.d.stop()
 
     def test_meeting_and_spool_drops(self):

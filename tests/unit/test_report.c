@@ -406,6 +406,28 @@ static void test_number_without_schema(void **state)
 	assert_one_error(f, example_doc(f, EX01, inf, 1, 0), "", "R_NUMBER", 67, "VB-KY-SO");
 }
 
+/* A percentage's base names another indicator of the report, one that counts. */
+static void test_base(void **state)
+{
+	const struct fixture *f = *state;
+	static const char *const unknown[] = { "base=\"HS-TIEP-NHAN\"", "base=\"KHONG-CO\"" };
+	static const char *const rate[] = { "base=\"HS-TIEP-NHAN\"", "base=\"VB-KY-SO\"" };
+	struct diag_list d;
+	struct report *r = NULL;
+	xmlDocPtr doc = example_doc(f, EX01, NULL, 0, 1);
+
+	diag_init(&d);
+	assert_int_equal(report_from_doc(doc, f->units, "", "bc.xml", &r, &d), 0);
+	assert_string_equal(r->indicators[0].code, "DVC-TT");
+	assert_string_equal(r->indicators[0].base, "HS-TIEP-NHAN");
+	assert_null(r->indicators[1].base);
+	report_free(r);
+	xmlFreeDoc(doc);
+	diag_free(&d);
+	assert_one_error(f, example_doc(f, EX01, unknown, 1, 1), "", "R_NUMBER", 50, "KHONG-CO");
+	assert_one_error(f, example_doc(f, EX01, rate, 1, 1), "", "R_NUMBER", 50, "VB-KY-SO");
+}
+
 /* Writes the base64 text of bytes zero bytes at p ("AAAA" groups, padded); returns its end. */
 static char *fill_base64(char *p, size_t bytes)
 {
@@ -517,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_unit_unknown),
 		cmocka_unit_test(test_unit_folder),
 		cmocka_unit_test(test_every_error_listed),
+		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_period),
 		cmocka_unit_test(test_number_without_schema),
