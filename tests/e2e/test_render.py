@@ -325,6 +325,37 @@ def gap(a, b):
     return b[1] - (a[1] + a[3])
 
 
+def page_gray(pdf, page, dpi=288):
+    """Page `page` of pdf as gray pixels: (width, height, bytes, pixels per point)."""
+    with tempfile.TemporaryDirectory() as d:
+        run(["pdftoppm", "-gray", "-r", str(dpi), "-f", str(page), "-l", str(page), pdf,
+             os.path.join(d, "p")])
+        name = [f for f in os.listdir(d) if f.endswith(".pgm")][0]
+        with open(os.path.join(d, name), "rb") as fh:
+            data = fh.read()
+    magic, size, depth, px = data.split(b"\n", 3)
+    w, h = map(int, size.split())
+    return w, h, px, dpi / 72
+
+
+def rule_under(pdf, line, min_len=60):
+    """(top of the first solid horizontal rule under line, in pt; lowest ink of line, in pt):
+    a rule is a row with a dark run of at least min_len pt."""
+    w, h, px, sc = page_gray(pdf, line.page)
+    ink, y0 = None, int(line.top * sc)
+    for y in range(y0, min(h, y0 + int(60 * sc))):
+        row = px[y * w:(y + 1) * w]
+        best = cur = 0
+        for v in row:
+            cur = cur + 1 if v < 128 else 0
+            best = max(best, cur)
+        if best >= min_len * sc and y > y0 + 4 * sc:
+            return y / sc, ink
+        if any(v < 128 for v in row[int(line.left * sc):int(line.right * sc) + 1]):
+            ink = (y + 1) / sc
+    return None, ink
+
+
 def pdf_fonts(pdf):
     out = run(["pdffonts", pdf]).splitlines()
     return [re.sub(r"^[A-Z]{6}\+", "", ln.split()[0]) for ln in out[2:] if ln.strip()]
@@ -1822,6 +1853,26 @@ class Render(unittest.TestCase):
         texts = [ln.text for ln in lines]
         self.assertIn("Kết luận của hội nghị", texts, "the line break in the trích yếu")
         self.assertIn("trực tuyến về chuyển đổi số", texts)
+
+    # ---- 15. the rule under the trích yếu is clear of the text (issue 14, item 9)
+
+    def test_15_rule_under_the_summary_clears_descenders(self):
+        """The short line under the trích yếu is at least 6 pt under the lowest ink of its last
+        line (a descender, a dot below: "ộ", "ậ"), not touching them."""
+        problems = []
+        for name, last in (("h-r1", "Thông báo có một nơi nhận"), ("seed", "nhân dân tỉnh."),
+                           ("bc", "Tổng hợp kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024")):
+            rec = self.doc(name)
+            at = [ln for ln in rec["lines"] if ln.page == 1 and ln.text == last]
+            if len(at) != 1:
+                problems.append(f"{name}: the trích yếu's last line {last!r} is not one line")
+                continue
+            rule, ink = rule_under(rec["pdf"], at[0])
+            if rule is None or ink is None:
+                problems.append(f"{name}: no rule under {last!r}")
+            elif rule - ink < 6:
+                problems.append(f"{name}: the rule is {rule - ink:.1f} pt under the text's lowest ink")
+        self.assertEqual(problems, [])
 
 
 if __name__ == "__main__":
