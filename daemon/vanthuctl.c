@@ -147,6 +147,26 @@ static const char *pick_socket(const char *given)
 
 /* ---- talking to the daemon ---- */
 
+/* A system error the way the clerk reads it: the usual ones in Vietnamese, else the C text. */
+static const char *vn_strerror(int err)
+{
+	switch (err) {
+	case ENOENT: return "không có tệp hay thư mục đó";
+	case EACCES: case EPERM: return "không có quyền";
+	case ENOSPC: return "đĩa đã đầy";
+	case EDQUOT: return "đã hết hạn mức dung lượng của người dùng";
+	case EROFS: return "ổ đĩa chỉ cho đọc";
+	case EISDIR: return "đó là một thư mục";
+	case ENOTDIR: return "một phần của đường dẫn không phải là thư mục";
+	case EEXIST: return "đã có tệp trùng tên";
+	case ENAMETOOLONG: return "tên quá dài";
+	case EIO: return "lỗi đọc ghi của ổ đĩa";
+	case EPIPE: case ECONNRESET: return "vanthud đã đóng kết nối";
+	case ETIMEDOUT: return "quá thời gian chờ";
+	default: return strerror(err);
+	}
+}
+
 /*
  * Why vanthuctl could not reach the daemon, in Vietnamese and with what to
  * do: most often the user is not in the socket's group yet.
@@ -179,7 +199,7 @@ static void explain_connect(const char *path, int err)
 		    "không chạy); xem: systemctl status vanthud\n", path);
 	} else {
 		fprintf(stderr, "vanthuctl: không kết nối được tới vanthud tại %s: %s\n", path,
-		    strerror(err));
+		    vn_strerror(err));
 	}
 }
 
@@ -259,7 +279,7 @@ static json_t *read_reply(int fd, int timeout_ms)
 			continue;
 		if (n <= 0) {
 			fprintf(stderr, "vanthuctl: vanthud đã đóng kết nối mà không trả lời%s%s\n",
-			    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			    n < 0 ? ": " : "", n < 0 ? vn_strerror(errno) : "");
 			break;
 		}
 		if (proto_buf_append(&in, chunk, (size_t)n) != 0) {
@@ -293,11 +313,6 @@ static void set_term_width(int wide)
 		term_width = ws.ws_col;
 	else
 		term_width = 80;
-}
-
-static size_t text_width(const char *s)
-{
-	return table_text_width(s);
 }
 
 static void print_field(const char *label, const char *value)
@@ -445,16 +460,6 @@ static void show_whoami(json_t *r)
 		print_field("Chức vụ trong Đảng", jstr(r, "party_title"));
 }
 
-static void pad(const char *s, size_t width)
-{
-	size_t w = text_width(s);
-
-	fputs(s, stdout);
-	if (w >= width)
-		putchar(' ');
-	for (; w < width; w++)
-		putchar(' ');
-}
 
 /* What an entry of the audit trail or a history did, in Vietnamese (JSON keeps the code). */
 static const char *action_label(const char *code)
@@ -982,27 +987,32 @@ static void show_history(json_t *r)
 	json_t *list = json_object_get(r, "history"), *e;
 	size_t i;
 
+	static const char *const heads[] = { "Thời điểm", "Người làm", "Thao tác", "Chi tiết" };
+	struct table *t = table_new(4, heads);
+
 	printf("Lịch sử văn bản số %lld:\n", (long long)jint(r, "id"));
 	json_array_foreach(list, i, e) {
 		json_t *d = json_object_get(e, "detail");
-		char when[32];
+		char when[32], what[4096];
 		local_time(jstr(e, "at"), when, sizeof(when));
-		printf("  %s  ", when);
-		pad(jstr(e, "actor"), 12);
-		pad(*jstr(e, "action_label") ? jstr(e, "action_label") : action_label(jstr(e, "action")),
-		    18);
 		if (*jstr(d, "path")) {
-			printf("tệp %s (SHA-256 %.16s…)\n", jstr(d, "path"), jstr(d, "sha256"));
-			continue;
+			snprintf(what, sizeof(what), "tệp %s (SHA-256 %.16s…)", jstr(d, "path"),
+			    jstr(d, "sha256"));
+		} else {
+			int n = snprintf(what, sizeof(what), "%s → %s", *jstr(d, "from_label") ?
+			    jstr(d, "from_label") : "(mới tạo)", *jstr(d, "to_label") ? jstr(d, "to_label") :
+			    jstr(d, "to"));
+			if (n > 0 && (size_t)n < sizeof(what) && *jstr(d, "symbol"))
+				n += snprintf(what + n, sizeof(what) - (size_t)n, ", số %s", jstr(d, "symbol"));
+			if (n > 0 && (size_t)n < sizeof(what) && *jstr(d, "comment"))
+				snprintf(what + n, sizeof(what) - (size_t)n, " «%s»", jstr(d, "comment"));
 		}
-		printf("%s → %s", *jstr(d, "from_label") ? jstr(d, "from_label") : "(mới tạo)",
-		    *jstr(d, "to_label") ? jstr(d, "to_label") : jstr(d, "to"));
-		if (*jstr(d, "symbol"))
-			printf("  số %s", jstr(d, "symbol"));
-		if (*jstr(d, "comment"))
-			printf("  «%s»", jstr(d, "comment"));
-		printf("\n");
+		const char *row[] = { when, jstr(e, "actor"), *jstr(e, "action_label") ?
+		    jstr(e, "action_label") : action_label(jstr(e, "action")), what };
+		if (t)
+			table_add(t, row);
 	}
+	print_table(t);
 }
 
 static void show_overdue(json_t *r)
@@ -1263,7 +1273,7 @@ static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int
 		snprintf(tmp, sizeof(tmp), ".vanthuctl-render-%ld.part", (long)getpid());
 	fp = meta ? fopen(tmp, "wb") : NULL;
 	if (fp == NULL) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, vn_strerror(errno));
 		json_decref(meta);
 		return EXIT_REFUSED;
 	}
@@ -1280,7 +1290,7 @@ static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int
 	if (path == NULL)
 		path = plain_name(name) ? name : fallback;
 	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, vn_strerror(errno));
 		unlink(tmp);
 		json_decref(meta);
 		return EXIT_REFUSED;
@@ -1618,7 +1628,7 @@ static int file_arg(const char *path, json_t *args)
 	long size;
 
 	if (fp == NULL)
-		return usage_error("không mở được %s: %s", path, strerror(errno));
+		return usage_error("không mở được %s: %s", path, vn_strerror(errno));
 	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
 		fclose(fp);
 		return usage_error("không đọc được %s", path);
@@ -1685,7 +1695,7 @@ static int fetch_input(int fd, json_int_t id, const char *path, int json_out, in
 	snprintf(tmp, sizeof(tmp), "%s.part", path);
 	fp = meta == NULL ? NULL : to_stdout ? stdout : fopen(tmp, "wb");
 	if (fp == NULL) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, strerror(errno));
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, vn_strerror(errno));
 		json_decref(meta);
 		return EXIT_REFUSED;
 	}
@@ -1701,7 +1711,7 @@ static int fetch_input(int fd, json_int_t id, const char *path, int json_out, in
 		return rc;
 	}
 	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, vn_strerror(errno));
 		unlink(tmp);
 		json_decref(meta);
 		return EXIT_REFUSED;
@@ -2072,7 +2082,7 @@ int main(int argc, char **argv)
 		int err = errno;
 		reply = read_reply(fd, 2000);
 		if (reply == NULL) {
-			fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", strerror(err));
+			fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", vn_strerror(err));
 			goto out;
 		}
 	} else {

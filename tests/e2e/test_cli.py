@@ -89,6 +89,18 @@ class ClerkReads(unittest.TestCase):
         self.assertNotIn("47.2", text)
         self.assertIn("từ 01/01/2024 đến 31/03/2024", text)
 
+    def test_history_fits_and_client_errors_in_vietnamese(self):
+        lines = self.lines("history", "1")
+        self.assertLessEqual(max(len(line) for line in lines), 80)
+        self.assertIn("Dự thảo → Chờ duyệt", " ".join(" ".join(lines).split()))
+        r = self.d.ctl("new", "thong-bao", "/khong/co/tep.xml", user="vtt-ana")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("không có tệp hay thư mục đó", r.stderr)
+        r = self.d.ctl("render", "1", "-o", "/proc/khong-ghi-duoc.docx", user="vtt-ana")
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("No such file", r.stderr)
+        self.assertNotIn("Permission denied", r.stderr)
+
     def test_audit_in_vietnam_time_and_sentences(self):
         text = "\n".join(self.lines("audit", "--limit", "50", user="vtt-dung"))
         self.assertIn("(giờ Việt Nam, UTC+7)", text)
