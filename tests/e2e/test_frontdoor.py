@@ -364,9 +364,9 @@ class SocketFolder(unittest.TestCase):
         d.stop()
 
     def test_unsafe_folders_refused(self):
-        for mode, owner, why in ((0o777, None, "writable by its group or by others"),
-                                 (0o1777, None, "writable by its group or by others"),
-                                 (0o755, "vtt-ana", "belongs to uid")):
+        for mode, owner, why in ((0o777, None, "nhóm hoặc người khác ghi được vào thư mục"),
+                                 (0o1777, None, "nhóm hoặc người khác ghi được vào thư mục"),
+                                 (0o755, "vtt-ana", "thuộc uid")):
             d, run = self.start_in(mode, owner)
             d.start(wait=False)
             self.assertEqual(d.proc.wait(30), 1)
