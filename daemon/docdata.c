@@ -84,6 +84,80 @@ static char *rich_text(xmlNodePtr n)
 	return out;
 }
 
+/* A byte of a symbol: a letter (ASCII or not), a digit, "-", "/" or ".". */
+static int symbol_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    c == '-' || c == '/' || c == '.';
+}
+
+/*
+ * Symbols kept whole on their line: in every word that holds a "/" and only
+ * letters, digits, "-", "/" and "." with a capital letter (02-NQ/TU, 3552/UBND-SNV,
+ * 112/NQ-HĐND, V/v; not a date, 28/5/2021), a hyphen becomes RENDER_NB_HYPHEN and the
+ * "/" is held by WORD JOINERs (U+2060) on both sides, so that no line breaks
+ * inside. A leading "(" and trailing ",.;:)" are not part of the word.
+ * malloc'd; NULL: no memory.
+ */
+static char *keep_symbols(const char *s)
+{
+	static const char wj[] = "\xE2\x81\xA0";  /* U+2060 WORD JOINER */
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(n * 7 + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t a = i, b;
+		while (a < n && !symbol_byte((unsigned char)s[a]))
+			out[o++] = s[a++];
+		b = a;
+		while (b < n && symbol_byte((unsigned char)s[b]))
+			b++;
+		/* the word without the closing "./." or the full stops that end it */
+		size_t e = b;
+		if (e - a >= 3 && memcmp(s + e - 3, "./.", 3) == 0)
+			e -= 3;
+		while (e > a && s[e - 1] == '.')
+			e--;
+		/* a symbol has a capital (a type, a body): a date, 28/5/2021, does not break anyway */
+		int capital = 0;
+		for (size_t k = a; k < e; k++)
+			capital |= (s[k] >= 'A' && s[k] <= 'Z') || (unsigned char)s[k] >= 0x80;
+		int slash = capital && e > a + 1 && memchr(s + a, '/', e - a) != NULL;
+		for (size_t k = a; k < b; k++) {
+			if (slash && k < e && s[k] == '-') {
+				out[o++] = RENDER_NB_HYPHEN[0];
+			} else if (slash && k < e && s[k] == '/') {
+				if (k > a) {
+					memcpy(out + o, wj, 3);
+					o += 3;
+				}
+				out[o++] = '/';
+				if (k + 1 < e) {
+					memcpy(out + o, wj, 3);
+					o += 3;
+				}
+			} else {
+				out[o++] = s[k];
+			}
+		}
+		i = b;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* json_string of s with its symbols kept whole (keep_symbols). */
+static json_t *symbols_string(const char *s)
+{
+	char *k = keep_symbols(s ? s : "");
+	json_t *j = json_string(k ? k : (s ? s : ""));
+
+	free(k);
+	return j;
+}
+
 static json_t *upper_string(const char *s)
 {
 	char *u = NULL;
@@ -464,7 +538,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	json_object_set_new(d, "parent", b->parent[0] ? upper_string(b->parent) : json_string(""));
 	json_object_set_new(d, "issuer", party ? upper_string(b->name) : issuer_lines(b->name));
 	if (issue) {
-		json_object_set_new(d, "number_symbol", json_string(issue->symbol));
+		json_object_set_new(d, "number_symbol", symbols_string(issue->symbol));
 		vnfmt_date_line(b->place, issue->year, issue->month, issue->day, buf, sizeof(buf));
 	} else {
 		char *unit = text(doc_child(root, "drafting-unit"));
@@ -472,7 +546,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		workflow_symbol_of(k, b, unit, &sym);
 		symbol_write(buf, sizeof(buf), 0, &sym);  /* the number left blank */
 		free(unit);
-		json_object_set_new(d, "number_symbol", json_string(buf));
+		json_object_set_new(d, "number_symbol", symbols_string(buf));
 		vnfmt_date_line(b->place, draft_year, 0, 0, buf, sizeof(buf));
 	}
 	json_object_set_new(d, "date_line", json_string(buf));
@@ -480,7 +554,7 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		json_object_set_new(d, "title", json_string(k->title));
 	json_object_set_new(d, "draft", json_boolean(issue == NULL));
 	s = rich_text(doc_child(root, "summary"));
-	json_object_set_new(d, "summary", json_string(s ? s : ""));
+	json_object_set_new(d, "summary", symbols_string(s));
 	/* the package's properties: "Thông báo: Kết luận của …", the body, the issue's time */
 	char *title1 = one_line(s), *ptitle = NULL;
 	if (title1 == NULL || asprintf(&ptitle, "%s: %s%s", k->label ? k->label : k->kind,
@@ -556,7 +630,8 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 		s = rich_text(c);
 		if (s == NULL)
 			goto nomem;
-		json_t *item = json_pack("{s:s}", key, s);
+		json_t *item = json_object();
+		json_object_set_new(item, key, symbols_string(s));
 		free(s);
 		json_array_append_new(body, item);
 		last = item;

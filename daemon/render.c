@@ -1214,6 +1214,7 @@ static void ob_value(struct obuf *b, const char *s, int plain)
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
 		case '\n': rep = plain ? " " : br; break;
+		case 0x05: rep = plain ? "-" : "</w:t><w:noBreakHyphen/><w:t xml:space=\"preserve\">"; break;
 		case '\r': rep = ""; break;
 		default:
 			if (ch < 0x20 && ch != '\t')

@@ -19,6 +19,9 @@ struct render_template;
 #define RENDER_BOLD_OFF "\x02"
 #define RENDER_ITALIC_ON "\x03"
 #define RENDER_ITALIC_OFF "\x04"
+/* A hyphen no line may break at (w:noBreakHyphen): inside a symbol, "02-NQ/TU"; "-" where
+ * no WordprocessingML is written. */
+#define RENDER_NB_HYPHEN "\x05"
 
 /*
  * Loads a .docx template from path and compiles every part that can hold

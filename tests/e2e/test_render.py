@@ -47,6 +47,28 @@ try:
 except ImportError:  # reported by setUpClass, with what installs it
     docx = None
 
+if docx is not None:
+    from docx.oxml.text.run import CT_R
+
+    def _run_text(r):
+        """A run's text as Word shows it. python-docx 0.8 drops w:noBreakHyphen (a hyphen in
+        Word) and keeps U+2060 WORD JOINER (zero width, invisible): symbols are written with
+        both so that no line breaks inside them (issue 14, item 5)."""
+        out = []
+        for c in r:
+            tag = c.tag if isinstance(c.tag, str) else ""
+            if tag.endswith("}t"):
+                out.append(c.text or "")
+            elif tag.endswith("}tab"):
+                out.append("\t")
+            elif tag.endswith("}br") or tag.endswith("}cr"):
+                out.append("\n")
+            elif tag.endswith("}noBreakHyphen"):
+                out.append("-")
+        return "".join(out).replace("\u2060", "")
+
+    CT_R.text = property(_run_text, CT_R.text.fset)
+
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "render", "seed-002.xml")
 SEED_TEXT = os.path.join(REPO, "..", "shared", "seeds", "002-thong-bao-ket-luan.txt")
 UNITS = os.path.join(REPO, "workflows", "units.xml")
@@ -81,7 +103,25 @@ def nfc(s):
 
 
 def words(text):
-    return nfc(text).split()
+    """The words of text; a non-breaking hyphen (U+2011, how pandoc reads w:noBreakHyphen) is a
+    hyphen, a WORD JOINER (U+2060) nothing."""
+    return nfc(text).replace("\u2011", "-").replace("\u2060", "").split()
+
+
+SYMBOL = re.compile(r"\d+[-/][A-ZĐ][A-Za-zĐđ]*(?:[-/][A-Za-zĐđ]+)*")
+
+
+def symbols_cut(lines, texts):
+    """The symbols of texts (02-NQ/TU, 3552/UBND-SNV) that the PDF's lines do not hold whole
+    as often as the texts have them."""
+    want = {}
+    for t in texts:
+        for m in SYMBOL.findall(t):
+            want[m] = want.get(m, 0) + 1
+    got = " \n ".join(ln.text for ln in lines)
+    return {m: (n, len(re.findall(r"(?<![\w/-])" + re.escape(m) + r"(?![\w/-])", got)))
+            for m, n in want.items()
+            if len(re.findall(r"(?<![\w/-])" + re.escape(m) + r"(?![\w/-])", got)) < n}
 
 
 # ---------------------------------------------------------------- input documents
@@ -1044,6 +1084,13 @@ class Render(unittest.TestCase):
              ("quote!", "“Chuyển đổi số là nhiệm vụ của cả hệ thống chính trị.”"),
              ("p", "Đề nghị các cơ quan thực hiện.")],
             [("unit", "SO-TTTT")], summary_markup=True)))
+        # symbols at every place of a line: none may break at its hyphen or slash (item 5)
+        cls.symbol_paras = [("Văn bản " * k + "theo Nghị quyết 02-NQ/TU, Công văn 3552/UBND-SNV, "
+                             "Quyết định 3324/QĐ-UBND và Thông báo 923/TB-UBND của tỉnh.")
+                            for k in range(12)]
+        docs.append(("h-symbols", "thong-bao", thong_bao_xml(
+            "Thông báo về Nghị quyết 02-NQ/TU", [("p", t) for t in cls.symbol_paras],
+            [("unit", "SO-TTTT")])))
         # notices whose body ends low on a page: the signature must keep the end of the body
         # (issue 14, item 4); one paragraph more each, so that the end falls at every height
         fill = ("Các sở, ban, ngành, địa phương tiếp tục rà soát, hoàn thiện cơ sở dữ liệu "
@@ -1873,6 +1920,25 @@ class Render(unittest.TestCase):
             elif rule - ink < 6:
                 problems.append(f"{name}: the rule is {rule - ink:.1f} pt under the text's lowest ink")
         self.assertEqual(problems, [])
+
+    # ---- 16. no symbol breaks at its hyphen or slash (issue 14, item 5)
+
+    def test_16_symbols_stay_whole_on_their_line(self):
+        rec = self.doc("h-symbols")
+        lines = self.body_lines(rec)
+        self.assertEqual(symbols_cut(lines, self.symbol_paras), {},
+                         "symbols cut at a line end (count in the input, whole in the PDF)")
+        seed = self.doc("seed")
+        inp = read_input(FIXTURE)
+        self.assertEqual(symbols_cut(self.body_lines(seed), [t for _, t in inp["body"]]), {}, "seed")
+        # the number line and the DOCX: w:noBreakHyphen in the symbol, the words read as written
+        v = self.view("h-symbols")
+        p = v.one(self.symbol_paras[0], problems := [])
+        self.assertEqual(problems, [])
+        self.assertGreaterEqual(len(p._p.findall(f".//{q('noBreakHyphen')}")), 4)
+        num = [p for p in self.view("seed").paras if p.text == "Số: 01/TB-UBND"]
+        self.assertEqual(len(num), 1)
+        self.assertEqual(len(num[0]._p.findall(f".//{q('noBreakHyphen')}")), 1)
 
 
 if __name__ == "__main__":

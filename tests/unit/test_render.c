@@ -1579,6 +1579,45 @@ static void test_rich_value_runs(void **state)
 	free(pkg);
 }
 
+/* Symbols stay whole on their line: w:noBreakHyphen marks, WORD JOINERs round "/" (item 5). */
+static void test_docdata_symbols_kept_whole(void **state)
+{
+#define WJ "\xE2\x81\xA0"
+#define NBH RENDER_NB_HYPHEN
+	struct config cfg;
+	struct docdata_issue iss = { .symbol = "12/TB-UBND", .year = 2026, .month = 11, .day = 22,
+		.issued_at = "2026-11-22T08:36:26.123Z" };
+	json_t *d;
+	static const char xml[] = "<thong-bao xmlns='" DOCNS "'><summary>Về Nghị quyết 02-NQ/TU</summary>"
+	    "<body><p>Theo Nghị quyết 02-NQ/TU, Công văn 3552/UBND-SNV (b/c) ngày 28/5/2021 giai đoạn "
+	    "2020-2022 của Bà Rịa-Vũng Tàu, số 112/NQ-HĐND.</p><p>Thực hiện Kế hoạch số 02-KH/BCĐ./.</p>"
+	    "</body><signer><line>KT. CHỦ TỊCH</line><name>A</name></signer>"
+	    "<recipients><recipient>B</recipient></recipients><archive>VT</archive></thong-bao>";
+	char *plain = NULL;
+
+	(void)state;
+	assert_int_equal(config_default(&cfg), 0);
+	d = build(&cfg, &kind_tb, xml, &iss);
+	json_t *b = json_object_get(d, "body");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(b, 0), "p")),
+	    "Theo Nghị quyết 02" NBH "NQ" WJ "/" WJ "TU, Công văn 3552" WJ "/" WJ "UBND" NBH "SNV (b/c) "
+	    "ngày 28/5/2021 giai đoạn 2020-2022 của Bà Rịa-Vũng Tàu, số 112" WJ "/" WJ "NQ" NBH "HĐND.");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(b, 1), "p")),
+	    "Thực hiện Kế hoạch số 02" NBH "KH" WJ "/" WJ "BCĐ./.");
+	assert_string_equal(json_string_value(json_object_get(d, "number_symbol")),
+	    "12" WJ "/" WJ "TB" NBH "UBND");
+	assert_string_equal(json_string_value(json_object_get(d, "summary")),
+	    "Về Nghị quyết 02" NBH "NQ" WJ "/" WJ "TU");
+	/* the package's title is the plain text */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "props"), "title")),
+	    "Thông báo: Về Nghị quyết 02-NQ/TU");
+	free(plain);
+	json_decref(d);
+	config_free(&cfg);
+#undef WJ
+#undef NBH
+}
+
 static void test_docdata_inline_markup(void **state)
 {
 	struct config cfg;
@@ -1652,6 +1691,7 @@ int main(void)
 		cmocka_unit_test(test_docdata_party_closes_only_when_asked),
 		cmocka_unit_test(test_rich_value_runs),
 		cmocka_unit_test(test_docdata_inline_markup),
+		cmocka_unit_test(test_docdata_symbols_kept_whole),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
