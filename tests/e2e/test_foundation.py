@@ -78,7 +78,8 @@ class StatusAndIdentity(DaemonTest):
     def test_uid_outside_socket_group_cannot_connect(self):
         r = self.d.ctl("status", user="nobody")
         self.assertEqual(r.returncode, 3)
-        self.assertIn("không kết nối được", r.stderr)
+        self.assertIn("không có quyền kết nối tới vanthud", r.stderr)
+        self.assertIn('chưa thuộc nhóm "vtt-sock"', r.stderr)
 
     @need_root
     def test_role_gated_commands(self):
@@ -642,7 +643,7 @@ class Client(unittest.TestCase):
         r = subprocess.run([VANTHUCTL, "-s", "/nonexistent/vanthu.sock", "status"],
                            capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 3)
-        self.assertIn("không kết nối được".encode(), r.stderr)
+        self.assertIn("không có ổ cắm /nonexistent/vanthu.sock: vanthud chưa chạy".encode(), r.stderr)
         env = dict(os.environ, VANTHU_SOCKET="/nonexistent/env.sock")
         r = subprocess.run([VANTHUCTL, "ping"], capture_output=True, timeout=30, env=env)
         self.assertEqual(r.returncode, 3)

@@ -104,12 +104,13 @@ class Install(unittest.TestCase):
                    extra=f"[paths]\nunits = {self.etc}/units.xml\ncalendar = {self.etc}/calendar\n")
         try:
             d.start()
-            r = d.ctl("units")
+            r = d.ctl("units", json_out=True)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("Ủy ban nhân dân phường Phước Hội", r.stdout)
-            r = d.ctl("calendar", "explain", "2025-12-31", "1")
+            names = {u["code"]: u["name"] for u in r.json["result"]["units"]}
+            self.assertEqual(names["XA-PHUOC-HOI"], "Ủy ban nhân dân phường Phước Hội")
+            r = d.ctl("calendar", "explain", "2025-12-31", "1", json_out=True)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("Tết Dương lịch (sửa tại cơ quan)", r.stdout)
+            self.assertEqual(r.json["result"]["days"][0]["reason"], "Tết Dương lịch (sửa tại cơ quan)")
             d.stop()
         finally:
             d.cleanup()
