@@ -2,7 +2,9 @@
  * docdata.c: a document as its template sees it. Reads the stored input XML
  * of a document and turns it into the fields of templates-docx/README.md:
  * the issuing body in upper case, the number and date line (blank in a
- * draft), the body closed with "./.", the signature block, and the Nơi nhận
+ * draft), the body (its inline bold and italic as render.h's marks, symbols
+ * kept whole, closed with "./." unless the input or a Party body says not,
+ * its last paragraph kept with the signature), the signature block, and the Nơi nhận
  * list in its official order: "Như trên" first, then the registry's groups
  * in order, sorted with the Vietnamese collator inside each group, then the
  * lines the drafter gave without a group, in the drafter's order. The input's

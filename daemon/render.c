@@ -6,8 +6,11 @@
  * tag into the run where it starts (whose formatting the value takes), marks
  * what repeats (a paragraph, a table row, or the paragraphs between two
  * tag-only paragraphs), and compiles the part into a flat list of segments.
+ * Every tag can be checked against the fields of its kind. docProps/core.xml
+ * takes value tags in its text; XML comments are dropped from every part.
  * Rendering is then a walk over the segments and the data: no XML parsing,
- * and the parts without tags are copied into the new package still
+ * a value with inline marks splits into runs in its run's look, and the
+ * parts without tags or comments are copied into the new package still
  * compressed.
  */
 #include "render.h"
