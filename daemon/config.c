@@ -22,7 +22,7 @@
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-enum key_type { KEY_PATH, KEY_TEXT, KEY_GROUP, KEY_UINT, KEY_LOGLEVEL };
+enum key_type { KEY_PATH, KEY_TEXT, KEY_GROUP, KEY_UINT, KEY_LOGLEVEL, KEY_ROUNDS };
 
 struct key {
 	const char *section;
@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{ "intake", "settle", KEY_UINT, OFF(intake_settle), 0, 600000 },
 	{ "intake", "rescan", KEY_UINT, OFF(intake_rescan), 50, 3600000 },
 	{ "intake", "batch", KEY_UINT, OFF(intake_batch), 1, 4096 },
+	{ "intake", "rounds", KEY_ROUNDS, OFF(intake_rounds_optional), 0, 0 },
 	{ "rounds", "drafter", KEY_GROUP, OFF(round_drafter), 0, 0 },
 	{ "log", "level", KEY_LOGLEVEL, OFF(log_level), 0, 0 },
 };
@@ -250,6 +251,12 @@ static void set_key(struct parse *p, const struct key *k, const char *value)
 	case KEY_LOGLEVEL:
 		if (log_parse_level(value, slot) != 0)
 			problem(p, "%s: '%s' không phải là một trong error, warning, info, debug", k->name, value);
+		return;
+	case KEY_ROUNDS:
+		if (strcmp(value, "required") == 0 || strcmp(value, "optional") == 0)
+			*(int *)slot = strcmp(value, "optional") == 0;
+		else
+			problem(p, "%s: '%s' không phải là required hay optional", k->name, value);
 		return;
 	}
 }

@@ -77,6 +77,9 @@ struct config {
 	unsigned intake_settle;    /* ms a file written in place must stay unchanged */
 	unsigned intake_rescan;    /* ms between full scans of the drop folders */
 	unsigned intake_batch;     /* inputs recorded per transaction */
+	int intake_rounds_optional; /* rounds = optional: a report may name a round vanthu does not
+	                             * know (an office running its rounds elsewhere); 0, required:
+	                             * it is rejected (R_ROUND) */
 	/* [rounds] */
 	char *round_drafter;       /* owned: the login that owns the drafts the daemon writes */
 	/* [log] */

@@ -120,7 +120,7 @@ static void item_reject(struct item *it, const char *code, const char *fmt, ...)
 
 static void item_reject(struct item *it, const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -603,6 +603,7 @@ static void run_batch(uv_work_t *w)
 		if (it->state != ITEM_READY)
 			continue;
 		fill_input(it);
+		it->in.rounds_optional = in->wcfg.intake_rounds_optional;
 		ins[nt] = it->in;
 		todo[nt++] = it;
 	}
@@ -619,7 +620,9 @@ static void run_batch(uv_work_t *w)
 	for (size_t i = 0; i < nt; i++) {
 		struct item *it = todo[i];
 		it->in = ins[i];
-		if (it->in.record_error[0] != '\0')
+		if (it->in.record_error[0] != '\0' && strcmp(it->in.record_code, "R_ROUND") == 0)
+			item_reject(it, "R_ROUND", "%s", it->in.record_error);
+		else if (it->in.record_error[0] != '\0')
 			item_reject(it, "R_RECORD", "không ghi được vào sổ: %s", it->in.record_error);
 		it->state = ITEM_DONE;
 	}
@@ -755,6 +758,7 @@ static int copy_config(struct intake *in)
 		return -1;
 	in->max_size = in->cfg->intake_max_size;
 	in->settle_ms = in->cfg->intake_settle;
+	in->wcfg.intake_rounds_optional = in->cfg->intake_rounds_optional;
 	return 0;
 }
 

@@ -137,6 +137,7 @@ struct store_input {
 	const struct store_round_new *round; /* a reporting round dropped in the spool, or NULL */
 	const char *unit_code, *round_id; /* when known, even if rejected; else NULL */
 	const char *errors_json;     /* "[]" when none */
+	int rounds_optional;         /* 1: a report may name a round that is not in the database */
 	/* out */
 	int64_t id;                  /* the receipt number */
 	char outcome[16];            /* accepted, duplicate, superseding, rejected */
@@ -145,7 +146,8 @@ struct store_input {
 	int64_t document_id;         /* the draft created from a document input */
 	char at[40];                 /* received_at as recorded */
 	int already;                 /* recorded by an earlier run; nothing written now */
-	char record_error[256];      /* "" or why it could not be recorded as it was (R_RECORD) */
+	char record_error[1024];     /* "" or why it could not be recorded as it was */
+	char record_code[16];        /* and the code of that: R_RECORD, or R_ROUND (no such round) */
 	char after_close[40];        /* a report for a round closed already: its closed_at, else "" */
 	char *record_errors;         /* owned (free it): the R_RECORD error list, JSON */
 };
@@ -157,7 +159,9 @@ struct store_input {
  * has one is superseding, and the earlier one is linked; else accepted. An
  * input that cannot be recorded for a reason of its own is rolled back
  * alone and recorded as rejected with R_RECORD (record_error says why);
- * only a failure of the database or the disk fails the batch.
+ * so is a report that names a round the database does not have, unless
+ * rounds_optional, with R_ROUND (record_error lists the rounds open for its
+ * unit); only a failure of the database or the disk fails the batch.
  */
 int store_record_inputs(struct store *st, struct store_input *in, size_t n, char *err, size_t errlen);
 

@@ -225,7 +225,7 @@ fail:
 /* The statements one batch needs, prepared once per batch. */
 struct record_stmts {
 	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake,
-	    *del_claim, *round_closed, *mark_late, *report_late;
+	    *del_claim, *round_closed, *mark_late, *report_late, *round_known, *open_rounds;
 };
 
 static void finalize_record(struct record_stmts *q)
@@ -241,13 +241,15 @@ static void finalize_record(struct record_stmts *q)
 	sqlite3_finalize(q->round_closed);
 	sqlite3_finalize(q->mark_late);
 	sqlite3_finalize(q->report_late);
+	sqlite3_finalize(q->round_known);
+	sqlite3_finalize(q->open_rounds);
 }
 
 static int prepare_record(sqlite3 *db, struct record_stmts *q)
 {
 	memset(q, 0, sizeof(*q));
 	return sqlite3_prepare_v2(db, "SELECT id, outcome, report_id, supersedes, received_at, "
-	        "document_id FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) !=
+	        "document_id, errors FROM intake WHERE claimed_name = ?", -1, &q->find_claim, NULL) !=
 	        SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT id FROM reports WHERE unit_code = ? AND sha256 = ?",
 	        -1, &q->find_dup, NULL) != SQLITE_OK ||
@@ -274,7 +276,57 @@ static int prepare_record(sqlite3 *db, struct record_stmts *q)
 	    sqlite3_prepare_v2(db, "UPDATE reports SET after_close = ? WHERE id = ?", -1,
 	        &q->mark_late, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT after_close FROM reports WHERE id = ?", -1,
-	        &q->report_late, NULL) != SQLITE_OK ? -1 : 0;
+	        &q->report_late, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM rounds WHERE id = ?", -1, &q->round_known,
+	        NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT r.id, r.deadline FROM rounds r JOIN round_units u ON "
+	        "u.round_id = r.id WHERE u.unit_code = ? AND r.state = 'open' ORDER BY r.deadline, "
+	        "r.id LIMIT 10", -1, &q->open_rounds, NULL) != SQLITE_OK ? -1 : 0;
+}
+
+/*
+ * A report must answer a round the office opened: a typo in its round's code
+ * would leave the unit "not reported" while it believes it did. 0 when the
+ * round is known (or rounds are optional); 1 with the refusal in
+ * in->record_error, naming the rounds open for the unit; -1 on error.
+ */
+static int check_round(struct record_stmts *q, struct store_input *in)
+{
+	const struct report *r = in->report;
+	size_t off;
+	int rc, n = 0;
+
+	if (in->rounds_optional)
+		return 0;
+	sqlite3_bind_text(q->round_known, 1, r->round_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q->round_known);
+	sqlite3_reset(q->round_known);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	off = (size_t)snprintf(in->record_error, sizeof(in->record_error), "không có đợt báo cáo "
+	    "\"%s\"", r->round_id);
+	sqlite3_bind_text(q->open_rounds, 1, r->unit_code, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q->open_rounds)) == SQLITE_ROW && off < sizeof(in->record_error)) {
+		const char *id = (const char *)sqlite3_column_text(q->open_rounds, 0);
+		const char *dl = (const char *)sqlite3_column_text(q->open_rounds, 1);
+		int y = 0, m = 0, d = 0;
+		if (dl)
+			sscanf(dl, "%d-%d-%d", &y, &m, &d);
+		off += (size_t)snprintf(in->record_error + off, sizeof(in->record_error) - off,
+		    "%s%s (hạn %02d/%02d/%04d)", n++ ? ", " : "; các đợt đang mở mà đơn vị này phải "
+		    "báo cáo: ", id, d, m, y);
+	}
+	sqlite3_reset(q->open_rounds);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (off < sizeof(in->record_error))
+		snprintf(in->record_error + off, sizeof(in->record_error) - off, n ?
+		    "; hãy sửa <round id=\"...\"> cho đúng mã đợt rồi gửi lại" :
+		    "; hiện không có đợt nào đang mở mà đơn vị này phải báo cáo");
+	snprintf(in->record_code, sizeof(in->record_code), "R_ROUND");
+	return 1;
 }
 
 /*
@@ -390,6 +442,19 @@ static int find_recorded(struct record_stmts *q, struct store_input *in)
 		in->supersedes = sqlite3_column_int64(q->find_claim, 3);
 		snprintf(in->at, sizeof(in->at), "%s", sqlite3_column_text(q->find_claim, 4));
 		in->document_id = sqlite3_column_int64(q->find_claim, 5);
+		/* a report refused for its round: the receipt written after a crash says why again */
+		const char *errors = (const char *)sqlite3_column_text(q->find_claim, 6);
+		json_t *list = errors && strcmp(in->outcome, "rejected") == 0 ?
+		    json_loads(errors, 0, NULL) : NULL, *e;
+		size_t k;
+		json_array_foreach(list, k, e)
+			if (strcmp(json_string_value(json_object_get(e, "code")) ?
+			        json_string_value(json_object_get(e, "code")) : "", "R_ROUND") == 0) {
+				snprintf(in->record_code, sizeof(in->record_code), "R_ROUND");
+				snprintf(in->record_error, sizeof(in->record_error), "%s",
+				    json_string_value(json_object_get(e, "message")));
+			}
+		json_decref(list);
 	}
 	sqlite3_reset(q->find_claim);
 	/* recorded before a crash: its receipt says again what the first said */
@@ -443,6 +508,11 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 		snprintf(in->outcome, sizeof(in->outcome), "rejected");
 	} else {
 		int64_t dup;
+		int known = check_round(q, in);
+		if (known < 0)
+			return -1;
+		if (known > 0)
+			return -3;
 		sqlite3_bind_text(q->find_dup, 1, r->unit_code, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q->find_dup, 2, in->sha256, -1, SQLITE_STATIC);
 		if ((dup = step_id(q->find_dup)) < 0)
@@ -531,6 +601,7 @@ int store_record_inputs(struct store *st, struct store_input *in, size_t n, char
 	for (size_t i = 0; i < n; i++) {
 		int rc, found;
 		in[i].record_error[0] = '\0';
+		in[i].record_code[0] = '\0';
 		in[i].already = 0;
 		if ((found = find_recorded(&q, &in[i])) < 0)
 			goto fail;
@@ -543,14 +614,20 @@ int store_record_inputs(struct store *st, struct store_input *in, size_t n, char
 			goto fail;
 		if (rc != 0) {
 			/* this input alone: undo what it wrote, and record it as rejected */
-			char buf[512];
+			char buf[1200];
 			json_t *e;
-			snprintf(in[i].record_error, sizeof(in[i].record_error), "%s",
-			    rc == -2 ? "the audit entry cannot be written" : sqlite3_errmsg(st->db));
-			snprintf(buf, sizeof(buf), "vanthud không ghi nhận được tệp này (%s); tệp được "
-			    "giữ lại, văn thư đã được báo trong nhật ký", in[i].record_error);
-			e = json_pack("[{s:s, s:i, s:i, s:s}]", "code", "R_RECORD", "line", 0, "column",
-			    0, "message", buf);
+			if (rc == -3) {
+				/* a report for no round of the office: refused, and told the open ones */
+				snprintf(buf, sizeof(buf), "%s", in[i].record_error);
+			} else {
+				snprintf(in[i].record_code, sizeof(in[i].record_code), "R_RECORD");
+				snprintf(in[i].record_error, sizeof(in[i].record_error), "%s",
+				    rc == -2 ? "the audit entry cannot be written" : sqlite3_errmsg(st->db));
+				snprintf(buf, sizeof(buf), "vanthud không ghi nhận được tệp này (%s); tệp được "
+				    "giữ lại, văn thư đã được báo trong nhật ký", in[i].record_error);
+			}
+			e = json_pack("[{s:s, s:i, s:i, s:s}]", "code", in[i].record_code, "line", 0,
+			    "column", 0, "message", buf);
 			free(in[i].record_errors);
 			in[i].record_errors = e ? json_dumps(e, JSON_COMPACT) : NULL;
 			json_decref(e);

@@ -44,6 +44,8 @@ workflows = {REPO}/workflows
 settle = 2000
 rescan = 1000
 batch = 1024
+; each report names a round of its own, opened nowhere: the accepting path is measured
+rounds = optional
 [log]
 level = warning
 """)

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import IS_ROOT, REPO, Daemon, as_user
-from intake_util import drop, person_drop, read_receipt, receipts, wait_receipts
+from intake_util import drop, person_drop, read_receipt, receipts, report, wait_receipts
 
 EXAMPLES = os.path.join(REPO, "workflows", "bao-cao", "examples")
 ROUND = os.path.join(REPO, "workflows", "dot-bao-cao", "examples", "cds-2024-q1.xml")
@@ -61,7 +61,7 @@ def assert_in_order(test, text, lines):
 class Story(unittest.TestCase):
 
     def setUp(self):
-        self.d = Daemon()
+        self.d = Daemon(intake_rounds="required")  # an office's default
 
     def tearDown(self):
         self.d.cleanup()
@@ -365,6 +365,33 @@ class Story(unittest.TestCase):
         r = self.d.ctl("approve", rid, user="vtt-binh", json_out=True)
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.json["error"]["code"], "E_STATE")
+        self.d.stop()
+
+    def test_a_report_for_no_round_is_refused_naming_the_open_ones(self):
+        self.open_round("2024-03-18T09:00:00")
+        typo = example("05-xa-phuoc-hoi.xml").replace(b'<round id="CDS-2024-Q1">',
+                                                       b'<round id="CDS-2024-QI">', 1)
+        r = self.drop_report("phuoc-hoi.xml", typo, 1)
+        self.assertEqual(r["outcome"], "rejected")
+        self.assertEqual(r["codes"], ["R_ROUND"])
+        text = " ".join(r["text"].split())
+        self.assertIn('không có đợt báo cáo "CDS-2024-QI"; các đợt đang mở mà đơn vị này phải '
+                      'báo cáo: CDS-2024-Q1 (hạn 25/03/2024)', text)
+        self.assertTrue(os.path.exists(os.path.join(self.d.spool, "rejected")))
+        # the unit is still missing, as it is: nothing was counted
+        self.assertEqual({u["unit_code"]: u["status"] for u in self.round()["units"]}["XA-PHUOC-HOI"],
+                         "missing")
+        # a unit that no open round waits for is told so
+        other = report(unit="XA-LOC-AN", round="CDS-2024-Q1-SAI")
+        r = self.drop_report("loc-an.xml", other.encode() if isinstance(other, str) else other, 2)
+        self.assertIn("hiện không có đợt nào đang mở mà đơn vị này phải báo cáo", r["text"])
+        # the right code goes through
+        self.assertEqual(self.drop_report("phuoc-hoi-2.xml", example("05-xa-phuoc-hoi.xml"), 3)
+                         ["outcome"], "accepted")
+        # a restart after the refusal finds it recorded, and its receipt the same
+        self.restart("2024-03-18T10:00:00")
+        rej = self.d.ctl("rejected", user="vtt-giang", json_out=True).json["result"]["rejected"]
+        self.assertEqual(sorted(e["errors"][0]["code"] for e in rej), ["R_ROUND", "R_ROUND"])
         self.d.stop()
 
     def test_opening_an_example_today(self):
