@@ -154,7 +154,7 @@ static int load_year(struct calendar *c, const char *path, xmlSchemaPtr schema, 
 	xmlFree(ys);
 	const char *base = strrchr(path, '/');
 	if (base == NULL || atoi(base + 1) != year) {
-		diag_add(errs, path, 0, "the file's name must be its year: %d.xml", year);
+		diag_add(errs, path, 0, "tên tệp phải là năm của nó: %d.xml", year);
 		goto out;
 	}
 	if (c->nyears < 64)
@@ -175,12 +175,12 @@ static int load_year(struct calendar *c, const char *path, xmlSchemaPtr schema, 
 		if (t >= 0)
 			cal_to_ymd(t, &ty, &tm2, &td);
 		if (f < 0 || t < f || fy != year || ty != year) {
-			diag_add(errs, path, (int)xmlGetLineNo(n), "\"%s\"%s%s is not a day of %d%s",
-			    (const char *)from, to ? " to " : "", to ? (const char *)to : "", year,
-			    t < f ? " (the range ends before it starts)" : "");
+			diag_add(errs, path, (int)xmlGetLineNo(n), "\"%s\"%s%s không phải là ngày của năm %d%s",
+			    (const char *)from, to ? " đến " : "", to ? (const char *)to : "", year,
+			    t < f ? " (khoảng ngày kết thúc trước khi bắt đầu)" : "");
 			rc = -1;
 		} else if (workday && weekday(f) < 5) {
-			diag_add(errs, path, (int)xmlGetLineNo(n), "workday %s is a weekday already",
+			diag_add(errs, path, (int)xmlGetLineNo(n), "ngày làm bù %s vốn đã là ngày làm việc trong tuần",
 			    (const char *)from);
 			rc = -1;
 		} else if (add_entry(c, f, t, workday, (const char *)name) != 0) {
@@ -223,7 +223,7 @@ int calendar_load_from(const char *dir, const char *xsd, struct calendar **out,
 	}
 	d = opendir(dir);
 	if (d == NULL) {
-		diag_add(errs, dir, 0, "cannot read the calendar folder");
+		diag_add(errs, dir, 0, "không đọc được thư mục lịch làm việc");
 		rc = -1;
 	}
 	while (d && (de = readdir(d)) != NULL) {

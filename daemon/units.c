@@ -78,8 +78,8 @@ int units_load(const char *xml_path, const char *xsd_path, struct units **out,
 					goto nomem;
 				if (getgrnam_r(e->unix_group, &gr, gbuf, sizeof(gbuf), &grp) != 0 ||
 				    grp == NULL) {
-					diag_add(errs, xml_path, (int)xmlGetLineNo(n), "unit %s: no Unix "
-					    "group \"%s\" (make it with groupadd, see spool/README.md)",
+					diag_add(errs, xml_path, (int)xmlGetLineNo(n), "đơn vị %s: không có "
+					    "nhóm Unix \"%s\" (tạo bằng groupadd, xem spool/README.md)",
 					    e->code ? e->code : "?", e->unix_group);
 					goto out;
 				}
@@ -114,7 +114,7 @@ int units_load(const char *xml_path, const char *xsd_path, struct units **out,
 	rc = 0;
 	goto out;
 nomem:
-	diag_add(errs, xml_path, 0, "out of memory, or text that is not valid UTF-8");
+	diag_add(errs, xml_path, 0, "hết bộ nhớ, hoặc văn bản không phải UTF-8 hợp lệ");
 out:
 	free(names);
 	units_free(u);

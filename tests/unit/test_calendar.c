@@ -432,23 +432,23 @@ static void test_refuses_broken(void **state)
 	assert_refused("2030.xml", HEAD
 	    "  <holiday from=\"2030-01-01\" name=\"Tết Dương lịch\"/>\n"
 	    "  <holiday from=\"2031-01-01\" name=\"Tết Dương lịch\"/>\n"
-	    "</calendar>\n", 4, "", "\"2031-01-01\" is not a day of 2030");
+	    "</calendar>\n", 4, "", "\"2031-01-01\" không phải là ngày của năm 2030");
 	assert_refused("2030.xml", HEAD
 	    "  <workday date=\"2029-12-29\" name=\"Làm bù\"/>\n"
-	    "</calendar>\n", 3, "", "is not a day of 2030");
+	    "</calendar>\n", 3, "", "không phải là ngày của năm 2030");
 	/* a day that does not exist */
 	assert_refused("2030.xml", HEAD
 	    "  <holiday from=\"2030-02-30\" name=\"Không có\"/>\n"
-	    "</calendar>\n", 3, "", "\"2030-02-30\" is not a day of 2030");
+	    "</calendar>\n", 3, "", "\"2030-02-30\" không phải là ngày của năm 2030");
 	/* a range that ends before it starts */
 	assert_refused("2030.xml", HEAD
 	    "  <holiday from=\"2030-05-02\" to=\"2030-04-30\" name=\"Ngược\"/>\n"
-	    "</calendar>\n", 3, "", "the range ends before it starts");
+	    "</calendar>\n", 3, "", "khoảng ngày kết thúc trước khi bắt đầu");
 	/* a workday that is a weekday already (Monday 6 May 2030) */
 	assert_refused("2030.xml", HEAD
 	    "  <holiday from=\"2030-09-02\" name=\"Quốc khánh\"/>\n"
 	    "  <workday date=\"2030-05-06\" name=\"Làm bù\"/>\n"
-	    "</calendar>\n", 4, "", "workday 2030-05-06 is a weekday already");
+	    "</calendar>\n", 4, "", "ngày làm bù 2030-05-06 vốn đã là ngày làm việc trong tuần");
 	/* not valid against calendar.xsd */
 	assert_refused("2030.xml", HEAD
 	    "  <holiday date=\"2030-01-01\" name=\"Tết Dương lịch\"/>\n"
