@@ -47,6 +47,31 @@ static void test_default(void **state)
 	config_free(&cfg);
 }
 
+/* [intake] rounds: required unless an office says optional; anything else is refused. */
+static void test_intake_rounds(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+
+	(void)state;
+	assert_int_equal(load("[intake]\nbatch = 8\n", &cfg, &d), 0);
+	assert_int_equal(cfg.intake_rounds_optional, 0);
+	config_free(&cfg);
+	diag_free(&d);
+	assert_int_equal(load("[intake]\nrounds = optional\n", &cfg, &d), 0);
+	assert_int_equal(cfg.intake_rounds_optional, 1);
+	config_free(&cfg);
+	diag_free(&d);
+	assert_int_equal(load("[intake]\nrounds = required\n", &cfg, &d), 0);
+	assert_int_equal(cfg.intake_rounds_optional, 0);
+	config_free(&cfg);
+	diag_free(&d);
+	assert_int_not_equal(load("[log]\nlevel = info\n[intake]\nrounds = maybe\n", &cfg, &d), 0);
+	assert_diag(&d, 4, "'maybe' không phải là required hay optional");
+	config_free(&cfg);
+	diag_free(&d);
+}
+
 static void test_full_file(void **state)
 {
 	struct config cfg;
@@ -353,6 +378,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_intake_rounds),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_nfc),
 		cmocka_unit_test(test_bodies),
