@@ -193,11 +193,18 @@ def read_input(path_or_text):
     root = ET.fromstring(path_or_text.encode()) if path_or_text.lstrip().startswith("<") else \
         ET.parse(path_or_text).getroot()
     d = lambda t: q(t, DOC_NS)  # noqa: E731
-    body = [(c.tag.split("}")[1], c.text or "") for c in root.find(d("body"))]
+    # the text of an element with inline <b>, <i> (all of its text) and <br/> (a newline)
+    def text(e):
+        if e is None:
+            return None
+        return (e.text or "") + "".join(("\n" if c.tag == d("br") else text(c)) + (c.tail or "")
+                                        for c in e)
+    body = [(c.tag.split("}")[1], text(c)) for c in root.find(d("body"))]
     sg = root.find(d("signer"))
     return {
-        "summary": root.findtext(d("summary")),
+        "summary": text(root.find(d("summary"))),
         "body": body,
+        "bold": [text(b) for b in root.find(d("body")).iter(d("b"))],
         "signer_lines": [e.text for e in sg.findall(d("line"))],
         "signer_name": sg.findtext(d("name")),
         "recipients": [(("unit", e.get("unit")) if e.get("unit") else ("text", e.text or ""))
@@ -774,8 +781,9 @@ class DocxView:
         return found[0]
 
     def check(self, p, label, problems, bold=None, italic=None, size=None, jc=None, upper=False,
-              border=False):
-        """Checks a paragraph's runs: bold/italic True or False, size (min, max) in points."""
+              border=False, bold_runs=()):
+        """Checks a paragraph's runs: bold/italic True or False, size (min, max) in points;
+        bold_runs: texts of runs that the input made bold (<b>), which must be."""
         if p is None:
             return
         el, runs = p._p, text_runs(p._p)
@@ -783,6 +791,10 @@ class DocxView:
             problems.append(f"{label}: no text")
         for r in runs:
             t = "".join(e.text or "" for e in r.iter(q("t")))
+            if t in bold_runs:
+                if not self.fmt.toggle(r, el, "b"):
+                    problems.append(f"{label}: run {t!r} is not bold, the input says <b>")
+                continue
             for name, want in (("b", bold), ("i", italic)):
                 if want is not None and self.fmt.toggle(r, el, name) != want:
                     problems.append(f"{label}: run {t!r} is {'not ' if want else ''}"
@@ -802,10 +814,12 @@ class DocxView:
             if got not in jc:
                 problems.append(f"{label}: alignment {got}, expected {'/'.join(jc)}")
 
-    def body_paragraph(self, p, label, problems):
+    def body_paragraph(self, p, label, problems, bold_runs=()):
         """format-vn.md: justified, first line 1 cm or 1.27 cm, at least 6 pt between
-        paragraphs, line spacing single to 1.5, 13-14 pt, not bold."""
-        self.check(p, label, problems, bold=False, size=(13, 14), jc=("both", "distribute"))
+        paragraphs, line spacing single to 1.5, 13-14 pt, not bold (but what the input
+        made bold, bold_runs)."""
+        self.check(p, label, problems, bold=False, size=(13, 14), jc=("both", "distribute"),
+                   bold_runs=bold_runs)
         if p is None:
             return
         el = p._p
@@ -1381,7 +1395,13 @@ class Render(unittest.TestCase):
             if kind == "heading":
                 v.check(p, f"heading {i}", problems, bold=True, size=(13, 14))
             else:
-                v.body_paragraph(p, f"body paragraph {i} {text[:30]!r}", problems)
+                v.body_paragraph(p, f"body paragraph {i} {text[:30]!r}", problems,
+                                 bold_runs=inp["bold"])
+        # the seed's three bold deadlines, as the input marks them (issue 14, item 8)
+        bold = [r for p in v.paras for r in text_runs(p._p)
+                if "".join(e.text or "" for e in r.iter(q("t"))) == "trong tháng 01/2023"
+                and v.fmt.toggle(r, p._p, "b")]
+        self.assertEqual(len(bold), 3, "the seed's bold 'trong tháng 01/2023'")
         for line in inp["signer_lines"]:
             v.check(v.one(line, problems), f"signer line {line!r}", problems, bold=True, size=(13, 14),
                     jc=("center",), upper=True)
