@@ -1064,6 +1064,9 @@ static int conclude(struct store *st, const struct catalog *cat, const struct co
 	list_para(body, ns, miss);
 	add(body, ns, "heading", "4. Tổng hợp chỉ tiêu");
 	add_totals(body, ns, figures, codes);
+	/* a summary report's table of each unit's figures stands under the totals */
+	if (table)
+		add(body, ns, "figures", NULL);
 	size_t nitems = 0;
 	for (xmlNodePtr c = concl->children; c; c = c->next)
 		nitems += is_r(c, "item");

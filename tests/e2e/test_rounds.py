@@ -508,6 +508,12 @@ class Story(unittest.TestCase):
         body = " ".join(p.text for p in docx.Document(out).paragraphs)
         self.assertIn("Tổng hợp báo cáo kết quả triển khai chuyển đổi số quý I năm 2024", body)
         self.assertIn("5. Đề xuất, kiến nghị", body)
+        # the table of figures stands under the totals, titled, before the proposals
+        import subprocess as sp
+        flat = " ".join(sp.run(["pandoc", "-t", "plain", out], capture_output=True,
+                               timeout=120).stdout.decode().split())
+        self.assertLess(flat.index("4. Tổng hợp chỉ tiêu"), flat.index("Sở TT&TT"))
+        self.assertLess(flat.index("Sở TT&TT"), flat.index("5. Đề xuất, kiến nghị"))
         self.assertNotIn("kết luận như sau", body)
         self.assertIn("- Số hồ sơ tiếp nhận: tổng cộng 4.501 hồ sơ (2 đơn vị báo cáo).", body)
         self.assertIn("- Tỷ lệ hồ sơ trực tuyến toàn trình: bình quân 90,7%, gia quyền theo \"Số hồ "
