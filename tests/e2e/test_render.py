@@ -28,8 +28,10 @@ import os
 import posixpath
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unicodedata
 import unittest
 import urllib.parse
@@ -37,7 +39,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from xml.sax.saxutils import escape
 
-from harness import IS_ROOT, REPO, Daemon
+from harness import IS_ROOT, REPO, SAN_ENV, VANTHUD, Daemon
 
 try:
     import docx
@@ -1035,6 +1037,14 @@ class Render(unittest.TestCase):
             cols, rows, [("unit", "SO-TTTT")], to=[("text", "Ủy ban nhân dân tỉnh")],
             title="Kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024")))
         cls.bc_table = (cols, rows)
+        # a báo cáo tổng hợp over several pages: its closing paragraph keeps with the signature
+        many = [(None, f"UBND xã số {i:02d}", [("dvc", f"{50 + i}.5"), ("kyso", f"{60 + i}")])
+                for i in range(1, 19)]
+        docs.append(("bc-long", "bao-cao-tong-hop", bao_cao_xml(
+            "Tổng hợp kết quả chuyển đổi số của cấp xã quý I năm 2024",
+            [("p", "Sở Thông tin và Truyền thông tổng hợp kết quả của các xã như sau:"),
+             ("p", "Trên đây là kết quả chuyển đổi số của cấp xã quý I năm 2024.")],
+            cols, many, [("unit", "SO-TTTT")], to=[("text", "Ủy ban nhân dân tỉnh")])))
 
         # hostile values
         cls.hostile = 'A & B < C > D "E" \'F\' </w:t><w:b/> G &amp; ]]> H'
@@ -1824,6 +1834,7 @@ class Render(unittest.TestCase):
                  and n not in ("h-r300", "resaved-draft")]
         # the fills run over two pages; together they end at every height of the page
         self.assertGreaterEqual(len([n for n in multi if n.startswith("h-fill-")]), 4, multi)
+        self.assertIn("bc-long", multi, "a báo cáo tổng hợp over several pages")
         alone = {n: self.signature_alone(n) for n in multi}
         alone = {n: a for n, a in alone.items() if a}
         self.assertEqual(sorted(alone), [], "the signature block alone on its page:\n"
@@ -1959,6 +1970,74 @@ class Render(unittest.TestCase):
         num = [p for p in self.view("seed").paras if p.text == "Số: 01/TB-UBND"]
         self.assertEqual(len(num), 1)
         self.assertEqual(len(num[0]._p.findall(f".//{q('noBreakHyphen')}")), 1)
+
+
+def broken_template(src, dst):
+    """thong-bao.docx with a misspelt field ({{sumary}}) and a section never closed (the first
+    {{/parent}} gone): two errors of one file, issue 14, item 1."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as w:
+        for i in z.infolist():
+            b = z.read(i.filename)
+            if i.filename == "word/document.xml":
+                t = b.decode()
+                assert "{{summary}}" in t and "{{/parent}}" in t
+                b = t.replace("{{summary}}", "{{sumary}}").replace("{{/parent}}", "", 1).encode()
+            w.writestr(i, b)
+
+
+class TemplateFields(unittest.TestCase):
+    """vanthud -n and SIGHUP refuse a template whose tag is no field of its kind, with its other
+    errors (issue 14, item 1)."""
+
+    WANT = ("thong-bao.docx:word/document.xml", "{{#parent}} is never closed",
+            "{{sumary}} không phải là trường của loại văn bản ke-hoach, thong-bao "
+            "(có phải là {{summary}}?)")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="vanthu-fields-")
+        os.chmod(self.tmp, 0o755)
+        self.good = os.path.join(REPO, "build", "templates")
+        self.tdir = os.path.join(self.tmp, "templates")
+        shutil.copytree(self.good, self.tdir)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_check_lists_the_typo_with_the_other_error(self):
+        broken_template(os.path.join(self.good, "thong-bao.docx"),
+                        os.path.join(self.tdir, "thong-bao.docx"))
+        d = Daemon(templates=self.tdir)
+        try:
+            p = subprocess.run([VANTHUD, "-n", "-c", d.conf], capture_output=True, timeout=60,
+                               env=dict(os.environ, **SAN_ENV), cwd=d.root)
+        finally:
+            d.cleanup()
+        out = (p.stdout + p.stderr).decode()
+        self.assertEqual(p.returncode, 1, out)
+        lines = [ln for ln in out.splitlines() if self.WANT[0] in ln]
+        self.assertTrue(any(self.WANT[1] in ln for ln in lines), out)
+        self.assertTrue(any(self.WANT[2] in ln for ln in lines), out)
+
+    @unittest.skipUnless(IS_ROOT, "the daemon's socket group needs root")
+    def test_reload_refuses_it_and_keeps_the_running_one(self):
+        d = Daemon(templates=self.tdir)
+        try:
+            d.start()
+            broken_template(os.path.join(self.good, "thong-bao.docx"),
+                            os.path.join(self.tdir, "thong-bao.docx.part"))
+            os.rename(os.path.join(self.tdir, "thong-bao.docx.part"),
+                      os.path.join(self.tdir, "thong-bao.docx"))
+            d.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 20
+            while time.time() < deadline and self.WANT[2] not in d.read_log():
+                time.sleep(0.1)
+            log = d.read_log()
+            self.assertIn(self.WANT[2], log)
+            self.assertIn(self.WANT[1], log)
+            self.assertIsNone(d.proc.poll(), "vanthud keeps running on its loaded templates")
+            d.stop()
+        finally:
+            d.cleanup()
 
 
 if __name__ == "__main__":

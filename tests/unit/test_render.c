@@ -1618,6 +1618,31 @@ static void test_docdata_symbols_kept_whole(void **state)
 #undef NBH
 }
 
+/* RENDER_NB_HYPHEN is a w:noBreakHyphen in the document, a "-" in docProps/core.xml. */
+static void test_nb_hyphen_written(void **state)
+{
+	size_t len, olen;
+	void *pkg = make_docx(P("Số: {{n}}"), NULL, NULL, &len);
+	struct render_template *t = load_ok(pkg, len);
+	json_t *data = json_pack("{s:s}", "n", "12/TB" RENDER_NB_HYPHEN "UBND");
+	void *out = render_ok(t, data, MTIME, &olen);
+	char *x = zip_part(out, olen, DOC, NULL);
+	xmlDocPtr doc = xmlReadMemory(x, (int)strlen(x), "d.xml", NULL, 0);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_xstr(doc, "count(//w:r/w:noBreakHyphen)", "1");
+	assert_xstr(doc, "string((//w:r/w:t)[1])", "Số: 12/TB");
+	assert_xstr(doc, "string((//w:r/w:t)[2])", "UBND");
+	assert_null(strchr(x, '\x05'));
+	xmlFreeDoc(doc);
+	free(x);
+	free(out);
+	json_decref(data);
+	render_free(t);
+	free(pkg);
+}
+
 static void test_docdata_inline_markup(void **state)
 {
 	struct config cfg;
@@ -1692,6 +1717,7 @@ int main(void)
 		cmocka_unit_test(test_rich_value_runs),
 		cmocka_unit_test(test_docdata_inline_markup),
 		cmocka_unit_test(test_docdata_symbols_kept_whole),
+		cmocka_unit_test(test_nb_hyphen_written),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, test_xml_setup, test_xml_teardown);
