@@ -473,6 +473,21 @@ class PartyRender(unittest.TestCase):
                 problems.append(f"{name}: the date line's row reads {row!r}")
         self.assertEqual(problems, [])
 
+    def test_signature_centred_under_the_party_name(self):
+        """The signer's block stands under ĐẢNG CỘNG SẢN VIỆT NAM, as the Party's guide lays it
+        out, whatever the header's columns."""
+        problems = []
+        for name, signer in (("tb", "Lê Văn Minh"), ("plan", "Nguyễn Chiến Thắng"),
+                             ("cv", "Trần Thị Hoa")):
+            lines = self.rec(name)["lines"]
+            mid = {t: [(ln.left + ln.right) / 2 for ln in lines if ln.text == t] for t in (DCSVN, signer)}
+            if not mid[DCSVN] or not mid[signer]:
+                problems.append(f"{name}: {mid}")
+            elif abs(mid[DCSVN][0] - mid[signer][-1]) > 3:
+                problems.append(f"{name}: the signer's name is centred at {mid[signer][-1]:.1f} pt, "
+                                f"{DCSVN} at {mid[DCSVN][0]:.1f} pt")
+        self.assertEqual(problems, [])
+
     def test_signature_page_holds_body_text(self):
         """Issue 14, item 4: the ten-page plan's last page has body text above the signature."""
         lines = self.rec("plan")["lines"]
