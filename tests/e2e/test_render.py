@@ -1037,6 +1037,10 @@ class Render(unittest.TestCase):
             cols, rows, [("unit", "SO-TTTT")], to=[("text", "Ủy ban nhân dân tỉnh")],
             title="Kết quả thực hiện các chỉ tiêu chuyển đổi số quý I năm 2024")))
         cls.bc_table = (cols, rows)
+        # the kind's example: figures placed by <figures/>, a bold deadline after them
+        with open(os.path.join(REPO, "workflows", "bao-cao-tong-hop", "examples",
+                               "bc-cds-2024-q1.xml"), encoding="utf-8") as fh:
+            docs.append(("bc-example", "bao-cao-tong-hop", fh.read()))
         # a báo cáo tổng hợp over several pages: its closing paragraph keeps with the signature
         many = [(None, f"UBND xã số {i:02d}", [("dvc", f"{50 + i}.5"), ("kyso", f"{60 + i}")])
                 for i in range(1, 19)]
@@ -1885,6 +1889,19 @@ class Render(unittest.TestCase):
         plain = words(run(["pandoc", "-f", "docx", "-t", "plain", "--wrap=none", rec["docx"]]))
         self.assertLess(find_run(plain, words(title)), find_run(plain, words(closing)), "pandoc")
         self.assertGreaterEqual(find_run(plain, words(title)), 0, "pandoc: the title line")
+        # the example places its figures with <figures/>: between the paragraph that announces
+        # them and the two after them, the deadline bold
+        rec = self.doc("bc-example")
+        got = pdf_words(self.body_lines(rec))
+        order = ["các cơ quan, đơn vị như sau:", "Kết quả thực hiện các chỉ tiêu chuyển đổi số quý I",
+                 "STT", "Các đơn vị chưa đạt chỉ tiêu", "kính báo cáo Ủy ban nhân dân tỉnh./.", "Nơi nhận:"]
+        at = [find_run(got, words(w)) for w in order]
+        self.assertTrue(all(a >= 0 for a in at) and at == sorted(at), list(zip(order, at)))
+        v = DocxView(rec["docx"])
+        dl = v.one("Các đơn vị chưa đạt chỉ tiêu hoàn thành việc khắc phục trước ngày 30/6/2024.",
+                   problems := [])
+        v.body_paragraph(dl, "the deadline's paragraph", problems, bold_runs=("trước ngày 30/6/2024",))
+        self.assertEqual(problems, [])
         # one paragraph only: the figures after it, "./." on its own line after them
         text = self.docx_text("h-nfd-table")
         self.assertIn("Số liệu như bảng dưới đây.", text)
