@@ -497,6 +497,7 @@ static int finish(struct intake *in)
 		ri.round_opened = it->out.round_opened;
 		ri.document_kind = it->out.doc_kind;
 		ri.after_close = it->in.after_close;
+		ri.late_deadline = it->in.late_deadline;
 		ri.errors = &it->errs;
 		xml = receipt_xml(&ri);
 		txt = receipt_text(&ri);

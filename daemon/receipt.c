@@ -149,6 +149,11 @@ char *receipt_xml(const struct receipt_info *r)
 	if (r->round_id) {
 		sb_add(&b, "  <round id=\"");
 		sb_xml(&b, r->round_id);
+		if (r->late_deadline && *r->late_deadline) {
+			/* the unit's first report, after the deadline: the unit reported late */
+			sb_add(&b, "\" late=\"true\" deadline=\"");
+			sb_xml(&b, r->late_deadline);
+		}
 		if (r->after_close && *r->after_close) {
 			/* received after the round closed: kept, not counted in its conclusion */
 			sb_add(&b, "\" after-close=\"true\" closed-at=\"");
@@ -248,6 +253,12 @@ char *receipt_text(const struct receipt_info *r)
 		receipt_local_time(r->after_close, closed, sizeof(closed));
 		sb_add(&b, "Lưu ý:      GỬI SAU KHI ĐỢT BÁO CÁO ĐÃ ĐÓNG (đóng lúc %s): báo cáo được lưu "
 		    "nhưng không được tính trong kết luận của đợt đã soạn khi đóng\n", closed);
+	} else if (r->late_deadline && *r->late_deadline && strcmp(r->outcome, "rejected") != 0 &&
+	    strcmp(r->outcome, "duplicate") != 0) {
+		int y = 0, m = 0, d = 0;
+		sscanf(r->late_deadline, "%d-%d-%d", &y, &m, &d);
+		sb_add(&b, "Lưu ý:      GỬI MUỘN: hạn báo cáo của đợt là ngày %02d/%02d/%04d; đơn vị được "
+		    "ghi là báo cáo muộn\n", d, m, y);
 	}
 	if (r->errors) {
 		for (size_t i = 0; i < r->errors->count; i++) {

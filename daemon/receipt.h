@@ -25,6 +25,8 @@ struct receipt_info {
 	int round_opened;         /* the input was a reporting round (round_id names it) */
 	const char *after_close;  /* a report for a round closed already: when it closed (UTC);
 	                           * NULL or "" otherwise */
+	const char *late_deadline; /* a first report after its round's deadline: the deadline
+	                            * (YYYY-MM-DD); NULL or "" otherwise */
 	const struct diag_list *errors; /* may be NULL */
 };
 

@@ -230,8 +230,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * (closed_at of the round it came after); a closed round keeps the
 	 * counts its conclusion was drafted from.
 	 */
-	"ALTER TABLE reports ADD COLUMN after_close TEXT;"
-	"ALTER TABLE rounds ADD COLUMN closed_counts TEXT;",
+	("ALTER TABLE reports ADD COLUMN after_close TEXT;"
+	 "ALTER TABLE rounds ADD COLUMN closed_counts TEXT;"),
 	/* 9 -> 10: a percentage names its base indicator, so that a round's average weighs it. */
 	"ALTER TABLE indicators ADD COLUMN base TEXT;",
 };

@@ -149,6 +149,8 @@ struct store_input {
 	char record_error[1024];     /* "" or why it could not be recorded as it was */
 	char record_code[16];        /* and the code of that: R_RECORD, or R_ROUND (no such round) */
 	char after_close[40];        /* a report for a round closed already: its closed_at, else "" */
+	char late_deadline[16];      /* a unit's first report after its round's deadline: the
+	                              * deadline (YYYY-MM-DD), else "" */
 	char *record_errors;         /* owned (free it): the R_RECORD error list, JSON */
 };
 

@@ -225,7 +225,8 @@ fail:
 /* The statements one batch needs, prepared once per batch. */
 struct record_stmts {
 	sqlite3_stmt *find_claim, *find_dup, *find_current, *ins_report, *ins_ind, *link, *ins_intake,
-	    *del_claim, *round_closed, *mark_late, *report_late, *round_known, *open_rounds;
+	    *del_claim, *round_closed, *mark_late, *report_late, *round_known, *open_rounds,
+	    *report_overdue;
 };
 
 static void finalize_record(struct record_stmts *q)
@@ -243,6 +244,7 @@ static void finalize_record(struct record_stmts *q)
 	sqlite3_finalize(q->report_late);
 	sqlite3_finalize(q->round_known);
 	sqlite3_finalize(q->open_rounds);
+	sqlite3_finalize(q->report_overdue);
 }
 
 static int prepare_record(sqlite3 *db, struct record_stmts *q)
@@ -271,8 +273,12 @@ static int prepare_record(sqlite3 *db, struct record_stmts *q)
 	        -1, &q->ins_intake, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM claims WHERE id = ?", -1, &q->del_claim, NULL) !=
 	        SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT closed_at FROM rounds WHERE id = ? AND state <> 'open'",
-	        -1, &q->round_closed, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT CASE WHEN state <> 'open' THEN closed_at END, "
+	        "CASE WHEN date(?2, '+7 hours') > deadline THEN deadline END FROM rounds "
+	        "WHERE id = ?1", -1, &q->round_closed, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT CASE WHEN date(p.received_at, '+7 hours') > r.deadline "
+	        "THEN r.deadline END FROM reports p JOIN rounds r ON r.id = p.round_id WHERE p.id = ? "
+	        "AND p.supersedes IS NULL", -1, &q->report_overdue, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "UPDATE reports SET after_close = ? WHERE id = ?", -1,
 	        &q->mark_late, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT after_close FROM reports WHERE id = ?", -1,
@@ -332,18 +338,26 @@ static int check_round(struct record_stmts *q, struct store_input *in)
 /*
  * A report for a round that has closed is recorded all the same (nothing a
  * unit sends is lost) but marked with when the round closed: its receipt
- * says so, and the conclusion drafted at closing does not count it.
+ * says so, and the conclusion drafted at closing does not count it. A
+ * unit's first report received after the deadline (Vietnam day) is late:
+ * its receipt says so too, with the deadline.
  */
 static int mark_after_close(struct record_stmts *q, struct store_input *in)
 {
 	int rc;
 
 	in->after_close[0] = '\0';
+	in->late_deadline[0] = '\0';
 	sqlite3_bind_text(q->round_closed, 1, in->report->round_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q->round_closed, 2, in->received_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q->round_closed);
 	if (rc == SQLITE_ROW && sqlite3_column_text(q->round_closed, 0) != NULL)
 		snprintf(in->after_close, sizeof(in->after_close), "%s",
 		    (const char *)sqlite3_column_text(q->round_closed, 0));
+	if (rc == SQLITE_ROW && sqlite3_column_text(q->round_closed, 1) != NULL &&
+	    in->supersedes == 0)
+		snprintf(in->late_deadline, sizeof(in->late_deadline), "%s",
+		    (const char *)sqlite3_column_text(q->round_closed, 1));
 	sqlite3_reset(q->round_closed);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
@@ -459,7 +473,16 @@ static int find_recorded(struct record_stmts *q, struct store_input *in)
 	sqlite3_reset(q->find_claim);
 	/* recorded before a crash: its receipt says again what the first said */
 	in->after_close[0] = '\0';
+	in->late_deadline[0] = '\0';
 	if (rc == SQLITE_ROW && in->report_id > 0 && strcmp(in->outcome, "duplicate") != 0) {
+		sqlite3_bind_int64(q->report_overdue, 1, in->report_id);
+		int od = sqlite3_step(q->report_overdue);
+		if (od == SQLITE_ROW && sqlite3_column_text(q->report_overdue, 0) != NULL)
+			snprintf(in->late_deadline, sizeof(in->late_deadline), "%s",
+			    (const char *)sqlite3_column_text(q->report_overdue, 0));
+		sqlite3_reset(q->report_overdue);
+		if (od != SQLITE_ROW && od != SQLITE_DONE)
+			return -1;
 		sqlite3_bind_int64(q->report_late, 1, in->report_id);
 		int lr = sqlite3_step(q->report_late);
 		if (lr == SQLITE_ROW && sqlite3_column_text(q->report_late, 0) != NULL)
@@ -490,6 +513,7 @@ static int record_one(sqlite3 *db, struct record_stmts *q, struct store_input *i
 	snprintf(in->at, sizeof(in->at), "%s", in->received_at);
 	in->report_id = 0;
 	in->after_close[0] = '\0';
+	in->late_deadline[0] = '\0';
 	in->supersedes = 0;
 	in->document_id = 0;
 	if (doc != NULL) {

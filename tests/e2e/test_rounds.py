@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import xml.etree.ElementTree as ET
 
 from harness import IS_ROOT, REPO, Daemon, as_user
 from intake_util import drop, person_drop, read_receipt, receipts, report, wait_receipts
@@ -147,8 +148,14 @@ class Story(unittest.TestCase):
 
         # Tuesday 26/3: a unit reports after the deadline: late
         self.restart("2024-03-26T10:00:00")
-        self.assertEqual(self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 5)["outcome"],
-                         "accepted")
+        late = self.drop_report("dat-do.xml", example("03-huyen-dat-do.xml"), 5)
+        self.assertEqual(late["outcome"], "accepted")
+        # its receipt says it is late, with the deadline; an on-time one says nothing of it
+        self.assertIn("GỬI MUỘN: hạn báo cáo của đợt là ngày 25/03/2024", late["text"])
+        rnode = ET.parse(late["path"]).getroot().find("{urn:vanthu:receipt:1}round")
+        self.assertEqual((rnode.get("late"), rnode.get("deadline")), ("true", "2024-03-25"))
+        ontime = [read_receipt(p) for p in receipts(self.d.spool) if "so-tp" in p][0]
+        self.assertNotIn("MUỘN", ontime["text"])
         self.assertEqual(len(self.docs()), 1)
         rd = self.round()
         status = {u["unit_code"]: u["status"] for u in rd["units"]}
@@ -190,7 +197,6 @@ class Story(unittest.TestCase):
         late = self.drop_report("ba-ria.xml", example("04-tp-ba-ria.xml"), 6)
         self.assertEqual(late["outcome"], "accepted")
         self.assertIn("GỬI SAU KHI ĐỢT BÁO CÁO ĐÃ ĐÓNG", late["text"])
-        import xml.etree.ElementTree as ET
         rnode = ET.parse(late["path"]).getroot().find("{urn:vanthu:receipt:1}round")
         self.assertEqual(rnode.get("after-close"), "true")
         rd = self.round()

@@ -135,6 +135,17 @@ static void test_after_close(void **state)
 	text = receipt_text(&r);
 	assert_null(strstr(text, "SAU KHI ĐỢT"));
 	free(text);
+	/* a first report after the deadline: late, with the deadline the Vietnamese way */
+	r.late_deadline = "2024-03-25";
+	text = receipt_text(&r);
+	assert_non_null(strstr(text, "GỬI MUỘN: hạn báo cáo của đợt là ngày 25/03/2024"));
+	free(text);
+	xml = receipt_xml(&r);
+	doc = parse_receipt(xml);
+	assert_value(elem(doc, "round"), "late", "true");
+	assert_value(elem(doc, "round"), "deadline", "2024-03-25");
+	xmlFreeDoc(doc);
+	free(xml);
 }
 
 static void test_xml_outcomes(void **state)
