@@ -572,7 +572,7 @@ class PartyRegister(PartyDaemon):
         text = self.d.ctl("register", "--body", "TU", "--term", "2020-2025", user="vtt-dung").stdout
         self.assertIn("SỔ ĐĂNG KÝ VĂN BẢN ĐI — Ban Thường vụ Tỉnh ủy (TU) — nhiệm kỳ 2020-2025", text)
         self.assertLess(text.index("== Kế hoạch (KH) =="), text.index("== Thông báo (TB) =="))
-        self.assertIn("Số, ký hiệu văn bản: 02-KH/TU", text)
+        self.assertIn("Số, ký hiệu văn bản: 02-KH/TU", " ".join(text.split()))
         csv = self.d.ctl("register", "--body", "TU", "--term", "2020-2025", "--csv",
                          user="vtt-giang").stdout
         self.assertEqual(csv.count("\r\n"), 4)
@@ -583,7 +583,7 @@ class PartyRegister(PartyDaemon):
         self.assertIn("Đã hủy số 2 loại KH nhiệm kỳ 2020-2025 của TU", r.stdout)
         r = self.d.ctl("void", "2", "--body", "TU", "--term", "2020-2025", "--type", "KH", "-m",
                        "lần nữa", user="vtt-dung", json_out=True)
-        self.assertEqual(r.json["error"]["code"], "E_NOT_FOUND")
+        self.assertEqual(r.json["error"]["code"], "E_STATE")  # voided already
         old = self.register("--body", "TU", "--term", "2020-2025", "--type", "KH")
         self.assertEqual(old["entries"][1]["void_reason"], "Ban hành nhầm")
         # what the register refuses to guess
