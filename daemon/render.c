@@ -269,8 +269,8 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 	for (size_t i = 0; i < nt; i++)
 		strcat(joined, texts[i]);
 	if (strstr(joined, MARK_OPEN) || strstr(joined, MARK_CLOSE)) {
-		diag_add(c->errs, c->part, c->para_no, "paragraph %d holds a reserved character "
-		    "(U+E000 or U+E001)", c->para_no);
+		diag_add(c->errs, c->part, c->para_no, "đoạn %d có ký tự dành riêng của "
+		    "vanthu (U+E000 hoặc U+E001)", c->para_no);
 		c->bad++;
 		goto out;
 	}
@@ -298,7 +298,7 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 		char *close = strstr(joined + pos, "}}");
 		size_t end = open ? (size_t)(open - joined) : total;
 		if (close && (!open || close < open)) {
-			diag_add(c->errs, c->part, c->para_no, "paragraph %d: \"}}\" without \"{{\"",
+			diag_add(c->errs, c->part, c->para_no, "đoạn %d: \"}}\" không có \"{{\" mở trước",
 			    c->para_no);
 			c->bad++;
 			break;
@@ -322,8 +322,8 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 			size_t cut = strlen(open) < 20 ? strlen(open) : 20;
 			while (cut > 0 && ((unsigned char)open[cut] & 0xC0) == 0x80)
 				cut--;  /* never half a character */
-			diag_add(c->errs, c->part, c->para_no, "paragraph %d: tag \"%.*s\" is not closed "
-			    "in its paragraph (a tag cannot span paragraphs)", c->para_no, (int)cut, open);
+			diag_add(c->errs, c->part, c->para_no, "đoạn %d: thẻ \"%.*s\" không được đóng "
+			    "trong đoạn của nó (một thẻ không được trải qua nhiều đoạn)", c->para_no, (int)cut, open);
 			c->bad++;
 			break;
 		}
@@ -347,7 +347,7 @@ static void scan_paragraph(struct compile *c, xmlNodePtr p)
 			    (name[k] >= 'A' && name[k] <= 'Z') || (name[k] >= '0' && name[k] <= '9') ||
 			    name[k] == '_' || name[k] == '.' || name[k] == '-';
 		if (!valid) {
-			diag_add(c->errs, c->part, c->para_no, "paragraph %d: \"%.*s\" is not a tag name",
+			diag_add(c->errs, c->part, c->para_no, "đoạn %d: \"%.*s\" không phải là tên thẻ",
 			    c->para_no, (int)(close - open + 2) > 60 ? 60 : (int)(close - open + 2), open);
 			c->bad++;
 		} else {
@@ -451,23 +451,23 @@ static void structure(struct compile *c, xmlDocPtr doc)
 		struct tag *t = &c->tags[i];
 		if (t->kind == '#' || t->kind == '^') {
 			if (depth == MAX_DEPTH) {
-				diag_add(c->errs, c->part, t->para_no, "paragraph %d: sections nested deeper "
-				    "than %d", t->para_no, MAX_DEPTH);
+				diag_add(c->errs, c->part, t->para_no, "đoạn %d: các phần lồng nhau sâu "
+				    "quá %d mức", t->para_no, MAX_DEPTH);
 				c->bad++;
 				return;
 			}
 			stack[depth++] = i;
 		} else if (t->kind == '/') {
 			if (depth == 0) {
-				diag_add(c->errs, c->part, t->para_no, "paragraph %d: {{/%s}} closes nothing",
+				diag_add(c->errs, c->part, t->para_no, "đoạn %d: {{/%s}} không đóng phần nào",
 				    t->para_no, t->name);
 				c->bad++;
 				continue;
 			}
 			struct tag *o = &c->tags[stack[depth - 1]];
 			if (strcmp(o->name, t->name) != 0) {
-				diag_add(c->errs, c->part, t->para_no, "paragraph %d: {{/%s}} closes {{%c%s}} "
-				    "of paragraph %d", t->para_no, t->name, o->kind, o->name, o->para_no);
+				diag_add(c->errs, c->part, t->para_no, "đoạn %d: {{/%s}} lại đóng {{%c%s}} "
+				    "của đoạn %d", t->para_no, t->name, o->kind, o->name, o->para_no);
 				c->bad++;
 				depth--;
 				continue;
@@ -491,9 +491,9 @@ static void structure(struct compile *c, xmlDocPtr doc)
 				} else if (ro != NULL && ro == rt) {
 					first = last = ro;
 				} else {
-					diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} and its "
-					    "{{/%s}} (paragraph %d) must share a paragraph or a table row, or each "
-					    "stand alone in a paragraph of the same level", o->para_no, o->kind,
+					diag_add(c->errs, c->part, o->para_no, "đoạn %d: {{%c%s}} và {{/%s}} của nó "
+					    "(đoạn %d) phải cùng một đoạn hoặc một hàng bảng, hoặc mỗi thẻ đứng "
+					    "riêng một đoạn cùng cấp", o->para_no, o->kind,
 					    o->name, t->name, t->para_no);
 					c->bad++;
 					continue;
@@ -504,9 +504,9 @@ static void structure(struct compile *c, xmlDocPtr doc)
 				/* two sections one after the other in one paragraph cannot both repeat it */
 				for (size_t k = 0; k < c->nunits; k++)
 					if (c->units[k].para == o->para && c->units[k].open < section) {
-						diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} and an "
-						    "earlier section both repeat this paragraph; put each in a "
-						    "paragraph of its own", o->para_no, o->kind, o->name);
+						diag_add(c->errs, c->part, o->para_no, "đoạn %d: {{%c%s}} và một phần "
+						    "trước nó cùng lặp lại đoạn này; hãy đặt mỗi phần vào một "
+						    "đoạn riêng", o->para_no, o->kind, o->name);
 						c->bad++;
 						marking = 0;
 					}
@@ -551,7 +551,7 @@ static void structure(struct compile *c, xmlDocPtr doc)
 	}
 	for (size_t k = 0; k < depth; k++) {
 		struct tag *o = &c->tags[stack[k]];
-		diag_add(c->errs, c->part, o->para_no, "paragraph %d: {{%c%s}} is never closed",
+		diag_add(c->errs, c->part, o->para_no, "đoạn %d: {{%c%s}} không được đóng",
 		    o->para_no, o->kind, o->name);
 		c->bad++;
 	}
@@ -991,13 +991,13 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 	snprintf(where, sizeof(where), "%s:%s", t->name, name);  /* thong-bao.docx:word/document.xml */
 	if (zip_stat_index(t->zip, idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
 	    st.size > 64 * 1024 * 1024) {
-		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
+		diag_add(errs, t->name, 0, "%s: không đọc được phần này trong tệp DOCX", name);
 		return -1;
 	}
 	raw = malloc(st.size + 1);
 	zf = zip_fopen_index(t->zip, idx, 0);
 	if (raw == NULL || zf == NULL || zip_fread(zf, raw, st.size) != (zip_int64_t)st.size) {
-		diag_add(errs, t->name, 0, "%s: cannot read it from the package", name);
+		diag_add(errs, t->name, 0, "%s: không đọc được phần này trong tệp DOCX", name);
 		goto out;
 	}
 	/* a part without tags is copied as it is stored, unless it holds comments to strip */
@@ -1006,12 +1006,12 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 		goto out;
 	}
 	if (xmlin_parse(raw, st.size, name, &doc, errs) != 0) {
-		diag_add(errs, t->name, 0, "%s is not well-formed XML", name);
+		diag_add(errs, t->name, 0, "%s không phải XML đúng cú pháp", name);
 		goto out;
 	}
 	if (holds_reserved(doc->children)) {
-		diag_add(errs, t->name, 0, "%s holds a reserved character (U+E000 or U+E001) or a "
-		    "<?vt?> instruction", name);
+		diag_add(errs, t->name, 0, "%s có ký tự dành riêng của vanthu "
+		    "(U+E000 hoặc U+E001) hoặc chỉ thị <?vt?>", name);
 		goto out;
 	}
 	strip_comments(doc->children);
@@ -1039,7 +1039,7 @@ static int compile_part(struct render_template *t, zip_uint64_t idx, const char 
 	p->xml_len = (size_t)dumplen;
 	p->index = idx;
 	if (segment(p, &c) != 0) {
-		diag_add(errs, t->name, 0, "%s: internal error compiling the template", name);
+		diag_add(errs, t->name, 0, "%s: lỗi nội bộ khi dịch mẫu", name);
 		goto out;
 	}
 	t->nparts++;
@@ -1080,12 +1080,12 @@ int render_load_memory_fields(const char *name, const void *data, size_t len, js
 
 	*out = NULL;
 	if (t == NULL || (t->name = strdup(name)) == NULL || (t->data = malloc(len ? len : 1)) == NULL) {
-		diag_add(errs, name, 0, "out of memory");
+		diag_add(errs, name, 0, "hết bộ nhớ");
 		render_free(t);
 		return -1;
 	}
 	if (len == 0) {
-		diag_add(errs, name, 0, "not a DOCX package: the file is empty");
+		diag_add(errs, name, 0, "không phải tệp DOCX: tệp rỗng");
 		render_free(t);
 		return -1;
 	}
@@ -1095,7 +1095,7 @@ int render_load_memory_fields(const char *name, const void *data, size_t len, js
 	src = zip_source_buffer_create(t->data, len, 0, &zerr);
 	if (src == NULL || (t->zip = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr)) ==
 	    NULL) {
-		diag_add(errs, name, 0, "not a DOCX package: %s", zip_error_strerror(&zerr));
+		diag_add(errs, name, 0, "không phải tệp DOCX: %s", zip_error_strerror(&zerr));
 		zip_source_free(src);
 		zip_error_fini(&zerr);
 		render_free(t);
@@ -1121,7 +1121,7 @@ int render_load_memory_fields(const char *name, const void *data, size_t len, js
 			    label ? label : "loại văn bản của mẫu", errs);
 	}
 	if (!has_doc)
-		diag_add(errs, name, 0, "no word/document.xml: not a Word document");
+		diag_add(errs, name, 0, "không có word/document.xml: không phải văn bản Word");
 	if (errs->count > before) {
 		render_free(t);
 		return -1;

@@ -98,52 +98,52 @@ static int check_kind(const struct wf_kind *k, const char *path, const char *dir
 	int bad = 0, initial = 0, finals = 0;
 
 	if (strcmp(k->kind, dirname) != 0) {
-		diag_add(errs, path, 0, "kind \"%s\" differs from its folder \"%s\"", k->kind, dirname);
+		diag_add(errs, path, 0, "loại \"%s\" khác tên thư mục của nó \"%s\"", k->kind, dirname);
 		bad++;
 	}
 	for (size_t i = 0; i < k->nstates; i++) {
 		initial += k->states[i].initial;
 		finals += k->states[i].final;
 		if (k->states[i].initial && k->states[i].final) {
-			diag_add(errs, path, 0, "state \"%s\" cannot be both initial and final",
+			diag_add(errs, path, 0, "trạng thái \"%s\" không thể vừa là đầu vừa là cuối",
 			    k->states[i].id);
 			bad++;
 		}
 	}
 	if (initial != 1) {
-		diag_add(errs, path, 0, "exactly one state must be initial (found %d)", initial);
+		diag_add(errs, path, 0, "phải có đúng một trạng thái đầu (initial); có %d", initial);
 		bad++;
 	}
 	if (k->party_template && !(k->party_type || k->type)) {
-		diag_add(errs, path, 0, "party-template without a type: a Party number always names "
-		    "one (party-type=\"CV\" for a công văn)");
+		diag_add(errs, path, 0, "có party-template mà không có loại: số của văn bản Đảng "
+		    "luôn ghi loại (party-type=\"CV\" cho công văn)");
 		bad++;
 	}
 	for (size_t i = 0; i < k->nstates; i++)
 		if (k->states[i].publishes && !k->states[i].numbers) {
-			diag_add(errs, path, 0, "state \"%s\" publishes without giving a number first",
+			diag_add(errs, path, 0, "trạng thái \"%s\" ban hành (publish) mà chưa cấp số (number)",
 			    k->states[i].id);
 			bad++;
 		}
 	if (finals == 0) {
-		diag_add(errs, path, 0, "no final state: a document could never be done");
+		diag_add(errs, path, 0, "không có trạng thái cuối (final): văn bản sẽ không bao giờ xong");
 		bad++;
 	}
 	for (size_t i = 0; i < k->ntransitions; i++) {
 		const struct wf_transition *t = &k->transitions[i];
 		if (wf_state_find(k, t->to) == NULL) {
-			diag_add(errs, path, 0, "transition \"%s\" goes to unknown state \"%s\"", t->action,
+			diag_add(errs, path, 0, "thao tác \"%s\" đi tới trạng thái không có \"%s\"", t->action,
 			    t->to);
 			bad++;
 		}
 		for (size_t j = 0; j < t->nfrom; j++) {
 			const struct wf_state *s = wf_state_find(k, t->from[j]);
 			if (s == NULL) {
-				diag_add(errs, path, 0, "transition \"%s\" leaves unknown state \"%s\"",
+				diag_add(errs, path, 0, "thao tác \"%s\" đi từ trạng thái không có \"%s\"",
 				    t->action, t->from[j]);
 				bad++;
 			} else if (s->final) {
-				diag_add(errs, path, 0, "transition \"%s\" leaves final state \"%s\"",
+				diag_add(errs, path, 0, "thao tác \"%s\" đi từ trạng thái cuối \"%s\"",
 				    t->action, t->from[j]);
 				bad++;
 			}
@@ -152,7 +152,7 @@ static int check_kind(const struct wf_kind *k, const char *path, const char *dir
 				for (size_t n = 0; n < k->transitions[m].nfrom; n++)
 					if (strcmp(k->transitions[m].action, t->action) == 0 &&
 					    strcmp(k->transitions[m].from[n], t->from[j]) == 0) {
-						diag_add(errs, path, 0, "action \"%s\" is defined twice from \"%s\"",
+						diag_add(errs, path, 0, "thao tác \"%s\" được khai báo hai lần từ \"%s\"",
 						    t->action, t->from[j]);
 						bad++;
 					}
@@ -166,7 +166,7 @@ static int check_kind(const struct wf_kind *k, const char *path, const char *dir
 			for (size_t m = 0; m < k->transitions[j].nfrom; m++)
 				out += strcmp(k->transitions[j].from[m], k->states[i].id) == 0;
 		if (!out) {
-			diag_add(errs, path, 0, "state \"%s\" is not final and has no way out",
+			diag_add(errs, path, 0, "trạng thái \"%s\" không phải trạng thái cuối nhưng không có lối ra",
 			    k->states[i].id);
 			bad++;
 		}
@@ -256,7 +256,7 @@ static int load_kind(const char *dir, const char *name, xmlSchemaPtr wfschema, s
 	rc = 0;
 	goto out;
 nomem:
-	diag_add(errs, path, 0, "out of memory, or text that is not valid UTF-8");
+	diag_add(errs, path, 0, "hết bộ nhớ, hoặc văn bản không phải UTF-8 hợp lệ");
 out:
 	xmlFreeDoc(doc);
 	free(buf);
@@ -286,7 +286,7 @@ int workflows_load(const char *dir, struct workflows **out, struct diag_list *er
 		return -1;
 	d = opendir(dir);
 	if (d == NULL) {
-		diag_add(errs, dir, 0, "cannot read the folder");
+		diag_add(errs, dir, 0, "không đọc được thư mục");
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL && nnames < 64) {
@@ -310,7 +310,7 @@ int workflows_load(const char *dir, struct workflows **out, struct diag_list *er
 			wf->nkinds++;
 	}
 	if (rc == 0 && wf->nkinds == 0) {
-		diag_add(errs, dir, 0, "no document kind (no */workflow.xml)");
+		diag_add(errs, dir, 0, "không có loại văn bản nào (không có */workflow.xml)");
 		rc = -1;
 	}
 	if (rc == 0) {

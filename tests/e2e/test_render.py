@@ -1834,12 +1834,16 @@ class Render(unittest.TestCase):
 
     def test_12_signature_page_holds_body_text(self):
         self.doc("seed")
-        multi = [n for n, r in self.docs.items() if r.get("pages", 0) >= 2 and r.get("xml")
-                 and n not in ("h-r300", "resaved-draft")]
+        every = [n for n, r in self.docs.items() if r.get("pages", 0) >= 2 and r.get("xml")
+                 and n != "resaved-draft"]
+        # a Nơi nhận of 300 lines runs over pages of its own and is kept apart (no keepNext):
+        # its signature's page still holds body text, which is what is checked of every one
+        multi = [n for n in every if n != "h-r300"]
+        self.assertIn("h-r300", every)
         # the fills run over two pages; together they end at every height of the page
         self.assertGreaterEqual(len([n for n in multi if n.startswith("h-fill-")]), 4, multi)
         self.assertIn("bc-long", multi, "a báo cáo tổng hợp over several pages")
-        alone = {n: self.signature_alone(n) for n in multi}
+        alone = {n: self.signature_alone(n) for n in every}
         alone = {n: a for n, a in alone.items() if a}
         self.assertEqual(sorted(alone), [], "the signature block alone on its page:\n"
                          + "\n".join(f"{n}: {a}" for n, a in sorted(alone.items())))
@@ -2006,7 +2010,7 @@ class TemplateFields(unittest.TestCase):
     """vanthud -n and SIGHUP refuse a template whose tag is no field of its kind, with its other
     errors (issue 14, item 1)."""
 
-    WANT = ("thong-bao.docx:word/document.xml", "{{#parent}} is never closed",
+    WANT = ("thong-bao.docx:word/document.xml", "{{#parent}} không được đóng",
             "{{sumary}} không phải là trường của loại văn bản ke-hoach, thong-bao "
             "(có phải là {{summary}}?)")
 

@@ -623,7 +623,7 @@ class Definitions(unittest.TestCase):
             r = subprocess.run([VANTHUD, "-n", "-c", d.conf], capture_output=True, timeout=30,
                                env=dict(os.environ, **SAN_ENV))
             self.assertEqual(r.returncode, 1)
-            self.assertIn(b'unknown state "nowhere"', r.stderr)
+            self.assertIn('trạng thái không có "nowhere"'.encode(), r.stderr)
             d.proc.send_signal(signal.SIGHUP)
             time.sleep(1)
             self.assertIn("reload refused", d.read_log())

@@ -854,12 +854,12 @@ static int names_part(const char *file, const char *part)
 	return f > n && strcmp(file + f - n, part) == 0 && file[f - n - 1] == ':';
 }
 
-/* One diagnostic names template, part and paragraph (as its line, and "paragraph N") and says what. */
+/* One diagnostic names template, part and paragraph (as its line, and "đoạn N") and says what. */
 static void assert_diag(const struct diag_list *d, const char *part, int para, const char *what)
 {
 	char pn[32];
 
-	snprintf(pn, sizeof(pn), "paragraph %d", para);
+	snprintf(pn, sizeof(pn), "đoạn %d", para);
 	for (size_t i = 0; i < d->count; i++)
 		if (names_part(d->items[i].file, part) && d->items[i].line == para &&
 		    strstr(d->items[i].message, pn) && strstr(d->items[i].message, what))
@@ -875,11 +875,11 @@ static void test_refused_unclosed(void **state)
 	(void)state;
 	refuse_body(P("Trước") P("{{#items}}") P("{{name}}"), &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, DOC, 2, "{{#items}} is never closed");
+	assert_diag(&d, DOC, 2, "{{#items}} không được đóng");
 	diag_free(&d);
 	refuse_body(P("{{^items}}Không có{{/item}}") P("{{#a}}{{#b}}{{/b}}"), &d);
-	assert_diag(&d, DOC, 1, "{{/item}} closes {{^items}} of paragraph 1");
-	assert_diag(&d, DOC, 2, "{{#a}} is never closed");
+	assert_diag(&d, DOC, 1, "{{/item}} lại đóng {{^items}} của đoạn 1");
+	assert_diag(&d, DOC, 2, "{{#a}} không được đóng");
 	diag_free(&d);
 }
 
@@ -890,7 +890,7 @@ static void test_refused_closes_nothing(void **state)
 	(void)state;
 	refuse_body(P("Trước") P("{{/b}}") P("Sau"), &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, DOC, 2, "{{/b}} closes nothing");
+	assert_diag(&d, DOC, 2, "{{/b}} không đóng phần nào");
 	diag_free(&d);
 }
 
@@ -901,7 +901,7 @@ static void test_refused_wrong_close(void **state)
 	(void)state;
 	refuse_body(P("{{#a}}") P("x") P("{{/b}}"), &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, DOC, 3, "{{/b}} closes {{#a}} of paragraph 1");
+	assert_diag(&d, DOC, 3, "{{/b}} lại đóng {{#a}} của đoạn 1");
 	diag_free(&d);
 }
 
@@ -911,8 +911,8 @@ static void test_refused_tag_across_paragraphs(void **state)
 
 	(void)state;
 	refuse_body(P("Kính gửi {{na") P("me}}"), &d);
-	assert_diag(&d, DOC, 1, "cannot span paragraphs");
-	assert_diag(&d, DOC, 2, "\"}}\" without \"{{\"");
+	assert_diag(&d, DOC, 1, "không được trải qua nhiều đoạn");
+	assert_diag(&d, DOC, 2, "\"}}\" không có \"{{\" mở trước");
 	diag_free(&d);
 }
 
@@ -923,10 +923,10 @@ static void test_refused_invalid_names(void **state)
 	(void)state;
 	refuse_body(P("{{họ và tên}}") P("ok {{a}}") P("{{a+b}}") P("{{}}") P("{{#}}"), &d);
 	assert_int_equal(d.count, 4);
-	assert_diag(&d, DOC, 1, "\"{{họ và tên}}\" is not a tag name");
-	assert_diag(&d, DOC, 3, "\"{{a+b}}\" is not a tag name");
-	assert_diag(&d, DOC, 4, "\"{{}}\" is not a tag name");
-	assert_diag(&d, DOC, 5, "\"{{#}}\" is not a tag name");
+	assert_diag(&d, DOC, 1, "\"{{họ và tên}}\" không phải là tên thẻ");
+	assert_diag(&d, DOC, 3, "\"{{a+b}}\" không phải là tên thẻ");
+	assert_diag(&d, DOC, 4, "\"{{}}\" không phải là tên thẻ");
+	assert_diag(&d, DOC, 5, "\"{{#}}\" không phải là tên thẻ");
 	diag_free(&d);
 }
 
@@ -940,22 +940,22 @@ static void test_refused_section_with_text(void **state)
 	(void)state;
 	refuse_body(P("Kính gửi: {{#to}}") P("{{line}}") P("{{/to}}"), &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, DOC, 1, "{{#to}} and its {{/to}} (paragraph 3) must share a paragraph");
+	assert_diag(&d, DOC, 1, "{{#to}} và {{/to}} của nó (đoạn 3) phải cùng một đoạn");
 	diag_free(&d);
 	refuse_body(P("{{#to}}") P("{{line}}") P("{{/to}} hết"), &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, DOC, 1, "{{#to}} and its {{/to}} (paragraph 3)");
+	assert_diag(&d, DOC, 1, "{{#to}} và {{/to}} của nó (đoạn 3)");
 	diag_free(&d);
 	/* tag-only, but one in the body and one in a table cell */
 	refuse_body(P("{{#to}}") "<w:tbl><w:tr>" TC("{{/to}}") "</w:tr></w:tbl>" P(""), &d);
-	assert_diag(&d, DOC, 1, "{{#to}} and its {{/to}} (paragraph 2)");
+	assert_diag(&d, DOC, 1, "{{#to}} và {{/to}} của nó (đoạn 2)");
 	diag_free(&d);
 	/* in a footer: the part is named */
 	pkg = make_docx(P("x"), NULL, P("Số: {{number_symbol}} - {{#recipients}}") P("{{line}}")
 	    P("{{/recipients}}"), &len);
 	load_refused(pkg, len, &d);
 	assert_int_equal(d.count, 1);
-	assert_diag(&d, "word/footer1.xml", 1, "{{#recipients}} and its {{/recipients}} (paragraph 3)");
+	assert_diag(&d, "word/footer1.xml", 1, "{{#recipients}} và {{/recipients}} của nó (đoạn 3)");
 	diag_free(&d);
 	free(pkg);
 }
@@ -970,10 +970,10 @@ static void test_refused_not_a_zip(void **state)
 	load_refused(text, sizeof(text) - 1, &d);
 	assert_int_equal(d.count, 1);
 	assert_string_equal(d.items[0].file, "t.docx");
-	assert_non_null(strstr(d.items[0].message, "not a DOCX package"));
+	assert_non_null(strstr(d.items[0].message, "không phải tệp DOCX"));
 	diag_free(&d);
 	load_refused(fake, sizeof(fake) - 1, &d);
-	assert_non_null(strstr(d.items[0].message, "not a DOCX package"));
+	assert_non_null(strstr(d.items[0].message, "không phải tệp DOCX"));
 	diag_free(&d);
 	/* no bytes at all: libzip reads an empty archive, refused for want of a body */
 	load_refused("", 0, &d);
@@ -997,7 +997,7 @@ static void test_refused_no_document(void **state)
 	load_refused(pkg, len, &d);
 	assert_int_equal(d.count, 1);
 	assert_string_equal(d.items[0].file, "t.docx");
-	assert_non_null(strstr(d.items[0].message, "no word/document.xml"));
+	assert_non_null(strstr(d.items[0].message, "không có word/document.xml"));
 	diag_free(&d);
 	free(pkg);
 }
@@ -1016,7 +1016,7 @@ static void test_refused_not_xml(void **state)
 	(void)state;
 	load_refused(pkg, len, &d);
 	for (size_t i = 0; i < d.count; i++)
-		named += strstr(d.items[i].message, "word/document.xml is not well-formed") != NULL;
+		named += strstr(d.items[i].message, "word/document.xml không phải XML đúng cú pháp") != NULL;
 	assert_int_equal(named, 1);
 	diag_free(&d);
 	free(pkg);
@@ -1042,12 +1042,12 @@ static void test_bug_every_error_listed(void **state)
 	    P("Kính gửi: {{#e}}") P("y") P("{{/e}}")    /* 8: shares its paragraph with text */
 	    P("{{#a}}") P("z"),                         /* 11: never closed */
 	    &d);
-	assert_diag(&d, DOC, 1, "{{/b}} closes nothing");
-	assert_diag(&d, DOC, 4, "{{/d}} closes {{#c}} of paragraph 2");
-	assert_diag(&d, DOC, 5, "cannot span paragraphs");
-	assert_diag(&d, DOC, 7, "is not a tag name");
-	assert_diag(&d, DOC, 8, "{{#e}} and its {{/e}} (paragraph 10)");
-	assert_diag(&d, DOC, 11, "{{#a}} is never closed");
+	assert_diag(&d, DOC, 1, "{{/b}} không đóng phần nào");
+	assert_diag(&d, DOC, 4, "{{/d}} lại đóng {{#c}} của đoạn 2");
+	assert_diag(&d, DOC, 5, "không được trải qua nhiều đoạn");
+	assert_diag(&d, DOC, 7, "không phải là tên thẻ");
+	assert_diag(&d, DOC, 8, "{{#e}} và {{/e}} của nó (đoạn 10)");
+	assert_diag(&d, DOC, 11, "{{#a}} không được đóng");
 	diag_free(&d);
 }
 
@@ -1057,8 +1057,8 @@ static void test_bug_every_section_error_listed(void **state)
 
 	(void)state;
 	refuse_body(P("{{/b}}") P("Kính gửi: {{#e}}") P("y") P("{{/e}}"), &d);
-	assert_diag(&d, DOC, 1, "{{/b}} closes nothing");
-	assert_diag(&d, DOC, 2, "{{#e}} and its {{/e}} (paragraph 4)");
+	assert_diag(&d, DOC, 1, "{{/b}} không đóng phần nào");
+	assert_diag(&d, DOC, 2, "{{#e}} và {{/e}} của nó (đoạn 4)");
 	diag_free(&d);
 }
 
@@ -1157,7 +1157,7 @@ static void test_bug_reserved_outside_text(void **state)
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		refuse_body(bodies[i], &d);
 		for (size_t k = 0; k < d.count; k++)
-			if (strstr(d.items[k].message, "reserved") != NULL)
+			if (strstr(d.items[k].message, "ký tự dành riêng") != NULL)
 				goto found;
 		test_print_diags(&d);
 		fail_msg("body %zu refused for another reason", i);
@@ -1272,7 +1272,7 @@ static void test_fields_unknown_listed_with_every_other_error(void **state)
 	    P("{{table.rows}}"),                               /* 10: not a field of a notice */
 	    &kind_tb, &t, &d), -1);
 	assert_null(t);
-	assert_diag(&d, DOC, 1, "{{#parent}} is never closed");
+	assert_diag(&d, DOC, 1, "{{#parent}} không được đóng");
 	assert_field_diag(&d, 2, "{{sumary}} không phải là trường của loại văn bản thong-bao "
 	    "(có phải là {{summary}}?)");
 	assert_field_diag(&d, 6, "{{signer.nam}} không phải là trường");

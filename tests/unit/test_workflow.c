@@ -490,24 +490,24 @@ static void test_refuses_two_initial(void **state)
 	(void)state;
 	assert_refused(changed("<state id=\"review\" label=\"Chờ duyệt\"",
 	    "<state id=\"review\" label=\"Chờ duyệt\" initial=\"true\""),
-	    "exactly one state must be initial (found 2)", NULL);
-	assert_refused(changed(" initial=\"true\"", ""), "exactly one state must be initial (found 0)",
+	    "phải có đúng một trạng thái đầu (initial); có 2", NULL);
+	assert_refused(changed(" initial=\"true\"", ""), "phải có đúng một trạng thái đầu (initial); có 0",
 	    NULL);
 	assert_refused(changed("<state id=\"withdrawn\" label=\"Đã thu hồi\" final=\"true\"/>",
 	    "<state id=\"withdrawn\" label=\"Đã thu hồi\" final=\"true\" initial=\"1\"/>"),
-	    "state \"withdrawn\" cannot be both initial and final", "found 2", NULL);
+	    "trạng thái \"withdrawn\" không thể vừa là đầu vừa là cuối", "có 2", NULL);
 }
 
 static void test_refuses_unknown_state(void **state)
 {
 	(void)state;
 	assert_refused(changed("from=\"signing\" to=\"signed\"", "from=\"signing\" to=\"da-ky\""),
-	    "transition \"sign\" goes to unknown state \"da-ky\"", NULL);
+	    "thao tác \"sign\" đi tới trạng thái không có \"da-ky\"", NULL);
 	assert_refused(changed("from=\"signed\" to=\"issued\"", "from=\"ky-xong\" to=\"issued\""),
-	    "transition \"issue\" leaves unknown state \"ky-xong\"",
-	    "state \"signed\" is not final and has no way out", NULL);
+	    "thao tác \"issue\" đi từ trạng thái không có \"ky-xong\"",
+	    "trạng thái \"signed\" không phải trạng thái cuối nhưng không có lối ra", NULL);
 	assert_refused(changed("from=\"draft review signing\"", "from=\"draft review issued\""),
-	    "transition \"withdraw\" leaves final state \"issued\"", NULL);
+	    "thao tác \"withdraw\" đi từ trạng thái cuối \"issued\"", NULL);
 }
 
 static void test_refuses_no_way_out(void **state)
@@ -516,17 +516,17 @@ static void test_refuses_no_way_out(void **state)
 	/* a state nothing leaves from */
 	assert_refused(changed("<state id=\"withdrawn\"",
 	    "<state id=\"archived\" label=\"Lưu trữ\"/>\n  <state id=\"withdrawn\""),
-	    "state \"archived\" is not final and has no way out", NULL);
+	    "trạng thái \"archived\" không phải trạng thái cuối nhưng không có lối ra", NULL);
 	/* the only step out of signed now leaves from signing */
 	assert_refused(changed("from=\"signed\" to=\"issued\"", "from=\"signing\" to=\"issued\""),
-	    "state \"signed\" is not final and has no way out", NULL);
+	    "trạng thái \"signed\" không phải trạng thái cuối nhưng không có lối ra", NULL);
 	/* withdrawn no longer final: steps lead to it, none leaves it */
 	assert_refused(changed("<state id=\"withdrawn\" label=\"Đã thu hồi\" final=\"true\"/>",
 	    "<state id=\"withdrawn\" label=\"Đã thu hồi\"/>"),
-	    "state \"withdrawn\" is not final and has no way out", NULL);
+	    "trạng thái \"withdrawn\" không phải trạng thái cuối nhưng không có lối ra", NULL);
 	/* no final state at all */
 	assert_refused(replace(changed(" final=\"true\">", ">"), " final=\"true\"/>", "/>"),
-	    "no final state", NULL);
+	    "không có trạng thái cuối (final)", NULL);
 }
 
 static void test_refuses_action_twice(void **state)
@@ -537,7 +537,7 @@ static void test_refuses_action_twice(void **state)
 	    "  <transition action=\"submit\" label=\"Trình ký thẳng\" from=\"draft\" to=\"signing\"\n"
 	    "              role=\"drafter\"/>\n"
 	    "  <transition action=\"approve\""),
-	    "action \"submit\" is defined twice from \"draft\"", NULL);
+	    "thao tác \"submit\" được khai báo hai lần từ \"draft\"", NULL);
 	/* a second return that shares one of the states it leaves from */
 	assert_refused(changed("  <transition action=\"sign\"",
 	    "  <transition action=\"return\" label=\"Trả lại\" from=\"signed\" to=\"signing\"\n"
@@ -545,7 +545,7 @@ static void test_refuses_action_twice(void **state)
 	    "  <transition action=\"return\" label=\"Trả lại\" from=\"signing\" to=\"review\"\n"
 	    "              role=\"signer\" comment-required=\"true\"/>\n"
 	    "  <transition action=\"sign\""),
-	    "action \"return\" is defined twice from \"signing\"", NULL);
+	    "thao tác \"return\" được khai báo hai lần từ \"signing\"", NULL);
 }
 
 static void test_refuses_other(void **state)
@@ -553,14 +553,14 @@ static void test_refuses_other(void **state)
 	(void)state;
 	/* the kind must be its folder's name */
 	assert_refused(changed("kind=\"thong-bao\"", "kind=\"thong-bao-moi\""),
-	    "kind \"thong-bao-moi\" differs from its folder \"thong-bao\"", NULL);
+	    "loại \"thong-bao-moi\" khác tên thư mục của nó \"thong-bao\"", NULL);
 	/* what the schema refuses: an unknown role, a state given twice, a missing label */
 	assert_refused(changed("role=\"clerk\"", "role=\"boss\""),
 	    "giá trị \"boss\" của <transition>", NULL);
 	assert_refused(changed("<state id=\"review\"", "<state id=\"draft\""), "trùng lặp", NULL);
 	assert_refused(changed(" label=\"Ký\"", ""), "thiếu thuộc tính bắt buộc \"label\"", NULL);
 	/* a Party number always names a type: a Party template with none is refused */
-	assert_refused(changed(" type=\"TB\"", ""), "party-template without a type", NULL);
+	assert_refused(changed(" type=\"TB\"", ""), "có party-template mà không có loại", NULL);
 	/* not XML */
 	assert_refused(changed("</workflow>", ""), "", NULL);
 }
@@ -591,7 +591,7 @@ static void test_refuses_missing_schema(void **state)
 	assert_int_equal(workflows_load(dir, &wf, &d), -1);
 	assert_null(wf);
 	assert_int_equal(d.count, 1);
-	assert_non_null(strstr(d.items[0].message, "no document kind"));
+	assert_non_null(strstr(d.items[0].message, "không có loại văn bản nào"));
 	diag_free(&d);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
