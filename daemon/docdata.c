@@ -401,11 +401,11 @@ static int has_to(const struct wf_kind *k)
 
 json_t *docdata_fields(const struct wf_kind *k)
 {
-	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, "
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, "
 	    "s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:[{s:s}], s:s}, s:[{s:s}], s:s, "
 	    "s:{s:s, s:s, s:s}}",
 	    "parent", "", "issuer", "", "number_symbol", "", "date_line", "", "summary", "",
-	    "draft", 1, "party", 0,
+	    "draft", 1, "party", 0, "recipients_fit", 1,
 	    "body", "p", "", "heading", "", "basis", "", "quote", "", "keep", 1,
 	    "signer", "lines", "line", "", "name", "",
 	    "recipients", "line", "", "archive_line", "",
@@ -714,8 +714,12 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
 	 * that block cannot share a page with anything, and keeping would only push the
 	 * paragraph away from the rest of the body.
 	 */
-	if (last && json_array_size(rl) + 1 <= KEEP_MAX_LINES)
+	int fit = json_array_size(rl) + 1 <= KEEP_MAX_LINES;
+	if (last && fit)
 		json_object_set_new(last, "keep", json_true());
+	/* a Nơi nhận longer than a page: its row may split, so that it starts under the body
+	 * (a row kept whole would start on a page of its own, the signature without text) */
+	json_object_set_new(d, "recipients_fit", json_boolean(fit));
 	json_object_set_new(d, "recipients", rl);
 	s = text(doc_child(root, "archive"));
 	if (s) {
