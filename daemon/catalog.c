@@ -38,7 +38,7 @@ static int load_templates(const char *dir, struct catalog *cat, struct diag_list
 	int rc = 0;
 
 	if (d == NULL) {
-		diag_add(errs, dir, 0, "không đọc được thư mục mẫu: %s", strerror(errno));
+		diag_add(errs, dir, 0, "không đọc được thư mục mẫu: %s", diag_strerror(errno));
 		return -2;
 	}
 	while ((de = readdir(d)) != NULL) {

@@ -599,7 +599,7 @@ static int read_file(const char *file, char **out, size_t *outlen, struct diag_l
 	*out = NULL;
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		diag_add(diags, file, 0, "không mở được: %s", strerror(errno));
+		diag_add(diags, file, 0, "không mở được: %s", diag_strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -620,7 +620,7 @@ static int read_file(const char *file, char **out, size_t *outlen, struct diag_l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			diag_add(diags, file, 0, "không đọc được: %s", strerror(errno));
+			diag_add(diags, file, 0, "không đọc được: %s", diag_strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -703,11 +703,11 @@ static void check_parent_writable(struct pcheck *c, const char *key, const char 
 	struct stat st;
 
 	if (stat(parent, &st) != 0)
-		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, strerror(errno));
+		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, diag_strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		pproblem(c, "%s: không tạo được %s: %s không phải là thư mục", key, path, parent);
 	else if (access(parent, W_OK | X_OK) != 0)
-		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, strerror(errno));
+		pproblem(c, "%s: không tạo được %s: %s: %s", key, path, parent, diag_strerror(errno));
 }
 
 /*
@@ -723,11 +723,11 @@ static void check_creatable_dir(struct pcheck *c, const char *key, const char *p
 		if (!S_ISDIR(st.st_mode))
 			pproblem(c, "%s: %s đã có và không phải là thư mục", key, path);
 		else if (access(path, W_OK | X_OK) != 0)
-			pproblem(c, "%s: không ghi được vào %s: %s", key, path, strerror(errno));
+			pproblem(c, "%s: không ghi được vào %s: %s", key, path, diag_strerror(errno));
 		return;
 	}
 	if (errno != ENOENT && errno != ENOTDIR) {
-		pproblem(c, "%s: %s: %s", key, path, strerror(errno));
+		pproblem(c, "%s: %s: %s", key, path, diag_strerror(errno));
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s", path);
@@ -742,7 +742,7 @@ static void check_creatable_dir(struct pcheck *c, const char *key, const char *p
 			return;
 		}
 		if (errno != ENOENT) {
-			pproblem(c, "%s: không tạo được %s: %s: %s", key, path, buf, strerror(errno));
+			pproblem(c, "%s: không tạo được %s: %s: %s", key, path, buf, diag_strerror(errno));
 			return;
 		}
 	}
@@ -755,7 +755,7 @@ static void check_own_dir(struct pcheck *c, const char *path, int shared)
 
 	if (lstat(path, &st) != 0) {
 		if (errno != ENOENT)
-			pproblem(c, "spool: %s: %s", path, strerror(errno));
+			pproblem(c, "spool: %s: %s", path, diag_strerror(errno));
 		return;   /* made at start, in a spool checked writable */
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -771,7 +771,7 @@ static void check_own_dir(struct pcheck *c, const char *path, int shared)
 		pproblem(c, "spool: người khác ghi được vào %s (quyền %04o, nhóm %ld): chmod go-w",
 		    path, (unsigned)(st.st_mode & 07777), (long)st.st_gid);
 	else if (access(path, W_OK | X_OK) != 0)
-		pproblem(c, "spool: không ghi được vào %s: %s", path, strerror(errno));
+		pproblem(c, "spool: không ghi được vào %s: %s", path, diag_strerror(errno));
 }
 
 /* The spool as spool_open makes or takes it: its root (one mkdir) and its six folders. */
@@ -786,7 +786,7 @@ static void check_spool(struct pcheck *c, const char *root)
 
 	if (stat(root, &st) != 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
-			pproblem(c, "spool: %s: %s", root, strerror(errno));
+			pproblem(c, "spool: %s: %s", root, diag_strerror(errno));
 			return;
 		}
 		/* vanthud makes the spool itself, not the folders above it */
@@ -806,7 +806,7 @@ static void check_spool(struct pcheck *c, const char *root)
 		return;
 	}
 	if (access(root, W_OK | X_OK) != 0) {
-		pproblem(c, "spool: không ghi được vào %s: %s", root, strerror(errno));
+		pproblem(c, "spool: không ghi được vào %s: %s", root, diag_strerror(errno));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -849,7 +849,7 @@ static void check_socket(struct pcheck *c, const struct config *cfg)
 	parent_of(cfg->socket, dir, sizeof(dir));
 	if (lstat(dir, &st) != 0) {
 		if (errno != ENOENT)
-			pproblem(c, "socket: %s: %s", dir, strerror(errno));
+			pproblem(c, "socket: %s: %s", dir, diag_strerror(errno));
 		else
 			check_creatable_dir(c, "socket", dir);
 		return;
@@ -869,7 +869,7 @@ static void check_socket(struct pcheck *c, const struct config *cfg)
 			    (unsigned)(st.st_mode & 07777));
 	}
 	if (access(dir, W_OK | X_OK) != 0)
-		pproblem(c, "socket: không ghi được vào %s: %s", dir, strerror(errno));
+		pproblem(c, "socket: không ghi được vào %s: %s", dir, diag_strerror(errno));
 	if (lstat(cfg->socket, &st) == 0 && !S_ISSOCK(st.st_mode))
 		pproblem(c, "socket: %s đã có và không phải là socket; vanthud không thay nó",
 		    cfg->socket);
@@ -880,7 +880,7 @@ static void check_existing_dir(struct pcheck *c, const char *key, const char *pa
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		pproblem(c, "%s: %s: %s", key, path, strerror(errno));
+		pproblem(c, "%s: %s: %s", key, path, diag_strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		pproblem(c, "%s: %s không phải là thư mục", key, path);
 }
@@ -898,7 +898,7 @@ int config_check_paths(const struct config *cfg, struct diag_list *diags)
 		if (!S_ISREG(st.st_mode))
 			pproblem(&c, "database: %s không phải là tệp thường", cfg->database);
 		else if (access(cfg->database, R_OK | W_OK) != 0)
-			pproblem(&c, "database: %s: %s", cfg->database, strerror(errno));
+			pproblem(&c, "database: %s: %s", cfg->database, diag_strerror(errno));
 	}
 	check_socket(&c, cfg);
 	check_existing_dir(&c, "templates", cfg->templates);

@@ -1,10 +1,12 @@
 /*
  * diag.c: the list of problems a check finds. Every checker (configuration,
  * and later workflows, schemas, templates) appends here so that `vanthud -n`
- * can print every problem at once, each as "file:line: message".
+ * can print every problem at once, each as "file:line: message"; and the
+ * Vietnamese words for the system errors those problems quote.
  */
 #include "diag.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +93,23 @@ void diag_free(struct diag_list *list)
 	}
 	free(list->items);
 	diag_init(list);
+}
+
+const char *diag_strerror(int err)
+{
+	switch (err) {
+	case ENOENT: return "không có tệp hay thư mục đó";
+	case EACCES: case EPERM: return "không có quyền";
+	case ENOSPC: return "đĩa đã đầy";
+	case EDQUOT: return "đã hết hạn mức dung lượng";
+	case EROFS: return "ổ đĩa chỉ cho đọc";
+	case EISDIR: return "đó là một thư mục";
+	case ENOTDIR: return "một phần của đường dẫn không phải là thư mục";
+	case EEXIST: return "đã có tệp trùng tên";
+	case ENAMETOOLONG: return "tên quá dài";
+	case ELOOP: return "đường dẫn có liên kết tượng trưng vòng quanh, hoặc là liên kết tượng trưng";
+	case EIO: return "lỗi đọc ghi của ổ đĩa";
+	case ENOMEM: return "hết bộ nhớ";
+	default: return strerror(err);
+	}
 }

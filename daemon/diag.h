@@ -27,6 +27,9 @@ int diag_add(struct diag_list *list, const char *file, int line, const char *fmt
 int diag_add_at(struct diag_list *list, const char *file, int line, int column, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void diag_print(const struct diag_list *list, FILE *out);
+/* A system error as a problem for a person says it: the usual ones in Vietnamese
+ * ("không có tệp hay thư mục đó"), others as the C library does. */
+const char *diag_strerror(int err);
 void diag_free(struct diag_list *list);
 
 #endif

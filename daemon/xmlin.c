@@ -315,7 +315,7 @@ int xmlin_read_file(const char *path, size_t cap, char **buf, size_t *len, struc
 	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		diag_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		diag_add(errs, path, 0, "không mở được: %s", diag_strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > cap) {
@@ -334,7 +334,8 @@ int xmlin_read_file(const char *path, size_t cap, char **buf, size_t *len, struc
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			diag_add(errs, path, 0, "cannot read: %s", n < 0 ? strerror(errno) : "short read");
+			diag_add(errs, path, 0, "không đọc được: %s", n < 0 ? diag_strerror(errno) :
+			    "đọc thiếu so với kích thước tệp");
 			free(data);
 			close(fd);
 			return -1;

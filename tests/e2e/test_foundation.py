@@ -409,7 +409,7 @@ class Lifecycle(unittest.TestCase):
                            env=env, preexec_fn=__import__("harness").as_user("vtt-ana"))
         self.assertEqual(r.returncode, 1)
         self.assertIn(spool.encode(), r.stderr)
-        self.assertIn(b"Permission denied", r.stderr)
+        self.assertIn("không có quyền".encode(), r.stderr)
 
     def test_sighup_reload(self):
         self.d.start()
@@ -504,7 +504,7 @@ class ConfigCheck(unittest.TestCase):
     def test_missing_file(self):
         r = self.run_check(os.path.join(self.d.root, "absent.conf"))
         self.assertEqual(r.returncode, 1)
-        self.assertIn("absent.conf: không mở được: No such file".encode(), r.stderr)
+        self.assertIn("absent.conf: không mở được: không có tệp hay thư mục đó".encode(), r.stderr)
 
     def test_missing_folders_named(self):
         self.d.write_config(templates=os.path.join(self.d.root, "no-templates"))
@@ -532,9 +532,9 @@ class ConfigCheck(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         err = r.stderr.decode()
         expect = [
-            f"spool: không tạo được {spool}: {os.path.dirname(spool)}: No such file",
+            f"spool: không tạo được {spool}: {os.path.dirname(spool)}: không có tệp hay thư mục đó",
             "socket_group: không có nhóm 'vtt-no-such-group'",
-            f"templates: {root}/no-templates: No such file",
+            f"templates: {root}/no-templates: không có tệp hay thư mục đó",
             f"{broken_units}:",
         ]
         for text in expect:

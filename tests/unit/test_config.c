@@ -342,7 +342,7 @@ static void test_missing_file(void **state)
 	assert_int_equal(config_load("/nonexistent/vanthu.conf", &cfg, &d), -1);
 	assert_int_equal(d.count, 1);
 	assert_string_equal(d.items[0].file, "/nonexistent/vanthu.conf");
-	assert_non_null(strstr(d.items[0].message, "No such file"));
+	assert_non_null(strstr(d.items[0].message, "không có tệp hay thư mục đó"));
 	diag_free(&d);
 }
 

@@ -441,7 +441,7 @@ static void test_read_file(void **state)
 	assert_int_equal(xmlin_read_file("workflows/none.xml", 1024, &buf, &len, &d), -1);
 	assert_int_equal(d.count, 3);
 	assert_string_equal(d.items[2].file, "workflows/none.xml");
-	assert_non_null(strstr(d.items[2].message, "No such file"));
+	assert_non_null(strstr(d.items[2].message, "không có tệp hay thư mục đó"));
 	diag_free(&d);
 }
 
