@@ -81,6 +81,7 @@ struct backup_job {
 	uv_work_t work;
 	struct conn *conn;          /* borrowed; kept open while busy */
 	char *dbpath, *dest;        /* owned */
+	time_t since;               /* the daemon's start: older leftovers of a cut backup go */
 	int rc;
 	int64_t bytes;
 	char err[512];
@@ -396,7 +397,8 @@ static void run_backup(uv_work_t *work)
 {
 	struct backup_job *job = work->data;
 
-	job->rc = store_backup(job->dbpath, job->dest, &job->bytes, job->err, sizeof(job->err));
+	job->rc = store_backup(job->dbpath, job->dest, job->since, &job->bytes, job->err,
+	    sizeof(job->err));
 }
 
 static void after_backup(uv_work_t *work, int status)
@@ -464,6 +466,7 @@ static int cmd_backup(struct conn *c, json_t *args, json_t **result, char *msg, 
 		return E_INTERNAL;
 	}
 	job->conn = c;
+	job->since = c->ctl->started;
 	job->work.data = job;
 	if (uv_queue_work(c->ctl->loop, &job->work, run_backup, after_backup) != 0) {
 		free(job->dbpath);

@@ -7,6 +7,7 @@
  */
 #include "store_priv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -846,7 +847,41 @@ foreign:
 	return STORE_INVALID;
 }
 
-int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err, size_t errlen)
+/*
+ * Removes what a backup to dest that was killed left beside it:
+ * ".NAME.XXXXXX" and its "-journal", regular, single-link, ours, and older
+ * than this daemon (so no backup of ours can still be writing them). Any
+ * other file is left alone.
+ */
+static void backup_sweep(const char *dest, time_t since)
+{
+	const char *slash = strrchr(dest, '/'), *base = slash + 1;
+	char dir[PATH_MAX];
+	size_t blen = strlen(base);
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash == dest ? 1 : (int)(slash - dest), dest);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		struct stat st;
+		size_t len = strlen(n);
+		/* "." NAME "." six characters, with or without "-journal" */
+		int shaped = n[0] == '.' && strncmp(n + 1, base, blen) == 0 && n[1 + blen] == '.' &&
+		    (len == blen + 8 || (len == blen + 16 && strcmp(n + blen + 8, "-journal") == 0));
+		if (!shaped || fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == geteuid() &&
+		    st.st_mtime < since && unlinkat(dirfd(d), n, 0) == 0)
+			log_info("backup: removed %s/%s, left by a backup that was cut", dir, n);
+	}
+	closedir(d);
+}
+
+int store_backup(const char *dbpath, const char *dest, time_t since, int64_t *bytes, char *err,
+    size_t errlen)
 {
 	sqlite3 *src = NULL, *check = NULL;
 	sqlite3_stmt *s = NULL;
@@ -872,8 +907,10 @@ int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err
 	 * The copy is made under a fresh name beside dest, created here with
 	 * O_EXCL (VACUUM INTO accepts an empty file), so no existing file is
 	 * ever cleared or written to on the way.  A daemon killed while copying
-	 * leaves ".NAME.XXXXXX" behind; it is never reused.
+	 * leaves ".NAME.XXXXXX" behind; it is never reused, and the next backup
+	 * to dest removes it.
 	 */
+	backup_sweep(dest, since);
 	slash = strrchr(dest, '/');
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - dest), dest,
 	        slash + 1) >= sizeof(tmp)) {

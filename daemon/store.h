@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "hash.h"
 #include "report.h"
@@ -366,8 +367,11 @@ int store_open_worker(const char *path, struct store **out, char *err, size_t er
 /*
  * A consistent copy of the database at dbpath, taken on a connection of its
  * own (so it may run on a worker thread while the daemon serves), written to
- * a temporary name beside dest, fsynced, checked and renamed to dest.
+ * a temporary name beside dest, fsynced, checked and renamed to dest. The
+ * temporary files a backup to dest left when its daemon was killed, older
+ * than since (this daemon's start), are removed first.
  */
-int store_backup(const char *dbpath, const char *dest, int64_t *bytes, char *err, size_t errlen);
+int store_backup(const char *dbpath, const char *dest, time_t since, int64_t *bytes, char *err,
+    size_t errlen);
 
 #endif

@@ -5,12 +5,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -299,7 +301,7 @@ static void test_backup(void **state)
 		assert_int_equal(store_audit_append(st, i, "a", "b", "", "", err, sizeof(err)), STORE_OK);
 	snprintf(dest, sizeof(dest), "%s/backup.db", f->dir);
 	/* While the store is open with its WAL: the copy is consistent. */
-	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)), STORE_OK);
 	assert_true(bytes > 0);
 	char tmp[PATH_MAX + 32];
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid());
@@ -310,17 +312,44 @@ static void test_backup(void **state)
 	assert_int_equal(store_audit_verify(copy, &bad, &checked, err, sizeof(err)), STORE_OK);
 	assert_int_equal(bad, 0);
 	store_close(copy);
-	/* A second backup over the first replaces it. */
-	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_OK);
+	/* A second backup over the first replaces it, and removes what a cut one left: its
+	 * ".backup.db.XXXXXX" and journal older than the daemon, nothing else. */
+	char left[PATH_MAX + 64], journal[PATH_MAX + 80], fresh[PATH_MAX + 64], other[PATH_MAX + 64];
+	snprintf(left, sizeof(left), "%s/.backup.db.AbC123", f->dir);
+	snprintf(journal, sizeof(journal), "%s-journal", left);
+	snprintf(fresh, sizeof(fresh), "%s/.backup.db.New456", f->dir);
+	snprintf(other, sizeof(other), "%s/.backup.db.toolong7", f->dir);
+	const char *made[] = { left, journal, fresh, other };
+	for (size_t i = 0; i < 4; i++) {
+		FILE *fp = fopen(made[i], "w");
+		assert_non_null(fp);
+		fclose(fp);
+		if (made[i] != fresh) {
+			struct timespec old[2] = { { .tv_sec = time(NULL) - 3600 },
+				{ .tv_sec = time(NULL) - 3600 } };
+			assert_int_equal(utimensat(AT_FDCWD, made[i], old, 0), 0);
+		}
+	}
+	assert_int_equal(store_backup(f->db, dest, time(NULL) - 60, &bytes, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_not_equal(access(left, F_OK), 0);
+	assert_int_not_equal(access(journal, F_OK), 0);
+	assert_int_equal(access(fresh, F_OK), 0);   /* newer than the daemon: maybe in use */
+	assert_int_equal(access(other, F_OK), 0);   /* not the shape of our names */
 	/* Refusals: relative path, the live database, its WAL, a folder. */
-	assert_int_equal(store_backup(f->db, "backup.db", &bytes, err, sizeof(err)), STORE_INVALID);
-	assert_int_equal(store_backup(f->db, f->db, &bytes, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_backup(f->db, "backup.db", time(NULL), &bytes, err, sizeof(err)),
+	    STORE_INVALID);
+	assert_int_equal(store_backup(f->db, f->db, time(NULL), &bytes, err, sizeof(err)),
+	    STORE_INVALID);
 	snprintf(dest, sizeof(dest), "%s-wal", f->db);
-	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_INVALID);
-	assert_int_equal(store_backup(f->db, f->dir, &bytes, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)),
+	    STORE_INVALID);
+	assert_int_equal(store_backup(f->db, f->dir, time(NULL), &bytes, err, sizeof(err)),
+	    STORE_INVALID);
 	/* A folder that does not exist: an error, nothing left behind. */
 	snprintf(dest, sizeof(dest), "%s/none/backup.db", f->dir);
-	assert_int_equal(store_backup(f->db, dest, &bytes, err, sizeof(err)), STORE_ERR);
+	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)),
+	    STORE_ERR);
 	assert_true(strlen(err) > 0);
 	store_close(st);
 }
