@@ -32,7 +32,7 @@ TEST_DEFS := -DVANTHU_TEST_CLOCK
 # Modules linked into the daemon; the client shares the wire format only.
 CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify table
 DAEMON_SRC := $(CORE) main
-CLIENT_SRC := vanthuctl proto table
+CLIENT_SRC := vanthuctl proto table diag
 UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table
 
 B := build

@@ -67,6 +67,25 @@ static const char *const role_names[ROLE_COUNT] = {
 
 static const char *const authorities[] = { "TM.", "KT.", "TL.", "TUQ.", "Q." };
 
+void config_roles_text(unsigned roles, int with_names, char *out, size_t len)
+{
+	static const char *const labels[ROLE_COUNT] = { "chuyên viên soạn thảo", "người kiểm duyệt",
+		"lãnh đạo ký", "văn thư", "quản trị", "giám sát" };
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (!(roles & (1u << r)))
+			continue;
+		int n = with_names ?
+		    snprintf(out + off, len - off, "%s%s (%s)", off ? ", " : "", labels[r], role_names[r]) :
+		    snprintf(out + off, len - off, "%s%s", off ? " hoặc " : "", labels[r]);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
 const char *config_role_name(int role_bit_index)
 {
 	if (role_bit_index < 0 || role_bit_index >= ROLE_COUNT)

@@ -133,6 +133,9 @@ int config_copy_identity(struct config *dst, const struct config *src);
 void config_free_identity(struct config *cfg);
 
 const char *config_role_name(int role_bit_index);  /* "drafter", ... */
+/* The roles of a bit set as a person reads them: "chuyên viên soạn thảo hoặc văn thư", or with
+ * with_names "chuyên viên soạn thảo (drafter), văn thư (clerk)". */
+void config_roles_text(unsigned roles, int with_names, char *out, size_t len);
 const struct config_user *config_find_user(const struct config *cfg, const char *login);
 /* The issuing body with this abbreviation; NULL or "" gives the organisation (bodies[0]). */
 const struct config_body *config_find_body(const struct config *cfg, const char *abbrev);

@@ -1026,19 +1026,21 @@ static int check_filter(const struct workflows *wf, const char *kind, const char
 	off = (size_t)snprintf(msg, msglen, "không có trạng thái \"%s\"%s%s; các trạng thái là:",
 	    state, k ? " trong loại " : "", k ? k->label : "");
 	/* each state id once, in the order the kinds give them */
-	for (size_t i = 0, n = 0; i < wf->nkinds; i++) {
+	const char *seen[64];
+	size_t nseen = 0;
+	for (size_t i = 0; i < wf->nkinds; i++) {
 		if (k != NULL && k != &wf->kinds[i])
 			continue;
 		for (size_t j = 0; j < wf->kinds[i].nstates && off < msglen; j++) {
 			const struct wf_state *st = &wf->kinds[i].states[j];
-			int seen = 0;
-			for (size_t a = 0; a <= i && !seen; a++)
-				for (size_t b = 0; b < (a == i ? j : wf->kinds[a].nstates) && !seen; b++)
-					seen = (k == NULL || k == &wf->kinds[a]) &&
-					    strcmp(wf->kinds[a].states[b].id, st->id) == 0;
-			if (!seen)
-				off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s)", n++ ? "," : "",
-				    st->id, st->label);
+			size_t n = 0;
+			while (n < nseen && strcmp(seen[n], st->id) != 0)
+				n++;
+			if (n < nseen || nseen == sizeof(seen) / sizeof(seen[0]))
+				continue;
+			seen[nseen++] = st->id;
+			off += (size_t)snprintf(msg + off, msglen - off, "%s %s (%s)", nseen > 1 ? "," : "",
+			    st->id, st->label);
 		}
 	}
 	return E_INVALID;
@@ -1546,30 +1548,29 @@ static int cmd_render(struct conn *c, json_t *args, json_t **result, char *msg, 
 		return E_INTERNAL;
 	}
 	free(docx);
-	/* the file's name for a clerk: an issued one's own ("03-TB-UBND.docx"), else a draft's */
-	struct store_doc doc;
-	char name[128];
-	if (store_doc_get(c->ctl->store, id, &doc, err, sizeof(err)) == STORE_OK) {
-		if (doc.symbol && doc.number > 0) {
-			/* a voided number says so in the name; the issued file itself stays as it was */
-			json_t *row = NULL;
-			int voided = store_doc_row(c->ctl->store, id, take_one, &row, err, sizeof(err)) ==
-			    STORE_OK && json_is_string(json_object_get(row, "voided_at"));
-			snprintf(name, sizeof(name), "%s%s.docx", doc.symbol, voided ? "-DA-HUY-SO" : "");
-			for (char *p = name; *p; p++)
-				if (*p == '/' || *p == ' ')
-					*p = '-';
-			if (voided) {
-				json_object_set_new(*result, "voided", json_true());
-				json_object_set(*result, "void_reason", json_object_get(row, "void_reason"));
-			}
-			json_decref(row);
+	/*
+	 * The file's name for a clerk: an issued one's own ("03-TB-UBND.docx"), a
+	 * voided number's marked so (the issued file itself stays as it was), else
+	 * a draft's.
+	 */
+	json_t *row = NULL;
+	char stem[128], name[160];
+	if (store_doc_row(c->ctl->store, id, take_one, &row, err, sizeof(err)) == STORE_OK) {
+		int voided = json_is_string(json_object_get(row, "voided_at"));
+		const char *symbol = json_string_value(json_object_get(row, "symbol"));
+		if (symbol && json_integer_value(json_object_get(row, "number")) > 0) {
+			publish_file_stem(symbol, stem, sizeof(stem));
+			snprintf(name, sizeof(name), "%s%s.docx", stem, voided ? "-DA-HUY-SO" : "");
 		} else {
 			snprintf(name, sizeof(name), "du-thao-%lld.docx", (long long)id);
 		}
 		json_object_set_new(*result, "name", json_string(name));
-		store_doc_free(&doc);
+		if (voided) {
+			json_object_set_new(*result, "voided", json_true());
+			json_object_set(*result, "void_reason", json_object_get(row, "void_reason"));
+		}
 	}
+	json_decref(row);
 	return 0;
 }
 
@@ -1852,15 +1853,10 @@ static void handle_line(struct conn *c, const char *line, size_t len)
 	}
 	if ((cmd->roles & c->peer.roles) == 0) {
 		/* name the roles that may: the person knows whom to ask */
-		static const char *const labels[ROLE_COUNT] = { "chuyên viên soạn thảo",
-			"người kiểm duyệt", "lãnh đạo ký", "văn thư", "quản trị", "giám sát" };
-		size_t off = (size_t)snprintf(msg, sizeof(msg), "lệnh \"%s\" chỉ dành cho ", cmd->name);
-		for (int b = 0, n = 0; b < ROLE_COUNT && off < sizeof(msg); b++)
-			if (cmd->roles & (1u << b))
-				off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s (%s)",
-				    n++ ? ", " : "", labels[b], config_role_name(b));
-		if (off < sizeof(msg))
-			snprintf(msg + off, sizeof(msg) - off, "; %s không có vai trò đó", c->peer.login);
+		char may[512];
+		config_roles_text(cmd->roles, 1, may, sizeof(may));
+		snprintf(msg, sizeof(msg), "lệnh \"%s\" chỉ dành cho %s; %s không có vai trò đó",
+		    cmd->name, may, c->peer.login);
 		send_error(c, E_DENIED, msg);
 		goto out;
 	}

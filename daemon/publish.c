@@ -103,6 +103,15 @@ static int read_file(const char *path, void **out, size_t *len)
 	return got == (size_t)sb.st_size ? 0 : -1;
 }
 
+void publish_file_stem(const char *symbol, char *out, size_t len)
+{
+	/* "12/TB-UBND" -> "12-TB-UBND": a name a clerk can read, no slash */
+	snprintf(out, len, "%s", symbol);
+	for (char *p = out; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '-';
+}
+
 int publish_render(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, void **out, size_t *len, char *err, size_t errlen)
 {
@@ -158,11 +167,7 @@ int publish_issued(struct store *st, const struct catalog *cat, const struct con
 		snprintf(err, errlen, "document %lld has no number yet", (long long)id);
 		goto out;
 	}
-	/* "12/TB-UBND" -> "12-TB-UBND.docx": a name a clerk can read, no slash */
-	snprintf(name, sizeof(name), "%s", doc.symbol);
-	for (char *p = name; *p; p++)
-		if (*p == '/' || *p == ' ')
-			*p = '-';
+	publish_file_stem(doc.symbol, name, sizeof(name));
 	/*
 	 * A state body's numbers run per year: outgoing/2026/. A Party committee's
 	 * run per type within its term, and two terms can meet in one year (01-KH/TU

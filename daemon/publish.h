@@ -14,6 +14,8 @@
  * published file, checked against its recorded SHA-256; any other, its
  * current revision rendered as a draft (number and day blank).
  */
+/* The issued file's name without ".docx", from its symbol: "12/TB-UBND" gives "12-TB-UBND". */
+void publish_file_stem(const char *symbol, char *out, size_t len);
 int publish_render(struct store *st, const struct catalog *cat, const struct config *cfg,
     int64_t id, void **out, size_t *len, char *err, size_t errlen);
 

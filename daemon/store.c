@@ -848,10 +848,10 @@ foreign:
 }
 
 /*
- * Removes what a backup to dest that was killed left beside it:
- * ".NAME.XXXXXX" and its "-journal", regular, single-link, ours, and older
- * than this daemon (so no backup of ours can still be writing them). Any
- * other file is left alone.
+ * Removes what a backup to dest that was killed left beside it: ".NAME."
+ * and six random characters, and its "-journal", when regular, single-link,
+ * ours and older than this daemon (so no backup of ours can still be
+ * writing them). Any other file is left alone.
  */
 static void backup_sweep(const char *dest, time_t since)
 {
@@ -907,11 +907,12 @@ int store_backup(const char *dbpath, const char *dest, time_t since, int64_t *by
 	 * The copy is made under a fresh name beside dest, created here with
 	 * O_EXCL (VACUUM INTO accepts an empty file), so no existing file is
 	 * ever cleared or written to on the way.  A daemon killed while copying
-	 * leaves ".NAME.XXXXXX" behind; it is never reused, and the next backup
-	 * to dest removes it.
+	 * leaves ".NAME." and six random characters behind; it is never reused,
+	 * and the next backup to dest removes it.
 	 */
 	backup_sweep(dest, since);
 	slash = strrchr(dest, '/');
+	/* mkostemp's template: it replaces the six X with random characters */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - dest), dest,
 	        slash + 1) >= sizeof(tmp)) {
 		store_set_err(err, errlen, "đường dẫn sao lưu dài quá: %s", dest);

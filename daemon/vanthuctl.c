@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "proto.h"
 #include "table.h"
 #include "version.h"
@@ -147,26 +148,6 @@ static const char *pick_socket(const char *given)
 
 /* ---- talking to the daemon ---- */
 
-/* A system error the way the clerk reads it: the usual ones in Vietnamese, else the C text. */
-static const char *vn_strerror(int err)
-{
-	switch (err) {
-	case ENOENT: return "không có tệp hay thư mục đó";
-	case EACCES: case EPERM: return "không có quyền";
-	case ENOSPC: return "đĩa đã đầy";
-	case EDQUOT: return "đã hết hạn mức dung lượng của người dùng";
-	case EROFS: return "ổ đĩa chỉ cho đọc";
-	case EISDIR: return "đó là một thư mục";
-	case ENOTDIR: return "một phần của đường dẫn không phải là thư mục";
-	case EEXIST: return "đã có tệp trùng tên";
-	case ENAMETOOLONG: return "tên quá dài";
-	case EIO: return "lỗi đọc ghi của ổ đĩa";
-	case EPIPE: case ECONNRESET: return "vanthud đã đóng kết nối";
-	case ETIMEDOUT: return "quá thời gian chờ";
-	default: return strerror(err);
-	}
-}
-
 /*
  * Why vanthuctl could not reach the daemon, in Vietnamese and with what to
  * do: most often the user is not in the socket's group yet.
@@ -199,7 +180,7 @@ static void explain_connect(const char *path, int err)
 		    "không chạy); xem: systemctl status vanthud\n", path);
 	} else {
 		fprintf(stderr, "vanthuctl: không kết nối được tới vanthud tại %s: %s\n", path,
-		    vn_strerror(err));
+		    diag_strerror(err));
 	}
 }
 
@@ -279,7 +260,7 @@ static json_t *read_reply(int fd, int timeout_ms)
 			continue;
 		if (n <= 0) {
 			fprintf(stderr, "vanthuctl: vanthud đã đóng kết nối mà không trả lời%s%s\n",
-			    n < 0 ? ": " : "", n < 0 ? vn_strerror(errno) : "");
+			    n < 0 ? ": " : "", n < 0 ? diag_strerror(errno) : "");
 			break;
 		}
 		if (proto_buf_append(&in, chunk, (size_t)n) != 0) {
@@ -1254,65 +1235,89 @@ static int plain_name(const char *n)
 }
 
 /*
- * render: the DOCX, written through a temporary name. Without -o (path
- * NULL) it is named as the daemon says: the issued file's own name
- * ("03-TB-UBND.docx"), a draft's "du-thao-6.docx". A failure to write here
- * is a refusal (1), not a usage error.
+ * Fetches cmd's file for id into path through a temporary name, flushed and
+ * renamed only once complete (nothing half-written ever takes the name).
+ * With path NULL the file goes in the current folder under the name the
+ * daemon gives ("03-TB-UBND.docx"), else fallback; the name used lands in
+ * final. *meta gets the replies' other fields (the caller frees it). A
+ * failure to write here is a refusal (1), not a usage error.
  */
-static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+static int fetch_to_file(int fd, const char *cmd, json_int_t id, const char *path,
+    const char *fallback, int json_out, int timeout_ms, json_t **meta, json_int_t *total,
+    char *final, size_t finallen)
 {
-	char tmp[PATH_MAX], sha[80] = "", name[160] = "", fallback[64];
-	json_t *meta = json_object();
-	json_int_t total = 0;
+	char tmp[PATH_MAX];
 	FILE *fp;
 	int rc;
 
+	*total = 0;
+	*meta = json_object();
 	if (path != NULL)
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
 	else
-		snprintf(tmp, sizeof(tmp), ".vanthuctl-render-%ld.part", (long)getpid());
-	fp = meta ? fopen(tmp, "wb") : NULL;
+		snprintf(tmp, sizeof(tmp), ".vanthuctl-%s-%ld.part", cmd, (long)getpid());
+	fp = *meta ? fopen(tmp, "wb") : NULL;
 	if (fp == NULL) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, vn_strerror(errno));
-		json_decref(meta);
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, diag_strerror(errno));
 		return EXIT_REFUSED;
 	}
-	rc = fetch_chunks(fd, "render", id, NULL, fp, meta, &total, json_out, timeout_ms);
+	rc = fetch_chunks(fd, cmd, id, NULL, fp, *meta, total, json_out, timeout_ms);
 	if (rc != EXIT_OK) {
 		fclose(fp);
 		unlink(tmp);
-		json_decref(meta);
 		return rc;
 	}
-	snprintf(sha, sizeof(sha), "%s", jstr(meta, "sha256"));
-	snprintf(name, sizeof(name), "%s", jstr(meta, "name"));
-	snprintf(fallback, sizeof(fallback), "van-ban-%lld.docx", (long long)id);
 	if (path == NULL)
-		path = plain_name(name) ? name : fallback;
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, vn_strerror(errno));
+		path = plain_name(jstr(*meta, "name")) ? jstr(*meta, "name") : fallback;
+	snprintf(final, finallen, "%s", path);
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, final) != 0) {
+		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", final, diag_strerror(errno));
 		unlink(tmp);
-		json_decref(meta);
 		return EXIT_REFUSED;
 	}
-	int voided = json_is_true(json_object_get(meta, "voided"));
-	if (json_out) {
-		json_t *o = json_pack("{s:b, s:{s:I, s:s, s:I, s:s, s:b, s:s?}}", "ok", 1, "result", "id",
-		    id, "path", path, "bytes", total, "sha256", sha, "voided", voided, "void_reason",
-		    voided ? jstr(meta, "void_reason") : NULL);
-		char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-		if (text)
-			puts(text);
-		free(text);
-		json_decref(o);
-	} else {
-		printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", path, (long long)total, sha);
-		if (voided)
+	return EXIT_OK;
+}
+
+/* Prints o as the JSON reply vanthuctl gives with --json, and frees it. */
+static void print_json(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(o);
+}
+
+/*
+ * render: the DOCX. Without -o (path NULL) it is named as the daemon says:
+ * the issued file's own name, a draft's "du-thao-6.docx".
+ */
+static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+{
+	char fallback[64], final[PATH_MAX];
+	json_t *meta = NULL;
+	json_int_t total;
+	int rc;
+
+	snprintf(fallback, sizeof(fallback), "van-ban-%lld.docx", (long long)id);
+	rc = fetch_to_file(fd, "render", id, path, fallback, json_out, timeout_ms, &meta, &total,
+	    final, sizeof(final));
+	if (rc == EXIT_OK) {
+		int voided = json_is_true(json_object_get(meta, "voided"));
+		if (json_out)
+			print_json(json_pack("{s:b, s:{s:I, s:s, s:I, s:s, s:b, s:s?}}", "ok", 1, "result",
+			    "id", id, "path", final, "bytes", total, "sha256", jstr(meta, "sha256"),
+			    "voided", voided, "void_reason", voided ? jstr(meta, "void_reason") : NULL));
+		else
+			printf("Đã ghi %s (%lld byte, SHA-256 %s).\n", final, (long long)total,
+			    jstr(meta, "sha256"));
+		if (voided && !json_out)
 			printf("Lưu ý: số của văn bản này ĐÃ BỊ HỦY (%s); tệp là bản đã ban hành, không "
 			    "còn giá trị.\n", jstr(meta, "void_reason"));
 	}
 	json_decref(meta);
-	return EXIT_OK;
+	return rc;
 }
 
 /*
@@ -1628,7 +1633,7 @@ static int file_arg(const char *path, json_t *args)
 	long size;
 
 	if (fp == NULL)
-		return usage_error("không mở được %s: %s", path, vn_strerror(errno));
+		return usage_error("không mở được %s: %s", path, diag_strerror(errno));
 	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
 		fclose(fp);
 		return usage_error("không đọc được %s", path);
@@ -1681,56 +1686,34 @@ static int build_edit(int argc, char **argv, struct call *c)
 
 /*
  * edit --export: the document's current input as it is stored, to path
- * ("-": standard output), through a temporary name; then "vanthuctl edit ID
- * path" sends the changed file back as the next revision.
+ * ("-": standard output); then "vanthuctl edit ID path" sends the changed
+ * file back as the next revision.
  */
 static int fetch_input(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
 {
-	char tmp[PATH_MAX];
-	json_t *meta = json_object();
-	json_int_t total = 0;
-	int to_stdout = strcmp(path, "-") == 0, rc;
-	FILE *fp;
+	char final[PATH_MAX];
+	json_t *meta = NULL;
+	json_int_t total;
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.part", path);
-	fp = meta == NULL ? NULL : to_stdout ? stdout : fopen(tmp, "wb");
-	if (fp == NULL) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, vn_strerror(errno));
-		json_decref(meta);
-		return EXIT_REFUSED;
-	}
-	rc = fetch_chunks(fd, "doc.content", id, NULL, fp, meta, &total, json_out, timeout_ms);
-	if (to_stdout) {
+	if (strcmp(path, "-") == 0) {
+		meta = json_object();
+		rc = meta ? fetch_chunks(fd, "doc.content", id, NULL, stdout, meta, &total, json_out,
+		    timeout_ms) : EXIT_REFUSED;
 		json_decref(meta);
 		return rc;
 	}
-	if (rc != EXIT_OK) {
-		fclose(fp);
-		unlink(tmp);
-		json_decref(meta);
-		return rc;
-	}
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", path, vn_strerror(errno));
-		unlink(tmp);
-		json_decref(meta);
-		return EXIT_REFUSED;
-	}
-	if (json_out) {
-		json_t *o = json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
-		    "path", path, "bytes", total, "sha256", jstr(meta, "sha256"));
-		char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-		if (text)
-			puts(text);
-		free(text);
-		json_decref(o);
-	} else {
+	rc = fetch_to_file(fd, "doc.content", id, path, NULL, json_out, timeout_ms, &meta, &total,
+	    final, sizeof(final));
+	if (rc == EXIT_OK && json_out)
+		print_json(json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
+		    "path", final, "bytes", total, "sha256", jstr(meta, "sha256")));
+	else if (rc == EXIT_OK)
 		printf("Đã ghi nội dung hiện tại của văn bản số %lld vào %s (%lld byte). Sửa tệp rồi gửi "
-		    "lại: vanthuctl edit %lld %s\n", (long long)id, path, (long long)total, (long long)id,
-		    path);
-	}
+		    "lại: vanthuctl edit %lld %s\n", (long long)id, final, (long long)total,
+		    (long long)id, final);
 	json_decref(meta);
-	return EXIT_OK;
+	return rc;
 }
 
 /* act ID ACTION [-m C], or the short forms: ACTION ID [-m C]. */
@@ -2082,7 +2065,7 @@ int main(int argc, char **argv)
 		int err = errno;
 		reply = read_reply(fd, 2000);
 		if (reply == NULL) {
-			fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", vn_strerror(err));
+			fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", diag_strerror(err));
 			goto out;
 		}
 	} else {

@@ -351,23 +351,6 @@ const struct wf_kind *workflows_by_root(const struct workflows *wf, const char *
 	return NULL;
 }
 
-static void roles_text(unsigned roles, char *out, size_t len)
-{
-	static const char *const labels[ROLE_COUNT] = { "chuyên viên soạn thảo", "người kiểm duyệt",
-		"lãnh đạo ký", "văn thư", "quản trị", "giám sát" };
-	size_t off = 0;
-
-	out[0] = '\0';
-	for (int r = 0; r < ROLE_COUNT; r++) {
-		if (!(roles & (1u << r)))
-			continue;
-		int n = snprintf(out + off, len - off, "%s%s", off ? " hoặc " : "", labels[r]);
-		if (n < 0 || (size_t)n >= len - off)
-			break;
-		off += (size_t)n;
-	}
-}
-
 const char *workflow_template_for(const struct wf_kind *k, enum config_body_kind body)
 {
 	return body == BODY_PARTY ? k->party_template : k->template_name;
@@ -419,7 +402,7 @@ int workflow_check(const struct wf_kind *k, const struct store_doc *doc, const s
 		return WF_STATE;
 	}
 	if ((t->roles & a->roles) == 0) {
-		roles_text(t->roles, roles, sizeof(roles));
+		config_roles_text(t->roles, 0, roles, sizeof(roles));
 		snprintf(msg, msglen, "thao tác \"%s\" chỉ dành cho %s; %s không có vai trò đó", t->label,
 		    roles, a->login);
 		return WF_DENIED;
