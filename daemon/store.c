@@ -235,6 +235,33 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 "ALTER TABLE rounds ADD COLUMN closed_counts TEXT;"),
 	/* 9 -> 10: a percentage names its base indicator, so that a round's average weighs it. */
 	"ALTER TABLE indicators ADD COLUMN base TEXT;",
+	/*
+	 * 10 -> 11: electronic originals. A document signed digitally keeps the
+	 * PDF the leader signed (signed_pdf_*) and, once issued, the PDF with the
+	 * number, the date and the organisation's signature (pdf_*); every
+	 * signature is a row of its own. A leader's signing in two steps keeps what
+	 * the first prepared in sign_pending until the second comes.
+	 */
+	("ALTER TABLE documents ADD COLUMN signed_pdf_path TEXT;"
+	"ALTER TABLE documents ADD COLUMN signed_pdf_sha256 TEXT;"
+	"ALTER TABLE documents ADD COLUMN signed_revision INTEGER;"
+	"ALTER TABLE documents ADD COLUMN pdf_path TEXT;"
+	"ALTER TABLE documents ADD COLUMN pdf_sha256 TEXT;"
+	"CREATE TABLE signatures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  role TEXT NOT NULL CHECK (role IN ('leader', 'organisation')),"
+	"  login TEXT NOT NULL, fingerprint TEXT NOT NULL, subject TEXT NOT NULL,"
+	"  signed_at TEXT NOT NULL, pdf_sha256 TEXT NOT NULL"
+	");"
+	"CREATE INDEX signatures_document ON signatures(document_id, id);"
+	"CREATE TABLE sign_pending ("
+	"  document_id INTEGER PRIMARY KEY REFERENCES documents(id),"
+	"  login TEXT NOT NULL, revision INTEGER NOT NULL, certificate BLOB NOT NULL,"
+	"  content_sha256 TEXT NOT NULL, prepared_path TEXT NOT NULL,"
+	"  prepared_sha256 TEXT NOT NULL, byte_range TEXT NOT NULL, signed_at TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"),
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -853,7 +880,7 @@ foreign:
  * ours and older than this daemon (so no backup of ours can still be
  * writing them). Any other file is left alone.
  */
-static void backup_sweep(const char *dest, time_t since)
+static void backup_sweep(const char *dest, const struct timespec *since)
 {
 	const char *slash = strrchr(dest, '/'), *base = slash + 1;
 	char dir[PATH_MAX];
@@ -874,13 +901,15 @@ static void backup_sweep(const char *dest, time_t since)
 		if (!shaped || fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_uid == geteuid() &&
-		    st.st_mtime < since && unlinkat(dirfd(d), n, 0) == 0)
+		    (st.st_mtim.tv_sec < since->tv_sec || (st.st_mtim.tv_sec == since->tv_sec &&
+		        st.st_mtim.tv_nsec < since->tv_nsec)) && unlinkat(dirfd(d), n, 0) == 0)
 			log_info("backup: removed %s/%s, left by a backup that was cut", dir, n);
 	}
 	closedir(d);
 }
 
-int store_backup(const char *dbpath, const char *dest, time_t since, int64_t *bytes, char *err,
+int store_backup(const char *dbpath, const char *dest, const struct timespec *since,
+    int64_t *bytes, char *err,
     size_t errlen)
 {
 	sqlite3 *src = NULL, *check = NULL;
@@ -1188,7 +1217,8 @@ static char *col_dup(sqlite3_stmt *s, int i)
 #define DOC_COLUMNS "id, kind, state, state_since, summary, signer_login, signer_name, " \
 	"recipients, archive, round_id, drafter_uid, drafter, editor_uid, editor, revision, " \
 	"created_at, updated_at, body, year, number, symbol, issued_on, drafting_unit, out_path, " \
-	"out_sha256, issuer, series"
+	"out_sha256, issuer, series, signed_pdf_path, signed_pdf_sha256, signed_revision, pdf_path, " \
+	"pdf_sha256"
 
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen)
 {
@@ -1227,6 +1257,11 @@ int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err
 		out->out_sha256 = col_dup(s, 24);
 		out->issuer = col_dup(s, 25);
 		out->series = col_dup(s, 26);
+		out->signed_pdf_path = col_dup(s, 27);
+		out->signed_pdf_sha256 = col_dup(s, 28);
+		out->signed_revision = sqlite3_column_int64(s, 29);
+		out->pdf_path = col_dup(s, 30);
+		out->pdf_sha256 = col_dup(s, 31);
 		rc = out->kind && out->state && out->state_since && out->summary && out->drafter &&
 		    out->editor ? STORE_OK : STORE_ERR;
 		if (rc != STORE_OK)
@@ -1257,6 +1292,10 @@ void store_doc_free(struct store_doc *d)
 	free(d->out_sha256);
 	free(d->issuer);
 	free(d->series);
+	free(d->signed_pdf_path);
+	free(d->signed_pdf_sha256);
+	free(d->pdf_path);
+	free(d->pdf_sha256);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1439,10 +1478,14 @@ int store_doc_transition(struct store *st, struct store_transition *t, char *err
 		sqlite3_finalize(s);
 		s = NULL;
 	}
+	if (t->signed_pdf != NULL && store_signature_insert(st->db, t->id, t->signed_pdf, t->login,
+	        err, errlen) != 0)
+		goto fail_quiet;
 	snprintf(object, sizeof(object), "document/%lld", (long long)t->id);
-	if (store_audit_json(st->db, t->uid, t->login, t->action, object, json_pack("{s:s, s:s, s:s?, s:I, s:s?}", "from", t->from, "to", t->to,
+	if (store_audit_json(st->db, t->uid, t->login, t->action, object, json_pack("{s:s, s:s, s:s?, s:I, s:s?, s:s?}", "from", t->from, "to", t->to,
 	    "comment", t->comment, "number", (json_int_t)t->number,
-	    "symbol", t->symbol[0] ? t->symbol : NULL), err,
+	    "symbol", t->symbol[0] ? t->symbol : NULL,
+	    "pdf_sha256", t->signed_pdf ? t->signed_pdf->sha256 : NULL), err,
 	        errlen) != 0)
 		goto fail_quiet;
 	return store_exec_sql(st->db, "COMMIT", err, errlen);
@@ -1764,8 +1807,10 @@ int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n
 	int step;
 
 	*n = 0;
+	/* the DOCX not written, or a leader's PDF not yet numbered and sealed */
 	if (sqlite3_prepare_v2(st->db, "SELECT id FROM documents WHERE number IS NOT NULL AND "
-	        "out_sha256 IS NULL ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
+	        "(out_sha256 IS NULL OR (signed_pdf_sha256 IS NOT NULL AND pdf_sha256 IS NULL)) "
+	        "ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
 		store_db_err(st->db, "unpublished", err, errlen);
 		return STORE_ERR;
 	}

@@ -11,7 +11,7 @@
 #include "report.h"
 #include "symbol.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 enum store_rc {
 	STORE_OK = 0,
@@ -230,6 +230,9 @@ struct store_doc {
 	char *out_path, *out_sha256;  /* the issued DOCX, once published */
 	char *issuer;                 /* the issuing body; NULL: the organisation */
 	char *series;                 /* the register series it was numbered in, once issued */
+	char *signed_pdf_path, *signed_pdf_sha256;  /* the PDF the leader signed; NULL: none */
+	int64_t signed_revision;      /* the revision the leader signed */
+	char *pdf_path, *pdf_sha256;  /* the issued electronic original; NULL: none (yet) */
 };
 int store_doc_get(struct store *st, int64_t id, struct store_doc *out, char *err, size_t errlen);
 void store_doc_free(struct store_doc *d);
@@ -243,6 +246,16 @@ int store_doc_row(struct store *st, int64_t id, store_row_cb cb, void *arg, char
  * revision; STORE_INVALID if the document moved on meanwhile. */
 int store_doc_edit(struct store *st, int64_t id, const struct store_doc_new *d, int64_t *revision,
     char *err, size_t errlen);
+
+/* A signature put into a PDF: who, with which certificate, and the PDF it made. */
+struct store_signed_pdf {
+	const char *role;         /* "leader" or "organisation" */
+	const char *path;         /* the PDF written (durably, before the record) */
+	const char *sha256;
+	const char *fingerprint;  /* the certificate's SHA-256 */
+	const char *subject;      /* its subject's name */
+	const char *signed_at;    /* ISO 8601, +07:00 */
+};
 
 /* One step of the state machine, with its history entry and, when asked, the register number. */
 struct store_transition {
@@ -258,6 +271,8 @@ struct store_transition {
 	int year;
 	const char *kind_label;    /* "Thông báo" for the register */
 	const char *issued_on;     /* YYYY-MM-DD, Vietnam time */
+	/* the leader's PDF signed at this step, recorded in its transaction; NULL: none */
+	const struct store_signed_pdf *signed_pdf;
 	/* out */
 	int64_t number;
 	char symbol[96];
@@ -284,7 +299,34 @@ int store_doc_content(struct store *st, int64_t id, char **xml, size_t *len, cha
 /* Records where the issued DOCX is and its SHA-256, with a "publish" history entry. */
 int store_doc_set_output(struct store *st, int64_t id, const char *path, const char *sha256,
     int64_t uid, const char *login, char *err, size_t errlen);
-/* Issued documents whose DOCX is not written yet (at most max ids). */
+/* The issued electronic original of document id, with its signature row and audit entry. */
+int store_doc_set_pdf(struct store *st, int64_t id, const struct store_signed_pdf *p,
+    int64_t uid, const char *login, char *err, size_t errlen);
+/* A leader's signing prepared and waiting for the signature (one per document). */
+struct store_sign_pending {
+	int64_t document_id;
+	char login[72];
+	int64_t revision;           /* the revision the prepared PDF shows */
+	unsigned char *cert;        /* owned: the signer's certificate, DER */
+	size_t certlen;
+	char content_sha256[65];    /* what the signature covers */
+	char prepared_path[4096];   /* the prepared PDF, written durably */
+	char prepared_sha256[65];
+	long long range[4];         /* the /ByteRange written into it */
+	char signed_at[40];         /* the /M written into it, ISO 8601 +07:00 */
+};
+int store_sign_pending_put(struct store *st, const struct store_sign_pending *p, char *err,
+    size_t errlen);
+/* STORE_INVALID: nothing pending for id. */
+int store_sign_pending_get(struct store *st, int64_t id, struct store_sign_pending *p, char *err,
+    size_t errlen);
+void store_sign_pending_free(struct store_sign_pending *p);
+/* The signatures of document id, oldest first: role, login, subject, fingerprint, signed_at,
+ * pdf_sha256. */
+int store_doc_signatures(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
+/* Issued documents whose DOCX is not written yet, or whose leader-signed PDF is not yet
+ * numbered and sealed (at most max ids). */
 int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n, char *err,
     size_t errlen);
 
@@ -369,9 +411,12 @@ int store_open_worker(const char *path, struct store **out, char *err, size_t er
  * own (so it may run on a worker thread while the daemon serves), written to
  * a temporary name beside dest, fsynced, checked and renamed to dest. The
  * temporary files a backup to dest left when its daemon was killed, older
- * than since (this daemon's start), are removed first.
+ * than since (this daemon's start, real time to the nanosecond: a daemon
+ * killed and started again within one second leaves files of that second),
+ * are removed first.
  */
-int store_backup(const char *dbpath, const char *dest, time_t since, int64_t *bytes, char *err,
+int store_backup(const char *dbpath, const char *dest, const struct timespec *since,
+    int64_t *bytes, char *err,
     size_t errlen);
 
 #endif

@@ -37,4 +37,10 @@ int store_doc_insert(sqlite3 *db, const struct store_doc_new *d, int64_t *id, ch
 /* Inside the caller's transaction: a round; 1 when one with that id exists (nothing done). */
 int store_round_insert(sqlite3 *db, const struct store_round_new *r, char *err, size_t errlen);
 
+/* Inside the caller's transaction: a signature and the PDF it made (store_sign.c). A leader's
+ * replaces the document's signed PDF and ends its pending signing; the organisation's is the
+ * issued original. 0 or -1. */
+int store_signature_insert(sqlite3 *db, int64_t id, const struct store_signed_pdf *p,
+    const char *login, char *err, size_t errlen);
+
 #endif

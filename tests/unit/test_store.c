@@ -295,13 +295,17 @@ static void test_backup(void **state)
 	struct store_stats stats;
 	char err[512], dest[PATH_MAX + 16];
 	int64_t bytes = 0, bad = -1, checked = 0;
+	struct timespec now, past;
 
+	clock_gettime(CLOCK_REALTIME, &now);
+	past = now;
+	past.tv_sec -= 60;
 	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(store_audit_append(st, i, "a", "b", "", "", err, sizeof(err)), STORE_OK);
 	snprintf(dest, sizeof(dest), "%s/backup.db", f->dir);
 	/* While the store is open with its WAL: the copy is consistent. */
-	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_backup(f->db, dest, &now, &bytes, err, sizeof(err)), STORE_OK);
 	assert_true(bytes > 0);
 	char tmp[PATH_MAX + 32];
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dest, (long)getpid());
@@ -330,25 +334,41 @@ static void test_backup(void **state)
 			assert_int_equal(utimensat(AT_FDCWD, made[i], old, 0), 0);
 		}
 	}
-	assert_int_equal(store_backup(f->db, dest, time(NULL) - 60, &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, dest, &past, &bytes, err, sizeof(err)),
 	    STORE_OK);
 	assert_int_not_equal(access(left, F_OK), 0);
 	assert_int_not_equal(access(journal, F_OK), 0);
 	assert_int_equal(access(fresh, F_OK), 0);   /* newer than the daemon: maybe in use */
 	assert_int_equal(access(other, F_OK), 0);   /* not the shape of our names */
+	/* killed and started again within the second: the leftover is older, to the nanosecond */
+	{
+		struct timespec since;
+		FILE *fp = fopen(left, "w");
+		assert_non_null(fp);
+		fclose(fp);
+		usleep(20000);  /* a file time is the coarse clock's: past its tick */
+		clock_gettime(CLOCK_REALTIME_COARSE, &since);
+		unlink(fresh);
+		fp = fopen(fresh, "w");
+		assert_non_null(fp);
+		fclose(fp);
+		assert_int_equal(store_backup(f->db, dest, &since, &bytes, err, sizeof(err)), STORE_OK);
+		assert_int_not_equal(access(left, F_OK), 0);
+		assert_int_equal(access(fresh, F_OK), 0);
+	}
 	/* Refusals: relative path, the live database, its WAL, a folder. */
-	assert_int_equal(store_backup(f->db, "backup.db", time(NULL), &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, "backup.db", &now, &bytes, err, sizeof(err)),
 	    STORE_INVALID);
-	assert_int_equal(store_backup(f->db, f->db, time(NULL), &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, f->db, &now, &bytes, err, sizeof(err)),
 	    STORE_INVALID);
 	snprintf(dest, sizeof(dest), "%s-wal", f->db);
-	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, dest, &now, &bytes, err, sizeof(err)),
 	    STORE_INVALID);
-	assert_int_equal(store_backup(f->db, f->dir, time(NULL), &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, f->dir, &now, &bytes, err, sizeof(err)),
 	    STORE_INVALID);
 	/* A folder that does not exist: an error, nothing left behind. */
 	snprintf(dest, sizeof(dest), "%s/none/backup.db", f->dir);
-	assert_int_equal(store_backup(f->db, dest, time(NULL), &bytes, err, sizeof(err)),
+	assert_int_equal(store_backup(f->db, dest, &now, &bytes, err, sizeof(err)),
 	    STORE_ERR);
 	assert_true(strlen(err) > 0);
 	store_close(st);
@@ -641,6 +661,101 @@ static void test_migrate_v5(void **state)
 	    "AND name IN ('register_no_delete', 'register_void_only')"), 2);
 }
 
+/* Signing: pending until the leader's signature, recorded with its step; the sealed PDF. */
+static int count_roles(const struct store_col *cols, int n, void *arg)
+{
+	char *out = arg;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(cols[i].name, "role") == 0)
+			snprintf(out + strlen(out), 128 - strlen(out), "%s%s", *out ? "," : "", cols[i].s);
+	return 0;
+}
+
+static void test_signing_records(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_doc doc;
+	struct store_sign_pending p = { .document_id = 0 }, got;
+	unsigned char cert[3] = { 0x30, 0x01, 0x00 };
+	char err[512], roles[128] = "";
+	int64_t id, ids[8];
+	size_t n;
+	struct store_doc_new d = { .kind = "thong-bao", .state = "signing", .summary = "Kết luận",
+	    .signer_name = "Nguyễn Văn Thông", .recipients = "", .archive = "VT", .uid = 100,
+	    .login = "vtt-ana", .content = "<x/>", .content_len = 4, .sha256 = "00" };
+
+	assert_int_equal(store_open(f->db, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_create(st, &d, &id, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_sign_pending_get(st, id, &got, err, sizeof(err)), STORE_INVALID);
+	p.document_id = id;
+	snprintf(p.login, sizeof(p.login), "vtt-chi");
+	p.revision = 1;
+	p.cert = cert;
+	p.certlen = sizeof(cert);
+	snprintf(p.content_sha256, sizeof(p.content_sha256), "%064d", 1);
+	snprintf(p.prepared_path, sizeof(p.prepared_path), "/spool/signing/%lld.prepared.pdf",
+	    (long long)id);
+	snprintf(p.prepared_sha256, sizeof(p.prepared_sha256), "%064d", 2);
+	p.range[0] = 0;
+	p.range[1] = 1000;
+	p.range[2] = 33770;
+	p.range[3] = 512;
+	snprintf(p.signed_at, sizeof(p.signed_at), "2026-12-04T10:00:00+07:00");
+	assert_int_equal(store_sign_pending_put(st, &p, err, sizeof(err)), STORE_OK);
+	/* a second preparation replaces the first */
+	p.range[3] = 600;
+	assert_int_equal(store_sign_pending_put(st, &p, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_sign_pending_get(st, id, &got, err, sizeof(err)), STORE_OK);
+	assert_string_equal(got.login, "vtt-chi");
+	assert_int_equal(got.certlen, 3);
+	assert_memory_equal(got.cert, cert, 3);
+	assert_int_equal(got.range[2], 33770);
+	assert_int_equal(got.range[3], 600);
+	assert_string_equal(got.signed_at, "2026-12-04T10:00:00+07:00");
+	store_sign_pending_free(&got);
+	/* the sign step records the leader's PDF in its transaction and ends the pending one */
+	const struct store_signed_pdf leader = { .role = "leader", .path = "/spool/signing/1-r1.pdf",
+	    .sha256 = "aa", .fingerprint = "ff", .subject = "Nguyễn Văn Thông",
+	    .signed_at = "2026-12-04T10:00:00+07:00" };
+	struct store_transition t = { .id = id, .from = "signing", .to = "signed", .action = "sign",
+	    .uid = 200, .login = "vtt-chi", .signed_pdf = &leader };
+	assert_int_equal(store_doc_transition(st, &t, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_sign_pending_get(st, id, &got, err, sizeof(err)), STORE_INVALID);
+	assert_int_equal(store_doc_get(st, id, &doc, err, sizeof(err)), STORE_OK);
+	assert_string_equal(doc.signed_pdf_path, "/spool/signing/1-r1.pdf");
+	assert_string_equal(doc.signed_pdf_sha256, "aa");
+	assert_int_equal(doc.signed_revision, 1);
+	assert_null(doc.pdf_path);
+	store_doc_free(&doc);
+	/* numbered: waiting for its DOCX and its sealed PDF; then the DOCX alone is not enough */
+	char symbol[96];
+	issue_in(st, id, "UBND", NULL, "TB", 0, 2026, symbol, sizeof(symbol));
+	assert_int_equal(store_docs_unpublished(st, ids, 8, &n, err, sizeof(err)), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_doc_set_output(st, id, "/out/01-TB-UBND.docx", "bb", 300, "vtt-dung",
+	    err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_docs_unpublished(st, ids, 8, &n, err, sizeof(err)), STORE_OK);
+	assert_int_equal(n, 1);
+	const struct store_signed_pdf org = { .role = "organisation", .path = "/out/01-TB-UBND.pdf",
+	    .sha256 = "cc", .fingerprint = "ee", .subject = "Ủy ban nhân dân",
+	    .signed_at = "2026-12-04T11:00:00+07:00" };
+	assert_int_equal(store_doc_set_pdf(st, id, &org, 300, "vtt-dung", err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(store_docs_unpublished(st, ids, 8, &n, err, sizeof(err)), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_doc_get(st, id, &doc, err, sizeof(err)), STORE_OK);
+	assert_string_equal(doc.pdf_path, "/out/01-TB-UBND.pdf");
+	assert_string_equal(doc.pdf_sha256, "cc");
+	store_doc_free(&doc);
+	assert_int_equal(store_doc_signatures(st, id, count_roles, roles, err, sizeof(err)),
+	    STORE_OK);
+	assert_string_equal(roles, "leader,organisation");
+	store_close(st);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'seal'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +773,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_doc_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doc_origin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signing_records, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
