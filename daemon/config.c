@@ -58,6 +58,17 @@ static const struct key keys[] = {
 	{ "intake", "rounds", KEY_ROUNDS, OFF(intake_rounds_optional), 0, 0 },
 	{ "rounds", "drafter", KEY_GROUP, OFF(round_drafter), 0, 0 },
 	{ "log", "level", KEY_LOGLEVEL, OFF(log_level), 0, 0 },
+	{ "signing", "module", KEY_PATH, OFF(sign_module), 0, 0 },
+	{ "signing", "token", KEY_TEXT, OFF(sign_token), 0, 0 },
+	{ "signing", "key", KEY_TEXT, OFF(sign_key), 0, 0 },
+	{ "signing", "key_id", KEY_TEXT, OFF(sign_key_id), 0, 0 },
+	{ "signing", "pin_file", KEY_PATH, OFF(sign_pin_file), 0, 0 },
+	{ "signing", "trust", KEY_PATH, OFF(sign_trust), 0, 0 },
+	{ "signing", "seal_image", KEY_PATH, OFF(sign_seal_image), 0, 0 },
+	{ "signing", "seal_size", KEY_UINT, OFF(sign_seal_mm), 20, 80 },
+	{ "signing", "font", KEY_PATH, OFF(sign_font), 0, 0 },
+	{ "signing", "office", KEY_PATH, OFF(sign_office), 0, 0 },
+	{ "signing", "converter", KEY_PATH, OFF(sign_converter), 0, 0 },
 };
 #undef OFF
 
@@ -137,7 +148,7 @@ static int line_shape_ok(const char *line)
 }
 
 static const char *const sections[] = { "paths", "organisation", "roles", "limits", "log",
-	"intake", "rounds" };
+	"intake", "rounds", "signing" };
 
 /* Reports a [section] header that names no known section (even one with no keys). */
 static int known_section(struct parse *p, const char *line)
@@ -318,6 +329,34 @@ static void set_user_key(struct parse *p, const char *login, const char *name, c
 		set_string(p, &u->title, value, 1);
 	} else if (strcmp(name, "party_title") == 0) {
 		set_string(p, &u->party_title, value, 1);
+	} else if (strcmp(name, "certificate") == 0) {
+		/* the SHA-256 of the signer's certificate, as `openssl x509 -fingerprint -sha256`
+		 * prints it (colons and case do not matter) */
+		char hex[65];
+		size_t n = 0;
+		for (const char *c = value; *c && n <= 64; c++) {
+			if (*c == ':')
+				continue;
+			if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || (*c >= 'A' && *c <= 'F'))) {
+				n = 65;
+				break;
+			}
+			hex[n++] = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+		}
+		if (n != 64) {
+			problem(p, "certificate: cần dấu vân tay SHA-256 của chứng thư số (64 chữ số hex), "
+			    "không phải '%s'", value);
+			return;
+		}
+		hex[64] = '\0';
+		set_string(p, &u->certificate, hex, 0);
+	} else if (strcmp(name, "signature_image") == 0) {
+		if (value[0] != '/') {
+			problem(p, "signature_image: cần đường dẫn tuyệt đối của ảnh chữ ký (PNG), "
+			    "không phải '%s'", value);
+			return;
+		}
+		set_string(p, &u->signature_image, value, 0);
 	} else if (strcmp(name, "authority") == 0) {
 		for (size_t i = 0; i < sizeof(authorities) / sizeof(authorities[0]); i++) {
 			if (strcmp(value, authorities[i]) == 0) {
@@ -521,6 +560,42 @@ fail:
 	return -1;
 }
 
+/*
+ * [signing] is all or nothing: the organisation's token (module, and the PIN's
+ * file), the trust anchors and the seal; token, key and key_id only choose.
+ * Without a section nothing is signed and every document is issued as a DOCX.
+ */
+static void check_signing(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+	for (size_t i = 0; i < cfg->nusers; i++)
+		if ((cfg->users[i].certificate == NULL) != (cfg->users[i].signature_image == NULL))
+			problem(p, "[user %s]: certificate và signature_image đi cùng nhau (chứng thư số "
+			    "và ảnh chữ ký của người ký số)", cfg->users[i].login);
+	int any = cfg->sign_module || cfg->sign_token || cfg->sign_key || cfg->sign_key_id ||
+	    cfg->sign_pin_file || cfg->sign_trust || cfg->sign_seal_image || cfg->sign_seal_mm ||
+	    cfg->sign_font || cfg->sign_office || cfg->sign_converter;
+
+	if (!any)
+		return;
+	if (cfg->sign_module == NULL)
+		problem(p, "[signing] cần module = (thư viện PKCS#11 của thiết bị ký số của cơ quan)");
+	if (cfg->sign_pin_file == NULL)
+		problem(p, "[signing] cần pin_file = (tệp chứa mã PIN của thiết bị ký số của cơ quan)");
+	if (cfg->sign_trust == NULL)
+		problem(p, "[signing] cần trust = (tệp PEM các chứng thư gốc được tin cậy, như "
+		    "chứng thư gốc của Ban Cơ yếu Chính phủ)");
+	if (cfg->sign_seal_image == NULL)
+		problem(p, "[signing] cần seal_image = (ảnh con dấu của cơ quan: PNG màu đỏ, nền trong suốt)");
+	if (cfg->sign_font == NULL &&
+	    (cfg->sign_font = strdup(CONFIG_DEFAULT_SIGN_FONT)) == NULL)
+		problem(p, "hết bộ nhớ");
+	if (cfg->sign_office == NULL &&
+	    (cfg->sign_office = strdup(CONFIG_DEFAULT_SIGN_OFFICE)) == NULL)
+		problem(p, "hết bộ nhớ");
+	cfg->signing = 1;
+}
+
 /* What must hold once every key is read. */
 static void check_whole(struct parse *p)
 {
@@ -564,6 +639,7 @@ static void check_whole(struct parse *p)
 			problem(p, "%s: term và collective chỉ dùng cho kind = party", where);
 		}
 	}
+	check_signing(p);
 }
 
 /* Parses text over the embedded default; the number of problems, or -1 (no memory, cfg freed). */
@@ -1001,6 +1077,8 @@ void config_free_identity(struct config *cfg)
 		free(cfg->users[i].title);
 		free(cfg->users[i].authority);
 		free(cfg->users[i].party_title);
+		free(cfg->users[i].certificate);
+		free(cfg->users[i].signature_image);
 	}
 	free(cfg->users);
 	cfg->users = NULL;
@@ -1051,6 +1129,8 @@ int config_copy_identity(struct config *dst, const struct config *src)
 		c->title = dup_or_null(u->title, &bad);
 		c->authority = dup_or_null(u->authority, &bad);
 		c->party_title = dup_or_null(u->party_title, &bad);
+		c->certificate = dup_or_null(u->certificate, &bad);
+		c->signature_image = dup_or_null(u->signature_image, &bad);
 	}
 	if (!bad)
 		return 0;
@@ -1071,6 +1151,16 @@ void config_free(struct config *cfg)
 	free(cfg->units);
 	free(cfg->calendar);
 	free(cfg->round_drafter);
+	free(cfg->sign_module);
+	free(cfg->sign_token);
+	free(cfg->sign_key);
+	free(cfg->sign_key_id);
+	free(cfg->sign_pin_file);
+	free(cfg->sign_trust);
+	free(cfg->sign_seal_image);
+	free(cfg->sign_font);
+	free(cfg->sign_office);
+	free(cfg->sign_converter);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);
 	config_free_identity(cfg);

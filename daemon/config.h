@@ -25,7 +25,12 @@ struct config_user {
 	char *title;     /* owned, NFC, may be NULL */
 	char *authority; /* owned: TM., KT., TL., TUQ., Q. or NULL */
 	char *party_title; /* owned, NFC: the office under "T/M ..." on Party documents; may be NULL */
+	char *certificate; /* owned: SHA-256 of the signing certificate, 64 lowercase hex; may be NULL */
+	char *signature_image; /* owned: absolute path of the signature image (blue PNG); may be NULL */
 };
+
+#define CONFIG_DEFAULT_SIGN_FONT "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+#define CONFIG_DEFAULT_SIGN_OFFICE "/usr/lib/libreoffice/program"
 
 /* What kind of body issues a document: its format, number style and register. */
 enum config_body_kind {
@@ -84,6 +89,19 @@ struct config {
 	char *round_drafter;       /* owned: the login that owns the drafts the daemon writes */
 	/* [log] */
 	enum log_level log_level;
+	/* [signing]: electronic originals; signing is 1 when the section is there (all owned) */
+	int signing;
+	char *sign_module;      /* the organisation's PKCS#11 module */
+	char *sign_token;       /* its token's label; NULL: the only one */
+	char *sign_key;         /* the key's label; NULL: by key_id, or the only key */
+	char *sign_key_id;      /* the key's CKA_ID in hex */
+	char *sign_pin_file;    /* a file holding the token's PIN */
+	char *sign_trust;       /* PEM file (or folder) of trust anchors */
+	char *sign_seal_image;  /* the seal: red PNG, transparent ground */
+	unsigned sign_seal_mm;  /* the seal's diameter in mm; 0: from the PNG's own resolution */
+	char *sign_font;        /* TrueType font for the number and date stamped at issue */
+	char *sign_office;      /* LibreOffice's program folder */
+	char *sign_converter;   /* the vanthu-convert helper; NULL: beside vanthud */
 	/* the issuing bodies: [organisation] first (its name, parent, abbreviation and place;
 	 * every body's, all NFC), then each [body ABBR] */
 	struct config_body *bodies; /* owned array */

@@ -72,6 +72,51 @@ static void test_intake_rounds(void **state)
 	diag_free(&d);
 }
 
+/* [signing]: absent, nothing signs; present, all of it; a signer's certificate and image. */
+static void test_signing(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+
+	(void)state;
+	assert_int_equal(load("[log]\nlevel = info\n", &cfg, &d), 0);
+	assert_int_equal(cfg.signing, 0);
+	config_free(&cfg);
+	diag_free(&d);
+	assert_int_equal(load("[signing]\nmodule = /usr/lib/softhsm/libsofthsm2.so\n"
+	    "pin_file = /etc/vanthu/pin\ntrust = /etc/vanthu/ca.pem\nseal_image = /etc/vanthu/d.png\n"
+	    "seal_size = 36\n[user thong]\n"
+	    "certificate = 5F:3A:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:"
+	    "66:77:88:99:aa:bb:cc:9C\nsignature_image = /etc/vanthu/ky.png\n", &cfg, &d), 0);
+	assert_int_equal(cfg.signing, 1);
+	assert_int_equal(cfg.sign_seal_mm, 36);
+	assert_string_equal(cfg.sign_font, CONFIG_DEFAULT_SIGN_FONT);
+	assert_string_equal(cfg.sign_office, CONFIG_DEFAULT_SIGN_OFFICE);
+	const struct config_user *u = config_find_user(&cfg, "thong");
+	assert_non_null(u);
+	assert_string_equal(u->certificate,
+	    "5f3a00112233445566778899aabbccddeeff00112233445566778899aabbcc9c");
+	assert_string_equal(u->signature_image, "/etc/vanthu/ky.png");
+	config_free(&cfg);
+	diag_free(&d);
+	/* part of it: every missing key is named */
+	assert_int_not_equal(load("[signing]\ntoken = co-quan\nseal_size = 100\n", &cfg, &d), 0);
+	assert_diag(&d, 0, "[signing] cần module =");
+	assert_diag(&d, 0, "[signing] cần pin_file =");
+	assert_diag(&d, 0, "[signing] cần trust =");
+	assert_diag(&d, 0, "[signing] cần seal_image =");
+	assert_diag(&d, 3, "seal_size");
+	diag_free(&d);
+	/* a fingerprint that is not one; an image that is not absolute; one without the other */
+	assert_int_not_equal(load("[user a]\ncertificate = 12:34\nsignature_image = ky.png\n"
+	    "[user b]\ncertificate = 5f3a00112233445566778899aabbccddeeff00112233445566778899aabbcc9c\n",
+	    &cfg, &d), 0);
+	assert_diag(&d, 2, "64 chữ số hex");
+	assert_diag(&d, 3, "đường dẫn tuyệt đối");
+	assert_diag(&d, 0, "[user b]: certificate và signature_image đi cùng nhau");
+	diag_free(&d);
+}
+
 static void test_full_file(void **state)
 {
 	struct config cfg;
@@ -379,6 +424,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_intake_rounds),
+		cmocka_unit_test(test_signing),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_nfc),
 		cmocka_unit_test(test_bodies),
