@@ -747,3 +747,52 @@ nomem:
 	xmlFreeDoc(doc);
 	return NULL;
 }
+
+/*
+ * The draft's data made into what the leader signs: no "DỰ THẢO", the number
+ * and the day still blank but marked (render.h's places), so that the PDF
+ * says where the văn thư's step will stamp them, and the signature block
+ * marked where the leader's signature image goes.
+ */
+int docdata_mark_for_signing(json_t *d, const char *place)
+{
+	const char *num = json_string_value(json_object_get(d, "number_symbol"));
+	json_t *signer = json_object_get(d, "signer");
+	json_t *lines = json_object_get(signer, "lines");
+	const char *name = json_string_value(json_object_get(signer, "name"));
+	char *s = NULL;
+
+	if (num == NULL || name == NULL || !json_is_array(lines))
+		return -1;
+	json_object_set_new(d, "draft", json_false());
+	if (asprintf(&s, RENDER_PLACE_NUMBER "%s", num) < 0)
+		return -1;
+	json_object_set_new(d, "number_symbol", json_string(s));
+	free(s);
+	/*
+	 * The gaps are as wide as the day, the month and the year they will hold,
+	 * at 14 pt. Each mark sits right after its word (the stamp goes one space
+	 * after it: a space before a mark at the end of a line is not laid out),
+	 * and the year's gap, at the line's end, is of no-break spaces, which a line
+	 * does not drop.
+	 */
+	if (asprintf(&s, "%s, ngày" RENDER_PLACE_DAY "      tháng" RENDER_PLACE_MONTH
+	        "      năm" RENDER_PLACE_YEAR " \xC2\xA0\xC2\xA0\xC2\xA0\xC2\xA0\xC2\xA0\xC2\xA0\xC2\xA0", place) < 0)
+		return -1;
+	json_object_set_new(d, "date_line", json_string(s));
+	free(s);
+	size_t n = json_array_size(lines);
+	if (n > 0) {
+		json_t *last = json_array_get(lines, n - 1);
+		const char *l = json_string_value(json_object_get(last, "line"));
+		if (l == NULL || asprintf(&s, "%s" RENDER_PLACE_TITLE_END, l) < 0)
+			return -1;
+		json_object_set_new(last, "line", json_string(s));
+		free(s);
+	}
+	if (asprintf(&s, RENDER_PLACE_NAME_START "%s" RENDER_PLACE_NAME_END, name) < 0)
+		return -1;
+	json_object_set_new(signer, "name", json_string(s));
+	free(s);
+	return 0;
+}

@@ -30,6 +30,15 @@ json_t *docdata_build(const struct config *cfg, const struct units *units, const
     const char *draft_time, char *err, size_t errlen);
 
 /*
+ * A draft's data (docdata_build with issue NULL) made into the data of the PDF
+ * the leader signs: not marked as a draft, the number and the day blank with
+ * their places marked (render.h RENDER_PLACE_*), and the signer's title and
+ * name marked around the signature image's place. place starts the date line.
+ * 0 or -1 (no memory, or d is not a document's data).
+ */
+int docdata_mark_for_signing(json_t *d, const char *place);
+
+/*
  * The fields a template of kind k receives, as an object shaped like the data
  * with one item in each list (for render_load_fields); k NULL: every kind's.
  */

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "docdata.h"
+#include "esign.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "log.h"
@@ -151,8 +152,55 @@ int publish_render(struct store *st, const struct catalog *cat, const struct con
 	return rc;
 }
 
+int publish_signing_docx(struct store *st, const struct catalog *cat, const struct config *cfg,
+    int64_t id, const char *path, int64_t *revision, char *err, size_t errlen)
+{
+	const struct render_template *tpl = NULL;
+	const struct config_body *body;
+	struct store_doc doc;
+	json_t *data = NULL;
+	char sha[HASH_HEX_LEN + 1];
+	int rc = -1;
+
+	memset(&doc, 0, sizeof(doc));
+	if (prepare(st, cat, cfg, id, &doc, &data, &tpl, err, errlen) != STORE_OK)
+		goto out;
+	if (doc.number > 0) {
+		snprintf(err, errlen, "document %lld is numbered already", (long long)id);
+		goto out;
+	}
+	body = config_find_body(cfg, doc.issuer);
+	if (body == NULL || docdata_mark_for_signing(data, body->place) != 0) {
+		snprintf(err, errlen, "document %lld: the signing copy's data cannot be made",
+		    (long long)id);
+		goto out;
+	}
+	if (render_to_file(tpl, data, 315532800, path, sha, err, errlen) != 0)
+		goto out;
+	*revision = doc.revision;
+	rc = 0;
+out:
+	json_decref(data);
+	store_doc_free(&doc);
+	return rc;
+}
+
+/* The leader's PDF numbered, dated and signed by the organisation, beside the DOCX. */
+static int seal(struct store *st, const struct config *cfg, struct esign *es,
+    const struct store_doc *doc, int64_t uid, const char *login, char *err, size_t errlen)
+{
+	if (doc->signed_pdf_sha256 == NULL || doc->pdf_sha256 != NULL)
+		return 0;
+	if (es == NULL) {
+		snprintf(err, errlen, "document %lld was signed digitally, but vanthu.conf has no "
+		    "[signing] now: its electronic original waits", (long long)doc->id);
+		return -1;
+	}
+	return esign_seal(es, st, cfg, doc->id, doc->out_path, uid, login, err, errlen);
+}
+
 int publish_issued(struct store *st, const struct catalog *cat, const struct config *cfg,
-    int64_t id, int64_t uid, const char *login, char *err, size_t errlen)
+    struct esign *es, int64_t id, int64_t uid, const char *login, char *err, size_t errlen)
 {
 	const struct render_template *tpl = NULL;
 	struct store_doc doc;
@@ -165,6 +213,11 @@ int publish_issued(struct store *st, const struct catalog *cat, const struct con
 		goto out;
 	if (doc.number <= 0 || doc.symbol == NULL || split_date(doc.issued_on, &y, &m, &d) != 0) {
 		snprintf(err, errlen, "document %lld has no number yet", (long long)id);
+		goto out;
+	}
+	if (doc.out_path && doc.out_sha256) {
+		/* the DOCX is out: what may wait is the electronic original */
+		rc = seal(st, cfg, es, &doc, uid, login, err, errlen);
 		goto out;
 	}
 	publish_file_stem(doc.symbol, name, sizeof(name));
@@ -188,14 +241,17 @@ int publish_issued(struct store *st, const struct catalog *cat, const struct con
 	if (store_doc_set_output(st, id, path, sha, uid, login, err, errlen) != STORE_OK)
 		goto out;
 	log_info("document %lld published as %s (sha256 %s)", (long long)id, path, sha);
-	rc = 0;
+	free(doc.out_path);
+	doc.out_path = strdup(path);
+	rc = doc.out_path ? seal(st, cfg, es, &doc, uid, login, err, errlen) : -1;
 out:
 	json_decref(data);
 	store_doc_free(&doc);
 	return rc;
 }
 
-int publish_pending(struct store *st, const struct catalog *cat, const struct config *cfg)
+int publish_pending(struct store *st, const struct catalog *cat, const struct config *cfg,
+    struct esign *es)
 {
 	int64_t ids[256];
 	size_t n = 0;
@@ -207,8 +263,8 @@ int publish_pending(struct store *st, const struct catalog *cat, const struct co
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (publish_issued(st, cat, cfg, ids[i], -1, "vanthud", err, sizeof(err)) != 0) {
-			log_err("document %lld is issued but its DOCX could not be written: %s",
+		if (publish_issued(st, cat, cfg, es, ids[i], -1, "vanthud", err, sizeof(err)) != 0) {
+			log_err("document %lld is issued but its DOCX or PDF could not be written: %s",
 			    (long long)ids[i], err);
 			left++;
 		}

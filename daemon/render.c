@@ -1246,6 +1246,26 @@ static void ob_value(struct obuf *b, const char *s, int plain)
  * properties plus bold and/or italic; the last run goes back to the plain look,
  * so the template's text after the tag keeps its own.
  */
+/* The bookmark a place mark (RENDER_PLACE_* of render.h) becomes; NULL for other bytes. */
+static const char *place_name(unsigned char c)
+{
+	switch (c) {
+	case 0x06: return RENDER_PLACE_NUMBER_NAME;
+	case 0x07: return RENDER_PLACE_DAY_NAME;
+	case 0x08: return RENDER_PLACE_MONTH_NAME;
+	case 0x0e: return RENDER_PLACE_YEAR_NAME;
+	case 0x0f: return RENDER_PLACE_TITLE_END_NAME;
+	case 0x10: return RENDER_PLACE_NAME_START_NAME;
+	case 0x11: return RENDER_PLACE_NAME_END_NAME;
+	default: return NULL;
+	}
+}
+
+static int is_mark(unsigned char c)
+{
+	return (c >= 1 && c <= 4) || place_name(c) != NULL;
+}
+
 static void ob_rich(struct obuf *b, const char *s, const struct seg *sg)
 {
 	int bold = 0, italic = 0, look = 0;
@@ -1255,7 +1275,7 @@ static void ob_rich(struct obuf *b, const char *s, const struct seg *sg)
 
 	while (*p) {
 		n = 0;
-		while (p[n] && ((unsigned char)p[n] > 4 || p[n] == 0) && n < sizeof(chunk) - 1)
+		while (p[n] && !is_mark((unsigned char)p[n]) && n < sizeof(chunk) - 1)
 			n++;
 		memcpy(chunk, p, n);
 		chunk[n] = '\0';
@@ -1263,6 +1283,18 @@ static void ob_rich(struct obuf *b, const char *s, const struct seg *sg)
 		p += n;
 		if (*p == 0)
 			break;
+		if (place_name((unsigned char)*p) != NULL) {
+			/* a bookmark between runs: where the PDF's named destination will be */
+			char mark[160];
+			int ml = snprintf(mark, sizeof(mark), "</w:t></w:r><w:bookmarkStart w:id=\"%d\" "
+			    "w:name=\"%s\"/><w:bookmarkEnd w:id=\"%d\"/><w:r>", 9000 + (unsigned char)*p,
+			    place_name((unsigned char)*p), 9000 + (unsigned char)*p);
+			ob_add(b, mark, (size_t)ml);
+			ob_add(b, sg->rpr[look], strlen(sg->rpr[look]));
+			ob_add(b, "<w:t xml:space=\"preserve\">", 26);
+			p++;
+			continue;
+		}
 		if ((unsigned char)*p <= 4) {
 			switch (*p) {
 			case 1: bold = 1; break;
@@ -1289,7 +1321,7 @@ static void ob_rich(struct obuf *b, const char *s, const struct seg *sg)
 static int has_marks(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s >= 1 && (unsigned char)*s <= 4)
+		if (is_mark((unsigned char)*s))
 			return 1;
 	return 0;
 }

@@ -22,6 +22,27 @@ struct render_template;
 /* A hyphen no line may break at (w:noBreakHyphen): inside a symbol, "02-NQ/TU"; "-" where
  * no WordprocessingML is written. */
 #define RENDER_NB_HYPHEN "\x05"
+/*
+ * Places (in the run-level text of WordprocessingML only; dropped elsewhere):
+ * each becomes a Word bookmark, which LibreOffice's PDF export writes as a
+ * named destination, so that the PDF says where the number and the date go
+ * and where the signature's image is drawn. Names have no '_' (LibreOffice
+ * writes it as "5F").
+ */
+#define RENDER_PLACE_NUMBER "\x06"
+#define RENDER_PLACE_NUMBER_NAME "vanthuSo"
+#define RENDER_PLACE_DAY "\x07"
+#define RENDER_PLACE_DAY_NAME "vanthuNgay"
+#define RENDER_PLACE_MONTH "\x08"
+#define RENDER_PLACE_MONTH_NAME "vanthuThang"
+#define RENDER_PLACE_YEAR "\x0e"
+#define RENDER_PLACE_YEAR_NAME "vanthuNam"
+#define RENDER_PLACE_TITLE_END "\x0f"       /* after the signer's last title line */
+#define RENDER_PLACE_TITLE_END_NAME "vanthuChucVu"
+#define RENDER_PLACE_NAME_START "\x10"      /* before and after the signer's name */
+#define RENDER_PLACE_NAME_START_NAME "vanthuTenA"
+#define RENDER_PLACE_NAME_END "\x11"
+#define RENDER_PLACE_NAME_END_NAME "vanthuTenB"
 
 /*
  * Loads a .docx template from path and compiles every part that can hold
