@@ -9,6 +9,7 @@
  */
 #include "ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
@@ -27,6 +28,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "clock.h"
+#include "esign.h"
 #include "hash.h"
 #include "publish.h"
 #include "rounds.h"
@@ -36,6 +38,9 @@
 #include "version.h"
 
 #define CMD_ASYNC (-1)
+/* A fetched file travels in pieces of this many bytes: 48 KiB once in base64, well inside a
+ * reply line. */
+#define FETCH_CHUNK 36864
 #define WRITE_QUEUE_CAP (1024 * 1024)
 
 struct conn;
@@ -46,6 +51,7 @@ struct ctl {
 	const struct config *cfg;   /* borrowed; replaced by ctl_set_config */
 	struct store *store;        /* borrowed */
 	struct catalog *cat;        /* a reference: the catalog in use; NULL until loaded */
+	struct esign *es;           /* borrowed: the office's signing; NULL without [signing] */
 	void (*on_change)(void *);  /* borrowed: a round was opened (its steps may be due) */
 	void *on_change_arg;
 	void (*on_publish_failed)(void *);  /* borrowed: an issued DOCX waits to be written */
@@ -53,6 +59,7 @@ struct ctl {
 	struct conn *conns;         /* owned list */
 	unsigned nconns;
 	time_t started;
+	struct timespec started_real;  /* CLOCK_REALTIME_COARSE, never the test clock: file times */
 	int stopping;
 	int server_open;
 	int bound;                  /* the socket file is ours to remove */
@@ -81,7 +88,7 @@ struct backup_job {
 	uv_work_t work;
 	struct conn *conn;          /* borrowed; kept open while busy */
 	char *dbpath, *dest;        /* owned */
-	time_t since;               /* the daemon's start: older leftovers of a cut backup go */
+	struct timespec since;      /* the daemon's start: older leftovers of a cut backup go */
 	int rc;
 	int64_t bytes;
 	char err[512];
@@ -397,7 +404,7 @@ static void run_backup(uv_work_t *work)
 {
 	struct backup_job *job = work->data;
 
-	job->rc = store_backup(job->dbpath, job->dest, job->since, &job->bytes, job->err,
+	job->rc = store_backup(job->dbpath, job->dest, &job->since, &job->bytes, job->err,
 	    sizeof(job->err));
 }
 
@@ -466,7 +473,7 @@ static int cmd_backup(struct conn *c, json_t *args, json_t **result, char *msg, 
 		return E_INTERNAL;
 	}
 	job->conn = c;
-	job->since = c->ctl->started;
+	job->since = c->ctl->started_real;
 	job->work.data = job;
 	if (uv_queue_work(c->ctl->loop, &job->work, run_backup, after_backup) != 0) {
 		free(job->dbpath);
@@ -633,9 +640,6 @@ static int take_receipt(const struct store_col *cols, int n, void *arg)
 	return 0;
 }
 
-/* A fetched file travels in pieces of this many bytes: 48 KiB once in base64, well inside a
- * reply line. */
-#define FETCH_CHUNK 36864
 
 /* One chunk of a file fetched piece by piece: {id, offset, total, data (base64)}, and sha256 (of
  * the whole file) when given. NULL when out of memory. */
@@ -948,6 +952,12 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		return E_INVALID;
 	}
 	actor_of(c, &a);
+	if (strcmp(action, "sign") == 0 && esign_required(c->ctl->es, c->ctl->cfg, a.login)) {
+		snprintf(msg, msglen, "%s ký số văn bản (vanthu.conf có chứng thư số của %s): dùng "
+		    "\"vanthuctl sign %lld --pkcs11 THƯ_VIỆN\" với thiết bị ký số của mình", a.login,
+		    a.login, (long long)id);
+		return E_STATE;
+	}
 	if (c->ctl->cat != NULL) {
 		/* a round's reminder follows its round: fewer units, or withdrawn */
 		rc = rounds_follow_reminder(c->ctl->store, c->ctl->cat, c->ctl->cfg, id, action, comment,
@@ -959,7 +969,7 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		}
 	}
 	rc = workflow_act(c->ctl->store, current_workflows(c->ctl), c->ctl->cfg, id, action, comment,
-	    &a, symbol, sizeof(symbol), &t, msg, msglen);
+	    &a, NULL, symbol, sizeof(symbol), &t, msg, msglen);
 	if (rc != WF_OK) {
 		if (rc == WF_INTERNAL)
 			log_err("act %s on %lld by %s: %s", action, (long long)id, c->peer.login, msg);
@@ -972,16 +982,272 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	if (t->to_state->publishes && c->ctl->cat != NULL) {
 		/* numbered: the official DOCX goes to spool/outgoing now */
 		char err[512];
-		if (publish_issued(c->ctl->store, c->ctl->cat, c->ctl->cfg, id,
+		if (publish_issued(c->ctl->store, c->ctl->cat, c->ctl->cfg, c->ctl->es, id,
 		        (int64_t)c->peer.uid, c->peer.login, err, sizeof(err)) != 0) {
-			log_err("document %lld is issued but its DOCX could not be written (tried again "
-			    "in the background): %s", (long long)id, err);
+			log_err("document %lld is issued but its DOCX or PDF could not be written (tried "
+			    "again in the background): %s", (long long)id, err);
 			json_object_set_new(*result, "publish_error", json_string(err));
 			if (c->ctl->on_publish_failed)
 				c->ctl->on_publish_failed(c->ctl->on_publish_failed_arg);
 		}
 	}
 	return 0;
+}
+
+/* ---- electronic signing ---- */
+
+/* Bytes from hex (at most max); 0 or -1. *out malloc'd. */
+static int hex_arg(json_t *args, const char *key, size_t max, unsigned char **out, size_t *len,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(args, key);
+	const char *h;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (!json_is_string(v) || (n = json_string_length(v)) == 0 || n % 2 || n / 2 > max) {
+		snprintf(msg, msglen, "thiếu \"%s\" (chuỗi hex, tối đa %zu byte)", key, max);
+		return E_INVALID;
+	}
+	h = json_string_value(v);
+	if ((*out = malloc(n / 2)) == NULL) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned x;
+		if (!isxdigit((unsigned char)h[2 * i]) || !isxdigit((unsigned char)h[2 * i + 1]) ||
+		    sscanf(h + 2 * i, "%2x", &x) != 1) {
+			free(*out);
+			*out = NULL;
+			snprintf(msg, msglen, "\"%s\" không phải chuỗi hex", key);
+			return E_INVALID;
+		}
+		(*out)[i] = (unsigned char)x;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* A leader's copy being converted on the worker pool; owned by itself until after_prepare. */
+struct prepare_job {
+	uv_work_t work;
+	struct conn *conn;          /* borrowed; kept open while busy */
+	struct esign_job *job;      /* owned until esign_prepare_end */
+	int64_t id;
+	int rc;
+};
+
+static void run_prepare(uv_work_t *work)
+{
+	struct prepare_job *pj = work->data;
+
+	pj->rc = esign_prepare_convert(pj->job);
+}
+
+static void after_prepare(uv_work_t *work, int status)
+{
+	struct prepare_job *pj = work->data;
+	struct conn *c = pj->conn;
+	struct ctl *ctl = c->ctl;
+	char msg[1024], tbs[65];
+
+	c->busy = 0;
+	if (status != 0 || pj->rc != 0) {
+		log_err("sign %lld: the PDF could not be made: %s", (long long)pj->id,
+		    status ? uv_strerror(status) : "the converter failed (see above)");
+		esign_job_free(pj->job);
+		send_error(c, E_INTERNAL, "không chuyển được văn bản sang PDF (LibreOffice); xem nhật "
+		    "ký của vanthud");
+	} else if (esign_prepare_end(pj->job, ctl->store, tbs, msg, sizeof(msg)) != WF_OK) {
+		send_error(c, E_INTERNAL, msg);
+	} else {
+		send_ok(c, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)pj->id, "tbs_sha256", tbs,
+		    "digest", "sha256"));
+	}
+	free(pj);
+	if (c->closing) {
+		conn_close(c);
+		conn_maybe_done(ctl);
+	} else {
+		conn_process(c);
+	}
+}
+
+/* sign.prepare {id, certificate (hex DER)}: what the leader's key must sign. */
+static int cmd_sign_prepare(struct conn *c, json_t *args, json_t **result, char *msg,
+    size_t msglen)
+{
+	struct prepare_job *pj;
+	struct wf_actor a;
+	json_int_t id = 0;
+	unsigned char *cert = NULL;
+	size_t certlen = 0;
+	int rc;
+
+	(void)result;
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	if (c->ctl->cat == NULL) {
+		snprintf(msg, msglen, "các mẫu văn bản chưa được nạp");
+		return E_INTERNAL;
+	}
+	if ((rc = hex_arg(args, "certificate", 16384, &cert, &certlen, msg, msglen)))
+		return rc;
+	if ((pj = calloc(1, sizeof(*pj))) == NULL) {
+		free(cert);
+		snprintf(msg, msglen, "hết bộ nhớ");
+		return E_INTERNAL;
+	}
+	actor_of(c, &a);
+	rc = esign_prepare_begin(c->ctl->es, c->ctl->store, c->ctl->cat, c->ctl->cfg, id, &a, cert,
+	    certlen, &pj->job, msg, msglen);
+	free(cert);
+	if (rc != WF_OK) {
+		free(pj);
+		if (rc == WF_INTERNAL)
+			log_err("sign.prepare %lld by %s: %s", (long long)id, a.login, msg);
+		return wf_code(rc);
+	}
+	pj->conn = c;
+	pj->id = id;
+	pj->work.data = pj;
+	if (uv_queue_work(c->ctl->loop, &pj->work, run_prepare, after_prepare) != 0) {
+		esign_job_free(pj->job);
+		free(pj);
+		snprintf(msg, msglen, "không khởi động được việc chuyển sang PDF");
+		return E_INTERNAL;
+	}
+	c->busy = 1;
+	return CMD_ASYNC;
+}
+
+/* sign.finish {id, signature (hex), comment?}: the leader's signature; the `sign` step. */
+static int cmd_sign_finish(struct conn *c, json_t *args, json_t **result, char *msg,
+    size_t msglen)
+{
+	struct wf_actor a;
+	json_int_t id = 0;
+	const char *comment = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	char sha[HASH_HEX_LEN + 1];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = str_arg(args, "comment", 4000, &comment, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	if (c->ctl->cat == NULL) {
+		snprintf(msg, msglen, "các mẫu văn bản chưa được nạp");
+		return E_INTERNAL;
+	}
+	if ((rc = hex_arg(args, "signature", 2048, &sig, &siglen, msg, msglen)))
+		return rc;
+	actor_of(c, &a);
+	rc = esign_finish(c->ctl->es, c->ctl->store, c->ctl->cat, c->ctl->cfg, id, &a, comment, sig,
+	    siglen, sha, msg, msglen);
+	free(sig);
+	if (rc != WF_OK) {
+		if (rc == WF_INTERNAL)
+			log_err("sign.finish %lld by %s: %s", (long long)id, a.login, msg);
+		else
+			log_info("sign.finish %lld by %s refused: %s", (long long)id, a.login, msg);
+		return wf_code(rc);
+	}
+	*result = json_pack("{s:I, s:s, s:s, s:s}", "id", id, "action", "sign", "state", "signed",
+	    "pdf_sha256", sha);
+	return 0;
+}
+
+/* signing: whether the office signs, as whom, and the trust anchors `pdf verify` uses. */
+static int cmd_signing(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const struct config_user *u = config_find_user(c->ctl->cfg, c->peer.login);
+
+	(void)args;
+	(void)msg;
+	(void)msglen;
+	*result = json_pack("{s:b, s:s?, s:s?}", "configured", c->ctl->es != NULL, "trust",
+	    esign_trust_path(c->ctl->es), "certificate", u ? u->certificate : NULL);
+	return 0;
+}
+
+/* pdf {id, offset?}: the issued electronic original, in chunks, checked against its SHA-256. */
+static int cmd_pdf(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	json_int_t id = 0, offset = 0;
+	struct store_doc doc;
+	unsigned char *buf = NULL;
+	size_t len = 0, n;
+	char err[256], sha[HASH_HEX_LEN + 1], stem[128], name[160];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)))
+		return rc;
+	rc = store_doc_get(c->ctl->store, id, &doc, err, sizeof(err));
+	if (rc == STORE_INVALID) {
+		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
+		return E_NOT_FOUND;
+	}
+	if (rc != STORE_OK) {
+		log_err("pdf %lld: %s", (long long)id, err);
+		snprintf(msg, msglen, "không đọc được văn bản (xem nhật ký của vanthud)");
+		return E_INTERNAL;
+	}
+	if (doc.pdf_path == NULL || doc.pdf_sha256 == NULL) {
+		snprintf(msg, msglen, "văn bản số %lld chưa có bản gốc điện tử (PDF ký số)%s",
+		    (long long)id, doc.signed_pdf_sha256 ? ": lãnh đạo đã ký, chờ văn thư cấp số và "
+		    "ký số của cơ quan" : "");
+		store_doc_free(&doc);
+		return E_NOT_FOUND;
+	}
+	FILE *fp = fopen(doc.pdf_path, "rb");
+	struct stat sb;
+	if (fp == NULL || fstat(fileno(fp), &sb) != 0 || sb.st_size > 256 * 1024 * 1024 ||
+	    (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
+	    fread(buf, 1, (size_t)sb.st_size, fp) != (size_t)sb.st_size) {
+		log_err("pdf %lld: cannot read %s: %s", (long long)id, doc.pdf_path, strerror(errno));
+		snprintf(msg, msglen, "không đọc được bản gốc điện tử của văn bản số %lld",
+		    (long long)id);
+		rc = E_INTERNAL;
+		goto out;
+	}
+	len = (size_t)sb.st_size;
+	if (hash_sha256_hex(buf, len, sha) != 0 || strcmp(sha, doc.pdf_sha256) != 0) {
+		log_err("pdf %lld: %s does not match its recorded SHA-256", (long long)id, doc.pdf_path);
+		snprintf(msg, msglen, "bản gốc điện tử của văn bản số %lld không khớp với mã SHA-256 đã "
+		    "ghi: tệp đã bị thay đổi", (long long)id);
+		rc = E_INTERNAL;
+		goto out;
+	}
+	if ((size_t)offset > len)
+		offset = (json_int_t)len;
+	n = len - (size_t)offset < FETCH_CHUNK ? len - (size_t)offset : FETCH_CHUNK;
+	if ((*result = chunk_json(id, offset, len, buf + offset, n, sha)) == NULL) {
+		snprintf(msg, msglen, "hết bộ nhớ");
+		rc = E_INTERNAL;
+		goto out;
+	}
+	publish_file_stem(doc.symbol ? doc.symbol : "", stem, sizeof(stem));
+	snprintf(name, sizeof(name), "%s.pdf", stem);
+	json_object_set_new(*result, "name", json_string(name));
+	rc = 0;
+out:
+	if (fp)
+		fclose(fp);
+	free(buf);
+	store_doc_free(&doc);
+	return rc;
 }
 
 /* Adds the kind's and the state's labels to a document row. */
@@ -1166,6 +1432,16 @@ static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, si
 		json_object_set_new(row, "overdue", json_boolean(age > (long long)s->limit_days));
 	}
 	json_object_set_new(row, "actions", actions);
+	/* the electronic original: none, signed by the leader, or issued with both signatures */
+	json_t *sigs = json_array();
+	if (sigs && store_doc_signatures(c->ctl->store, id, collect_row, sigs, err, sizeof(err)) !=
+	    STORE_OK)
+		log_err("show %lld: %s", (long long)id, err);
+	const char *es_state = doc.pdf_sha256 ? "issued" : doc.signed_pdf_sha256 ?
+	    (doc.number > 0 ? "sealing" : "signed") : "none";
+	json_object_set_new(row, "electronic", json_pack("{s:s, s:s?, s:s?, s:o, s:b}", "state",
+	    es_state, "pdf_path", doc.pdf_path, "pdf_sha256", doc.pdf_sha256,
+	    "signatures", sigs ? sigs : json_array(), "signing_configured", c->ctl->es != NULL));
 	store_doc_free(&doc);
 	*result = row;
 	return 0;
@@ -1812,6 +2088,10 @@ static const struct command commands[] = {
 	{ "void", ROLE_CLERK | ROLE_ADMIN, cmd_void },
 	{ "register.start", ROLE_ADMIN, cmd_register_start },
 	{ "render", ROLES_ALL, cmd_render },
+	{ "pdf", ROLES_ALL, cmd_pdf },
+	{ "signing", ROLES_ALL, cmd_signing },
+	{ "sign.prepare", ROLE_SIGNER, cmd_sign_prepare },
+	{ "sign.finish", ROLE_SIGNER, cmd_sign_finish },
 	{ "doc.content", ROLES_ALL, cmd_doc_content },
 	{ "round.new", ROLES_ALL, cmd_round_new },
 	{ "round.meeting", ROLES_ALL, cmd_meeting },
@@ -2215,6 +2495,8 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
 		struct timespec ts;
 		clock_now(&ts);
 		ctl->started = ts.tv_sec;
+		/* the coarse clock is the one file times come from: compared with them */
+		clock_gettime(CLOCK_REALTIME_COARSE, &ctl->started_real);
 	}
 	snprintf(ctl->socket_path, sizeof(ctl->socket_path), "%s", cfg->socket);
 	if (prepare_dir(cfg, cfg->socket, &gid, err, errlen) != 0 ||
@@ -2248,6 +2530,11 @@ fail:
 void ctl_set_config(struct ctl *ctl, const struct config *cfg)
 {
 	ctl->cfg = cfg;
+}
+
+void ctl_set_esign(struct ctl *ctl, struct esign *es)
+{
+	ctl->es = es;
 }
 
 void ctl_set_catalog(struct ctl *ctl, struct catalog *cat)

@@ -23,6 +23,9 @@ int ctl_start(uv_loop_t *loop, const struct config *cfg, struct store *store,
 void ctl_set_config(struct ctl *ctl, const struct config *cfg);
 /* The catalog requests use from now on (ctl takes a reference of its own). */
 void ctl_set_catalog(struct ctl *ctl, struct catalog *cat);
+/* The office's signing (borrowed; NULL: none): sign.prepare, sign.finish and issue use it. */
+struct esign;
+void ctl_set_esign(struct ctl *ctl, struct esign *es);
 /* Called when a round is opened, so its due steps are taken at once. */
 void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg);
 /* Called when an issued document's DOCX could not be written, so it is tried again. */

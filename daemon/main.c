@@ -21,6 +21,7 @@
 #include "config.h"
 #include "catalog.h"
 #include "ctl.h"
+#include "esign.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "intake.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct intake *intake;  /* owned until intake_stop's callback (it owns the spool) */
 	struct spool *spool;    /* borrowed from intake, for its units */
 	struct catalog *cat;    /* a reference: the catalog in use; ctl and intake hold theirs */
+	struct esign *es;       /* owned: the office's signing; NULL without [signing] */
 	int running_parts;      /* ctl and intake not yet stopped */
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
@@ -82,7 +84,7 @@ static void publish_wake(uv_timer_t *t)
 
 	if (d->stopping || d->cat == NULL)
 		return;
-	left = publish_pending(d->store, d->cat, d->cfg);
+	left = publish_pending(d->store, d->cat, d->cfg, d->es);
 	if (left == 0) {
 		d->publish_delay = PUBLISH_RETRY_MIN_MS;
 		return;
@@ -326,6 +328,16 @@ static int keep_restart_only(struct config *next, const struct config *cur)
 		{ &next->database, &cur->database, "database" },
 		{ &next->socket, &cur->socket, "socket" },
 		{ &next->socket_group, &cur->socket_group, "socket_group" },
+		{ &next->sign_module, &cur->sign_module, "[signing] module" },
+		{ &next->sign_token, &cur->sign_token, "[signing] token" },
+		{ &next->sign_key, &cur->sign_key, "[signing] key" },
+		{ &next->sign_key_id, &cur->sign_key_id, "[signing] key_id" },
+		{ &next->sign_pin_file, &cur->sign_pin_file, "[signing] pin_file" },
+		{ &next->sign_trust, &cur->sign_trust, "[signing] trust" },
+		{ &next->sign_seal_image, &cur->sign_seal_image, "[signing] seal_image" },
+		{ &next->sign_font, &cur->sign_font, "[signing] font" },
+		{ &next->sign_office, &cur->sign_office, "[signing] office" },
+		{ &next->sign_converter, &cur->sign_converter, "[signing] converter" },
 	};
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -333,12 +345,16 @@ static int keep_restart_only(struct config *next, const struct config *cur)
 		char *copy = NULL;
 		if (strcmp(a, b) == 0)
 			continue;
-		log_warn("reload: [paths] %s changed; it takes effect at restart", keep[i].name);
+		log_warn("reload: %s%s changed; it takes effect at restart",
+		    keep[i].name[0] == '[' ? "" : "[paths] ", keep[i].name);
 		if (*keep[i].c != NULL && (copy = strdup(*keep[i].c)) == NULL)
 			return -1;
 		free(*keep[i].n);
 		*keep[i].n = copy;
 	}
+	/* the token, the seal and the converter are opened once: signing stays as it started */
+	next->signing = cur->signing;
+	next->sign_seal_mm = cur->sign_seal_mm;
 	return 0;
 }
 
@@ -481,11 +497,20 @@ static int run(struct daemon *d)
 	}
 	use_catalog(d, cat);
 	cat = NULL;
+	/* the organisation's token, the trust anchors, the seal and LibreOffice, once */
+	if (d->cfg->signing) {
+		notify_send("STATUS=opening the signing token and starting LibreOffice");
+		if (esign_open(d->cfg, &d->es, err, sizeof(err)) != 0) {
+			log_err("signing: %s", err);
+			goto out_cat;
+		}
+	}
 	if (ctl_start(&d->loop, d->cfg, d->store, &d->ctl, err, sizeof(err)) != 0) {
 		log_err("control socket: %s", err);
 		goto out_cat;
 	}
 	ctl_set_catalog(d->ctl, d->cat);
+	ctl_set_esign(d->ctl, d->es);
 	struct spool *sp = d->spool;
 	if (intake_start(&d->loop, d->cfg, d->cat, sp, &d->intake, err, sizeof(err)) != 0) {
 		/* intake closed the spool */
@@ -557,6 +582,8 @@ out_store:
 	if (!loop_closed)
 		close_loop(d);
 	loop_closed = 1;
+	esign_close(d->es);
+	d->es = NULL;
 	store_close(d->store);
 out_lock:
 	lockfile_release(d->lockfd);

@@ -762,6 +762,7 @@ out:
 
 int workflow_act(struct store *st, const struct workflows *wf, const struct config *cfg,
     int64_t id, const char *action, const char *comment, const struct wf_actor *a,
+    const struct store_signed_pdf *pdf,
     char *symbol, size_t symlen, const struct wf_transition **done, char *msg, size_t msglen)
 {
 	const struct wf_transition *t;
@@ -789,6 +790,7 @@ int workflow_act(struct store *st, const struct workflows *wf, const struct conf
 	tr.comment = comment && *comment ? comment : NULL;
 	tr.uid = a->uid;
 	tr.login = a->login;
+	tr.signed_pdf = pdf;
 	if (to->numbers) {
 		const struct config_body *body = config_find_body(cfg, doc.issuer);
 		const struct config_term *term = NULL;

@@ -94,10 +94,11 @@ int workflow_edit(struct store *st, const struct workflows *wf, const struct con
     const struct units *units,
     int64_t id, const char *xml, size_t len, const struct wf_actor *a, int64_t *revision,
     struct diag_list *errs, char *msg, size_t msglen);
-/* Takes action on document id: the check, the step and its effects in one transaction. */
+/* Takes action on document id: the check, the step and its effects in one transaction;
+ * pdf (may be NULL): the leader's signed PDF recorded in the same transaction. */
 int workflow_act(struct store *st, const struct workflows *wf, const struct config *cfg,
     int64_t id, const char *action, const char *comment, const struct wf_actor *a,
-    char *symbol, size_t symlen, const struct wf_transition **done, char *msg, size_t msglen);
+    const struct store_signed_pdf *pdf, char *symbol, size_t symlen, const struct wf_transition **done, char *msg, size_t msglen);
 
 /* A validated input, ready to become a draft (for inputs dropped in the spool). */
 struct wf_input;
