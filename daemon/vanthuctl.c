@@ -20,9 +20,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "cms.h"
+#include "hash.h"
+#include "p11.h"
+#include "pdfverify.h"
 #include "proto.h"
 #include "table.h"
 #include "version.h"
@@ -44,6 +49,9 @@ enum call_kind {
 	CALL_FETCH_DOCX,  /* render: the DOCX in chunks, into the file out */
 	CALL_FETCH_XML,   /* report --xml: a report's original bytes in chunks, on stdout */
 	CALL_FETCH_INPUT, /* edit --export: a document's current input, into the file out */
+	CALL_FETCH_PDF,   /* pdf ID: the issued electronic original, into the file out */
+	CALL_SIGN,        /* sign ID --pkcs11: the leader's token signs what the daemon prepared */
+	CALL_VERIFY,      /* pdf verify FILE: every signature of a PDF, here */
 };
 struct call {
 	enum call_kind kind;
@@ -51,7 +59,11 @@ struct call {
 	json_t *args;                  /* its arguments; owned by main */
 	void (*show)(json_t *result);  /* NULL: the command's own */
 	const char *out;               /* CALL_FETCH_DOCX: -o (NULL: the name the daemon gives);
-	                                * CALL_FETCH_INPUT: the file, "-" for standard output */
+	                                * CALL_FETCH_INPUT: the file, "-" for standard output;
+	                                * CALL_VERIFY: the PDF to check */
+	struct p11_spec token;         /* CALL_SIGN: the leader's token (strings from argv) */
+	const char *pin_file;          /* CALL_SIGN: NULL: asked on the terminal */
+	const char *trust;             /* CALL_VERIFY: --trust (NULL: the daemon's) */
 };
 
 static void usage(FILE *out)
@@ -89,6 +101,12 @@ static void usage(FILE *out)
 	    "                         sổ đăng ký văn bản đi: theo năm (cơ quan nhà nước),\n"
 	    "                         theo loại trong nhiệm kỳ (cấp ủy Đảng)\n"
 	    "  render ID [-o TỆP]     tệp DOCX của văn bản (dự thảo để trống số và ngày)\n"
+	    "  sign ID [ID...] --pkcs11 THƯ-VIỆN [--token NHÃN] [--key NHÃN | --key-id HEX]\n"
+	    "          [--pin-file TỆP] [-m Ý-KIẾN]\n"
+	    "                         ký số văn bản bằng thiết bị ký số (token) của lãnh đạo\n"
+	    "  pdf ID [-o TỆP]        bản gốc điện tử (PDF đã ký số) của văn bản đã ban hành\n"
+	    "  pdf verify TỆP [--trust TỆP-PEM]\n"
+	    "                         kiểm tra mọi chữ ký số trong một tệp PDF\n"
 	    "  register start --next SỐ (--year N | [--body CQ] --type LOẠI [--term NK]) -m LÝ-DO\n"
 	    "                         (quản trị) tiếp nối sổ giấy: số đầu tiên cấp trong vanthu\n"
 	    "\n"
@@ -954,6 +972,27 @@ static void show_doc(json_t *r)
 		snprintf(buf, sizeof(buf), "%s (mọi lãnh đạo có vai trò ký)", jstr(r, "signer_name"));
 	print_field("Người ký", buf);
 	print_field("Nơi nhận", jstr(r, "recipients"));
+	/* the electronic original (Nghị định 30/2020, Điều 5): none, half made, or issued */
+	json_t *el = json_object_get(r, "electronic"), *sg;
+	const char *es = jstr(el, "state");
+	if (strcmp(es, "issued") == 0)
+		snprintf(buf, sizeof(buf), "%s (SHA-256 %.16s…)", jstr(el, "pdf_path"),
+		    jstr(el, "pdf_sha256"));
+	else if (strcmp(es, "signed") == 0)
+		snprintf(buf, sizeof(buf), "lãnh đạo đã ký số; văn thư cấp số thì cơ quan ký số");
+	else if (strcmp(es, "sealing") == 0)
+		snprintf(buf, sizeof(buf), "đã cấp số; bản PDF có chữ ký số của cơ quan đang chờ ghi");
+	else
+		snprintf(buf, sizeof(buf), "không có%s", json_is_true(json_object_get(el,
+		    "signing_configured")) ? " (văn bản không được ký số)" :
+		    " (vanthud chưa cấu hình ký số)");
+	if (el != NULL)
+		print_field("Bản gốc điện tử", buf);
+	json_array_foreach(json_object_get(el, "signatures"), i, sg) {
+		snprintf(buf, sizeof(buf), "%s: %s, %s", strcmp(jstr(sg, "role"), "leader") == 0 ?
+		    "lãnh đạo" : "cơ quan", jstr(sg, "subject"), jstr(sg, "signed_at"));
+		print_field("Chữ ký số", buf);
+	}
 	buf[0] = '\0';
 	json_array_foreach(actions, i, a) {
 		size_t off = strlen(buf);
@@ -1730,11 +1769,76 @@ static int build_act(int argc, char **argv, struct call *c)
 	json_object_set_new(c->args, "action", json_string(short_form ? argv[0] : argv[2]));
 	c->request = "act";
 	for (int i = need; i < argc; i++) {
+		const char **slot = NULL;
 		if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
 			json_object_set_new(c->args, "comment", json_string(argv[++i]));
-		} else {
-			return usage_error("tham số không hợp lệ: %s", argv[i]);
+			continue;
 		}
+		/* the leader's own token: `sign` becomes a digital signature, of one or more */
+		json_int_t more;
+		if (short_form && strcmp(argv[0], "sign") == 0 && parse_positive(argv[i], &more) == 0) {
+			json_t *ids = json_object_get(c->args, "more_ids");
+			if (ids == NULL) {
+				ids = json_array();
+				json_object_set_new(c->args, "more_ids", ids);
+			}
+			json_array_append_new(ids, json_integer(more));
+			continue;
+		}
+		if (short_form && strcmp(argv[0], "sign") == 0) {
+			if (strcmp(argv[i], "--pkcs11") == 0)
+				slot = &c->token.module;
+			else if (strcmp(argv[i], "--token") == 0)
+				slot = &c->token.token;
+			else if (strcmp(argv[i], "--key") == 0)
+				slot = &c->token.key_label;
+			else if (strcmp(argv[i], "--key-id") == 0)
+				slot = &c->token.key_id;
+			else if (strcmp(argv[i], "--pin-file") == 0)
+				slot = &c->pin_file;
+		}
+		if (slot == NULL || i + 1 >= argc)
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		*slot = argv[++i];
+	}
+	if (c->token.module == NULL && (c->token.token || c->token.key_label || c->token.key_id ||
+	        c->pin_file))
+		return usage_error("%s", "--token, --key, --key-id và --pin-file đi cùng --pkcs11 "
+		    "THƯ-VIỆN (thư viện PKCS#11 của thiết bị ký số)");
+	if (c->token.module != NULL)
+		c->kind = CALL_SIGN;
+	else if (json_object_get(c->args, "more_ids"))
+		return usage_error("%s", "ký nhiều văn bản một lần chỉ với --pkcs11 (ký số): "
+		    "vanthuctl sign ID ID... --pkcs11 THƯ-VIỆN");
+	return 0;
+}
+
+static int build_pdf(int argc, char **argv, struct call *c)
+{
+	json_int_t id;
+
+	if (argc >= 3 && strcmp(argv[1], "verify") == 0) {
+		c->kind = CALL_VERIFY;
+		c->out = argv[2];
+		for (int i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "--trust") == 0 && i + 1 < argc)
+				c->trust = argv[++i];
+			else
+				return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+		return 0;
+	}
+	if (argc < 2 || parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl pdf ID [-o TỆP] | vanthuctl pdf verify "
+		    "TỆP [--trust TỆP-PEM]");
+	json_object_set_new(c->args, "id", json_integer(id));
+	c->kind = CALL_FETCH_PDF;
+	c->out = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			c->out = argv[++i];
+		else
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
 	}
 	return 0;
 }
@@ -1953,6 +2057,377 @@ static int build_calendar(int argc, char **argv, struct call *c)
 	return 0;
 }
 
+/* ---- electronic originals ---- */
+
+/* One request on fd and its reply (NULL: no answer; the message is printed). */
+static json_t *ask(int fd, const char *cmd, json_t *args, int timeout_ms)
+{
+	char *line = proto_encode_request(cmd, args);
+	json_t *reply = NULL;
+
+	if (line != NULL && write_all(fd, line, strlen(line)) == 0)
+		reply = read_reply(fd, timeout_ms);
+	else
+		fprintf(stderr, "vanthuctl: không gửi được yêu cầu: %s\n", diag_strerror(errno));
+	free(line);
+	return reply;
+}
+
+/* A refusal as vanthuctl prints it (or the reply itself with --json); EXIT_REFUSED. */
+static int refused(json_t *reply, int json_out)
+{
+	json_t *err = json_object_get(reply, "error");
+
+	if (json_out)
+		print_json(json_incref(reply));
+	else
+		fprintf(stderr, "vanthuctl: %s: %s\n", jstr(err, "code"), jstr(err, "message"));
+	return EXIT_REFUSED;
+}
+
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+/* The token's PIN: from --pin-file, else asked on the terminal without echo. */
+static int read_pin(const char *file, char *pin, size_t len)
+{
+	FILE *fp;
+	struct termios old, quiet;
+	int tty = 0;
+
+	if (file != NULL) {
+		fp = fopen(file, "r");
+		if (fp == NULL) {
+			fprintf(stderr, "vanthuctl: không đọc được %s: %s\n", file, diag_strerror(errno));
+			return -1;
+		}
+	} else {
+		fp = fopen("/dev/tty", "r+");
+		if (fp == NULL) {
+			fprintf(stderr, "vanthuctl: không có màn hình để hỏi mã PIN: dùng --pin-file TỆP\n");
+			return -1;
+		}
+		tty = 1;
+		fprintf(fp, "Mã PIN của thiết bị ký số: ");
+		fflush(fp);
+		if (tcgetattr(fileno(fp), &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= (tcflag_t)~ECHO;
+			tcsetattr(fileno(fp), TCSAFLUSH, &quiet);
+		}
+	}
+	char *got = fgets(pin, (int)len, fp);
+	if (tty) {
+		tcsetattr(fileno(fp), TCSAFLUSH, &old);
+		fprintf(fp, "\n");
+	}
+	fclose(fp);
+	if (got == NULL) {
+		fprintf(stderr, "vanthuctl: không có mã PIN\n");
+		return -1;
+	}
+	pin[strcspn(pin, "\r\n")] = '\0';
+	return 0;
+}
+
+/* What a token's failure means to the person holding it. */
+static void token_error(int rc, const char *detail)
+{
+	switch (rc) {
+	case P11_PIN:
+		fprintf(stderr, "vanthuctl: sai mã PIN của thiết bị ký số; không có gì thay đổi\n");
+		break;
+	case P11_LOCKED:
+		fprintf(stderr, "vanthuctl: thiết bị ký số đã khóa mã PIN (nhập sai quá số lần): "
+		    "liên hệ nơi cấp chứng thư số\n");
+		break;
+	case P11_MODULE:
+		fprintf(stderr, "vanthuctl: không nạp được thư viện PKCS#11: %s\n", detail);
+		break;
+	case P11_NOTOKEN:
+		fprintf(stderr, "vanthuctl: không thấy thiết bị ký số (hoặc có nhiều, chọn bằng "
+		    "--token NHÃN): %s\n", detail);
+		break;
+	case P11_NOKEY:
+		fprintf(stderr, "vanthuctl: không thấy khóa ký trên thiết bị (chọn bằng --key hoặc "
+		    "--key-id): %s\n", detail);
+		break;
+	case P11_NOCERT:
+		fprintf(stderr, "vanthuctl: thiết bị ký số không có chứng thư đi với khóa này: %s\n",
+		    detail);
+		break;
+	default:
+		fprintf(stderr, "vanthuctl: thiết bị ký số báo lỗi: %s\n", detail);
+	}
+}
+
+/*
+ * One document signed with an open token: its certificate to the daemon,
+ * which prepares the PDF and answers with the digest to sign; the token signs
+ * it and the signature goes back for the daemon to check and embed.
+ */
+static int sign_one(int fd, struct p11 *tok, const char *certhex, json_int_t id,
+    json_t *comment, int json_out)
+{
+	char err[512], sighex[2 * 1024 + 1];
+	unsigned char *sig = NULL, tbs[32];
+	size_t siglen = 0;
+	json_t *reply = NULL, *args, *res;
+	int rc = EXIT_UNREACHABLE, prc;
+
+	/* the conversion to PDF takes a moment */
+	args = json_pack("{s:I, s:s}", "id", id, "certificate", certhex);
+	if (args == NULL || (reply = ask(fd, "sign.prepare", args, 180000)) == NULL)
+		goto out;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = refused(reply, json_out);
+		goto out;
+	}
+	res = json_object_get(reply, "result");
+	const char *t = jstr(res, "tbs_sha256");
+	unsigned v;
+	for (int i = 0; i < 32; i++) {
+		if (strlen(t) != 64 || sscanf(t + 2 * i, "%2x", &v) != 1) {
+			fprintf(stderr, "vanthuctl: vanthud trả lời không đúng dạng (tbs_sha256)\n");
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		tbs[i] = (unsigned char)v;
+	}
+	if ((prc = p11_sign_sha256(tok, tbs, &sig, &siglen, err, sizeof(err))) != P11_OK ||
+	    siglen > 1024) {
+		token_error(prc, err);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	hex_of(sig, siglen, sighex);
+	json_decref(args);
+	json_decref(reply);
+	reply = NULL;
+	args = json_pack("{s:I, s:s}", "id", id, "signature", sighex);
+	if (args && comment)
+		json_object_set(args, "comment", comment);
+	if (args == NULL || (reply = ask(fd, "sign.finish", args, 60000)) == NULL)
+		goto out;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = refused(reply, json_out);
+		goto out;
+	}
+	res = json_object_get(reply, "result");
+	if (json_out)
+		print_json(json_incref(reply));
+	else
+		printf("Đã ký số văn bản số %lld; bản PDF đã ký có SHA-256 %s.\n", (long long)id,
+		    jstr(res, "pdf_sha256"));
+	rc = EXIT_OK;
+out:
+	json_decref(args);
+	json_decref(reply);
+	free(sig);
+	return rc;
+}
+
+/*
+ * sign ID [ID...] --pkcs11: the leader's key stays on the leader's token. The
+ * token is opened first (a wrong PIN changes nothing anywhere) and once for
+ * every document; each is signed in turn, a refusal of one does not stop the
+ * others, and the exit status is the worst.
+ */
+static int sign_with_token(struct call *c, const char *socket_path, int json_out)
+{
+	struct p11 *tok = NULL;
+	char pin[256] = "", err[512], *hex = NULL;
+	unsigned char *cert = NULL;
+	size_t certlen = 0, i;
+	json_t *more = json_object_get(c->args, "more_ids"), *e;
+	json_int_t id = json_integer_value(json_object_get(c->args, "id"));
+	int fd = -1, rc = EXIT_REFUSED, prc;
+
+	if (read_pin(c->pin_file, pin, sizeof(pin)) != 0)
+		return EXIT_REFUSED;
+	c->token.pin = pin;
+	prc = p11_open(&c->token, &tok, err, sizeof(err));
+	memset(pin, 0, sizeof(pin));
+	if (prc != P11_OK) {
+		token_error(prc, err);
+		return EXIT_REFUSED;
+	}
+	if ((prc = p11_certificate(tok, &cert, &certlen, err, sizeof(err))) != P11_OK) {
+		token_error(prc, err);
+		goto out;
+	}
+	if ((hex = malloc(2 * certlen + 1)) == NULL)
+		goto out;
+	hex_of(cert, certlen, hex);
+	rc = EXIT_UNREACHABLE;
+	fd = connect_to(pick_socket(socket_path));
+	if (fd < 0)
+		goto out;
+	rc = sign_one(fd, tok, hex, id, json_object_get(c->args, "comment"), json_out);
+	json_array_foreach(more, i, e) {
+		if (rc == EXIT_UNREACHABLE)
+			break;
+		int r = sign_one(fd, tok, hex, json_integer_value(e), json_object_get(c->args,
+		    "comment"), json_out);
+		if (r > rc)
+			rc = r;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(hex);
+	free(cert);
+	p11_close(tok);
+	return rc;
+}
+
+/* pdf ID: the issued original, its SHA-256 checked here against the daemon's record. */
+static int fetch_pdf(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+{
+	char fallback[64], final[PATH_MAX], sha[HASH_HEX_LEN + 1] = "";
+	json_t *meta = NULL;
+	json_int_t total;
+	unsigned char *buf = NULL;
+	int rc;
+
+	snprintf(fallback, sizeof(fallback), "van-ban-%lld.pdf", (long long)id);
+	rc = fetch_to_file(fd, "pdf", id, path, fallback, json_out, timeout_ms, &meta, &total,
+	    final, sizeof(final));
+	if (rc == EXIT_OK) {
+		FILE *fp = fopen(final, "rb");
+		buf = malloc((size_t)total + 1);
+		if (fp == NULL || buf == NULL || fread(buf, 1, (size_t)total, fp) != (size_t)total ||
+		    hash_sha256_hex(buf, (size_t)total, sha) != 0 ||
+		    strcmp(sha, jstr(meta, "sha256")) != 0) {
+			fprintf(stderr, "vanthuctl: %s không khớp với mã SHA-256 vanthud đã ghi (%s); đã "
+			    "xóa\n", final, jstr(meta, "sha256"));
+			unlink(final);
+			rc = EXIT_REFUSED;
+		}
+		if (fp)
+			fclose(fp);
+	}
+	if (rc == EXIT_OK) {
+		if (json_out)
+			print_json(json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
+			    "path", final, "bytes", total, "sha256", sha));
+		else
+			printf("Đã ghi %s (%lld byte, SHA-256 %s, đúng như vanthud đã ghi).\n", final,
+			    (long long)total, sha);
+	}
+	free(buf);
+	json_decref(meta);
+	return rc;
+}
+
+static const char *status_text(const char *status)
+{
+	static const struct { const char *code, *text; } t[] = {
+		{ "valid", "hợp lệ" },
+		{ "untrusted", "chữ ký đúng nhưng chứng thư không do tổ chức được tin cậy cấp" },
+		{ "expired", "chứng thư hết hạn hoặc chưa có hiệu lực khi ký" },
+		{ "usage", "chứng thư không được dùng để ký số" },
+		{ "bad_signature", "chữ ký không khớp với chứng thư" },
+		{ "modified", "tệp đã bị sửa sau khi ký" },
+		{ "bad_range", "phần được ký không phải một phiên bản của tệp" },
+		{ "unreadable", "không đọc được chữ ký" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].code, status) == 0)
+			return t[i].text;
+	return status;
+}
+
+/* pdf verify FILE: here, with the trust anchors named or the daemon's. */
+static int verify_pdf(struct call *c, const char *socket_path, int json_out)
+{
+	struct cms_trust *trust = NULL;
+	const char *tpath = c->trust;
+	char err[512], daemon_trust[PATH_MAX] = "";
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	json_t *res = NULL;
+	int rc = EXIT_REFUSED;
+	FILE *fp;
+	struct stat sb;
+
+	if (tpath == NULL) {
+		/* the office's own anchors, as the daemon names them */
+		int fd = connect_to(pick_socket(socket_path));
+		json_t *args = json_object(), *reply = fd >= 0 && args ? ask(fd, "signing", args, 10000) :
+		    NULL;
+		const char *p = jstr(json_object_get(reply, "result"), "trust");
+		if (p[0])
+			snprintf(daemon_trust, sizeof(daemon_trust), "%s", p);
+		json_decref(args);
+		json_decref(reply);
+		if (fd >= 0)
+			close(fd);
+		if (daemon_trust[0] == '\0') {
+			fprintf(stderr, "vanthuctl: vanthud không cho biết chứng thư gốc tin cậy (chưa cấu "
+			    "hình [signing]): dùng --trust TỆP-PEM\n");
+			return EXIT_REFUSED;
+		}
+		tpath = daemon_trust;
+	}
+	if (cms_trust_load(tpath, &trust, err, sizeof(err)) != CMS_OK) {
+		fprintf(stderr, "vanthuctl: không đọc được chứng thư gốc %s: %s\n", tpath, err);
+		return EXIT_REFUSED;
+	}
+	fp = fopen(c->out, "rb");
+	if (fp == NULL || fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > 256 * 1024 * 1024 || (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
+	    fread(buf, 1, (size_t)sb.st_size, fp) != (size_t)sb.st_size) {
+		fprintf(stderr, "vanthuctl: không đọc được %s: %s\n", c->out,
+		    diag_strerror(errno ? errno : EIO));
+		goto out;
+	}
+	len = (size_t)sb.st_size;
+	res = pdfverify_buffer(buf, len, trust, err, sizeof(err));
+	if (res == NULL) {
+		fprintf(stderr, "vanthuctl: %s không phải tệp PDF đọc được: %s\n", c->out, err);
+		goto out;
+	}
+	rc = json_is_true(json_object_get(res, "all_valid")) ? EXIT_OK : EXIT_REFUSED;
+	if (json_out) {
+		print_json(json_pack("{s:b, s:O}", "ok", rc == EXIT_OK, "result", res));
+		goto out;
+	}
+	json_t *list = json_object_get(res, "signatures"), *e;
+	size_t i;
+	printf("%s: %lld chữ ký số.\n", c->out, (long long)json_array_size(list));
+	json_array_foreach(list, i, e) {
+		printf("%lld. %s — %s\n", (long long)jint(e, "index"), jstr(e, "signer")[0] ?
+		    jstr(e, "signer") : jstr(e, "name"), status_text(jstr(e, "status")));
+		printf("   Ký lúc: %s; trường \"%s\"; lý do: %s\n", jstr(e, "signed_at"),
+		    jstr(e, "field"), jstr(e, "reason"));
+		printf("   Phạm vi: %s\n", json_is_true(json_object_get(e, "whole")) ?
+		    "toàn bộ tệp" : json_is_true(json_object_get(e, "covers_revision")) ?
+		    "tệp đến phiên bản này (phần sau là phần thêm vào sau khi ký)" :
+		    "không phải một phiên bản của tệp");
+		printf("   Chứng thư: %s\n", json_is_true(json_object_get(e, "trusted")) ?
+		    "được tin cậy" : "không được tin cậy");
+		if (jstr(e, "why")[0])
+			printf("   Chi tiết: %s\n", jstr(e, "why"));
+	}
+	if (json_array_size(list) == 0)
+		printf("Tệp không có chữ ký số nào.\n");
+	else
+		printf("%s\n", rc == EXIT_OK ? "Mọi chữ ký đều hợp lệ." :
+		    "CÓ CHỮ KÝ KHÔNG HỢP LỆ: không coi tệp này là bản gốc.");
+out:
+	if (fp)
+		fclose(fp);
+	free(buf);
+	json_decref(res);
+	cms_trust_free(trust);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "status", no_args, show_status, 30 },
 	{ "ping", no_args, show_ping, 30 },
@@ -1980,6 +2455,7 @@ static const struct command commands[] = {
 	{ "register", build_register, show_register, 30 },
 	{ "void", build_void, show_voided, 30 },
 	{ "render", build_render, show_nothing, 120 },
+	{ "pdf", build_pdf, show_nothing, 120 },
 	{ "round", build_round, show_round, 60 },
 	{ "rounds", build_rounds, show_rounds, 30 },
 	{ "meeting", build_meeting, show_meeting, 60 },
@@ -2045,10 +2521,20 @@ int main(int argc, char **argv)
 		goto out;
 	o.timeout_ms = cmd->timeout_s * 1000;
 	rc = EXIT_UNREACHABLE;
+	if (call.kind == CALL_VERIFY) {
+		rc = verify_pdf(&call, o.socket, o.json);
+		goto out;
+	}
+	if (call.kind == CALL_SIGN) {
+		rc = sign_with_token(&call, o.socket, o.json);
+		goto out;
+	}
 	if (call.kind != CALL_REQUEST) {
 		json_int_t id = json_integer_value(json_object_get(call.args, "id"));
 		fd = connect_to(pick_socket(o.socket));
-		if (fd >= 0)
+		if (fd >= 0 && call.kind == CALL_FETCH_PDF)
+			rc = fetch_pdf(fd, id, call.out, o.json, o.timeout_ms);
+		else if (fd >= 0)
 			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.json,
 			    o.timeout_ms) : call.kind == CALL_FETCH_INPUT ? fetch_input(fd, id, call.out,
 			    o.json, o.timeout_ms) : fetch_original(fd, id, o.json, o.timeout_ms);
