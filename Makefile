@@ -10,19 +10,23 @@ CC ?= cc
 PYTHON := /usr/bin/python3
 
 # pkg-config names, and the Debian packages that provide them and the tools.
-PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto
+PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto libqpdf freetype2 \
+	libpng zlib
+# p11-kit-1 for <p11-kit/pkcs11.h> only: modules are loaded with dlopen, p11-kit is not linked.
+P11_CFLAGS = $(shell pkg-config --cflags p11-kit-1)
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
-	libicu-dev libjansson-dev libinih-dev libssl-dev
+	libicu-dev libjansson-dev libinih-dev libssl-dev libqpdf-dev libfreetype-dev libpng-dev \
+	zlib1g-dev libp11-kit-dev libreofficekit-dev
 DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
 	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx \
-	clang libclang-rt-14-dev samba smbclient
+	clang libclang-rt-14-dev samba smbclient softhsm2 opensc qpdf
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lm -ldl
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g $(PKG_CFLAGS)
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g $(PKG_CFLAGS) $(P11_CFLAGS)
 OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -30,17 +34,19 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify table
+CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake store_sign workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify table \
+	p11 cms pdfdraw pdf pdfverify convert esign
 DAEMON_SRC := $(CORE) main
-CLIENT_SRC := vanthuctl proto table diag
-UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table
+CLIENT_SRC := vanthuctl proto table diag hash p11 cms pdfdraw pdf pdfverify
+UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table \
+	test_p11 test_cms test_pdfdraw test_pdf test_convert
 
 B := build
 S := build/san
 
 .SECONDARY:
 .PHONY: all deps run check bench test-unit test-e2e install uninstall clean templates
-all: $(B)/vanthud $(B)/vanthuctl templates
+all: $(B)/vanthud $(B)/vanthuctl $(B)/vanthu-convert templates
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -65,6 +71,14 @@ $(B)/vanthud: $(DAEMON_SRC:%=$(B)/obj/%.o)
 
 $(B)/vanthuctl: $(CLIENT_SRC:%=$(B)/obj/%.o)
 	$(CC) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The LibreOfficeKit helper (see daemon/vanthu-convert.c): always the release build, as
+# LibreOffice does not run under the sanitizers; LibreOfficeKit's headers have no .pc file.
+$(B)/vanthu-convert: daemon/vanthu-convert.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -o $@ $< -ldl
+# convert.c looks for the helper beside vanthud first, then where install puts it.
+$(B)/obj/convert.o $(S)/obj/convert.o: BASE_CFLAGS += -DVANTHU_LIBEXECDIR='"$(PREFIX)/lib/vanthu"'
 
 # Templates are kept unzipped in templates-docx/NAME/; each becomes build/templates/NAME.docx.
 templates: | deps
@@ -92,7 +106,7 @@ $(S)/vanthuctl: $(CLIENT_SRC:%=$(S)/obj/%.o)
 $(S)/test_%: $(S)/obj/tests/test_%.o $(CORE:%=$(S)/obj/%.o)
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-check: deps templates $(B)/vanthud $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
+check: deps templates $(B)/vanthud $(B)/vanthu-convert $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(S)/%)
 	$(PYTHON) tests/run.py --bin $(S) --unit "$(UNIT_TESTS)" \
 		--fuzz "$(FUZZ_TARGETS)" --fuzz-bin $(F) --fuzz-seconds $(FUZZ_CHECK_SECONDS)
 
@@ -102,7 +116,7 @@ check: deps templates $(B)/vanthud $(S)/vanthud $(S)/vanthuctl $(UNIT_TESTS:%=$(
 # crashes to build/fuzz/crashes/. `make check` runs each for FUZZ_CHECK_SECONDS.
 F := build/fuzz
 FUZZ_CC := clang
-FUZZ_TARGETS := fuzz_report fuzz_request fuzz_template fuzz_config
+FUZZ_TARGETS := fuzz_report fuzz_request fuzz_template fuzz_config fuzz_pdf
 FUZZ_SECONDS ?= 600
 FUZZ_CHECK_SECONDS ?= 30
 # clang 14 does not know every gcc warning that WARN names
@@ -142,11 +156,15 @@ $(B)/faultshim.so: tests/faults/faultshim.c | deps
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -shared -fPIC -o $@ $< -ldl
 
 # ---- measuring (never part of check: no test fails on a time) ----
-bench: all $(B)/bench_render
+bench: all $(B)/bench_render $(B)/bench_esign
 	sh tests/bench/run.sh
 
 # The renderer alone, linked with the release objects (everything but main and the client).
 $(B)/bench_render: tests/bench/bench_render.c $(CORE:%=$(B)/obj/%.o)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Idaemon -o $@ $^ $(PKG_LIBS)
+
+# The organisation's signing step of issue alone (CMS and incremental update), the same objects.
+$(B)/bench_esign: tests/bench/bench_esign.c $(CORE:%=$(B)/obj/%.o)
 	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -Idaemon -o $@ $^ $(PKG_LIBS)
 
 # ---- running ----
@@ -173,8 +191,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
-		$(TPL_SHARE) $(WF_SHARE) $(ETC_VANTHU)/calendar
+		$(TPL_SHARE) $(WF_SHARE) $(ETC_VANTHU)/calendar $(DESTDIR)$(PREFIX)/lib/vanthu
 	install -m 0755 $(B)/vanthud $(DESTDIR)$(PREFIX)/sbin/vanthud
+	install -m 0755 $(B)/vanthu-convert $(DESTDIR)$(PREFIX)/lib/vanthu/vanthu-convert
 	install -m 0755 $(B)/vanthuctl $(DESTDIR)$(PREFIX)/bin/vanthuctl
 	install -m 0644 daemon/vanthuctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1
 	install -m 0644 daemon/vanthu.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/vanthu.conf.5
@@ -213,7 +232,9 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/vanthud $(DESTDIR)$(PREFIX)/bin/vanthuctl \
 		$(DESTDIR)$(PREFIX)/share/man/man1/vanthuctl.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/vanthu.conf.5 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/vanthud.8 $(DESTDIR)$(UNITDIR)/vanthud.service
+		$(DESTDIR)$(PREFIX)/share/man/man8/vanthud.8 $(DESTDIR)$(UNITDIR)/vanthud.service \
+		$(DESTDIR)$(PREFIX)/lib/vanthu/vanthu-convert
+	@[ ! -d $(DESTDIR)$(PREFIX)/lib/vanthu ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(PREFIX)/lib/vanthu
 	@$(WF_PROGRAM) | while read -r f; do rm -f "$(WF_SHARE)/$$f"; done
 	@for t in templates-docx/*/; do rm -f "$(TPL_SHARE)/$$(basename $$t).docx"; done
 	@[ ! -d $(DESTDIR)$(PREFIX)/share/vanthu ] || \

@@ -46,7 +46,7 @@ def run_unit(path):
 
 # -max_len of each target: a report or a template part is some KB, a request or a config less.
 FUZZ_MAX_LEN = {"fuzz_report": 16384, "fuzz_request": 16384, "fuzz_template": 65536,
-                "fuzz_config": 4096}
+                "fuzz_config": 4096, "fuzz_pdf": 65536}
 FUZZ_FLAGS = ["-rss_limit_mb=2048", "-timeout=10"]
 
 

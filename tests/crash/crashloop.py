@@ -13,8 +13,9 @@ tests/e2e/harness.py and, while it runs, concurrently
     vtt-ana), and reporting rounds (long past, or open until every unit
     has reported) and meetings' conclusions dropped by the clerk;
   - moves documents through the workflow with vanthuctl as the real role
-    users (vtt-ana drafts, vtt-binh reviews, vtt-chi signs, vtt-dung
-    issues and voids): create, submit, approve or return and edit, sign,
+    users (vtt-ana drafts, vtt-binh reviews, vtt-chi signs digitally with a
+    SoftHSMv2 token, vtt-dung issues, which seals the PDF with the
+    organisation's token, and voids): create, submit, approve or return and edit, sign,
     issue, withdraw, void. A worker whose call is cut by the kill waits for
     the daemon, reads the document's state and goes on or retries;
   - takes `vanthuctl backup`s as root, asking again for a cut one;
@@ -33,6 +34,9 @@ claimed/ empty), stops the daemon with SIGTERM and checks:
     TU's, whose series are a type within its term); every issued document numbered and registered, nothing else
     numbered; every issue the client saw (or whose reply the kill cut) is
     either issued with its number or not issued, never half; voids stick;
+  - every signed document has its leader's PDF with its recorded SHA-256,
+    every issued one its sealed PDF beside the DOCX, and pdfsig finds its
+    two signatures valid (--no-signing: DOCX only, as before);
   - every issued DOCX exists in spool/outgoing with its recorded SHA-256,
     and nothing else is there; no temporary file is left in the spool, and
     every backup the client was given checks, with nothing beside it;
@@ -58,6 +62,7 @@ import random
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -97,6 +102,40 @@ collective = Ban Thường vụ
 term = 2020-2025 2020-10-10
 term = 2025-2030 2025-10-15
 """
+
+
+SIGNING = {}   # the PKI and [signing] of this run (make_signing); empty with --no-signing
+TOKEN_LOCK = threading.Lock()
+
+
+def make_signing(root):
+    """A test CA and SoftHSMv2 tokens (tests/tools/pki.py), the images, [signing]; vtt-chi's
+    vanthuctl arguments."""
+    sys.path.insert(0, E2E)
+    import test_esign
+    top = os.path.join(root, "pki")
+    subprocess.run(["/usr/bin/python3", os.path.join(REPO, "tests", "tools", "pki.py"), "make",
+                    top], check=True, capture_output=True)
+    pki = json.load(open(os.path.join(top, "pki.json"), encoding="utf-8"))
+    subprocess.run(["chmod", "-R", "a+rwX", top], check=True)
+    os.environ["SOFTHSM2_CONF"] = pki["softhsm2_conf"]
+    sig, seal = os.path.join(top, "chu-ky.png"), os.path.join(top, "con-dau.png")
+    test_esign.signature_png(sig)
+    test_esign.seal_png(seal)
+    org_pin, leader_pin = os.path.join(top, "co-quan.pin"), os.path.join(top, "lanh-dao.pin")
+    with open(org_pin, "w") as f:
+        f.write(pki["tokens"]["co-quan"]["pin"] + "\n")
+    os.chmod(org_pin, 0o600)
+    with open(leader_pin, "w") as f:
+        f.write(pki["tokens"]["lanh-dao"]["pin"] + "\n")
+    os.chmod(leader_pin, 0o644)
+    SIGNING.update(pki=pki, extra="\n".join([
+        "[signing]", f"module = {pki['module']}", "token = co-quan", "key = con-dau",
+        f"pin_file = {org_pin}", f"trust = {pki['ca']['cert']}", f"seal_image = {seal}",
+        "seal_size = 36", f"converter = {os.path.join(REPO, 'build', 'vanthu-convert')}",
+        "[user vtt-chi]", f"certificate = {pki['certs']['leader']['fingerprint']}",
+        f"signature_image = {sig}"]) + "\n",
+        args=["--pkcs11", pki["module"], "--token", "lanh-dao", "--pin-file", leader_pin])
 
 
 def doc_xml(summary, issuer=None):
@@ -355,6 +394,7 @@ class Worker(threading.Thread):
             self.viol.add("E_INTERNAL to a client", f"{args} as {user}: {j['error']}")
         if p.returncode == 3:
             time.sleep(0.05)   # down: the caller asks again once it is up
+        self.last_err = p.stderr
         return p.returncode, j
 
     def state(self, doc):
@@ -427,7 +467,8 @@ class Worker(threading.Thread):
                 self.docs[doc]["seen"].append(to)
                 return True
             if rc != 3:
-                self.viol.add("step refused", f"document {doc} {action} as {user} ({frm}->{to}): {j}")
+                self.viol.add("step refused", f"document {doc} {action} as {user} ({frm}->{to}): "
+                              f"{j} {getattr(self, 'last_err', '')[-500:]}")
                 return False
             self.cuts += 1
             if action == "issue":
@@ -520,7 +561,15 @@ class Worker(threading.Thread):
         for user, action, frm, to in [("vtt-binh", "approve", "review", "signing"),
                                       ("vtt-chi", "sign", "signing", "signed"),
                                       ("vtt-dung", "issue", "signed", "issued")]:
-            if not self.step(doc, user, action, frm, to):
+            extra = SIGNING.get("args", []) if action == "sign" else []
+            if extra:
+                # one leader, one token: SoftHSMv2's file store is not read reliably while
+                # another process writes it, and a real token signs one thing at a time
+                with TOKEN_LOCK:
+                    ok = self.step(doc, user, action, frm, to, *extra)
+            else:
+                ok = self.step(doc, user, action, frm, to)
+            if not ok:
                 return
         if self.rng.random() < 0.1:
             self.void(doc)
@@ -785,12 +834,16 @@ def final_checks(d, flood, workers, viol, ctl_register):
                 sha = hashlib.sha256(open(doc["out_path"], "rb").read()).hexdigest()
                 if sha != doc["out_sha256"]:
                     viol.add("issued DOCX does not match its SHA-256", f"{d_id}: {doc['out_path']}")
+    if SIGNING:
+        check_signed(q, viol)
     audited = {r[0] for r in q("SELECT object FROM audit WHERE action = 'issue'")}
     for d_id in reg:
         if f"document/{d_id}" not in audited:
             viol.add("number without its issue audit entry", str(d_id))
     recorded = {os.path.realpath(r[0]) for r in q("SELECT out_path FROM documents "
-                                                   "WHERE out_path IS NOT NULL")}
+                                                   "WHERE out_path IS NOT NULL UNION "
+                                                   "SELECT pdf_path FROM documents "
+                                                   "WHERE pdf_path IS NOT NULL")}
     for p in files_under(os.path.join(d.spool, "outgoing")):
         if os.path.realpath(p) not in recorded:
             viol.add("stray file in outgoing/", p)
@@ -856,6 +909,35 @@ def final_checks(d, flood, workers, viol, ctl_register):
     return stats
 
 
+def check_signed(q, viol):
+    """Signed digitally: the leader's PDF; issued: the sealed PDF, two valid signatures."""
+    def same(path, sha):
+        return path and os.path.isfile(path) and \
+            hashlib.sha256(open(path, "rb").read()).hexdigest() == sha
+    n = 0
+    for doc in q("SELECT * FROM documents WHERE state IN ('signed', 'issued')"):
+        d_id = doc["id"]
+        if not same(doc["signed_pdf_path"], doc["signed_pdf_sha256"]):
+            viol.add("signed document without its leader's PDF", f"{d_id}: {doc['signed_pdf_path']}")
+            continue
+        if doc["state"] != "issued":
+            continue
+        if not same(doc["pdf_path"], doc["pdf_sha256"]):
+            viol.add("issued document without its sealed PDF", f"{d_id}: {doc['pdf_path']}")
+            continue
+        roles = [r[0] for r in q("SELECT role FROM signatures WHERE document_id = ? "
+                                 "AND pdf_sha256 IN (?, ?) ORDER BY id", d_id,
+                                 doc["signed_pdf_sha256"], doc["pdf_sha256"])]
+        if roles != ["leader", "organisation"]:
+            viol.add("signatures recorded are not the leader's then the organisation's",
+                     f"{d_id}: {roles}")
+        out = subprocess.run(["pdfsig", doc["pdf_path"]], capture_output=True, text=True).stdout
+        if out.count("Signature Validation: Signature is Valid.") != 2 or "Signature #3" in out:
+            viol.add("sealed PDF not two valid signatures (pdfsig)", f"{d_id}:\n{out[:1500]}")
+        n += 1
+    print(f"crashloop: {n} sealed PDFs checked with pdfsig", flush=True)
+
+
 def scan_log(d, viol):
     """Sanitizer reports are violations; error lines are counted, and the first few shown."""
     log = d.read_log()
@@ -876,6 +958,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--bin", default=os.path.join(REPO, "build", "san"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--no-signing", action="store_true",
+                    help="no [signing]: documents are signed and issued as DOCX only")
     ap.add_argument("--workers", type=int, default=4, help="document workers")
     ap.add_argument("--rate", type=float, default=40, help="inputs per second, on average")
     ap.add_argument("--min-up", type=float, default=1.0, help="shortest life of a daemon, s")
@@ -896,7 +980,10 @@ def main(argv=None):
           flush=True)
     # settle at its default (2 s): a careless writer's pauses stay well under it even on a
     # loaded machine, so a file written in place is never taken half written
-    d = harness.Daemon(root=root, intake_batch=32, intake_settle=2000, extra=PARTY)
+    if not args.no_signing:
+        make_signing(root)
+    d = harness.Daemon(root=root, intake_batch=32, intake_settle=2000,
+                       extra=PARTY + SIGNING.get("extra", ""))
     for sub in ("docs", "backups"):
         os.makedirs(os.path.join(root, sub))
         os.chmod(os.path.join(root, sub), 0o755)

@@ -154,7 +154,7 @@ class Daemon:
         with open(self.conf, "w", encoding="utf-8") as fh:
             fh.write(config_text(self.root, **config))
 
-    def start(self, wait=True, extra_args=(), user=None, now=None):
+    def start(self, wait=True, extra_args=(), user=None, now=None, ready_timeout=30):
         """Starts vanthud; now ("YYYY-MM-DDTHH:MM:SS", Vietnam time) sets the test clock."""
         notify_path = os.path.join(self.root, "notify.sock")
         if os.path.exists(notify_path):
@@ -172,7 +172,7 @@ class Daemon:
                                      stdout=self.logfh, stderr=self.logfh, cwd=self.root,
                                      preexec_fn=as_user(user) if user else None)
         if wait:
-            self.wait_ready()
+            self.wait_ready(ready_timeout)
         return self
 
     def wait_ready(self, timeout=30):
