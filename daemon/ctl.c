@@ -265,6 +265,23 @@ static int cmd_ping(struct conn *c, json_t *args, json_t **result, char *msg, si
 	return 0;
 }
 
+/* A process's resident memory (VmRSS) in KiB, -1 when it cannot be read. */
+static long process_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return kb;
+}
+
 static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	struct ctl *ctl = c->ctl;
@@ -304,6 +321,13 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 		json_object_set_new(counts, "rejected", json_integer(stats.rejected));
 		json_object_set_new(counts, "inputs", json_integer(stats.inputs));
 		json_object_set_new(counts, "documents", json_integer(stats.documents));
+		/* signing, and the converter's memory, which is LibreOffice's and not vanthud's */
+		pid_t cpid = esign_converter_pid(ctl->es);
+		long rss_kb = cpid > 0 ? process_rss_kb(cpid) : -1;
+		json_object_set_new(*result, "signing", json_pack("{s:b, s:i, s:I}", "configured",
+		    ctl->es != NULL, "converter_pid", (int)cpid, "converter_rss_kb",
+		    (json_int_t)rss_kb));
+		json_object_set_new(*result, "rss_kb", json_integer(process_rss_kb(getpid())));
 	}
 	return 0;
 }

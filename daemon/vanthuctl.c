@@ -433,6 +433,19 @@ static void show_status(json_t *r)
 	print_field("Tiếp nhận", buf);
 	snprintf(buf, sizeof(buf), "%lld", (long long)jint(counts, "documents"));
 	print_field("Văn bản đi", buf);
+	json_t *sg = json_object_get(r, "signing");
+	if (json_is_true(json_object_get(sg, "configured"))) {
+		if (jint(sg, "converter_rss_kb") > 0) {
+			format_bytes(jint(sg, "converter_rss_kb") * 1024, size, sizeof(size));
+			snprintf(buf, sizeof(buf), "có; bộ chuyển PDF (LibreOffice) pid %lld, %s bộ nhớ",
+			    (long long)jint(sg, "converter_pid"), size);
+		} else {
+			snprintf(buf, sizeof(buf), "có; bộ chuyển PDF khởi động ở lần ký tới");
+		}
+		print_field("Ký số", buf);
+	} else if (sg != NULL) {
+		print_field("Ký số", "chưa cấu hình ([signing] trong vanthu.conf)");
+	}
 }
 
 static void show_whoami(json_t *r)

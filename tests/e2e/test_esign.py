@@ -322,6 +322,21 @@ class ElectronicOriginal(unittest.TestCase):
             self.assertLess(abs((datetime.datetime.now(vn) - when).total_seconds()), 900)
         self.assertIn(b"+07'00'", data)   # /M, in the PDF's own form
 
+    def test_status_reports_the_converter_apart(self):
+        r = self.d.ctl("status", user="vtt-dung", json_out=True).json["result"]
+        self.assertTrue(r["signing"]["configured"])
+        pid = r["signing"]["converter_pid"]
+        self.assertGreater(pid, 0)
+        with open(f"/proc/{pid}/comm") as f:
+            self.assertEqual(f.read().strip()[:15], "vanthu-convert"[:15])
+        with open(f"/proc/{pid}/status") as f:
+            ppid = int(re.search(r"PPid:\s+(\d+)", f.read()).group(1))
+        self.assertEqual(ppid, self.d.proc.pid)
+        self.assertGreater(r["signing"]["converter_rss_kb"], 0)
+        self.assertGreater(r["rss_kb"], 0)
+        out = self.d.ctl("status", user="vtt-dung").stdout
+        self.assertRegex(out, r"Ký số:\s+có; bộ chuyển PDF \(LibreOffice\) pid \d+")
+
     def test_a_leader_signs_several_with_one_pin(self):
         docs = [self.to_signing(f"Kết luận số {i} về việc ký nhiều văn bản một lần")
                 for i in (1, 2, 3)]
