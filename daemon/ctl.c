@@ -1192,6 +1192,48 @@ static int cmd_sign_finish(struct conn *c, json_t *args, json_t **result, char *
 	return 0;
 }
 
+/* copy {id, form?}: an electronic copy of the issued original, by the văn thư. */
+static int cmd_copy(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
+{
+	const char *fname = NULL, *form;
+	json_int_t id = 0;
+	int64_t number = 0;
+	char symbol[96], err[512];
+	int rc;
+
+	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
+	    (rc = str_arg(args, "form", 16, &fname, msg, msglen)))
+		return rc;
+	if (id == 0) {
+		snprintf(msg, msglen, "thiếu \"id\": số của văn bản");
+		return E_INVALID;
+	}
+	if ((form = esign_copy_form(fname)) == NULL) {
+		snprintf(msg, msglen, "hình thức sao \"%s\" không có: sao-y (SAO Y) hoặc sao-luc "
+		    "(SAO LỤC)", fname);
+		return E_INVALID;
+	}
+	if (c->ctl->es == NULL) {
+		snprintf(msg, msglen, "vanthud chưa được cấu hình ký số ([signing] trong vanthu.conf): "
+		    "không làm được bản sao điện tử");
+		return E_STATE;
+	}
+	rc = esign_copy(c->ctl->es, c->ctl->store, c->ctl->cfg, id, form, (int64_t)c->peer.uid,
+	    c->peer.login, &number, symbol, sizeof(symbol), err, sizeof(err));
+	if (rc == 1) {
+		snprintf(msg, msglen, "văn bản số %lld chưa có bản gốc điện tử để sao", (long long)id);
+		return E_STATE;
+	}
+	if (rc != 0) {
+		log_err("copy %lld by %s: %s", (long long)id, c->peer.login, err);
+		snprintf(msg, msglen, "không làm được bản sao điện tử: %s", err);
+		return E_INTERNAL;
+	}
+	*result = json_pack("{s:I, s:I, s:s, s:s}", "id", id, "copy", (json_int_t)number,
+	    "symbol", symbol, "form", form);
+	return 0;
+}
+
 /* signing: whether the office signs, as whom, and the trust anchors `pdf verify` uses. */
 static int cmd_signing(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
@@ -1215,13 +1257,39 @@ static int cmd_pdf(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	char err[256], sha[HASH_HEX_LEN + 1], stem[128], name[160];
 	int rc;
 
+	json_int_t copy = 0;
 	if ((rc = int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
-	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)))
+	    (rc = int_arg(args, "offset", 0, INT64_MAX, &offset, msg, msglen)) ||
+	    (rc = int_arg(args, "copy", 1, INT64_MAX, &copy, msg, msglen)))
 		return rc;
 	rc = store_doc_get(c->ctl->store, id, &doc, err, sizeof(err));
 	if (rc == STORE_INVALID) {
 		snprintf(msg, msglen, "không có văn bản số %lld", (long long)id);
 		return E_NOT_FOUND;
+	}
+	if (rc == STORE_OK && copy > 0) {
+		/* an electronic copy instead of the original: its own file and SHA-256 */
+		char cpath[PATH_MAX], csha[65], csym[96];
+		int crc = store_copy_file(c->ctl->store, id, copy, cpath, sizeof(cpath), csha, csym,
+		    sizeof(csym), err, sizeof(err));
+		if (crc == STORE_INVALID) {
+			snprintf(msg, msglen, "văn bản số %lld không có bản sao số %lld", (long long)id,
+			    (long long)copy);
+			store_doc_free(&doc);
+			return E_NOT_FOUND;
+		}
+		free(doc.pdf_path);
+		free(doc.pdf_sha256);
+		free(doc.symbol);
+		doc.pdf_path = crc == STORE_OK ? strdup(cpath) : NULL;
+		doc.pdf_sha256 = crc == STORE_OK ? strdup(csha) : NULL;
+		doc.symbol = crc == STORE_OK ? strdup(csym) : NULL;
+		if (crc != STORE_OK || !doc.pdf_path || !doc.pdf_sha256 || !doc.symbol) {
+			log_err("pdf %lld copy %lld: %s", (long long)id, (long long)copy, err);
+			snprintf(msg, msglen, "không đọc được bản sao (xem nhật ký của vanthud)");
+			store_doc_free(&doc);
+			return E_INTERNAL;
+		}
 	}
 	if (rc != STORE_OK) {
 		log_err("pdf %lld: %s", (long long)id, err);
@@ -1463,9 +1531,14 @@ static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, si
 		log_err("show %lld: %s", (long long)id, err);
 	const char *es_state = doc.pdf_sha256 ? "issued" : doc.signed_pdf_sha256 ?
 	    (doc.number > 0 ? "sealing" : "signed") : "none";
-	json_object_set_new(row, "electronic", json_pack("{s:s, s:s?, s:s?, s:o, s:b}", "state",
+	json_t *copies = json_array();
+	if (copies && store_doc_copies(c->ctl->store, id, collect_row, copies, err, sizeof(err)) !=
+	    STORE_OK)
+		log_err("show %lld: %s", (long long)id, err);
+	json_object_set_new(row, "electronic", json_pack("{s:s, s:s?, s:s?, s:o, s:o, s:b}", "state",
 	    es_state, "pdf_path", doc.pdf_path, "pdf_sha256", doc.pdf_sha256,
-	    "signatures", sigs ? sigs : json_array(), "signing_configured", c->ctl->es != NULL));
+	    "signatures", sigs ? sigs : json_array(), "copies", copies ? copies : json_array(),
+	    "signing_configured", c->ctl->es != NULL));
 	store_doc_free(&doc);
 	*result = row;
 	return 0;
@@ -2116,6 +2189,7 @@ static const struct command commands[] = {
 	{ "signing", ROLES_ALL, cmd_signing },
 	{ "sign.prepare", ROLE_SIGNER, cmd_sign_prepare },
 	{ "sign.finish", ROLE_SIGNER, cmd_sign_finish },
+	{ "copy", ROLE_CLERK, cmd_copy },
 	{ "doc.content", ROLES_ALL, cmd_doc_content },
 	{ "round.new", ROLES_ALL, cmd_round_new },
 	{ "round.meeting", ROLES_ALL, cmd_meeting },

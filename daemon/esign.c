@@ -34,7 +34,9 @@
 #include "pdf.h"
 #include "pdfdraw.h"
 #include "publish.h"
+#include "pdfverify.h"
 #include "render.h"
+#include "symbol.h"
 
 #define MAX_PDF (64u * 1024 * 1024)
 #define MAX_IMAGE (8u * 1024 * 1024)
@@ -1032,6 +1034,154 @@ out:
 	free(sig);
 	pdf_prepared_free(&pp);
 	pdf_signatures_free(sigs, nsigs);
+	free(pdf);
+	store_doc_free(&doc);
+	return rc;
+}
+
+/* ---- electronic copies (bản sao điện tử) ---- */
+
+/* "SAO Y" and "SAO LỤC" from their names on the command line; NULL for another. */
+const char *esign_copy_form(const char *name)
+{
+	if (name == NULL || strcmp(name, "sao-y") == 0)
+		return "SAO Y";
+	if (strcmp(name, "sao-luc") == 0)
+		return "SAO LỤC";
+	return NULL;
+}
+
+int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int64_t id,
+    const char *form, int64_t uid, const char *login, int64_t *number, char *symbol,
+    size_t symlen, char *err, size_t errlen)
+{
+	const struct config_body *body;
+	struct store_doc doc;
+	struct pdf_sig_spec spec;
+	struct pdf_prepared pp = { 0 };
+	struct pdf_stamp stamps[4];
+	struct symbol_of sym;
+	struct store_copy rec;
+	unsigned char *pdf = NULL, digest[32], tbs[32], *sig = NULL, *cms = NULL;
+	size_t len = 0, siglen = 0, cmslen = 0;
+	char sha[HASH_HEX_LEN + 1], when[40], dir[PATH_MAX], path[PATH_MAX], stem[128],
+	    failed[PATH_MAX], line_no[128];
+	double box[4];
+	int npages = 0, y, m, d, rc = -1;
+	time_t now = now_s();
+	json_t *v = NULL;
+
+	memset(&doc, 0, sizeof(doc));
+	if (store_doc_get(st, id, &doc, err, errlen) != STORE_OK)
+		goto out;
+	if (doc.pdf_path == NULL || doc.pdf_sha256 == NULL) {
+		snprintf(err, errlen, "document %lld has no electronic original", (long long)id);
+		rc = 1;
+		goto out;
+	}
+	if (read_all(doc.pdf_path, MAX_PDF, &pdf, &len) != 0 ||
+	    hash_sha256_hex(pdf, len, sha) != 0 || strcmp(sha, doc.pdf_sha256) != 0) {
+		snprintf(err, errlen, "the original %s is missing or does not match its SHA-256",
+		    doc.pdf_path);
+		goto out;
+	}
+	/* a copy is made of an original whose signatures all hold */
+	v = pdfverify_buffer(pdf, len, es->trust, err, errlen);
+	if (v == NULL || !json_is_true(json_object_get(v, "all_valid"))) {
+		if (v != NULL)
+			snprintf(err, errlen, "the original %s does not verify", doc.pdf_path);
+		goto out;
+	}
+	body = config_find_body(cfg, doc.issuer);
+	if (body == NULL) {
+		snprintf(err, errlen, "document %lld's issuing body is no longer configured",
+		    (long long)id);
+		goto out;
+	}
+	clock_today_vn(&y, &m, &d);
+	if (store_copy_next(st, body->abbrev, y, number, err, errlen) != STORE_OK)
+		goto out;
+	memset(&sym, 0, sizeof(sym));
+	sym.party = body->kind == BODY_PARTY;
+	sym.type = "SY";
+	sym.body = body->abbrev;
+	symbol_write(symbol, symlen, *number, &sym);
+	if (pdf_page_box(pdf, len, 0, box, &npages, err, errlen) != PDF_OK)
+		goto out;
+	/* top right of page 1, Times New Roman 10 (Liberation Serif), upright, black (III.1.d) */
+	iso_vn(now, when, sizeof(when));
+	snprintf(line_no, sizeof(line_no), "Số: %s", symbol);
+	const char *lines[4] = { form, body->name, line_no, when };
+	for (int i = 0; i < 4; i++) {
+		stamps[i].page = 0;
+		stamps[i].size = 10;
+		/* four lines of 11 pt inside the top margin (20 mm), clear of the header */
+		stamps[i].x = box[2] - 20 * 72.0 / 25.4 - 200;
+		stamps[i].y = box[3] - 6 - 9 - 11 * i;
+		stamps[i].text = lines[i];
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.field = "Bản sao điện tử";
+	spec.page = 0;                 /* no image: the organisation's signature of a copy */
+	spec.stamps = stamps;
+	spec.nstamps = 4;
+	spec.font = es->font;
+	spec.name = es->org_info.subject;
+	spec.reason = form;
+	spec.location = body->place;
+	spec.when = now;
+	spec.reserve = CMS_RESERVE;
+	if (pdf_prepare(pdf, len, &spec, &pp, err, errlen) != PDF_OK ||
+	    pdf_prepared_digest(&pp, digest) != 0 ||
+	    cms_signed_attrs(es->org_cert, es->org_certlen, digest, tbs, err, errlen) != CMS_OK)
+		goto out;
+	if (open_org(es, err, errlen) != 0)
+		goto out;
+	if (p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK) {
+		p11_close(es->org);
+		es->org = NULL;
+		if (open_org(es, err, errlen) != 0 ||
+		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
+			goto out;
+	}
+	if (cms_assemble(es->org_cert, es->org_certlen, NULL, NULL, 0, digest, sig, siglen, &cms,
+	        &cmslen, err, errlen) != CMS_OK ||
+	    pdf_embed(&pp, cms, cmslen, err, errlen) != PDF_OK)
+		goto out;
+	/* beside the originals of the year, in ban-sao/; a number a crash left unrecorded is
+	 * taken again, its file written over */
+	const char *slash = strrchr(doc.pdf_path, '/');
+	snprintf(dir, sizeof(dir), "%.*s/ban-sao", slash ? (int)(slash - doc.pdf_path) : 1,
+	    slash ? doc.pdf_path : ".");
+	if (fsutil_mkdir_p(dir, 0750, failed, sizeof(failed)) != 0) {
+		snprintf(err, errlen, "cannot create %s: %s", failed, strerror(errno));
+		goto out;
+	}
+	publish_file_stem(symbol, stem, sizeof(stem));
+	snprintf(path, sizeof(path), "%s/%s.pdf", dir, stem);
+	if (hash_sha256_hex(pp.buf, pp.len, sha) != 0 ||
+	    write_durable(path, pp.buf, pp.len, err, errlen) != 0)
+		goto out;
+	memset(&rec, 0, sizeof(rec));
+	rec.body = body->abbrev;
+	rec.year = y;
+	rec.number = *number;
+	rec.document_id = id;
+	rec.form = form;
+	rec.symbol = symbol;
+	rec.made_by = login;
+	rec.pdf_path = path;
+	rec.pdf_sha256 = sha;
+	if (store_copy_insert(st, &rec, uid, err, errlen) != STORE_OK)
+		goto out;
+	log_info("document %lld: electronic copy %s (%s) by %s: %s", (long long)id, symbol, form,
+	    login, path);
+	rc = 0;
+out:
+	json_decref(v);
+	free(cms);
+	free(sig);
+	pdf_prepared_free(&pp);
 	free(pdf);
 	store_doc_free(&doc);
 	return rc;

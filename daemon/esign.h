@@ -76,4 +76,18 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int64_t id,
     const char *docx_path, int64_t uid, const char *login, char *err, size_t errlen);
 
+/* The form of a copy from its name ("sao-y", default; "sao-luc"); NULL for another. */
+const char *esign_copy_form(const char *name);
+/*
+ * An electronic copy (bản sao điện tử, Điều 25-26) of document id's issued
+ * original: the next copy number of its body in the year (*number, symbol
+ * "01/SY-UBND"), the form, the copying body, the number and the signing time
+ * stamped top right of page 1 in 10 pt, and the organisation's signature
+ * without an image; written to ban-sao/ beside the original and recorded.
+ * 0; 1 when the document has no electronic original; -1 with err.
+ */
+int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int64_t id,
+    const char *form, int64_t uid, const char *login, int64_t *number, char *symbol,
+    size_t symlen, char *err, size_t errlen);
+
 #endif

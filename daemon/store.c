@@ -261,7 +261,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  content_sha256 TEXT NOT NULL, prepared_path TEXT NOT NULL,"
 	"  prepared_sha256 TEXT NOT NULL, byte_range TEXT NOT NULL, signed_at TEXT NOT NULL,"
 	"  created_at TEXT NOT NULL"
-	");"),
+	");"
+	/* electronic copies (bản sao điện tử) of an issued original, numbered per body and year */
+	"CREATE TABLE copies ("
+	"  body TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,"
+	"  document_id INTEGER NOT NULL REFERENCES documents(id),"
+	"  form TEXT NOT NULL, symbol TEXT NOT NULL, made_at TEXT NOT NULL, made_by TEXT NOT NULL,"
+	"  pdf_path TEXT NOT NULL, pdf_sha256 TEXT NOT NULL,"
+	"  PRIMARY KEY (body, year, number)"
+	");"
+	"CREATE INDEX copies_document ON copies(document_id, number);"),
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)

@@ -325,6 +325,29 @@ void store_sign_pending_free(struct store_sign_pending *p);
  * pdf_sha256. */
 int store_doc_signatures(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
     size_t errlen);
+/* An electronic copy (bản sao điện tử) of an issued original, numbered per body and year. */
+struct store_copy {
+	const char *body;
+	int year;
+	int64_t number;
+	int64_t document_id;
+	const char *form;        /* "SAO Y", "SAO LỤC" */
+	const char *symbol;      /* "01/SY-UBND" */
+	const char *made_by;     /* the clerk's login */
+	const char *pdf_path, *pdf_sha256;
+};
+/* The number the next copy of body in year takes (the caller inserts it before another). */
+int store_copy_next(struct store *st, const char *body, int year, int64_t *number, char *err,
+    size_t errlen);
+/* Records a copy whose PDF is written, with a "copy" audit entry. */
+int store_copy_insert(struct store *st, const struct store_copy *c, int64_t uid, char *err,
+    size_t errlen);
+/* Copy number of document id: its file, SHA-256 and symbol. STORE_INVALID: no such copy. */
+int store_copy_file(struct store *st, int64_t id, int64_t number, char *path, size_t pathlen,
+    char sha[65], char *symbol, size_t symlen, char *err, size_t errlen);
+/* The copies of document id: number, form, symbol, made_at, made_by, pdf_sha256. */
+int store_doc_copies(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen);
 /* Issued documents whose DOCX is not written yet, or whose leader-signed PDF is not yet
  * numbered and sealed (at most max ids). */
 int store_docs_unpublished(struct store *st, int64_t *ids, size_t max, size_t *n, char *err,

@@ -2,7 +2,8 @@
  * store_sign.c: what electronic signing records: a leader's signing in two
  * steps (what the first step prepared, until the second comes), each
  * signature put into a document's PDF (who, with which certificate, the
- * PDF it made), and the issued electronic original of a document.
+ * PDF it made), the issued electronic original of a document, and its
+ * electronic copies, numbered per body and year without gaps.
  */
 #include "store_priv.h"
 
@@ -189,6 +190,114 @@ int store_doc_signatures(struct store *st, int64_t id, store_row_cb cb, void *ar
 	        "pdf_sha256 FROM signatures WHERE document_id = ? ORDER BY id", -1, &s, NULL) !=
 	    SQLITE_OK) {
 		store_db_err(st->db, "signatures", err, errlen);
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	int rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_copy_next(struct store *st, const char *body, int year, int64_t *number, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = STORE_ERR;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(number), 0) + 1 FROM copies WHERE "
+	        "body = ? AND year = ?", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, year);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			*number = sqlite3_column_int64(s, 0);
+			rc = STORE_OK;
+		}
+	}
+	if (rc != STORE_OK)
+		store_db_err(st->db, "copies", err, errlen);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_copy_insert(struct store *st, const struct store_copy *c, int64_t uid, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char at[40], object[48], ignored[8];
+
+	clock_iso_utc(at, sizeof(at));
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO copies (body, year, number, document_id, form, "
+	        "symbol, made_at, made_by, pdf_path, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	        -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, c->body, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, c->year);
+	sqlite3_bind_int64(s, 3, c->number);
+	sqlite3_bind_int64(s, 4, c->document_id);
+	sqlite3_bind_text(s, 5, c->form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, c->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, c->made_by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, c->pdf_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, c->pdf_sha256, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	s = NULL;
+	snprintf(object, sizeof(object), "document/%lld", (long long)c->document_id);
+	if (store_audit_json(st->db, uid, c->made_by, "copy", object, json_pack("{s:s, s:s, s:s, "
+	        "s:s}", "form", c->form, "symbol", c->symbol, "path", c->pdf_path, "sha256",
+	        c->pdf_sha256), err, errlen) != 0)
+		goto fail_quiet;
+	return store_exec_sql(st->db, "COMMIT", err, errlen);
+fail:
+	store_db_err(st->db, "copy", err, errlen);
+fail_quiet:
+	sqlite3_finalize(s);
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return STORE_ERR;
+}
+
+int store_copy_file(struct store *st, int64_t id, int64_t number, char *path, size_t pathlen,
+    char sha[65], char *symbol, size_t symlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int step, rc = STORE_ERR;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT pdf_path, pdf_sha256, symbol FROM copies WHERE "
+	        "document_id = ? AND number = ? ORDER BY year DESC LIMIT 1", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		store_db_err(st->db, "copies", err, errlen);
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, number);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		store_set_err(err, errlen, "no copy %lld of document %lld", (long long)number,
+		    (long long)id);
+		rc = STORE_INVALID;
+	} else if (step == SQLITE_ROW && copy_text(s, 0, path, pathlen) == 0 &&
+	    copy_text(s, 1, sha, 65) == 0 && copy_text(s, 2, symbol, symlen) == 0) {
+		rc = STORE_OK;
+	} else {
+		store_db_err(st->db, "copies", err, errlen);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_copies(struct store *st, int64_t id, store_row_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT number, form, symbol, made_at, made_by, pdf_sha256 "
+	        "FROM copies WHERE document_id = ? ORDER BY year, number", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		store_db_err(st->db, "copies", err, errlen);
 		return STORE_ERR;
 	}
 	sqlite3_bind_int64(s, 1, id);

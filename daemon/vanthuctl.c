@@ -52,6 +52,7 @@ enum call_kind {
 	CALL_FETCH_PDF,   /* pdf ID: the issued electronic original, into the file out */
 	CALL_SIGN,        /* sign ID --pkcs11: the leader's token signs what the daemon prepared */
 	CALL_VERIFY,      /* pdf verify FILE: every signature of a PDF, here */
+	CALL_COPY,        /* copy ID: an electronic copy made, then fetched into the file out */
 };
 struct call {
 	enum call_kind kind;
@@ -105,6 +106,8 @@ static void usage(FILE *out)
 	    "          [--pin-file TỆP] [-m Ý-KIẾN]\n"
 	    "                         ký số văn bản bằng thiết bị ký số (token) của lãnh đạo\n"
 	    "  pdf ID [-o TỆP]        bản gốc điện tử (PDF đã ký số) của văn bản đã ban hành\n"
+	    "  copy ID [--form sao-y|sao-luc] [-o TỆP]\n"
+	    "                         bản sao điện tử (SAO Y, SAO LỤC) của bản gốc điện tử\n"
 	    "  pdf verify TỆP [--trust TỆP-PEM]\n"
 	    "                         kiểm tra mọi chữ ký số trong một tệp PDF\n"
 	    "  register start --next SỐ (--year N | [--body CQ] --type LOẠI [--term NK]) -m LÝ-DO\n"
@@ -1006,6 +1009,11 @@ static void show_doc(json_t *r)
 		    "lãnh đạo" : "cơ quan", jstr(sg, "subject"), jstr(sg, "signed_at"));
 		print_field("Chữ ký số", buf);
 	}
+	json_array_foreach(json_object_get(el, "copies"), i, sg) {
+		snprintf(buf, sizeof(buf), "%s (%s), %s", jstr(sg, "symbol"), jstr(sg, "form"),
+		    jstr(sg, "made_by"));
+		print_field("Bản sao điện tử", buf);
+	}
 	buf[0] = '\0';
 	json_array_foreach(actions, i, a) {
 		size_t off = strlen(buf);
@@ -1294,7 +1302,7 @@ static int plain_name(const char *n)
  * final. *meta gets the replies' other fields (the caller frees it). A
  * failure to write here is a refusal (1), not a usage error.
  */
-static int fetch_to_file(int fd, const char *cmd, json_int_t id, const char *path,
+static int fetch_to_file(int fd, const char *cmd, json_int_t id, json_t *extra, const char *path,
     const char *fallback, int json_out, int timeout_ms, json_t **meta, json_int_t *total,
     char *final, size_t finallen)
 {
@@ -1313,7 +1321,7 @@ static int fetch_to_file(int fd, const char *cmd, json_int_t id, const char *pat
 		fprintf(stderr, "vanthuctl: không ghi được %s: %s\n", tmp, diag_strerror(errno));
 		return EXIT_REFUSED;
 	}
-	rc = fetch_chunks(fd, cmd, id, NULL, fp, *meta, total, json_out, timeout_ms);
+	rc = fetch_chunks(fd, cmd, id, extra, fp, *meta, total, json_out, timeout_ms);
 	if (rc != EXIT_OK) {
 		fclose(fp);
 		unlink(tmp);
@@ -1353,7 +1361,7 @@ static int fetch_docx(int fd, json_int_t id, const char *path, int json_out, int
 	int rc;
 
 	snprintf(fallback, sizeof(fallback), "van-ban-%lld.docx", (long long)id);
-	rc = fetch_to_file(fd, "render", id, path, fallback, json_out, timeout_ms, &meta, &total,
+	rc = fetch_to_file(fd, "render", id, NULL, path, fallback, json_out, timeout_ms, &meta, &total,
 	    final, sizeof(final));
 	if (rc == EXIT_OK) {
 		int voided = json_is_true(json_object_get(meta, "voided"));
@@ -1755,7 +1763,7 @@ static int fetch_input(int fd, json_int_t id, const char *path, int json_out, in
 		json_decref(meta);
 		return rc;
 	}
-	rc = fetch_to_file(fd, "doc.content", id, path, NULL, json_out, timeout_ms, &meta, &total,
+	rc = fetch_to_file(fd, "doc.content", id, NULL, path, NULL, json_out, timeout_ms, &meta, &total,
 	    final, sizeof(final));
 	if (rc == EXIT_OK && json_out)
 		print_json(json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
@@ -2298,18 +2306,21 @@ out:
 	return rc;
 }
 
-/* pdf ID: the issued original, its SHA-256 checked here against the daemon's record. */
-static int fetch_pdf(int fd, json_int_t id, const char *path, int json_out, int timeout_ms)
+/* pdf ID: the issued original (or copy N of it), its SHA-256 checked here against the
+ * daemon's record. */
+static int fetch_pdf(int fd, json_int_t id, json_int_t copy, const char *path, int json_out,
+    int timeout_ms)
 {
 	char fallback[64], final[PATH_MAX], sha[HASH_HEX_LEN + 1] = "";
-	json_t *meta = NULL;
+	json_t *meta = NULL, *extra = copy > 0 ? json_pack("{s:I}", "copy", copy) : NULL;
 	json_int_t total;
 	unsigned char *buf = NULL;
 	int rc;
 
 	snprintf(fallback, sizeof(fallback), "van-ban-%lld.pdf", (long long)id);
-	rc = fetch_to_file(fd, "pdf", id, path, fallback, json_out, timeout_ms, &meta, &total,
+	rc = fetch_to_file(fd, "pdf", id, extra, path, fallback, json_out, timeout_ms, &meta, &total,
 	    final, sizeof(final));
+	json_decref(extra);
 	if (rc == EXIT_OK) {
 		FILE *fp = fopen(final, "rb");
 		buf = malloc((size_t)total + 1);
@@ -2441,6 +2452,48 @@ out:
 	return rc;
 }
 
+/* copy ID: the văn thư's electronic copy, made by vanthud, then fetched as pdf fetches. */
+static int make_copy(int fd, struct call *c, int json_out, int timeout_ms)
+{
+	json_int_t id = json_integer_value(json_object_get(c->args, "id"));
+	json_t *reply = ask(fd, "copy", c->args, timeout_ms), *res;
+	int rc;
+
+	if (reply == NULL)
+		return EXIT_UNREACHABLE;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = refused(reply, json_out);
+		json_decref(reply);
+		return rc;
+	}
+	res = json_object_get(reply, "result");
+	if (!json_out)
+		printf("Đã làm bản sao điện tử %s (%s) của văn bản số %lld.\n", jstr(res, "symbol"),
+		    jstr(res, "form"), (long long)id);
+	rc = fetch_pdf(fd, id, jint(res, "copy"), c->out, json_out, timeout_ms);
+	json_decref(reply);
+	return rc;
+}
+
+static int build_copy(int argc, char **argv, struct call *c)
+{
+	json_int_t id;
+
+	if (argc < 2 || parse_positive(argv[1], &id) != 0)
+		return usage_error("%s", "cách dùng: vanthuctl copy ID [--form sao-y|sao-luc] [-o TỆP]");
+	json_object_set_new(c->args, "id", json_integer(id));
+	c->kind = CALL_COPY;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			c->out = argv[++i];
+		else if (strcmp(argv[i], "--form") == 0 && i + 1 < argc)
+			json_object_set_new(c->args, "form", json_string(argv[++i]));
+		else
+			return usage_error("tham số không hợp lệ: %s", argv[i]);
+	}
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "status", no_args, show_status, 30 },
 	{ "ping", no_args, show_ping, 30 },
@@ -2469,6 +2522,7 @@ static const struct command commands[] = {
 	{ "void", build_void, show_voided, 30 },
 	{ "render", build_render, show_nothing, 120 },
 	{ "pdf", build_pdf, show_nothing, 120 },
+	{ "copy", build_copy, show_nothing, 60 },
 	{ "round", build_round, show_round, 60 },
 	{ "rounds", build_rounds, show_rounds, 30 },
 	{ "meeting", build_meeting, show_meeting, 60 },
@@ -2546,7 +2600,9 @@ int main(int argc, char **argv)
 		json_int_t id = json_integer_value(json_object_get(call.args, "id"));
 		fd = connect_to(pick_socket(o.socket));
 		if (fd >= 0 && call.kind == CALL_FETCH_PDF)
-			rc = fetch_pdf(fd, id, call.out, o.json, o.timeout_ms);
+			rc = fetch_pdf(fd, id, 0, call.out, o.json, o.timeout_ms);
+		else if (fd >= 0 && call.kind == CALL_COPY)
+			rc = make_copy(fd, &call, o.json, o.timeout_ms);
 		else if (fd >= 0)
 			rc = call.kind == CALL_FETCH_DOCX ? fetch_docx(fd, id, call.out, o.json,
 			    o.timeout_ms) : call.kind == CALL_FETCH_INPUT ? fetch_input(fd, id, call.out,
