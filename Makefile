@@ -19,7 +19,7 @@ DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-de
 	zlib1g-dev libp11-kit-dev libreofficekit-dev
 DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
 	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx \
-	clang libclang-rt-14-dev samba smbclient softhsm2 opensc qpdf
+	clang libclang-rt-14-dev samba smbclient softhsm2 opensc qpdf libnss3-tools
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.

@@ -352,6 +352,91 @@ class ElectronicOriginal(unittest.TestCase):
         self.assertEqual(r.stdout.count("Đã ký số văn bản số"), 2, r.stdout)
         self.assertIn("E_STATE", r.stderr)
 
+    def test_electronic_copies(self):
+        doc, symbol = self.signed_and_issued("Kết luận về việc sao văn bản điện tử")
+        out = os.path.join(self.out, f"copy-{doc}.pdf")
+        r = self.d.ctl("copy", str(doc), "-o", out, user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        m = re.search(r"Đã làm bản sao điện tử (\d+)/SY-UBND \(SAO Y\)", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        first = int(m.group(1))
+        # pdfsig: the original's two signatures still valid, the copy's third over all of it
+        sig = run("pdfsig", out, ok=False).stdout
+        self.assertEqual(sig.count("Signature Validation: Signature is Valid."), 3, sig)
+        self.assertRegex(sig, r"Signature #3:(.|\n)*Total document signed")
+        q = run("qpdf", "--check", out, ok=False)
+        self.assertIn("No syntax or stream encoding errors", q.stdout)
+        # top right of page 1, 10 pt: the form, the copying body, the copy's number, the time
+        bbox = run("pdftotext", "-bbox", "-f", "1", "-l", "1", out, "-").stdout
+        width = float(re.search(r'<page width="([\d.]+)"', bbox).group(1))
+        words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">'
+                           r'([^<]+)<', bbox)
+        # inside the top margin (20 mm), above the header
+        top = [(float(x), float(y0), float(y1), w) for x, y0, y1, w in words
+               if float(y1) < 20 * 72 / 25.4]
+        self.assertTrue(top, bbox[:2000])
+        self.assertTrue(all(x > width / 2 for x, _, _, _ in top), top)
+        self.assertTrue(all(abs((y1 - y0) - 10 * 1.15) < 3 for _, y0, y1, _ in top), top)
+        line = " ".join(w for _, _, _, w in top)
+        self.assertIn("SAO Y", line)
+        self.assertIn("Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu", line)
+        self.assertIn(f"Số: {first:02d}/SY-UBND", line)
+        self.assertRegex(line, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00")
+        r = self.d.ctl("pdf", "verify", out, user="vtt-dung", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(len(r.json["result"]["signatures"]), 3)
+        # the next copy takes the next number; SAO LỤC; show lists both
+        out2 = os.path.join(self.out, f"copy2-{doc}.pdf")
+        r = self.d.ctl("copy", str(doc), "--form", "sao-luc", "-o", out2, user="vtt-dung")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"{first + 1:02d}/SY-UBND (SAO LỤC)", r.stdout)
+        self.assertIn("SAO LỤC", run("pdftotext", "-f", "1", "-l", "1", out2, "-").stdout)
+        shown = self.state(doc)["electronic"]["copies"]
+        self.assertEqual([c["form"] for c in shown], ["SAO Y", "SAO LỤC"])
+        text = self.d.ctl("show", str(doc), user="vtt-dung").stdout
+        self.assertIn(f"{first:02d}/SY-UBND (SAO Y), vtt-dung", text)
+        # only the văn thư copies; only an issued original is copied; forms are the law's
+        r = self.d.ctl("copy", str(doc), "-o", out2, user="vtt-ana")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("E_DENIED", r.stderr)
+        r = self.d.ctl("copy", str(doc), "--form", "trich-sao", "-o", out2, user="vtt-dung")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("sao-y", r.stderr)
+        unsigned = self.to_signing("Kết luận chưa ký, không sao được")
+        r = self.d.ctl("copy", str(unsigned), "-o", out2, user="vtt-dung")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("chưa có bản gốc điện tử", r.stderr)
+
+    def test_verify_reads_another_tools_signature(self):
+        """A PDF that another office's tool signed after ours (poppler's pdfsig, with NSS:
+        adbe.pkcs7.detached) is read and checked by `pdf verify` like ours."""
+        doc, _ = self.signed_and_issued("Kết luận về việc nhận văn bản đã ký của nơi khác")
+        pdf = self.issued_pdf(doc)
+        nss = os.path.join(self.tmp, f"nss-{doc}")
+        os.makedirs(nss)
+        org = self.pki["certs"]["org"]
+        p12 = os.path.join(self.tmp, f"org-{doc}.p12")
+        run("openssl", "pkcs12", "-export", "-inkey", org["key"], "-in", org["cert"],
+            "-certfile", self.pki["ca"]["cert"], "-out", p12, "-passout", "pass:x", "-name", "org")
+        run("certutil", "-N", "-d", f"sql:{nss}", "--empty-password")
+        run("pk12util", "-i", p12, "-d", f"sql:{nss}", "-W", "x")
+        other = os.path.join(self.out, f"other-{doc}.pdf")
+        run("pdfsig", "-nssdir", f"sql:{nss}", "-add-signature", "-nick", "org", "-reason",
+            "Đã tiếp nhận", pdf, other)
+        r = self.d.ctl("pdf", "verify", other, user="vtt-dung", json_out=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        sigs = r.json["result"]["signatures"]
+        self.assertEqual(len(sigs), 3)
+        self.assertEqual(sigs[2]["subfilter"], "adbe.pkcs7.detached")
+        self.assertEqual(sigs[2]["reason"], "Đã tiếp nhận")
+        self.assertEqual([s["whole"] for s in sigs], [False, False, True])
+        self.assertTrue(all(s["valid"] for s in sigs))
+        # ours still cover their revisions: what came after them is reported, not hidden
+        self.assertLess(sigs[1]["revision_end"], os.path.getsize(other))
+        out = self.d.ctl("pdf", "verify", other, user="vtt-dung").stdout
+        self.assertIn("tệp đến phiên bản này", out)
+        self.assertIn("Mọi chữ ký đều hợp lệ.", out)
+
     def test_tampering_is_seen_by_pdfsig_and_verify(self):
         doc, _ = self.signed_and_issued("Kết luận về công tác cải cách hành chính quý IV")
         pdf = self.issued_pdf(doc)
