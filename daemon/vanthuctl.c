@@ -105,7 +105,9 @@ static void usage(FILE *out)
 	    "  sign ID [ID...] --pkcs11 THƯ-VIỆN [--token NHÃN] [--key NHÃN | --key-id HEX]\n"
 	    "          [--pin-file TỆP] [-m Ý-KIẾN]\n"
 	    "                         ký số văn bản bằng thiết bị ký số (token) của lãnh đạo\n"
-	    "  pdf ID [-o TỆP]        bản gốc điện tử (PDF đã ký số) của văn bản đã ban hành\n"
+	    "  pdf ID [--copy N] [-o TỆP]\n"
+	    "                         bản gốc điện tử (PDF đã ký số) của văn bản đã ban hành,\n"
+	    "                         hoặc bản sao điện tử số N của nó\n"
 	    "  copy ID [--form sao-y|sao-luc] [-o TỆP]\n"
 	    "                         bản sao điện tử (SAO Y, SAO LỤC) của bản gốc điện tử\n"
 	    "  pdf verify TỆP [--trust TỆP-PEM]\n"
@@ -1850,16 +1852,22 @@ static int build_pdf(int argc, char **argv, struct call *c)
 		return 0;
 	}
 	if (argc < 2 || parse_positive(argv[1], &id) != 0)
-		return usage_error("%s", "cách dùng: vanthuctl pdf ID [-o TỆP] | vanthuctl pdf verify "
+		return usage_error("%s", "cách dùng: vanthuctl pdf ID [--copy N] [-o TỆP] | vanthuctl pdf verify "
 		    "TỆP [--trust TỆP-PEM]");
 	json_object_set_new(c->args, "id", json_integer(id));
 	c->kind = CALL_FETCH_PDF;
 	c->out = NULL;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+		json_int_t n;
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
 			c->out = argv[++i];
-		else
+		} else if (strcmp(argv[i], "--copy") == 0 && i + 1 < argc &&
+		    parse_positive(argv[i + 1], &n) == 0) {
+			json_object_set_new(c->args, "copy", json_integer(n));
+			i++;
+		} else {
 			return usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
 	}
 	return 0;
 }
@@ -2600,7 +2608,8 @@ int main(int argc, char **argv)
 		json_int_t id = json_integer_value(json_object_get(call.args, "id"));
 		fd = connect_to(pick_socket(o.socket));
 		if (fd >= 0 && call.kind == CALL_FETCH_PDF)
-			rc = fetch_pdf(fd, id, 0, call.out, o.json, o.timeout_ms);
+			rc = fetch_pdf(fd, id, json_integer_value(json_object_get(call.args, "copy")),
+			    call.out, o.json, o.timeout_ms);
 		else if (fd >= 0 && call.kind == CALL_COPY)
 			rc = make_copy(fd, &call, o.json, o.timeout_ms);
 		else if (fd >= 0)

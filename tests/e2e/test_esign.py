@@ -391,6 +391,13 @@ class ElectronicOriginal(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn(f"{first + 1:02d}/SY-UBND (SAO LỤC)", r.stdout)
         self.assertIn("SAO LỤC", run("pdftotext", "-f", "1", "-l", "1", out2, "-").stdout)
+        again = os.path.join(self.out, f"copy-again-{doc}.pdf")
+        r = self.d.ctl("pdf", str(doc), "--copy", str(first), "-o", again, user="vtt-ana")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(open(again, "rb").read(), open(out, "rb").read())
+        r = self.d.ctl("pdf", str(doc), "--copy", "99", "-o", again, user="vtt-ana")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("không có bản sao số 99", r.stderr)
         shown = self.state(doc)["electronic"]["copies"]
         self.assertEqual([c["form"] for c in shown], ["SAO Y", "SAO LỤC"])
         text = self.d.ctl("show", str(doc), user="vtt-dung").stdout
