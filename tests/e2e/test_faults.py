@@ -415,7 +415,7 @@ class Faults(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("No space left on device", r.json["result"]["publish_error"])
         self.assertTrue(self.d.hits("write"))
-        line = self.daemon_log_has(mark, "DOCX could not be written")
+        line = self.daemon_log_has(mark, "DOCX or PDF could not be written")
         self.assertIn("No space left on device", line)
         self.assertEqual(self.doc_state(doc)["state"], "issued")
         self.assert_serving()
