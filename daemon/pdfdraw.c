@@ -259,6 +259,8 @@ void pdfdraw_image_free(struct pdfdraw_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
+/* zlib's default level: level 9 made the seal's pixels half the time of an issue's signing
+ * step (make bench) for a fifth fewer bytes of a 1.7 KiB stream */
 static int deflate_into(const unsigned char *p, size_t n, struct pdfdraw_buf *out)
 {
 	uLongf zl = compressBound((uLong)n);
@@ -266,7 +268,7 @@ static int deflate_into(const unsigned char *p, size_t n, struct pdfdraw_buf *ou
 
 	if (z == NULL)
 		return -1;
-	if (compress2(z, &zl, p, (uLong)n, 9) != Z_OK) {
+	if (compress2(z, &zl, p, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK) {
 		free(z);
 		return -1;
 	}

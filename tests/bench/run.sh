@@ -4,6 +4,8 @@
 # to tests/bench/results.md with the machine and date. Nothing fails on a time.
 #   VANTHU_BENCH_SIZES=10000,100000  queries on smaller stores (default up to 1,000,000)
 #   VANTHU_BACKLOG=20000             a smaller backlog (default 100,000)
+#   VANTHU_BENCH_ESIGN=50            fewer signed documents (default 200)
+#   VANTHU_BENCH_ESIGN_NAIVE=20      the naive soffice + pdfsig chain on fewer of them (default all)
 set -eu
 cd "$(dirname "$0")/../.."
 out=tests/bench/results.md
@@ -21,6 +23,8 @@ echo "bench: queries (stores of 10,000 to 1,000,000 documents)" >&2
 /usr/bin/python3 tests/bench/queries.py > "$work/queries"
 echo "bench: backlog" >&2
 /usr/bin/python3 tests/bench/backlog.py > "$work/backlog"
+echo "bench: signing (sign, issue, the naive soffice + pdfsig chain, the signing step alone)" >&2
+/usr/bin/python3 tests/bench/esign.py > "$work/esign"
 
 {
 	echo "# vanthu benchmarks"
@@ -47,6 +51,10 @@ echo "bench: backlog" >&2
 	echo "## Backlog"
 	echo
 	cat "$work/backlog"
+	echo
+	echo "## Signing"
+	echo
+	cat "$work/esign"
 	if [ -f tests/bench/notes.md ]; then
 		echo
 		cat tests/bench/notes.md
