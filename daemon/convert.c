@@ -55,7 +55,8 @@ struct converter {
 	int fd;               /* our end of the socketpair; -1 when no helper runs */
 	atomic_int pid;       /* the helper's pid, 0 when none: read without the lock */
 	char version[64];     /* what READY said */
-	unsigned converted;   /* by the helper now running: it is replaced after RECYCLE_AFTER */
+	unsigned converted;   /* by the helper now running: it is replaced after `recycle` */
+	unsigned recycle;
 };
 
 static long now_ms(void)
@@ -396,6 +397,7 @@ int convert_start(const struct convert_spec *spec, struct converter **out, char 
 	c->fd = -1;
 	atomic_init(&c->pid, 0);
 	c->timeout_ms = spec->timeout_ms ? spec->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->recycle = spec->recycle ? spec->recycle : RECYCLE_AFTER;
 	c->helper = spec->helper ? strdup(spec->helper) : default_helper();
 	c->office = strdup(spec->office ? spec->office : DEFAULT_OFFICE);
 	c->profile = strdup(spec->profile);
@@ -516,7 +518,7 @@ int convert_docx_pdf(struct converter *c, const char *docx, const char *pdf, cha
 	snprintf(req, reqlen + 1, "CONVERT %s\t%s\n", docx, pdf);
 
 	pthread_mutex_lock(&c->lock);
-	if (c->converted >= RECYCLE_AFTER && atomic_load(&c->pid) != 0) {
+	if (c->converted >= c->recycle && atomic_load(&c->pid) != 0) {
 		helper_kill(c);
 	}
 	int r = attempt(c, req, reqlen, pdf, err, errlen);

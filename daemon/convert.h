@@ -13,6 +13,8 @@ struct convert_spec {
 	const char *office;   /* LibreOffice's program folder; default /usr/lib/libreoffice/program */
 	const char *profile;  /* a folder of vanthud's own for LibreOffice's user profile (made 0700) */
 	int timeout_ms;       /* one conversion's limit (the helper is restarted after it); 0: 120000 */
+	unsigned recycle;     /* a fresh helper after this many conversions (LibreOffice's caches
+	                       * grow); 0: 256 */
 };
 
 /*

@@ -395,6 +395,33 @@ static void test_killed_helper(void **state)
 	assert_int_equal(run(NULL, "qpdf --check %s", pdf), 0);
 }
 
+/* LibreOffice's caches grow: after `recycle` conversions the next one gets a fresh helper. */
+static void test_recycled(void **state)
+{
+	struct fixture *f = *state;
+	char pdf[PATH_MAX], err[512], profile[PATH_MAX];
+	struct converter *c = NULL;
+	snprintf(pdf, sizeof pdf, "%s/recycled.pdf", f->dir);
+	snprintf(profile, sizeof profile, "%s/profile-recycle", f->dir);
+	struct convert_spec spec = { .helper = f->helper, .profile = profile, .recycle = 2 };
+	if (convert_start(&spec, &c, err, sizeof err) != 0)
+		fail_msg("convert_start: %s", err);
+	pid_t first = convert_pid(c);
+	for (int i = 0; i < 2; i++) {
+		if (convert_docx_pdf(c, f->notice, pdf, err, sizeof err) != 0)
+			fail_msg("conversion %d: %s", i, err);
+		assert_int_equal(convert_pid(c), first);
+	}
+	if (convert_docx_pdf(c, f->notice, pdf, err, sizeof err) != 0)
+		fail_msg("third conversion: %s", err);
+	pid_t second = convert_pid(c);
+	assert_true(second > 0);
+	assert_int_not_equal(second, first);
+	assert_int_equal(waitpid(first, NULL, WNOHANG), -1);  /* reaped, not a zombie */
+	assert_int_equal(run(NULL, "qpdf --check %s", pdf), 0);
+	convert_stop(c);
+}
+
 static void test_timeout(void **state)
 {
 	struct fixture *f = *state;
@@ -495,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_notice),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_killed_helper),
+		cmocka_unit_test(test_recycled),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_start_failures),
 	};
