@@ -917,6 +917,7 @@ static int make_stamps(const unsigned char *pdf, size_t len, const struct store_
 		st[i].x = p.x + (i == 0 ? 0 : SPACE * st[i].size);
 		st[i].y = p.y - ASCENT * st[i].size - BASELINE_FIX;
 		st[i].text = text[i];
+		st[i].oblique = i > 0;  /* the date line is italic (format-vn.md) */
 	}
 	return 0;
 }
@@ -1114,6 +1115,7 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	const char *lines[4] = { form, body->name, line_no, when };
 	for (int i = 0; i < 4; i++) {
 		stamps[i].page = 0;
+		stamps[i].oblique = 0;     /* upright (III.1.d) */
 		stamps[i].size = 10;
 		/* four lines of 11 pt inside the top margin (20 mm), clear of the header */
 		stamps[i].x = box[2] - 20 * 72.0 / 25.4 - 200;

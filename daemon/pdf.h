@@ -37,6 +37,7 @@ struct pdf_stamp {
 	double x, y;
 	double size;       /* points */
 	const char *text;  /* UTF-8, NFC */
+	int oblique;       /* slanted like the italic it stands in (a shear of 12 degrees) */
 };
 
 /* One signature to add, with what the same update draws. */

@@ -130,6 +130,7 @@ static int one_round(const unsigned char *pdf, size_t len, const struct cms_trus
 		stamps[i].x = p.x + (i == 0 ? 0 : 0.25 * stamps[i].size);
 		stamps[i].y = p.y - 0.891 * stamps[i].size - 0.6;
 		stamps[i].text = text[i];
+		stamps[i].oblique = i > 0;
 	}
 	const double *r = sigs[0].rect;
 	double dh = seal_pt * seal->h / (seal->w ? seal->w : 1), cy = (r[1] + r[3]) / 2;

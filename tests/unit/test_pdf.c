@@ -308,7 +308,7 @@ static int setup(void **state)
 	struct pdf_stamp st[2] = {
 		{.page = so.page, .x = so.x + 40, .y = so.y - 14, .size = 13, .text = "Số 12"},
 		{.page = ngay.page, .x = ngay.x + 150, .y = ngay.y - 14, .size = 13,
-		    .text = "ngày 04 tháng 12 năm 2026"},
+		    .text = "ngày 04 tháng 12 năm 2026", .oblique = 1},
 	};
 	struct pdf_sig_spec s2 = {
 		.field = "Văn thư đóng dấu", .page = 0, .rect = {260, 100, 380, 230}, .image = &red,
@@ -494,6 +494,17 @@ static void test_pdftotext_stamps(void **state)
 		print_error("pdftotext:\n%s\n", out);
 	assert_non_null(strstr(out, "Số 12"));
 	assert_non_null(strstr(out, "ngày 04 tháng 12 năm 2026"));
+	free(out);
+	/* the upright stamp and the oblique one (sheared 12 degrees), as qpdf uncompresses them */
+	snprintf(cmd, sizeof(cmd), "qpdf --qdf --object-streams=disable '%s/two.pdf' - | "
+	    "grep -a -c -e ' Tf 1 0 0 1 ' -e ' Tf 1 0 0.2126 1 '", f->dir);
+	out = run(cmd, &st);
+	assert_int_equal(atoi(out), 2);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "qpdf --qdf --object-streams=disable '%s/two.pdf' - | "
+	    "grep -a -c -e ' Tf 1 0 0.2126 1 '", f->dir);
+	out = run(cmd, &st);
+	assert_int_equal(atoi(out), 1);
 	free(out);
 	/* the first revision alone does not have them */
 	snprintf(cmd, sizeof(cmd), "pdftotext -enc UTF-8 '%s/one.pdf' - 2>&1", f->dir);
