@@ -498,6 +498,53 @@ class ElectronicOriginal(unittest.TestCase):
         self.assertEqual(shown["state"], "signing")
         self.assertEqual(shown["electronic"]["state"], "none")
 
+    def sign_at_a_terminal(self, doc, pin):
+        """vanthuctl sign as the leader at a terminal (a pty): the PIN typed at its prompt."""
+        import pty
+        import select
+        from harness import VANTHUCTL, SAN_ENV, as_user
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                as_user("vtt-chi")()
+                env = dict(os.environ, **SAN_ENV)
+                os.execve(VANTHUCTL, [VANTHUCTL, "-s", self.d.socket, "sign", str(doc),
+                                      "--pkcs11", self.pki["module"], "--token", "lanh-dao"], env)
+            finally:
+                os._exit(127)
+        out, sent = b"", False
+        while True:
+            r, _, _ = select.select([fd], [], [], 120)
+            if not r:
+                break
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not sent and "Mã PIN của thiết bị ký số: ".encode() in out:
+                os.write(fd, pin.encode() + b"\n")
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+    def test_pin_asked_at_the_terminal_without_echo(self):
+        doc = self.to_signing("Kết luận về việc ký với mã PIN gõ tại màn hình")
+        rc, out = self.sign_at_a_terminal(doc, "9999")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("sai mã PIN", out)
+        prompt = "Mã PIN của thiết bị ký số: "
+        self.assertEqual(out.split(prompt, 1)[1].split("\n", 1)[0].strip(), "", out)  # no echo
+        self.assert_unchanged(doc)
+        rc, out = self.sign_at_a_terminal(doc, self.pki["tokens"]["lanh-dao"]["pin"])
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out.split(prompt, 1)[1].split("\n", 1)[0].strip(), "", out)
+        self.assertIn("Đã ký số văn bản số", out)
+        self.assertEqual(self.state(doc)["electronic"]["state"], "signed")
+
     def test_wrong_pin_changes_nothing(self):
         doc = self.to_signing("Kết luận về việc kiểm tra mã PIN")
         r = self.sign(doc, pin=self.bad_pin)
