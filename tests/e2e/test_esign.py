@@ -459,7 +459,13 @@ class ElectronicOriginal(unittest.TestCase):
             return path
 
         # a byte of the body (the first revision): both signatures fail
-        body = data.index(b"stream", 2000) + 40
+        body = None
+        for m in re.finditer(rb"stream\r?\n", data[:b1]):
+            end = data.index(b"endstream", m.end())
+            if end - m.end() >= 64:
+                body = (m.end() + end) // 2
+                break
+        self.assertIsNotNone(body)
         self.assertLess(body, b1)
         p = tampered(body, "body")
         out = run("pdfsig", p, ok=False).stdout
@@ -468,10 +474,17 @@ class ElectronicOriginal(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertEqual([s["valid"] for s in r.json["result"]["signatures"]], [False, False])
         # a byte of what issue added (the number, the date, the seal): only the organisation's
+        # the middle of a stream's data that issue wrote (an image, a glyph, the stamps: not an
+        # object's number or the cross-reference table, which would damage the file instead)
         gap = (a2 + b2, c2)  # the organisation's /Contents
-        starts = [m.end() for m in re.finditer(rb"stream\r?\n", data[first_end:])]
-        added = next(first_end + s + 20 for s in starts
-                     if not gap[0] <= first_end + s < gap[1])
+        added = None
+        for m in re.finditer(rb"stream\r?\n", data[first_end:]):
+            start = first_end + m.end()
+            end = data.index(b"endstream", start)
+            if end - start >= 64 and not gap[0] <= start < gap[1]:
+                added = (start + end) // 2
+                break
+        self.assertIsNotNone(added, "no stream of some length in what issue added")
         p = tampered(added, "added")
         out = run("pdfsig", p, ok=False).stdout
         self.assertEqual(out.count("Signature is Valid"), 1, out)
