@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -395,6 +397,52 @@ static void test_killed_helper(void **state)
 	assert_int_equal(run(NULL, "qpdf --check %s", pdf), 0);
 }
 
+/*
+ * The systemd unit's MemoryDenyWriteExecute=yes: on Linux 6.3 and later systemd
+ * sets the kernel's PR_SET_MDWE, which the helper and LibreOffice inherit. A
+ * child process under it starts the converter and converts the notice.
+ */
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+static void test_under_memory_deny_write_execute(void **state)
+{
+	struct fixture *f = *state;
+	char pdf[PATH_MAX], profile[PATH_MAX];
+	int status = 0;
+	snprintf(pdf, sizeof pdf, "%s/mdwe.pdf", f->dir);
+	snprintf(profile, sizeof profile, "%s/profile-mdwe", f->dir);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct converter *c = NULL;
+		char err[512];
+		struct convert_spec spec = { .helper = f->helper, .profile = profile };
+		if (prctl(PR_SET_MDWE, 1, 0, 0, 0) != 0)
+			_exit(errno == EINVAL ? 77 : 2);
+		/* in force: no memory both writable and executable */
+		void *wx = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (wx != MAP_FAILED)
+			_exit(5);
+		if (convert_start(&spec, &c, err, sizeof err) != 0) {
+			fprintf(stderr, "under MDWE: %s\n", err);
+			_exit(3);
+		}
+		int rc = convert_docx_pdf(c, f->notice, pdf, err, sizeof err);
+		if (rc != 0)
+			fprintf(stderr, "under MDWE: %s\n", err);
+		convert_stop(c);
+		_exit(rc == 0 ? 0 : 4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();  /* a kernel before 6.3: systemd filters with seccomp instead */
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(run(NULL, "qpdf --check %s", pdf), 0);
+}
+
 /* LibreOffice's caches grow: after `recycle` conversions the next one gets a fresh helper. */
 static void test_recycled(void **state)
 {
@@ -523,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_killed_helper),
 		cmocka_unit_test(test_recycled),
+		cmocka_unit_test(test_under_memory_deny_write_execute),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_start_failures),
 	};
