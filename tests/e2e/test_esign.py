@@ -248,12 +248,18 @@ class ElectronicOriginal(unittest.TestCase):
         ranges = byte_ranges(data)
         self.assertEqual(len(ranges), 2)
         for i, (a, b, c, n) in enumerate(ranges):
-            hexcms = data[a + b + 1:c - 1].rstrip(b"0")
-            if len(hexcms) % 2:
-                hexcms += b"0"
+            # /Contents is the DER and zero padding: its length is the outer SEQUENCE's (a
+            # signature may end in a zero byte, so the padding cannot just be stripped)
+            raw = bytes.fromhex(data[a + b + 1:c - 1].decode())
+            self.assertEqual(raw[0], 0x30)
+            if raw[1] & 0x80:
+                k = raw[1] & 0x7F
+                raw = raw[:2 + k + int.from_bytes(raw[2:2 + k], "big")]
+            else:
+                raw = raw[:2 + raw[1]]
             cms = os.path.join(self.tmp, f"sig-{doc}-{i}.der")
             content = os.path.join(self.tmp, f"content-{doc}-{i}.bin")
-            open(cms, "wb").write(bytes.fromhex(hexcms.decode()))
+            open(cms, "wb").write(raw)
             open(content, "wb").write(data[a:a + b] + data[c:c + n])
             v = run("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", cms,
                     "-content", content, "-CAfile", self.pki["ca"]["cert"], "-purpose", "any",
@@ -600,6 +606,32 @@ class ElectronicOriginal(unittest.TestCase):
                                   signature=open(digest + ".ok", "rb").read().hex())
         self.assertTrue(r["ok"], r)
         self.assertEqual(self.state(doc)["electronic"]["state"], "signed")
+
+    def test_preparation_survives_a_restart(self):
+        """What sign.prepare made is on disk and in the database: the leader's signature is
+        taken after vanthud was stopped and started again."""
+        doc = self.to_signing("Kết luận về việc ký sau khi vanthud khởi động lại")
+        cert = open(self.pki["certs"]["leader"]["der"], "rb").read().hex()
+        r = self.u["vtt-chi"].call("sign.prepare", id=doc, certificate=cert)
+        self.assertTrue(r["ok"], r)
+        digest = os.path.join(self.tmp, f"tbs-restart-{doc}")
+        open(digest, "wb").write(bytes.fromhex(r["result"]["tbs_sha256"]))
+        run("openssl", "pkeyutl", "-sign", "-inkey", self.pki["certs"]["leader"]["key"],
+            "-in", digest, "-pkeyopt", "digest:sha256", "-out", digest + ".sig")
+        for relay in self.u.values():
+            relay.close()
+        self.d.stop()
+        self.d.start(ready_timeout=180)
+        type(self).u = {n: Relay(self.d.socket, n) for n in
+                        ("vtt-ana", "vtt-binh", "vtt-chi", "vtt-dung")}
+        r = self.u["vtt-chi"].call("sign.finish", id=doc,
+                                  signature=open(digest + ".sig", "rb").read().hex())
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(self.state(doc)["electronic"]["state"], "signed")
+        # nothing of the conversion is left; the prepared PDF went with the step
+        left = sorted(os.listdir(os.path.join(self.d.spool, "signing")))
+        self.assertFalse([n for n in left if n.endswith((".tmp", ".docx"))], left)
+        self.assertNotIn(f"{doc}.prepared.pdf", left)
 
     def test_issue_needs_the_leaders_signature(self):
         doc = self.to_signing("Kết luận về việc ban hành khi chưa ký")
