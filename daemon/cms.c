@@ -396,6 +396,89 @@ int cms_check_cert(const struct cms_trust *t, const unsigned char *der, size_t l
 	return rc;
 }
 
+static void free_cert_stack(STACK_OF(X509) *s)
+{
+	sk_X509_pop_free(s, X509_free);
+}
+
+int cms_cert_chain(const struct cms_trust *t, const unsigned char *der, size_t len, time_t at,
+    unsigned char ***certs, size_t **lens, size_t *n, char *err, size_t errlen)
+{
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *chain = NULL;
+	X509 *x;
+	int rc = CMS_ERR;
+
+	*certs = NULL;
+	*lens = NULL;
+	*n = 0;
+	if (t == NULL) {
+		seterr(err, errlen, "no trust anchors are configured");
+		return CMS_UNTRUSTED;
+	}
+	if ((x = parse_cert(der, len, "the certificate", err, errlen)) == NULL)
+		return CMS_ERR;
+	ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, t->store, x, NULL) != 1) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+	if (X509_verify_cert(ctx) != 1) {
+		seterr(err, errlen, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		rc = CMS_UNTRUSTED;
+		goto done;
+	}
+	chain = X509_STORE_CTX_get1_chain(ctx);
+	int m = chain ? sk_X509_num(chain) : 0;
+	if (m > MAX_CHAIN + 2)
+		m = MAX_CHAIN + 2;
+	*certs = calloc((size_t)(m > 0 ? m : 1), sizeof(**certs));
+	*lens = calloc((size_t)(m > 0 ? m : 1), sizeof(**lens));
+	if (*certs == NULL || *lens == NULL)
+		goto nomem;
+	/* the intermediates: not the signer (index 0), not a self-signed root */
+	for (int i = 1; i < m; i++) {
+		X509 *c = sk_X509_value(chain, i);
+		unsigned char *d = NULL;
+		int dl;
+		if (X509_get_extension_flags(c) & EXFLAG_SS)
+			continue;
+		if ((dl = i2d_X509(c, &d)) <= 0)
+			goto nomem;
+		if (((*certs)[*n] = malloc((size_t)dl)) == NULL) {
+			OPENSSL_free(d);
+			goto nomem;
+		}
+		memcpy((*certs)[*n], d, (size_t)dl);
+		OPENSSL_free(d);
+		(*lens)[(*n)++] = (size_t)dl;
+	}
+	rc = CMS_OK;
+	goto done;
+nomem:
+	seterr(err, errlen, "out of memory");
+	cms_chain_free(*certs, *lens, *n);
+	*certs = NULL;
+	*lens = NULL;
+	*n = 0;
+done:
+	free_cert_stack(chain);
+	X509_STORE_CTX_free(ctx);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
+void cms_chain_free(unsigned char **certs, size_t *lens, size_t n)
+{
+	for (size_t i = 0; certs != NULL && i < n; i++)
+		free(certs[i]);
+	free(certs);
+	free(lens);
+}
+
 /* ---- making a PAdES B-B signature ---- */
 
 struct der_item {

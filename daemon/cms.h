@@ -40,6 +40,17 @@ int cms_check_cert(const struct cms_trust *t, const unsigned char *der, size_t l
     time_t at, struct cms_cert_info *info, char *err, size_t errlen);
 
 /*
+ * The intermediate CA certificates between a signer's certificate and its
+ * trust anchor (not the signer's, not a self-signed root), as DER, for the
+ * CMS to carry: a verifier that holds only the root (VGCA's) can then build
+ * the chain. *certs and *lens malloc'd, freed with cms_chain_free; CMS_OK or
+ * CMS_UNTRUSTED / CMS_ERR with err.
+ */
+int cms_cert_chain(const struct cms_trust *t, const unsigned char *der, size_t len, time_t at,
+    unsigned char ***certs, size_t **lens, size_t *n, char *err, size_t errlen);
+void cms_chain_free(unsigned char **certs, size_t *lens, size_t n);
+
+/*
  * External signing, step one: the DER of the signed attributes a PAdES
  * B-B signature of content with this SHA-256 by this certificate carries
  * (content-type data, message-digest, signing-certificate-v2; no signing

@@ -58,6 +58,8 @@ struct esign {
 	struct p11 *org;              /* owned; NULL until opened, and after a failure */
 	unsigned char *org_cert;      /* owned: its certificate, DER */
 	size_t org_certlen;
+	unsigned char **org_chain;    /* owned: the intermediates between it and its anchor */
+	size_t *org_chainlen, org_nchain;
 	struct cms_cert_info org_info;
 	struct converter *conv;       /* owned */
 	char *font;                   /* owned */
@@ -374,6 +376,12 @@ int esign_open(const struct config *cfg, struct esign **out, char *err, size_t e
 		    es->org_info.subject, msg);
 		goto fail;
 	}
+	/* its intermediates go into every CMS it makes, for verifiers that hold the root only */
+	if (cms_cert_chain(es->trust, es->org_cert, es->org_certlen, now_s(), &es->org_chain,
+	        &es->org_chainlen, &es->org_nchain, msg, sizeof(msg)) != CMS_OK) {
+		snprintf(err, errlen, "the organisation's certificate chain: %s", msg);
+		goto fail;
+	}
 	if (fsutil_mkdir_p(es->dir, 0750, failed, sizeof(failed)) != 0) {
 		snprintf(err, errlen, "cannot create %s: %s", failed, strerror(errno));
 		goto fail;
@@ -425,6 +433,7 @@ void esign_close(struct esign *es)
 	free(es->key);
 	free(es->key_id);
 	free(es->org_cert);
+	cms_chain_free(es->org_chain, es->org_chainlen, es->org_nchain);
 	free(es->font);
 	free(es->dir);
 	free(es->trust_path);
@@ -728,8 +737,8 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 	struct store_signed_pdf rec;
 	const struct wf_transition *t = NULL;
 	const struct wf_kind *k;
-	unsigned char digest[32], *cms = NULL;
-	size_t cmslen = 0;
+	unsigned char digest[32], *cms = NULL, **chain = NULL;
+	size_t cmslen = 0, *chainlen = NULL, nchain = 0;
 	char err[512], sha[HASH_HEX_LEN + 1], path[PATH_MAX], symbol[96];
 	int rc;
 
@@ -788,8 +797,14 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 		rc = WF_DENIED;
 		goto out;
 	}
-	rc = cms_assemble(pend.cert, pend.certlen, NULL, NULL, 0, digest, sig, siglen, &cms, &cmslen,
-	    err, sizeof(err));
+	if (cms_cert_chain(es->trust, pend.cert, pend.certlen, now_s(), &chain, &chainlen, &nchain,
+	        err, sizeof(err)) != CMS_OK) {
+		snprintf(msg, msglen, "không dựng được chuỗi chứng thư của %s: %s", info.subject, err);
+		rc = WF_DENIED;
+		goto out;
+	}
+	rc = cms_assemble(pend.cert, pend.certlen, (const unsigned char *const *)chain, chainlen,
+	    nchain, digest, sig, siglen, &cms, &cmslen, err, sizeof(err));
 	if (rc == CMS_BADSIG) {
 		snprintf(msg, msglen, "chữ ký số không khớp với chứng thư của %s (ký bằng khóa khác, "
 		    "hoặc ký một nội dung khác): không ghi gì", info.subject);
@@ -832,6 +847,7 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 	log_info("document %lld signed digitally by %s (%s, certificate %.16s…): %s", (long long)id,
 	    a->login, info.subject, info.fingerprint, path);
 out:
+	cms_chain_free(chain, chainlen, nchain);
 	free(cms);
 	free(pp.buf);
 	store_sign_pending_free(&pend);
@@ -1003,8 +1019,9 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
 			goto out;
 	}
-	if (cms_assemble(es->org_cert, es->org_certlen, NULL, NULL, 0, digest, sig, siglen, &cms,
-	        &cmslen, err, errlen) != CMS_OK ||
+	if (cms_assemble(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
+	        es->org_chainlen, es->org_nchain, digest, sig, siglen, &cms, &cmslen, err,
+	        errlen) != CMS_OK ||
 	    pdf_embed(&pp, cms, cmslen, err, errlen) != PDF_OK)
 		goto out;
 	/* beside the DOCX, the same name */
@@ -1146,8 +1163,9 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
 			goto out;
 	}
-	if (cms_assemble(es->org_cert, es->org_certlen, NULL, NULL, 0, digest, sig, siglen, &cms,
-	        &cmslen, err, errlen) != CMS_OK ||
+	if (cms_assemble(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
+	        es->org_chainlen, es->org_nchain, digest, sig, siglen, &cms, &cmslen, err,
+	        errlen) != CMS_OK ||
 	    pdf_embed(&pp, cms, cmslen, err, errlen) != PDF_OK)
 		goto out;
 	/* beside the originals of the year, in ban-sao/; a number a crash left unrecorded is

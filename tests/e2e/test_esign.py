@@ -138,7 +138,7 @@ class ElectronicOriginal(unittest.TestCase):
             "token = co-quan",
             "key = con-dau",
             f"pin_file = {cls.org_pin}",
-            f"trust = {cls.pki['ca']['cert']}",
+            f"trust = {cls.pki['trust_all']}",  # the root and an intermediate, as VGCA's
             f"seal_image = {cls.seal_png}",
             "seal_size = 36",
             f"converter = {os.path.join(REPO, 'build', 'vanthu-convert')}",

@@ -67,7 +67,12 @@ ROLES = {
                "critical,keyEncipherment", VALID, "ca", "thu-nghiem", "ma-hoa", "06"),
     "leader_ec": ("Nguyễn Văn Thông", "Ủy ban nhân dân xã Thử Nghiệm", "ec", SIGN_KU, VALID,
                   "ca", "thu-nghiem", "chu-ky-ec", "07"),
+    # issued by an intermediate CA (as VGCA's end certificates are), not by the root
+    "leader_sub": ("Đỗ Thị Cấp Hai", "Ủy ban nhân dân xã Thử Nghiệm", "rsa", SIGN_KU, VALID,
+                   "sub_ca", "thu-nghiem", "chu-ky-sub", "08"),
 }
+
+SUB_CA_CN = "Cục Chứng thực số thử nghiệm cấp 2"
 
 CONF = """\
 [ req ]
@@ -129,7 +134,7 @@ def subj(cn, org):
 class CA:
     """One CA folder: key, certificate, and an `openssl ca` database."""
 
-    def __init__(self, dirpath, cn, serial):
+    def __init__(self, dirpath, cn, serial, parent=None):
         self.dir = dirpath
         self.cn = cn
         os.makedirs(os.path.join(dirpath, "new"))
@@ -146,7 +151,17 @@ class CA:
         csr = os.path.join(dirpath, "ca.csr")
         run(["openssl", "req", "-new", "-config", self.conf, "-utf8", "-key", self.key,
              "-subj", subj(cn, None), "-out", csr])
-        self.sign(csr, self.pem, ("20000101000000Z", "20491231235959Z"), None, selfsign=True)
+        if parent is None:
+            self.sign(csr, self.pem, ("20000101000000Z", "20491231235959Z"), None, selfsign=True)
+        else:
+            ext = os.path.join(dirpath, "ca.ext")
+            with open(ext, "w") as f:
+                f.write("basicConstraints = critical,CA:true\nkeyUsage = critical,keyCertSign,"
+                        "cRLSign\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n")
+            # a serial of its own, so the parent's end certificates keep theirs (0x1001...)
+            keep, parent.serial = parent.serial, serial - 1
+            parent.sign(csr, self.pem, ("20000101000000Z", "20491231235959Z"), ext)
+            parent.serial = keep
         run(["openssl", "x509", "-in", self.pem, "-outform", "DER", "-out", self.der])
 
     def sign(self, csr, out, validity, extfile, selfsign=False):
@@ -172,13 +187,14 @@ def fingerprint(der_path):
 def make(top):
     top = os.path.abspath(top)
     os.makedirs(top, exist_ok=True)
-    for sub in ("ca", "other_ca", "certs", "softhsm"):
+    for sub in ("ca", "other_ca", "sub_ca", "certs", "softhsm"):
         shutil.rmtree(os.path.join(top, sub), ignore_errors=True)
     certs_dir = os.path.join(top, "certs")
     os.makedirs(certs_dir)
 
     cas = {"ca": CA(os.path.join(top, "ca"), CA_CN, 0x1000),
            "other_ca": CA(os.path.join(top, "other_ca"), OTHER_CA_CN, 0x2000)}
+    cas["sub_ca"] = CA(os.path.join(top, "sub_ca"), SUB_CA_CN, 0x3000, parent=cas["ca"])
 
     hsm = os.path.join(top, "softhsm")
     os.makedirs(os.path.join(hsm, "tokens"))
@@ -223,6 +239,12 @@ def make(top):
             "token": token, "pin": pin, "label": label, "id": kid, "fingerprint": fingerprint(der),
         }
 
+    # the root and the intermediate, as an office's trust file holds VGCA's
+    info["trust_all"] = os.path.join(top, "trust-all.pem")
+    with open(info["trust_all"], "w") as out:
+        for name in ("ca", "sub_ca"):
+            with open(cas[name].pem) as f:
+                out.write(f.read())
     with open(os.path.join(top, "pki.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, ensure_ascii=False, indent=1)
     return info

@@ -57,7 +57,8 @@ static void spill(const char *path, const unsigned char *data, size_t len)
 
 static const char *field(struct fx *fx, const char *name, const char *key)
 {
-	json_t *o = strcmp(name, "ca") == 0 || strcmp(name, "other_ca") == 0
+	json_t *o = strcmp(name, "ca") == 0 || strcmp(name, "other_ca") == 0 ||
+	        strcmp(name, "sub_ca") == 0
 	    ? json_object_get(fx->pki, name)
 	    : json_object_get(json_object_get(fx->pki, "certs"), name);
 	json_t *v = json_object_get(o, key);
@@ -611,6 +612,73 @@ static void test_verify_malformed(void **state)
 	free(der);
 }
 
+/* An end certificate under an intermediate CA (as VGCA's are): the CMS carries the
+ * intermediate, so a verifier holding the root alone builds the chain. */
+static void sign_with_chain(struct fx *fx, const char *name, const unsigned char *const *chain,
+    const size_t *lens, size_t n, unsigned char **out, size_t *outlen)
+{
+	struct p11_spec spec = {
+		.module = json_string_value(json_object_get(fx->pki, "module")),
+		.token = field(fx, name, "token"), .key_label = field(fx, name, "label"),
+		.pin = field(fx, name, "pin"),
+	};
+	struct p11 *p = NULL;
+	unsigned char digest[32], tbs[32], *cert = NULL, *sig = NULL;
+	size_t certlen = 0, siglen = 0;
+	char err[256] = "";
+
+	sha256(fx->content, sizeof(fx->content), digest);
+	assert_int_equal(p11_open(&spec, &p, err, sizeof(err)), P11_OK);
+	assert_int_equal(p11_certificate(p, &cert, &certlen, err, sizeof(err)), P11_OK);
+	assert_int_equal(cms_signed_attrs(cert, certlen, digest, tbs, err, sizeof(err)), CMS_OK);
+	assert_int_equal(p11_sign_sha256(p, tbs, &sig, &siglen, err, sizeof(err)), P11_OK);
+	p11_close(p);
+	assert_int_equal(cms_assemble(cert, certlen, chain, lens, n, digest, sig, siglen, out, outlen,
+	    err, sizeof(err)), CMS_OK);
+	free(sig);
+	free(cert);
+}
+
+static void test_chain_intermediates(void **state)
+{
+	struct fx *fx = *state;
+	struct cms_trust *all = NULL;
+	unsigned char **chain = NULL, *cert, *sub, *der = NULL;
+	size_t *lens = NULL, n = 0, certlen, sublen, len = 0;
+	char err[256] = "";
+
+	assert_int_equal(cms_trust_load(json_string_value(json_object_get(fx->pki, "trust_all")),
+	    &all, err, sizeof(err)), CMS_OK);
+	cert = cert_der(fx, "leader_sub", &certlen);
+	sub = cert_der(fx, "sub_ca", &sublen);
+	/* the root alone does not reach it; the root and the intermediate do */
+	assert_int_equal(cms_cert_chain(fx->trust, cert, certlen, time(NULL), &chain, &lens, &n, err,
+	    sizeof(err)), CMS_UNTRUSTED);
+	assert_int_equal(cms_cert_chain(all, cert, certlen, time(NULL), &chain, &lens, &n, err,
+	    sizeof(err)), CMS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(lens[0], sublen);
+	assert_memory_equal(chain[0], sub, sublen);
+	/* with the chain in it, `openssl cms -verify -CAfile root` accepts it; without, not */
+	sign_with_chain(fx, "leader_sub", (const unsigned char *const *)chain, lens, n, &der, &len);
+	check_with_openssl(fx, der, len, fx->content, sizeof(fx->content), 1);
+	free(der);
+	sign_with_chain(fx, "leader_sub", NULL, NULL, 0, &der, &len);
+	check_with_openssl(fx, der, len, fx->content, sizeof(fx->content), 0);
+	free(der);
+	cms_chain_free(chain, lens, n);
+	/* a certificate the root issued has no intermediates; the root itself is never carried */
+	free(cert);
+	cert = cert_der(fx, "leader", &certlen);
+	assert_int_equal(cms_cert_chain(all, cert, certlen, time(NULL), &chain, &lens, &n, err,
+	    sizeof(err)), CMS_OK);
+	assert_int_equal(n, 0);
+	cms_chain_free(chain, lens, n);
+	free(cert);
+	free(sub);
+	cms_trust_free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_verify_openssl_made),
 		cmocka_unit_test(test_verify_no_attributes),
 		cmocka_unit_test(test_verify_malformed),
+		cmocka_unit_test(test_chain_intermediates),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
