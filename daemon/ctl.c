@@ -977,7 +977,7 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	}
 	actor_of(c, &a);
 	if (strcmp(action, "sign") == 0 && esign_required(c->ctl->es, c->ctl->cfg, a.login)) {
-		snprintf(msg, msglen, "%s ký số văn bản (vanthu.conf có chứng thư số của %s): dùng "
+		snprintf(msg, msglen, "%s phải ký số văn bản này (vanthu.conf có chứng thư số của %s): dùng "
 		    "\"vanthuctl sign %lld --pkcs11 THƯ_VIỆN\" với thiết bị ký số của mình", a.login,
 		    a.login, (long long)id);
 		return E_STATE;
@@ -1303,18 +1303,13 @@ static int cmd_pdf(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		store_doc_free(&doc);
 		return E_NOT_FOUND;
 	}
-	FILE *fp = fopen(doc.pdf_path, "rb");
-	struct stat sb;
-	if (fp == NULL || fstat(fileno(fp), &sb) != 0 || sb.st_size > 256 * 1024 * 1024 ||
-	    (buf = malloc((size_t)sb.st_size + 1)) == NULL ||
-	    fread(buf, 1, (size_t)sb.st_size, fp) != (size_t)sb.st_size) {
+	if (fsutil_read_file(doc.pdf_path, 256u * 1024 * 1024, &buf, &len) != 0) {
 		log_err("pdf %lld: cannot read %s: %s", (long long)id, doc.pdf_path, strerror(errno));
 		snprintf(msg, msglen, "không đọc được bản gốc điện tử của văn bản số %lld",
 		    (long long)id);
 		rc = E_INTERNAL;
 		goto out;
 	}
-	len = (size_t)sb.st_size;
 	if (hash_sha256_hex(buf, len, sha) != 0 || strcmp(sha, doc.pdf_sha256) != 0) {
 		log_err("pdf %lld: %s does not match its recorded SHA-256", (long long)id, doc.pdf_path);
 		snprintf(msg, msglen, "bản gốc điện tử của văn bản số %lld không khớp với mã SHA-256 đã "
@@ -1335,8 +1330,6 @@ static int cmd_pdf(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	json_object_set_new(*result, "name", json_string(name));
 	rc = 0;
 out:
-	if (fp)
-		fclose(fp);
 	free(buf);
 	store_doc_free(&doc);
 	return rc;

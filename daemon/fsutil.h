@@ -14,4 +14,14 @@ int fsutil_fsync_path(const char *path);
 /* rename + fsync of the destination's folder. 0 or -1 with errno. */
 int fsutil_rename_durable(const char *from, const char *to);
 
+/*
+ * A regular file (not a symlink) of at most max bytes, read whole into *out
+ * (malloc'd, one byte more than *len). 0, or -1 with errno (EFBIG: larger).
+ */
+int fsutil_read_file(const char *path, size_t max, unsigned char **out, size_t *len);
+/* Writes path as PATH.tmp (0640), fsync, rename and the folder's fsync; a failure removes the
+ * temporary file. 0, or -1 with err (English). */
+int fsutil_write_durable(const char *path, const void *buf, size_t len, char *err,
+    size_t errlen);
+
 #endif

@@ -81,29 +81,6 @@ static int prepare(struct store *st, const struct catalog *cat, const struct con
 	return *data ? STORE_OK : STORE_ERR;
 }
 
-static int read_file(const char *path, void **out, size_t *len)
-{
-	struct stat sb;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &sb) != 0 || (*out = malloc((size_t)sb.st_size + 1)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, (char *)*out + got, (size_t)sb.st_size - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return got == (size_t)sb.st_size ? 0 : -1;
-}
-
 void publish_file_stem(const char *symbol, char *out, size_t len)
 {
 	/* "12/TB-UBND" -> "12-TB-UBND": a name a clerk can read, no slash */
@@ -129,7 +106,8 @@ int publish_render(struct store *st, const struct catalog *cat, const struct con
 	if (doc.out_path && doc.out_sha256) {
 		char sha[HASH_HEX_LEN + 1];
 		rc = STORE_ERR;
-		if (read_file(doc.out_path, out, len) != 0) {
+		if (fsutil_read_file(doc.out_path, 256u * 1024 * 1024, (unsigned char **)out,
+		        len) != 0) {
 			snprintf(err, errlen, "the issued file %s cannot be read: %s", doc.out_path,
 			    strerror(errno));
 		} else if (hash_sha256_hex(*out, *len, sha) != 0 || strcmp(sha, doc.out_sha256) != 0) {
