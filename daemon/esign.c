@@ -91,82 +91,6 @@ static char *dup_opt(const char *s, int *bad)
 	return d;
 }
 
-static int read_all(const char *path, size_t max, unsigned char **out, size_t *len)
-{
-	struct stat sb;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	*out = NULL;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max ||
-	    (*out = malloc((size_t)sb.st_size + 1)) == NULL) {
-		if (fd >= 0 && S_ISREG(sb.st_mode) && (size_t)sb.st_size > max)
-			errno = EFBIG;
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, *out + got, (size_t)sb.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got != (size_t)sb.st_size) {
-		free(*out);
-		*out = NULL;
-		errno = EIO;
-		return -1;
-	}
-	*len = got;
-	return 0;
-}
-
-/* Writes path through a temporary name, fsync, rename and the folder's fsync. */
-static int write_durable(const char *path, const void *buf, size_t len, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "path too long: %s", path);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (fsutil_rename_durable(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 static void to_hex(const unsigned char *b, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -220,7 +144,7 @@ static int load_ink_image(const char *path, enum pdfdraw_ink want, struct pdfdra
 	const char *colour = want == PDFDRAW_INK_RED ? "màu đỏ" : "màu xanh";
 
 	memset(img, 0, sizeof(*img));
-	if (read_all(path, MAX_IMAGE, &png, &len) != 0) {
+	if (fsutil_read_file(path, MAX_IMAGE, &png, &len) != 0) {
 		snprintf(msg, msglen, "không đọc được %s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
@@ -282,7 +206,7 @@ static int read_pin(const char *path, char **pin, char *err, size_t errlen)
 		    path, (unsigned)(sb.st_mode & 07777));
 		return -1;
 	}
-	if (read_all(path, 256, &buf, &len) != 0) {
+	if (fsutil_read_file(path, 256, &buf, &len) != 0) {
 		snprintf(err, errlen, "pin_file %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -666,7 +590,7 @@ int esign_prepare_end(struct esign_job *job, struct store *st, char tbs[65], cha
 	int rc = WF_INTERNAL;
 
 	memset(&pend, 0, sizeof(pend));
-	if (read_all(job->pdf, MAX_PDF, &pdf, &len) != 0) {
+	if (fsutil_read_file(job->pdf, MAX_PDF, &pdf, &len) != 0) {
 		snprintf(msg, msglen, "không đọc được bản PDF vừa tạo: %s", strerror(errno));
 		goto out;
 	}
@@ -704,7 +628,7 @@ int esign_prepare_end(struct esign_job *job, struct store *st, char tbs[65], cha
 	iso_vn(now, when, sizeof(when));
 	snprintf(pend.signed_at, sizeof(pend.signed_at), "%s", when);
 	if (hash_sha256_hex(pp.buf, pp.len, sha) != 0 ||
-	    write_durable(pend.prepared_path, pp.buf, pp.len, err, sizeof(err)) != 0) {
+	    fsutil_write_durable(pend.prepared_path, pp.buf, pp.len, err, sizeof(err)) != 0) {
 		log_err("sign %lld: %s", (long long)job->id, err);
 		snprintf(msg, msglen, "không ghi được bản PDF để ký: %s", err);
 		goto out;
@@ -778,7 +702,7 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 		goto out;
 	}
 	rc = WF_INTERNAL;
-	if (read_all(pend.prepared_path, MAX_PDF, &pp.buf, &pp.len) != 0 ||
+	if (fsutil_read_file(pend.prepared_path, MAX_PDF, &pp.buf, &pp.len) != 0 ||
 	    hash_sha256_hex(pp.buf, pp.len, sha) != 0 || strcmp(sha, pend.prepared_sha256) != 0) {
 		log_err("sign %lld: the prepared PDF %s is missing or changed", (long long)id,
 		    pend.prepared_path);
@@ -824,7 +748,7 @@ int esign_finish(struct esign *es, struct store *st, const struct catalog *cat,
 	snprintf(path, sizeof(path), "%s/%lld-r%lld.signed.pdf", es->dir, (long long)id,
 	    (long long)doc.revision);
 	if (hash_sha256_hex(pp.buf, pp.len, sha) != 0 ||
-	    write_durable(path, pp.buf, pp.len, err, sizeof(err)) != 0) {
+	    fsutil_write_durable(path, pp.buf, pp.len, err, sizeof(err)) != 0) {
 		log_err("sign %lld: %s", (long long)id, err);
 		snprintf(msg, msglen, "không ghi được bản PDF đã ký: %s", err);
 		goto out;
@@ -871,6 +795,44 @@ static int take_leader(const struct store_col *cols, int ncols, void *arg)
 		r->found = 1;
 	}
 	return 0;
+}
+
+/*
+ * The organisation's signature in one update of pdf: prepared, its signed
+ * attributes signed by the office's token (a token pulled out and put back
+ * gets one new session, once), assembled with the certificate's
+ * intermediates and embedded into *pp. 0 or -1 with err.
+ */
+static int org_sign(struct esign *es, const unsigned char *pdf, size_t len,
+    const struct pdf_sig_spec *spec, struct pdf_prepared *pp, char *err, size_t errlen)
+{
+	unsigned char digest[32], tbs[32], *sig = NULL, *cms = NULL;
+	size_t siglen = 0, cmslen = 0;
+	int rc = -1;
+
+	if (pdf_prepare(pdf, len, spec, pp, err, errlen) != PDF_OK ||
+	    pdf_prepared_digest(pp, digest) != 0 ||
+	    cms_signed_attrs(es->org_cert, es->org_certlen, digest, tbs, err, errlen) != CMS_OK)
+		goto out;
+	if (open_org(es, err, errlen) != 0)
+		goto out;
+	if (p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK) {
+		p11_close(es->org);
+		es->org = NULL;
+		if (open_org(es, err, errlen) != 0 ||
+		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
+			goto out;
+	}
+	if (cms_assemble(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
+	        es->org_chainlen, es->org_nchain, digest, sig, siglen, &cms, &cmslen, err,
+	        errlen) != CMS_OK ||
+	    pdf_embed(pp, cms, cmslen, err, errlen) != PDF_OK)
+		goto out;
+	rc = 0;
+out:
+	free(cms);
+	free(sig);
+	return rc;
 }
 
 /* Only a document the leader signed may be org-signed (Điều 32.2.d): one signature, valid,
@@ -945,14 +907,13 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 	struct store_doc doc;
 	struct leader_row lr = { "", 0 };
 	struct pdf_sig *sigs = NULL;
-	size_t nsigs = 0, len = 0, cmslen = 0;
+	size_t nsigs = 0, len = 0;
 	struct pdf_stamp stamps[4];
 	char text[4][16], sha[HASH_HEX_LEN + 1], path[PATH_MAX], when[40];
 	struct pdf_sig_spec spec;
 	struct pdf_prepared pp = { 0 };
 	struct store_signed_pdf rec;
-	unsigned char *pdf = NULL, digest[32], tbs[32], *sig = NULL, *cms = NULL;
-	size_t siglen = 0;
+	unsigned char *pdf = NULL;
 	time_t now = now_s();
 	int rc = -1;
 
@@ -963,7 +924,7 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 		snprintf(err, errlen, "document %lld has no leader's PDF or no number", (long long)id);
 		goto out;
 	}
-	if (read_all(doc.signed_pdf_path, MAX_PDF, &pdf, &len) != 0) {
+	if (fsutil_read_file(doc.signed_pdf_path, MAX_PDF, &pdf, &len) != 0) {
 		snprintf(err, errlen, "cannot read the leader's PDF %s: %s", doc.signed_pdf_path,
 		    strerror(errno));
 		goto out;
@@ -1005,24 +966,7 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 	spec.location = body && body->place ? body->place : "";
 	spec.when = now;
 	spec.reserve = CMS_RESERVE;
-	if (pdf_prepare(pdf, len, &spec, &pp, err, errlen) != PDF_OK ||
-	    pdf_prepared_digest(&pp, digest) != 0 ||
-	    cms_signed_attrs(es->org_cert, es->org_certlen, digest, tbs, err, errlen) != CMS_OK)
-		goto out;
-	if (open_org(es, err, errlen) != 0)
-		goto out;
-	if (p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK) {
-		/* a token pulled out and put back: one new session, once */
-		p11_close(es->org);
-		es->org = NULL;
-		if (open_org(es, err, errlen) != 0 ||
-		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
-			goto out;
-	}
-	if (cms_assemble(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
-	        es->org_chainlen, es->org_nchain, digest, sig, siglen, &cms, &cmslen, err,
-	        errlen) != CMS_OK ||
-	    pdf_embed(&pp, cms, cmslen, err, errlen) != PDF_OK)
+	if (org_sign(es, pdf, len, &spec, &pp, err, errlen) != 0)
 		goto out;
 	/* beside the DOCX, the same name */
 	size_t pl = strlen(docx_path);
@@ -1032,7 +976,7 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 	}
 	snprintf(path, sizeof(path), "%.*s.pdf", (int)(pl - 5), docx_path);
 	if (hash_sha256_hex(pp.buf, pp.len, sha) != 0 ||
-	    write_durable(path, pp.buf, pp.len, err, errlen) != 0)
+	    fsutil_write_durable(path, pp.buf, pp.len, err, errlen) != 0)
 		goto out;
 	iso_vn(now, when, sizeof(when));
 	memset(&rec, 0, sizeof(rec));
@@ -1048,8 +992,6 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 	    path, sha);
 	rc = 0;
 out:
-	free(cms);
-	free(sig);
 	pdf_prepared_free(&pp);
 	pdf_signatures_free(sigs, nsigs);
 	free(pdf);
@@ -1080,8 +1022,8 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	struct pdf_stamp stamps[4];
 	struct symbol_of sym;
 	struct store_copy rec;
-	unsigned char *pdf = NULL, digest[32], tbs[32], *sig = NULL, *cms = NULL;
-	size_t len = 0, siglen = 0, cmslen = 0;
+	unsigned char *pdf = NULL;
+	size_t len = 0;
 	char sha[HASH_HEX_LEN + 1], when[40], dir[PATH_MAX], path[PATH_MAX], stem[128],
 	    failed[PATH_MAX], line_no[128];
 	double box[4];
@@ -1097,7 +1039,7 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 		rc = 1;
 		goto out;
 	}
-	if (read_all(doc.pdf_path, MAX_PDF, &pdf, &len) != 0 ||
+	if (fsutil_read_file(doc.pdf_path, MAX_PDF, &pdf, &len) != 0 ||
 	    hash_sha256_hex(pdf, len, sha) != 0 || strcmp(sha, doc.pdf_sha256) != 0) {
 		snprintf(err, errlen, "the original %s is missing or does not match its SHA-256",
 		    doc.pdf_path);
@@ -1150,23 +1092,7 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	spec.location = body->place;
 	spec.when = now;
 	spec.reserve = CMS_RESERVE;
-	if (pdf_prepare(pdf, len, &spec, &pp, err, errlen) != PDF_OK ||
-	    pdf_prepared_digest(&pp, digest) != 0 ||
-	    cms_signed_attrs(es->org_cert, es->org_certlen, digest, tbs, err, errlen) != CMS_OK)
-		goto out;
-	if (open_org(es, err, errlen) != 0)
-		goto out;
-	if (p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK) {
-		p11_close(es->org);
-		es->org = NULL;
-		if (open_org(es, err, errlen) != 0 ||
-		    p11_sign_sha256(es->org, tbs, &sig, &siglen, err, errlen) != P11_OK)
-			goto out;
-	}
-	if (cms_assemble(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
-	        es->org_chainlen, es->org_nchain, digest, sig, siglen, &cms, &cmslen, err,
-	        errlen) != CMS_OK ||
-	    pdf_embed(&pp, cms, cmslen, err, errlen) != PDF_OK)
+	if (org_sign(es, pdf, len, &spec, &pp, err, errlen) != 0)
 		goto out;
 	/* beside the originals of the year, in ban-sao/; a number a crash left unrecorded is
 	 * taken again, its file written over */
@@ -1180,7 +1106,7 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	publish_file_stem(symbol, stem, sizeof(stem));
 	snprintf(path, sizeof(path), "%s/%s.pdf", dir, stem);
 	if (hash_sha256_hex(pp.buf, pp.len, sha) != 0 ||
-	    write_durable(path, pp.buf, pp.len, err, errlen) != 0)
+	    fsutil_write_durable(path, pp.buf, pp.len, err, errlen) != 0)
 		goto out;
 	memset(&rec, 0, sizeof(rec));
 	rec.body = body->abbrev;
@@ -1199,8 +1125,6 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	rc = 0;
 out:
 	json_decref(v);
-	free(cms);
-	free(sig);
 	pdf_prepared_free(&pp);
 	free(pdf);
 	store_doc_free(&doc);

@@ -324,47 +324,13 @@ out:
 
 /* ---- text helpers ---- */
 
-static int utf8_next(const unsigned char **s, const unsigned char *end, uint32_t *cp)
-{
-	const unsigned char *p = *s;
-	uint32_t c = p[0];
-	int extra;
-
-	if (c < 0x80) {
-		*cp = c;
-		*s = p + 1;
-		return 0;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		extra = 1, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		extra = 2, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		extra = 3, c &= 0x07;
-	else
-		return -1;
-	if (end - p <= extra)
-		return -1;
-	for (int i = 1; i <= extra; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return -1;
-		c = c << 6 | (p[i] & 0x3F);
-	}
-	if ((extra == 2 && c < 0x800) || (extra == 3 && (c < 0x10000 || c > 0x10FFFF)) ||
-	    (c >= 0xD800 && c <= 0xDFFF))
-		return -1;
-	*cp = c;
-	*s = p + extra + 1;
-	return 0;
-}
-
 static int utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 	uint32_t cp;
 
 	while (p < end)
-		if (utf8_next(&p, end, &cp) != 0)
+		if (pdfdraw_utf8_next(&p, end, &cp) != 0)
 			return 0;
 	return 1;
 }
@@ -376,7 +342,7 @@ static void text_string(struct pdfdraw_buf *b, const char *utf8)
 	uint32_t cp;
 
 	pdfdraw_buf_str(b, "<FEFF");
-	while (p < end && utf8_next(&p, end, &cp) == 0) {
+	while (p < end && pdfdraw_utf8_next(&p, end, &cp) == 0) {
 		if (cp >= 0x10000) {
 			uint32_t v = cp - 0x10000;
 			pdfdraw_buf_printf(b, "%04X%04X", (unsigned)(0xD800 + (v >> 10)),

@@ -310,8 +310,7 @@ struct pdfdraw_font {
 	size_t n;
 };
 
-/* The next letter of a UTF-8 string; -1 when it is not UTF-8. */
-static int utf8_next(const unsigned char **s, uint32_t *cp)
+int pdfdraw_utf8_next(const unsigned char **s, const unsigned char *end, uint32_t *cp)
 {
 	const unsigned char *p = *s;
 	uint32_t c = p[0];
@@ -329,6 +328,8 @@ static int utf8_next(const unsigned char **s, uint32_t *cp)
 	else if (c >= 0xF0 && c <= 0xF4)
 		extra = 3, c &= 0x07;
 	else
+		return -1;
+	if (end - p <= extra)
 		return -1;
 	for (int i = 1; i <= extra; i++) {
 		if ((p[i] & 0xC0) != 0x80)
@@ -509,13 +510,14 @@ static unsigned add_glyph(struct pdfdraw_font *f, uint32_t cp, char *err, size_t
 int pdfdraw_font_encode(struct pdfdraw_font *f, const char *utf8, struct pdfdraw_buf *codes,
     char *err, size_t errlen)
 {
-	const unsigned char *s = (const unsigned char *)utf8;
+	const unsigned char *s = (const unsigned char *)utf8, *end;
 
 	if (utf8 == NULL)
 		return 0;
+	end = s + strlen(utf8);
 	while (*s != '\0') {
 		uint32_t cp;
-		if (utf8_next(&s, &cp) != 0) {
+		if (pdfdraw_utf8_next(&s, end, &cp) != 0) {
 			set_err(err, errlen, "the text to stamp is not UTF-8");
 			return -1;
 		}

@@ -3,6 +3,7 @@
 #define VANTHU_PDFDRAW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A decoded image: 8-bit RGB and, when it has transparency, 8-bit alpha. */
 struct pdfdraw_image {
@@ -26,6 +27,10 @@ int pdfdraw_png_read(const void *png, size_t len, struct pdfdraw_image *img, cha
 /* The dominant colour of the visible pixels (alpha >= 128) of a transparent image. */
 enum pdfdraw_ink pdfdraw_ink_of(const struct pdfdraw_image *img);
 void pdfdraw_image_free(struct pdfdraw_image *img);
+
+/* The next letter of UTF-8 text ending at end (shortest form, no surrogates), moving *s past
+ * it. 0, or -1 when the bytes there are not UTF-8. */
+int pdfdraw_utf8_next(const unsigned char **s, const unsigned char *end, uint32_t *cp);
 
 /* ---- what pdf.c draws with (internal to the PDF writer) ---- */
 
