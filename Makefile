@@ -34,10 +34,10 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake store_sign workflow docdata catalog spool intake publish rounds proto peer ctl lockfile notify table \
+CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake store_sign workflow docdata catalog spool intake publish rounds proto peer ctl ctl_common ctl_admin ctl_intake ctl_doc ctl_sign ctl_round lockfile notify table \
 	p11 cms pdfdraw pdf pdfverify convert esign
 DAEMON_SRC := $(CORE) main
-CLIENT_SRC := vanthuctl proto table diag hash p11 cms pdfdraw pdf pdfverify
+CLIENT_SRC := vanthuctl cli_admin cli_intake cli_doc cli_sign cli_round proto table diag hash p11 cms pdfdraw pdf pdfverify
 UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table \
 	test_p11 test_cms test_pdfdraw test_pdf test_convert
 
@@ -122,14 +122,13 @@ FUZZ_CHECK_SECONDS ?= 30
 # clang 14 does not know every gcc warning that WARN names
 FUZZ_CFLAGS = $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-# fuzz_request includes ctl.c (for its static commands) and gives it a catalog of its own
-FUZZ_SKIP_request = $(F)/obj/ctl.o
+# fuzz_request reaches the commands through ctl_priv.h (ctl_command_find, struct ctl and conn)
 
 $(F)/obj/%.o: daemon/%.c daemon/*.h | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(F)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h daemon/ctl.c $(CORE:%=$(F)/obj/%.o) | templates
+$(F)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h daemon/ctl_priv.h $(CORE:%=$(F)/obj/%.o) | templates
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Idaemon -o $@ $< \
 		$(filter-out $(FUZZ_SKIP_$*),$(CORE:%=$(F)/obj/%.o)) $(FUZZ_LINK_$*) $(PKG_LIBS)
 

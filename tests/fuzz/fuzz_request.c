@@ -6,21 +6,36 @@
  * itself against a real but throw-away database and the real catalog
  * (workflows/, build/templates). Replies are encoded as they would be sent.
  *
- * ctl.c is included so that its static command functions can be called
+ * The commands are found through ctl_command_find (ctl_priv.h) and called
  * without a socket; the commands see the catalog loaded here (fctl.cat), as
  * a running daemon's see the one main.c gives them. The input is the byte stream a client writes, any number of lines;
  * it is fed in uneven pieces as a socket would deliver it. Every line may
  * name its sender in a "_peer" field (see set_peer).
  */
-#include "ctl.c"
+#include "ctl_priv.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "catalog.h"
+#include "clock.h"
+#include "config.h"
+#include "diag.h"
 #include "fuzz_util.h"
+#include "log.h"
+#include "proto.h"
+#include "store.h"
 #include "xmlin.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -254,9 +269,7 @@ static void handle(const char *line, size_t len)
 	free(again);
 
 	set_peer(req.root);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, req.cmd) == 0)
-			cmd = &commands[i];
+	cmd = ctl_command_find(req.cmd);
 	if (fconn.peer.roles == 0) {
 		check_reply(proto_encode_error(E_DENIED, "không thuộc nhóm vai trò nào", &n), n, "error",
 		    NULL);
