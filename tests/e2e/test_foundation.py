@@ -27,7 +27,7 @@ class StatusAndIdentity(DaemonTest):
         res = j.json["result"]
         self.assertTrue(j.json["ok"])
         self.assertEqual(res["database"]["path"], os.path.realpath(self.d.db))
-        self.assertEqual(res["database"]["schema_version"], 11)
+        self.assertEqual(res["database"]["schema_version"], 12)
         self.assertGreater(res["database"]["bytes"], 0)
         self.assertGreaterEqual(res["counts"]["audit"], 1)  # daemon.start
         self.assertEqual(res["counts"]["documents"], 0)
