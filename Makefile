@@ -11,15 +11,15 @@ PYTHON := /usr/bin/python3
 
 # pkg-config names, and the Debian packages that provide them and the tools.
 PKGS := libuv libxml-2.0 libzip sqlite3 icu-uc icu-i18n jansson inih libcrypto libqpdf freetype2 \
-	libpng zlib
+	libpng zlib libnats
 # p11-kit-1 for <p11-kit/pkcs11.h> only: modules are loaded with dlopen, p11-kit is not linked.
 P11_CFLAGS = $(shell pkg-config --cflags p11-kit-1)
 DEB_BUILD := gcc make pkg-config libuv1-dev libxml2-dev libzip-dev libsqlite3-dev \
 	libicu-dev libjansson-dev libinih-dev libssl-dev libqpdf-dev libfreetype-dev libpng-dev \
-	zlib1g-dev libp11-kit-dev libreofficekit-dev
+	zlib1g-dev libp11-kit-dev libreofficekit-dev libnats-dev
 DEB_TEST := libcmocka-dev python3 sqlite3 passwd procps libxml2-utils binutils \
 	libreoffice-writer-nogui fonts-liberation fonts-liberation2 poppler-utils pandoc python3-docx \
-	clang libclang-rt-14-dev samba smbclient softhsm2 opensc qpdf libnss3-tools
+	clang libclang-rt-14-dev samba smbclient softhsm2 opensc qpdf libnss3-tools nats-server
 DEB_PACKAGES := $(DEB_BUILD) $(DEB_TEST)
 
 # Recursive (=) so pkg-config runs after `make deps` has installed it.
@@ -34,12 +34,12 @@ SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 TEST_DEFS := -DVANTHU_TEST_CLOCK
 
 # Modules linked into the daemon; the client shares the wire format only.
-CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake store_sign workflow docdata catalog spool intake publish rounds proto peer ctl ctl_common ctl_admin ctl_intake ctl_doc ctl_sign ctl_round lockfile notify table \
-	p11 cms pdfdraw pdf pdfverify convert esign
+CORE := clock config diag log vnfmt hash fsutil names xmlin units report receipt render calendar symbol store store_intake store_sign workflow docdata catalog spool intake publish rounds proto peer ctl ctl_common ctl_admin ctl_intake ctl_doc ctl_sign ctl_round ctl_exchange lockfile notify table \
+	p11 cms pdfdraw pdf pdfverify convert esign edxml natsx store_exchange exchange xreport
 DAEMON_SRC := $(CORE) main
-CLIENT_SRC := vanthuctl cli_admin cli_intake cli_doc cli_sign cli_round proto table diag hash p11 cms pdfdraw pdf pdfverify
+CLIENT_SRC := vanthuctl cli_admin cli_intake cli_doc cli_sign cli_round proto table diag hash p11 cms pdfdraw pdf pdfverify cli_exchange edxml
 UNIT_TESTS := test_config test_proto test_symbol test_store test_vnfmt test_xmlin test_units test_report test_receipt test_render test_calendar test_workflow test_names test_table \
-	test_p11 test_cms test_pdfdraw test_pdf test_convert
+	test_p11 test_cms test_pdfdraw test_pdf test_convert test_edxml test_natsx test_store_exchange
 
 B := build
 S := build/san
@@ -116,7 +116,7 @@ check: deps templates $(B)/vanthud $(B)/vanthu-convert $(S)/vanthud $(S)/vanthuc
 # crashes to build/fuzz/crashes/. `make check` runs each for FUZZ_CHECK_SECONDS.
 F := build/fuzz
 FUZZ_CC := clang
-FUZZ_TARGETS := fuzz_report fuzz_request fuzz_template fuzz_config fuzz_pdf
+FUZZ_TARGETS := fuzz_report fuzz_request fuzz_template fuzz_config fuzz_pdf fuzz_edxml
 FUZZ_SECONDS ?= 600
 FUZZ_CHECK_SECONDS ?= 30
 # clang 14 does not know every gcc warning that WARN names

@@ -122,6 +122,18 @@ void cli_show_doc(json_t *r)
 		    cli_jstr(sg, "made_by"));
 		cli_print_field("Bản sao điện tử", buf);
 	}
+	/* the exchange with other offices, once issued */
+	json_t *xj = json_object_get(r, "exchange");
+	if (xj != NULL && strcmp(cli_jstr(r, "state"), "issued") == 0) {
+		if (!json_is_true(json_object_get(xj, "configured")) && cli_jint(xj, "by_exchange") == 0)
+			snprintf(buf, sizeof(buf), "không gửi qua trục (vanthud chưa cấu hình liên thông)");
+		else
+			snprintf(buf, sizeof(buf), "%lld nơi nhận qua trục (%lld đã đến), %lld bản giấy; "
+			    "xem: vanthuctl delivery %lld", (long long)cli_jint(xj, "by_exchange"),
+			    (long long)cli_jint(xj, "arrived"), (long long)cli_jint(xj, "paper"),
+			    (long long)cli_jint(r, "id"));
+		cli_print_field("Liên thông", buf);
+	}
 	buf[0] = '\0';
 	json_array_foreach(actions, i, a) {
 		size_t off = strlen(buf);
@@ -376,10 +388,38 @@ int cli_build_render(int argc, char **argv, struct call *c)
 
 int cli_build_new(int argc, char **argv, struct call *c)
 {
-	if (argc != 3)
-		return cli_usage_error("%s", "cách dùng: vanthuctl new LOẠI TỆP");
+	json_int_t answers;
+	int rc;
+
+	if (argc < 3 || argc % 2 == 0)
+		return cli_usage_error("%s", "cách dùng: vanthuctl new LOẠI TỆP [--answers VĂN-BẢN-ĐẾN] "
+		    "[--report BÁO-CÁO.xml]");
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--answers") == 0 && cli_parse_positive(argv[i + 1], &answers) == 0) {
+			json_object_set_new(c->args, "answers", json_integer(answers));
+		} else if (strcmp(argv[i], "--report") == 0) {
+			/* a unit's report for a round, sent with the document through the exchange */
+			json_t *tmp = json_object();
+			if (tmp == NULL || (rc = cli_file_arg(argv[i + 1], tmp)) != 0) {
+				json_decref(tmp);
+				return tmp ? rc : EXIT_USAGE;
+			}
+			const char *base = strrchr(argv[i + 1], '/');
+			json_object_set(c->args, "report", json_object_get(tmp, "content"));
+			json_object_set_new(c->args, "report_name", json_string(base ? base + 1 : argv[i + 1]));
+			json_decref(tmp);
+		} else {
+			return cli_usage_error("tham số không hợp lệ: %s", argv[i]);
+		}
+	}
 	json_object_set_new(c->args, "kind", json_string(argv[1]));
-	return cli_file_arg(argv[2], c->args);
+	if ((rc = cli_file_arg(argv[2], c->args)) != 0)
+		return rc;
+	size_t total = strlen(cli_jstr(c->args, "content")) + strlen(cli_jstr(c->args, "report"));
+	if (total > 61000)
+		return cli_usage_error("%s", "văn bản và báo cáo đính kèm cùng lớn quá một yêu cầu (khoảng "
+		    "45 000 byte cả hai)");
+	return 0;
 }
 
 /* edit ID FILE, or edit ID --export FILE (FILE "-": standard output). */

@@ -26,6 +26,7 @@ enum call_kind {
 	CALL_SIGN,        /* sign ID --pkcs11: the leader's token signs what the daemon prepared */
 	CALL_VERIFY,      /* pdf verify FILE: every signature of a PDF, here */
 	CALL_COPY,        /* copy ID: an electronic copy made, then fetched into the file out */
+	CALL_FETCH_INCOMING, /* incoming pdf ID: a received document's PDF, into the file out */
 };
 struct call {
 	enum call_kind kind;
@@ -150,5 +151,19 @@ int cli_build_meeting(int argc, char **argv, struct call *c);
 void cli_show_meeting(json_t *r);
 int cli_build_calendar(int argc, char **argv, struct call *c);
 void cli_show_calendar(json_t *r);
+
+/* cli_exchange.c */
+int cli_build_delivery(int argc, char **argv, struct call *c);
+void cli_show_delivery(json_t *r);
+int cli_build_recall(int argc, char **argv, struct call *c);
+int cli_build_incoming(int argc, char **argv, struct call *c);
+void cli_show_incoming_list(json_t *r);
+int cli_fetch_incoming_pdf(int fd, json_int_t id, const char *path, int json_out,
+    int timeout_ms);
+int cli_build_assign(int argc, char **argv, struct call *c);
+int cli_build_progress(int argc, char **argv, struct call *c);
+int cli_build_extend(int argc, char **argv, struct call *c);
+int cli_build_followup(int argc, char **argv, struct call *c);
+void cli_show_followup(json_t *r);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "edxml.h"
 #include "vnfmt.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -69,6 +70,19 @@ static const struct key keys[] = {
 	{ "signing", "font", KEY_PATH, OFF(sign_font), 0, 0 },
 	{ "signing", "office", KEY_PATH, OFF(sign_office), 0, 0 },
 	{ "signing", "converter", KEY_PATH, OFF(sign_converter), 0, 0 },
+	{ "exchange", "transport", KEY_TEXT, OFF(xch_transport), 0, 0 },
+	{ "exchange", "servers", KEY_TEXT, OFF(xch_servers), 0, 0 },
+	{ "exchange", "user", KEY_TEXT, OFF(xch_user), 0, 0 },
+	{ "exchange", "password_file", KEY_PATH, OFF(xch_password_file), 0, 0 },
+	{ "exchange", "token_file", KEY_PATH, OFF(xch_token_file), 0, 0 },
+	{ "exchange", "creds", KEY_PATH, OFF(xch_creds), 0, 0 },
+	{ "exchange", "ca", KEY_PATH, OFF(xch_ca), 0, 0 },
+	{ "exchange", "stream", KEY_TEXT, OFF(xch_stream), 0, 0 },
+	{ "exchange", "subject_prefix", KEY_TEXT, OFF(xch_prefix), 0, 0 },
+	{ "exchange", "replicas", KEY_UINT, OFF(xch_replicas), 1, 5 },
+	{ "exchange", "late_after", KEY_UINT, OFF(xch_late_after), 1, 43200 },
+	{ "exchange", "retry_max", KEY_UINT, OFF(xch_retry_max), 1, 86400 },
+	{ "exchange", "trust", KEY_PATH, OFF(xch_trust), 0, 0 },
 };
 #undef OFF
 
@@ -148,7 +162,7 @@ static int line_shape_ok(const char *line)
 }
 
 static const char *const sections[] = { "paths", "organisation", "roles", "limits", "log",
-	"intake", "rounds", "signing" };
+	"intake", "rounds", "signing", "exchange" };
 
 /* Reports a [section] header that names no known section (even one with no keys). */
 static int known_section(struct parse *p, const char *line)
@@ -463,6 +477,13 @@ static int set_body_key(struct parse *p, struct config_body *b, int organisation
 		set_string(p, &b->parent, value, 1);
 	} else if (strcmp(name, "place") == 0) {
 		set_string(p, &b->place, value, 1);
+	} else if (strcmp(name, "id") == 0) {
+		int shape = edxml_check_organ_id(value);
+		if (shape < 0)
+			problem(p, "id: '%.40s' không dùng được làm mã định danh (tối đa 35 ký tự: chữ, số, "
+			    "'.', '-', '_'; không bắt đầu hay kết thúc bằng '.')", value);
+		else
+			set_string(p, &b->id, value, 0);
 	} else if (organisation && strcmp(name, "abbreviation") == 0) {
 		set_string(p, &b->abbrev, value, 1);
 	} else {
@@ -596,6 +617,67 @@ static void check_signing(struct parse *p)
 	cfg->signing = 1;
 }
 
+/*
+ * [exchange] is all or nothing too: a transport, for nats its servers, and at
+ * least one issuing body with an id (the address others send to).
+ */
+static void check_exchange(struct parse *p)
+{
+	struct config *cfg = p->cfg;
+	int any = cfg->xch_transport || cfg->xch_servers || cfg->xch_user || cfg->xch_password_file ||
+	    cfg->xch_token_file || cfg->xch_creds || cfg->xch_ca || cfg->xch_stream ||
+	    cfg->xch_prefix || cfg->xch_replicas || cfg->xch_late_after || cfg->xch_retry_max ||
+	    cfg->xch_trust;
+	int ids = 0;
+
+	for (size_t i = 0; i < cfg->nbodies; i++) {
+		if (cfg->bodies[i].id == NULL)
+			continue;
+		ids++;
+		for (size_t j = 0; j < i; j++)
+			if (cfg->bodies[j].id && strcmp(cfg->bodies[j].id, cfg->bodies[i].id) == 0)
+				problem(p, "id %s là của hai cơ quan ban hành", cfg->bodies[i].id);
+	}
+	if (!any)
+		return;
+	if (cfg->xch_late_after == 0)
+		cfg->xch_late_after = 120;
+	if (cfg->xch_retry_max == 0)
+		cfg->xch_retry_max = 300;
+	if (cfg->xch_transport == NULL) {
+		problem(p, "[exchange] cần transport = nats (NATS JetStream) hoặc folder (thư mục "
+		    "spool/exchange cho cổng kết nối)");
+		return;
+	}
+	if (strcmp(cfg->xch_transport, "nats") == 0) {
+		if (cfg->xch_servers == NULL)
+			problem(p, "[exchange] cần servers = (địa chỉ máy chủ NATS, như "
+			    "nats://127.0.0.1:4222)");
+		else if (strncmp(cfg->xch_servers, "nats://", 7) != 0 &&
+		    strncmp(cfg->xch_servers, "tls://", 6) != 0)
+			problem(p, "[exchange] servers: '%.60s' phải bắt đầu bằng nats:// hoặc tls://",
+			    cfg->xch_servers);
+		if ((cfg->xch_user == NULL) != (cfg->xch_password_file == NULL))
+			problem(p, "[exchange] user và password_file đi cùng nhau");
+	} else if (strcmp(cfg->xch_transport, "folder") == 0) {
+		if (cfg->xch_servers || cfg->xch_user || cfg->xch_password_file || cfg->xch_token_file ||
+		    cfg->xch_creds || cfg->xch_ca || cfg->xch_stream || cfg->xch_prefix ||
+		    cfg->xch_replicas)
+			problem(p, "[exchange] transport = folder không dùng servers, user, "
+			    "password_file, token_file, creds, ca, stream, subject_prefix, replicas");
+	} else {
+		problem(p, "[exchange] transport: '%.40s' không phải là nats hay folder",
+		    cfg->xch_transport);
+	}
+	if (ids == 0)
+		problem(p, "[exchange] cần mã định danh của cơ quan: thêm id = (như 000.00.01.H56) "
+		    "vào [organisation]");
+	if (cfg->xch_trust == NULL && cfg->sign_trust == NULL)
+		problem(p, "[exchange] cần trust = (tệp PEM các chứng thư gốc để kiểm tra chữ ký số "
+		    "của văn bản đến), hoặc [signing] trust");
+	cfg->exchange = 1;
+}
+
 /* What must hold once every key is read. */
 static void check_whole(struct parse *p)
 {
@@ -640,6 +722,7 @@ static void check_whole(struct parse *p)
 		}
 	}
 	check_signing(p);
+	check_exchange(p);
 }
 
 /* Parses text over the embedded default; the number of problems, or -1 (no memory, cfg freed). */
@@ -1089,6 +1172,7 @@ void config_free_identity(struct config *cfg)
 		free(cfg->bodies[i].parent);
 		free(cfg->bodies[i].place);
 		free(cfg->bodies[i].collective);
+		free(cfg->bodies[i].id);
 		free(cfg->bodies[i].terms);
 	}
 	free(cfg->bodies);
@@ -1114,6 +1198,7 @@ int config_copy_identity(struct config *dst, const struct config *src)
 		c->parent = dup_or_null(b->parent, &bad);
 		c->place = dup_or_null(b->place, &bad);
 		c->collective = dup_or_null(b->collective, &bad);
+		c->id = dup_or_null(b->id, &bad);
 		if (b->nterms) {
 			if ((c->terms = malloc(b->nterms * sizeof(*c->terms))) == NULL)
 				goto fail;
@@ -1161,6 +1246,16 @@ void config_free(struct config *cfg)
 	free(cfg->sign_font);
 	free(cfg->sign_office);
 	free(cfg->sign_converter);
+	free(cfg->xch_transport);
+	free(cfg->xch_servers);
+	free(cfg->xch_user);
+	free(cfg->xch_password_file);
+	free(cfg->xch_token_file);
+	free(cfg->xch_creds);
+	free(cfg->xch_ca);
+	free(cfg->xch_stream);
+	free(cfg->xch_prefix);
+	free(cfg->xch_trust);
 	for (int i = 0; i < ROLE_COUNT; i++)
 		free(cfg->role_group[i]);
 	config_free_identity(cfg);

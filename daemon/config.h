@@ -56,6 +56,8 @@ struct config_body {
 	char *parent;      /* owned, NFC: "Đảng bộ tỉnh Quảng Ninh"; "" when none */
 	char *place;       /* owned, NFC: starts the date line */
 	char *collective;  /* owned, NFC: Party only, signed for with T/M: "Ban Thường vụ" */
+	char *id;          /* owned: its mã định danh (QĐ 20/2020, "000.00.01.H56"), the address it
+	                    * sends from and receives at in the exchange; NULL: none */
 	struct config_term *terms; /* owned, Party only, ordered by start */
 	size_t nterms;
 };
@@ -102,6 +104,23 @@ struct config {
 	char *sign_font;        /* TrueType font for the number and date stamped at issue */
 	char *sign_office;      /* LibreOffice's program folder */
 	char *sign_converter;   /* the vanthu-convert helper; NULL: beside vanthud */
+	/* [exchange]: documents to and from other offices (edXML); exchange is 1 when the section
+	 * is there. transport "nats" (JetStream: nats_* below) or "folder" (spool/exchange/out and in,
+	 * read and written by a gateway). All strings owned; NULL: not given. */
+	int exchange;
+	char *xch_transport;
+	char *xch_servers;       /* nats: "nats://host:4222[,nats://...]" */
+	char *xch_user;          /* nats: a user, with password_file */
+	char *xch_password_file;
+	char *xch_token_file;    /* nats: a file holding a token */
+	char *xch_creds;         /* nats: a .creds file (JWT and NKey seed) */
+	char *xch_ca;            /* nats: TLS, the server checked against this PEM */
+	char *xch_stream;        /* nats: NULL gives VANTHU_EDXML */
+	char *xch_prefix;        /* nats: subject prefix, NULL gives vanthu.edxml */
+	unsigned xch_replicas;   /* nats: copies of the stream, when vanthud creates it; 0: 1 */
+	unsigned xch_late_after; /* minutes a recipient may take to answer "đã đến" before it is late */
+	unsigned xch_retry_max;  /* seconds: the longest wait between two attempts of a send */
+	char *xch_trust;         /* PEM trust anchors for received PDFs; NULL: [signing] trust */
 	/* the issuing bodies: [organisation] first (its name, parent, abbreviation and place;
 	 * every body's, all NFC), then each [body ABBR] */
 	struct config_body *bodies; /* owned array */

@@ -148,6 +148,7 @@ static const struct command *const tables[] = {
 	ctl_doc_commands,
 	ctl_sign_commands,
 	ctl_round_commands,
+	ctl_exchange_commands,
 };
 
 const struct command *ctl_command_find(const char *name)
@@ -591,6 +592,11 @@ void ctl_set_config(struct ctl *ctl, const struct config *cfg)
 void ctl_set_esign(struct ctl *ctl, struct esign *es)
 {
 	ctl->es = es;
+}
+
+void ctl_set_exchange(struct ctl *ctl, struct exchange *x)
+{
+	ctl->xch = x;
 }
 
 void ctl_set_catalog(struct ctl *ctl, struct catalog *cat)

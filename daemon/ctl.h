@@ -26,6 +26,9 @@ void ctl_set_catalog(struct ctl *ctl, struct catalog *cat);
 /* The office's signing (borrowed; NULL: none): sign.prepare, sign.finish and issue use it. */
 struct esign;
 void ctl_set_esign(struct ctl *ctl, struct esign *es);
+/* The exchange with other offices (borrowed; NULL: none): issue plans deliveries through it. */
+struct exchange;
+void ctl_set_exchange(struct ctl *ctl, struct exchange *x);
 /* Called when a round is opened, so its due steps are taken at once. */
 void ctl_on_round_change(struct ctl *ctl, void (*cb)(void *arg), void *arg);
 /* Called when an issued document's DOCX could not be written, so it is tried again. */

@@ -5,6 +5,10 @@
  */
 #include "ctl_priv.h"
 
+#include "exchange.h"
+#include "store_exchange.h"
+
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,8 @@ static const struct units *current_units(struct ctl *ctl)
 	return cat ? cat->units : NULL;
 }
 
+static int take_one(const struct store_col *cols, int n, void *arg);
+
 static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	const struct workflows *wf = current_workflows(c->ctl);
@@ -43,7 +49,10 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 	int64_t id = 0;
 	int rc;
 
+	json_int_t answers = 0;
+
 	if ((rc = ctl_str_arg(args, "kind", 32, &kind, msg, msglen)) ||
+	    (rc = ctl_int_arg(args, "answers", 0, INT64_MAX, &answers, msg, msglen)) ||
 	    (rc = ctl_content_arg(args, &xml, &len, msg, msglen)))
 		return rc;
 	if (kind == NULL) {
@@ -51,19 +60,94 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		snprintf(msg, msglen, "thiếu \"kind\": loại văn bản");
 		return E_INVALID;
 	}
+	/* a unit's report for a round, sent with the document as its second attachment */
+	unsigned char *report = NULL;
+	size_t report_len = 0;
+	const char *report_name = NULL, *report_b64 = NULL;
+	if ((rc = ctl_str_arg(args, "report_name", 200, &report_name, msg, msglen)) ||
+	    (rc = ctl_str_arg(args, "report", 64 * 1024, &report_b64, msg, msglen))) {
+		free(xml);
+		return rc;
+	}
+	if (report_b64 != NULL) {
+		size_t bl = strlen(report_b64);
+		report = malloc(bl / 4 * 3 + 4);
+		int n = report ? EVP_DecodeBlock(report, (const unsigned char *)report_b64, (int)bl) : -1;
+		if (n < 0 || bl % 4 != 0) {
+			free(report);
+			free(xml);
+			snprintf(msg, msglen, "report: không phải base64");
+			return E_INVALID;
+		}
+		/* EVP_DecodeBlock counts the padding's bytes too */
+		if (bl >= 1 && report_b64[bl - 1] == '=')
+			n--;
+		if (bl >= 2 && report_b64[bl - 2] == '=')
+			n--;
+		report_len = (size_t)n;
+		if (report_name && (strchr(report_name, '/') || report_name[0] == '.')) {
+			free(report);
+			free(xml);
+			snprintf(msg, msglen, "report_name: tên tệp không hợp lệ");
+			return E_INVALID;
+		}
+	}
+	if (answers > 0) {
+		/* the incoming document it answers must be there and still open */
+		json_t *row = NULL;
+		char err[512];
+		int src = store_incoming_row(c->ctl->store, answers, take_one, &row, err, sizeof(err));
+		const char *st = row ? json_string_value(json_object_get(row, "state")) : NULL;
+		int open = st && strcmp(st, "done") != 0 && strcmp(st, "recalled") != 0;
+		json_decref(row);
+		if (src != STORE_OK || !open) {
+			free(xml);
+			free(report);
+			if (src != STORE_OK && src != STORE_INVALID)
+				log_err("new: %s", err);
+			snprintf(msg, msglen, src == STORE_OK ? "văn bản đến %lld đã giải quyết xong hoặc đã "
+			    "bị thu hồi" : "không có văn bản đến %lld", (long long)answers);
+			return src == STORE_OK ? E_STATE : src == STORE_INVALID ? E_NOT_FOUND : E_INTERNAL;
+		}
+	}
 	ctl_actor_of(c, &a);
 	diag_init(&errs);
 	rc = workflow_create(c->ctl->store, wf, c->ctl->cfg, current_units(c->ctl), kind, xml, len, &a, &id, &errs,
 	    msg, msglen);
 	free(xml);
 	if (rc != WF_OK) {
+		free(report);
 		if (rc == WF_INTERNAL)
 			log_err("new %s by %s: %s", kind, c->peer.login, msg);
 		return ctl_refuse_input(rc, msg, msglen, &errs);
 	}
 	diag_free(&errs);
 	log_info("document %lld (%s) drafted by %s", (long long)id, kind, c->peer.login);
+	if (report != NULL) {
+		char err[512];
+		int src = store_doc_set_report(c->ctl->store, id, report_name ? report_name : "bao-cao.xml",
+		    report, report_len, c->peer.uid, c->peer.login, err, sizeof(err));
+		free(report);
+		report = NULL;
+		if (src != STORE_OK) {
+			log_err("new: document %lld: %s", (long long)id, err);
+			snprintf(msg, msglen, "đã tạo dự thảo %lld nhưng không đính kèm được báo cáo (xem nhật "
+			    "ký)", (long long)id);
+			return E_INTERNAL;
+		}
+	}
+	if (answers > 0) {
+		char err[512];
+		if (store_doc_set_reply_to(c->ctl->store, id, answers, err, sizeof(err)) != STORE_OK) {
+			log_err("new: document %lld: %s", (long long)id, err);
+			snprintf(msg, msglen, "đã tạo dự thảo %lld nhưng không ghi được nó trả lời văn bản "
+			    "đến %lld (xem nhật ký)", (long long)id, (long long)answers);
+			return E_INTERNAL;
+		}
+	}
 	*result = json_pack("{s:I, s:s}", "id", (json_int_t)id, "kind", kind);
+	if (answers > 0)
+		json_object_set_new(*result, "answers", json_integer(answers));
 	return 0;
 }
 
@@ -153,6 +237,10 @@ static int cmd_act(struct conn *c, json_t *args, json_t **result, char *msg, siz
 			json_object_set_new(*result, "publish_error", json_string(err));
 			if (c->ctl->on_publish_failed)
 				c->ctl->on_publish_failed(c->ctl->on_publish_failed_arg);
+		} else if (exchange_issued(c->ctl->xch, c->ctl->store, c->ctl->cfg, id, err,
+		               sizeof(err)) != 0) {
+			/* the exchange's own sweep plans it within a minute */
+			log_err("document %lld is issued; its deliveries wait: %s", (long long)id, err);
 		}
 	}
 	return 0;
@@ -355,6 +443,26 @@ static int cmd_show(struct conn *c, json_t *args, json_t **result, char *msg, si
 	    es_state, "pdf_path", doc.pdf_path, "pdf_sha256", doc.pdf_sha256,
 	    "signatures", sigs ? sigs : json_array(), "copies", copies ? copies : json_array(),
 	    "signing_configured", c->ctl->es != NULL));
+	/* the exchange: how many recipients by exchange, on paper, and which have it */
+	json_t *dl = json_array();
+	json_int_t by_x = 0, paper = 0, arrived = 0;
+	if (dl && store_delivery_list(c->ctl->store, id, ctl_collect_row, dl, err, sizeof(err)) !=
+	    STORE_OK)
+		log_err("show %lld: %s", (long long)id, err);
+	size_t di;
+	json_t *de;
+	json_array_foreach(dl, di, de) {
+		const char *via = json_string_value(json_object_get(de, "via"));
+		if (via && strcmp(via, "exchange") == 0) {
+			by_x++;
+			arrived += json_string_value(json_object_get(de, "arrived_at")) != NULL;
+		} else {
+			paper++;
+		}
+	}
+	json_decref(dl);
+	json_object_set_new(row, "exchange", json_pack("{s:b, s:I, s:I, s:I}", "configured",
+	    c->ctl->xch != NULL, "by_exchange", by_x, "paper", paper, "arrived", arrived));
 	store_doc_free(&doc);
 	*result = row;
 	return 0;

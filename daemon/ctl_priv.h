@@ -34,6 +34,7 @@ struct ctl {
 	struct store *store;        /* borrowed */
 	struct catalog *cat;        /* a reference: the catalog in use; NULL until loaded */
 	struct esign *es;           /* borrowed: the office's signing; NULL without [signing] */
+	struct exchange *xch;       /* borrowed: the exchange; NULL without [exchange] */
 	void (*on_change)(void *);  /* borrowed: a round was opened (its steps may be due) */
 	void *on_change_arg;
 	void (*on_publish_failed)(void *);  /* borrowed: an issued DOCX waits to be written */
@@ -86,6 +87,7 @@ extern const struct command ctl_intake_commands[];
 extern const struct command ctl_doc_commands[];
 extern const struct command ctl_sign_commands[];
 extern const struct command ctl_round_commands[];
+extern const struct command ctl_exchange_commands[];
 
 /* ---- ctl.c ---- */
 

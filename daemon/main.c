@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "ctl.h"
 #include "esign.h"
+#include "exchange.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "intake.h"
@@ -47,7 +48,8 @@ struct daemon {
 	struct spool *spool;    /* borrowed from intake, for its units */
 	struct catalog *cat;    /* a reference: the catalog in use; ctl and intake hold theirs */
 	struct esign *es;       /* owned: the office's signing; NULL without [signing] */
-	int running_parts;      /* ctl and intake not yet stopped */
+	struct exchange *xch;   /* owned until exchange_stop's callback; NULL without [exchange] */
+	int running_parts;      /* ctl, intake and the exchange not yet stopped */
 	int lockfd;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t rounds;      /* the next reminder or closing of a reporting round */
@@ -284,6 +286,7 @@ static void use_catalog(struct daemon *d, struct catalog *cat)
 		ctl_set_catalog(d->ctl, cat);
 	if (d->intake != NULL)
 		intake_set_catalog(d->intake, cat);
+	exchange_set_catalog(d->xch, cat);
 	catalog_unref(d->cat);
 	d->cat = cat;
 }
@@ -297,6 +300,7 @@ static void on_part_stopped(void *arg)
 	d->ctl = NULL;
 	d->intake = NULL;
 	d->spool = NULL;
+	d->xch = NULL;
 	catalog_unref(d->cat);
 	d->cat = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -315,9 +319,11 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	d->stopping = 1;
 	log_info("received %s; stopping", strsignal(signum));
 	notify_send("STOPPING=1");
-	d->running_parts = 2;
+	d->running_parts = 3;
+	ctl_set_exchange(d->ctl, NULL);
 	ctl_stop(d->ctl, on_part_stopped, d);
 	intake_stop(d->intake, on_part_stopped, d);
+	exchange_stop(d->xch, on_part_stopped, d);
 }
 
 /* Settings that only a restart can change keep their running value (copied into next). */
@@ -338,6 +344,16 @@ static int keep_restart_only(struct config *next, const struct config *cur)
 		{ &next->sign_font, &cur->sign_font, "[signing] font" },
 		{ &next->sign_office, &cur->sign_office, "[signing] office" },
 		{ &next->sign_converter, &cur->sign_converter, "[signing] converter" },
+		{ &next->xch_transport, &cur->xch_transport, "[exchange] transport" },
+		{ &next->xch_servers, &cur->xch_servers, "[exchange] servers" },
+		{ &next->xch_user, &cur->xch_user, "[exchange] user" },
+		{ &next->xch_password_file, &cur->xch_password_file, "[exchange] password_file" },
+		{ &next->xch_token_file, &cur->xch_token_file, "[exchange] token_file" },
+		{ &next->xch_creds, &cur->xch_creds, "[exchange] creds" },
+		{ &next->xch_ca, &cur->xch_ca, "[exchange] ca" },
+		{ &next->xch_stream, &cur->xch_stream, "[exchange] stream" },
+		{ &next->xch_prefix, &cur->xch_prefix, "[exchange] subject_prefix" },
+		{ &next->xch_trust, &cur->xch_trust, "[exchange] trust" },
 	};
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -355,6 +371,19 @@ static int keep_restart_only(struct config *next, const struct config *cur)
 	/* the token, the seal and the converter are opened once: signing stays as it started */
 	next->signing = cur->signing;
 	next->sign_seal_mm = cur->sign_seal_mm;
+	/* the link and its subscriptions (one per body id) are made once too */
+	if (next->exchange != cur->exchange)
+		log_warn("reload: [exchange] added or removed; it takes effect at restart");
+	next->exchange = cur->exchange;
+	next->xch_replicas = cur->xch_replicas;
+	for (size_t i = 0; i < next->nbodies; i++) {
+		const struct config_body *was = config_find_body(cur, next->bodies[i].abbrev);
+		const char *a = next->bodies[i].id ? next->bodies[i].id : "";
+		const char *b = was && was->id ? was->id : "";
+		if (strcmp(a, b) != 0)
+			log_warn("reload: the id of %s changed; the exchange receives at it from restart",
+			    next->bodies[i].abbrev);
+	}
 	return 0;
 }
 
@@ -412,6 +441,7 @@ static void on_reload(uv_signal_t *h, int signum)
 	}
 	ctl_set_config(d->ctl, next);
 	intake_set_config(d->intake, next);
+	exchange_set_config(d->xch, next);
 	config_free(d->cfg);
 	free(d->cfg);
 	d->cfg = next;
@@ -511,6 +541,16 @@ static int run(struct daemon *d)
 	}
 	ctl_set_catalog(d->ctl, d->cat);
 	ctl_set_esign(d->ctl, d->es);
+	/* the other offices: the transport, the outbox, the incoming register */
+	if (d->cfg->exchange) {
+		notify_send("STATUS=connecting to the exchange");
+		if (exchange_start(&d->loop, d->cfg, d->store, &d->xch, err, sizeof(err)) != 0) {
+			log_err("exchange: %s", err);
+			goto out_cat;
+		}
+		exchange_set_catalog(d->xch, d->cat);
+	}
+	ctl_set_exchange(d->ctl, d->xch);
 	struct spool *sp = d->spool;
 	if (intake_start(&d->loop, d->cfg, d->cat, sp, &d->intake, err, sizeof(err)) != 0) {
 		/* intake closed the spool */
@@ -576,6 +616,9 @@ out_cat:
 	if (d->ctl != NULL)
 		ctl_stop(d->ctl, NULL, NULL);
 	d->ctl = NULL;
+	if (d->xch != NULL)
+		exchange_stop(d->xch, NULL, NULL);
+	d->xch = NULL;
 	catalog_unref(d->cat);
 	d->cat = NULL;
 out_store:

@@ -327,6 +327,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  BEGIN SELECT RAISE(ABORT, 'an incoming register entry is kept as registered'); END;"
 	"ALTER TABLE documents ADD COLUMN reply_to INTEGER REFERENCES incoming(id);"
 	"CREATE INDEX documents_reply_to ON documents(reply_to) WHERE reply_to IS NOT NULL;"
+	/* a unit's report XML sent with the document that answers a round (its second attachment) */
+	"CREATE TABLE doc_reports ("
+	"  document_id INTEGER PRIMARY KEY REFERENCES documents(id),"
+	"  name TEXT NOT NULL, sha256 TEXT NOT NULL, content BLOB NOT NULL, set_at TEXT NOT NULL"
+	");"
 	"CREATE TABLE outbox ("
 	"  id INTEGER PRIMARY KEY,"
 	"  msg_id TEXT NOT NULL UNIQUE,"

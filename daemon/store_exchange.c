@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hash.h"
 #include "store_exchange.h"
 
 /* Caps on what comes from outside, in bytes (a Vietnamese character is up to 4). */
@@ -1737,6 +1738,104 @@ int store_incoming_check(struct store *st, int year, int64_t *count, int64_t *ga
 	}
 	if (rc != STORE_OK)
 		store_db_err(st->db, "incoming", err, errlen);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_doc_set_report(struct store *st, int64_t document_id, const char *name,
+    const void *data, size_t len, int64_t uid, const char *login, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	char now[40], object[48], sha[HASH_HEX_LEN + 1];
+	int rc = STORE_ERR, step;
+
+	if (check_text(name, "name", CAP_NAME, 1, err, errlen) != 0 ||
+	    check_text(login, "login", CAP_NAME, 1, err, errlen) != 0)
+		return STORE_INVALID;
+	if (hash_sha256_hex(data, len, sha) != 0) {
+		store_set_err(err, errlen, "sha256 failed");
+		return STORE_ERR;
+	}
+	clock_iso_utc(now, sizeof(now));
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	if (prep(st->db, &s, "SELECT number FROM documents WHERE id = ?") != 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, document_id);
+	step = sqlite3_step(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		goto fail;
+	if (step == SQLITE_DONE || sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		store_set_err(err, errlen, step == SQLITE_DONE ? "no document %" PRId64 :
+		    "document %" PRId64 " is issued already", document_id);
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (prep(st->db, &s, "INSERT INTO doc_reports (document_id, name, sha256, content, set_at) "
+	        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (document_id) DO UPDATE SET name = excluded.name, "
+	        "sha256 = excluded.sha256, content = excluded.content, set_at = excluded.set_at") != 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, document_id);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 4, data, (sqlite3_uint64)len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto fail;
+	object_of(object, sizeof(object), "document", document_id);
+	if (store_audit_json(st->db, uid, login, "document.report", object,
+	        json_pack("{s:s, s:s, s:I}", "name", name, "sha256", sha, "bytes", (json_int_t)len),
+	        err, errlen) != 0)
+		goto out;
+	rc = STORE_OK;
+	goto out;
+fail:
+	store_db_err(st->db, "doc report", err, errlen);
+	rc = STORE_ERR;
+out:
+	return end_txn(st->db, s, rc, err, errlen);
+}
+
+int store_doc_report(struct store *st, int64_t document_id, char **name, unsigned char **data,
+    size_t *len, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = STORE_ERR, step;
+
+	*name = NULL;
+	*data = NULL;
+	*len = 0;
+	if (prep(st->db, &s, "SELECT name, content FROM doc_reports WHERE document_id = ?") != 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, document_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (step != SQLITE_ROW)
+		goto fail;
+	size_t n = (size_t)sqlite3_column_bytes(s, 1);
+	const void *b = sqlite3_column_blob(s, 1);
+	*name = strdup((const char *)sqlite3_column_text(s, 0));
+	*data = malloc(n + 1);
+	if (*name == NULL || *data == NULL) {
+		free(*name);
+		free(*data);
+		*name = NULL;
+		*data = NULL;
+		store_set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	if (n)
+		memcpy(*data, b, n);
+	(*data)[n] = '\0';
+	*len = n;
+	rc = STORE_OK;
+	goto out;
+fail:
+	store_db_err(st->db, "doc report", err, errlen);
+out:
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -260,6 +260,17 @@ int store_incoming_answered_by(struct store *st, int64_t document_id, store_row_
 int store_doc_set_reply_to(struct store *st, int64_t document_id, int64_t incoming_id,
     char *err, size_t errlen);
 
+/*
+ * The report XML (a unit's answer to a round) that document_id carries as its second
+ * attachment: set (or replaced) before it is issued, with a "document.report" audit entry by
+ * uid/login; STORE_INVALID when it is issued already or does not exist.
+ */
+int store_doc_set_report(struct store *st, int64_t document_id, const char *name,
+    const void *data, size_t len, int64_t uid, const char *login, char *err, size_t errlen);
+/* Its name and bytes (malloc'd, NUL-terminated); STORE_INVALID when it has none. */
+int store_doc_report(struct store *st, int64_t document_id, char **name, unsigned char **data,
+    size_t *len, char *err, size_t errlen);
+
 /* Extends an assignment's due date (gia hạn) with its reason, audited; the old date is kept. */
 int store_incoming_extend(struct store *st, int64_t assignment_id, const char *new_due,
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen);

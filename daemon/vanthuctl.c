@@ -670,6 +670,13 @@ static const struct command commands[] = {
 	{ "rounds", cli_build_rounds, cli_show_rounds, 30 },
 	{ "meeting", cli_build_meeting, cli_show_meeting, 60 },
 	{ "calendar", cli_build_calendar, cli_show_calendar, 30 },
+	{ "delivery", cli_build_delivery, cli_show_delivery, 30 },
+	{ "recall", cli_build_recall, show_nothing, 30 },
+	{ "incoming", cli_build_incoming, cli_show_incoming_list, 60 },
+	{ "assign", cli_build_assign, show_nothing, 30 },
+	{ "progress", cli_build_progress, show_nothing, 30 },
+	{ "extend", cli_build_extend, show_nothing, 30 },
+	{ "followup", cli_build_followup, cli_show_followup, 30 },
 };
 
 int main(int argc, char **argv)
@@ -745,6 +752,8 @@ int main(int argc, char **argv)
 		if (fd >= 0 && call.kind == CALL_FETCH_PDF)
 			rc = cli_fetch_pdf(fd, id, json_integer_value(json_object_get(call.args, "copy")),
 			    call.out, o.json, o.timeout_ms);
+		else if (fd >= 0 && call.kind == CALL_FETCH_INCOMING)
+			rc = cli_fetch_incoming_pdf(fd, id, call.out, o.json, o.timeout_ms);
 		else if (fd >= 0 && call.kind == CALL_COPY)
 			rc = cli_make_copy(fd, &call, o.json, o.timeout_ms);
 		else if (fd >= 0)

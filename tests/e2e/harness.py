@@ -102,6 +102,8 @@ def config_text(root, **over):
     }
     if IS_ROOT:
         paths["socket_group"] = SOCKET_GROUP
+    if "units" in over:  # an office's own registry (the exchange tests give units ids)
+        paths["units"] = over.pop("units")
     limits = {"max_clients": 256, "max_clients_per_uid": 64, "idle_timeout": 300}
     # rounds = optional: the intake tests send reports to rounds nobody opened (a round code
     # per report keeps them apart). An office's default is required; the tests of rounds and
@@ -116,9 +118,11 @@ def config_text(root, **over):
             intake[k[7:]] = over.pop(k)
     org = {
         "name": over.pop("org_name", "Ủy ban nhân dân tỉnh Bà Rịa - Vũng Tàu"),
-        "abbreviation": "UBND",
+        "abbreviation": over.pop("org_abbrev", "UBND"),
         "place": "Bà Rịa - Vũng Tàu",
     }
+    if "org_id" in over:
+        org["id"] = over.pop("org_id")
     rounds_drafter = over.pop("rounds_drafter", "vtt-ana")
     extra = over.pop("extra", "")  # raw sections appended: [body ABBR] of Party committees
     assert not over, over

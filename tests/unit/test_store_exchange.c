@@ -1049,6 +1049,7 @@ static void test_migrate_from_v11(void **state)
 	raw_exec(f->db, "DROP TABLE refused; DROP TABLE progress; DROP TABLE extensions; "
 	    "DROP TABLE assignments; DROP TABLE delivery_status; DROP TABLE deliveries; "
 	    "DROP TABLE outbox; DROP TABLE delivery_plans; DROP TABLE exchange_start; "
+	    "DROP TABLE doc_reports; "
 	    "DROP INDEX documents_reply_to; "
 	    "ALTER TABLE documents DROP COLUMN reply_to; DROP TABLE incoming; "
 	    "PRAGMA user_version = 11;");
