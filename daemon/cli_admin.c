@@ -101,6 +101,28 @@ void cli_show_status(json_t *r)
 	} else if (sg != NULL) {
 		cli_print_field("Ký số", "chưa cấu hình ([signing] trong vanthu.conf)");
 	}
+	json_t *xs = json_object_get(r, "exchange");
+	if (json_is_true(json_object_get(xs, "configured"))) {
+		int nats = strcmp(cli_jstr(xs, "transport"), "nats") == 0;
+		snprintf(buf, sizeof(buf), "%s %s%s; mã định danh %s", nats ? "NATS" : "thư mục",
+		    cli_jstr(xs, "server"), nats ? (json_is_true(json_object_get(xs, "up")) ?
+		    " (đã kết nối)" : " (CHƯA KẾT NỐI)") : "",
+		    json_string_value(json_array_get(json_object_get(xs, "ids"), 0)) ?
+		    json_string_value(json_array_get(json_object_get(xs, "ids"), 0)) : "");
+		cli_print_field("Liên thông", buf);
+		char oldest[40] = "";
+		if (*cli_jstr(xs, "outbox_oldest"))
+			cli_local_time(cli_jstr(xs, "outbox_oldest"), oldest, sizeof(oldest));
+		snprintf(buf, sizeof(buf), "%lld chờ gửi%s%s; đã gửi %lld, đã nhận %lld, từ chối %lld",
+		    (long long)cli_jint(xs, "outbox"), oldest[0] ? ", cũ nhất từ " : "", oldest,
+		    (long long)cli_jint(xs, "sent"), (long long)cli_jint(xs, "received"),
+		    (long long)cli_jint(xs, "refused"));
+		cli_print_field("Hàng đợi liên thông", buf);
+		if (*cli_jstr(xs, "last_error"))
+			cli_print_field("Lỗi liên thông gần nhất", cli_jstr(xs, "last_error"));
+	} else if (xs != NULL) {
+		cli_print_field("Liên thông", "chưa cấu hình ([exchange] trong vanthu.conf)");
+	}
 }
 
 void cli_show_whoami(json_t *r)

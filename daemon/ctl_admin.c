@@ -4,6 +4,8 @@
  */
 #include "ctl_priv.h"
 
+#include "exchange.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,11 @@ static int cmd_status(struct conn *c, json_t *args, json_t **result, char *msg, 
 		    ctl->es != NULL, "converter_pid", (int)cpid, "converter_rss_kb",
 		    (json_int_t)rss_kb));
 		json_object_set_new(*result, "rss_kb", json_integer(process_rss_kb(getpid())));
+		/* the exchange: its link, and what waits in the outbox */
+		json_t *xs = exchange_state(ctl->xch);
+		json_object_set_new(*result, "exchange", xs ? xs : json_pack("{s:b}", "configured", 0));
+		if (xs)
+			json_object_set_new(xs, "configured", json_true());
 	}
 	return 0;
 }

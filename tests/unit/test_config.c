@@ -72,6 +72,59 @@ static void test_intake_rounds(void **state)
 	diag_free(&d);
 }
 
+/* [exchange] and the bodies' ids: absent, nothing is exchanged; present, all of it. */
+static void test_exchange(void **state)
+{
+	struct config cfg;
+	struct diag_list d;
+
+	(void)state;
+	assert_int_equal(load("[organisation]\nid = 000.00.01.H56\n", &cfg, &d), 0);
+	assert_int_equal(cfg.exchange, 0);
+	assert_string_equal(cfg.bodies[0].id, "000.00.01.H56");
+	config_free(&cfg);
+	diag_free(&d);
+	assert_int_equal(load("[organisation]\nid = 000.00.01.H56\n[exchange]\ntransport = nats\n"
+	    "servers = nats://127.0.0.1:4222\nreplicas = 3\ntrust = /etc/vanthu/ca.pem\n", &cfg, &d),
+	    0);
+	assert_int_equal(cfg.exchange, 1);
+	assert_string_equal(cfg.xch_transport, "nats");
+	assert_int_equal(cfg.xch_replicas, 3);
+	assert_int_equal(cfg.xch_late_after, 120);
+	assert_int_equal(cfg.xch_retry_max, 300);
+	config_free(&cfg);
+	diag_free(&d);
+	/* a folder gateway needs no server; an id of another shape is accepted (the 2025 mergers) */
+	assert_int_equal(load("[organisation]\nid = UBND-XA-MOI\n[exchange]\ntransport = folder\n"
+	    "trust = /etc/vanthu/ca.pem\nlate_after = 30\n", &cfg, &d), 0);
+	assert_int_equal(cfg.exchange, 1);
+	assert_int_equal(cfg.xch_late_after, 30);
+	config_free(&cfg);
+	diag_free(&d);
+	/* every missing part named: no transport's servers, no id, no trust; a bad id; a pair */
+	assert_int_not_equal(load("[exchange]\ntransport = nats\nuser = vanthu\n", &cfg, &d), 0);
+	assert_diag(&d, 0, "[exchange] cần servers =");
+	assert_diag(&d, 0, "[exchange] cần mã định danh");
+	assert_diag(&d, 0, "[exchange] cần trust =");
+	assert_diag(&d, 0, "user và password_file đi cùng nhau");
+	diag_free(&d);
+	assert_int_not_equal(load("[organisation]\nid = .bad..id\n[body TU]\nname = Tỉnh ủy\n"
+	    "id = 000.00.01.H56\n[body BCD]\nname = Ban Chỉ đạo\nid = 000.00.01.H56\n"
+	    "[exchange]\ntransport = pigeon\n", &cfg, &d), 0);
+	assert_diag(&d, 2, "không dùng được làm mã định danh");
+	assert_diag(&d, 0, "id 000.00.01.H56 là của hai cơ quan ban hành");
+	assert_diag(&d, 0, "không phải là nats hay folder");
+	diag_free(&d);
+	assert_int_not_equal(load("[organisation]\nid = 000.00.01.H56\n[exchange]\ntransport = folder\n"
+	    "servers = nats://x:4222\ntrust = /t.pem\n", &cfg, &d), 0);
+	assert_diag(&d, 0, "transport = folder không dùng servers");
+	diag_free(&d);
+	assert_int_not_equal(load("[organisation]\nid = 000.00.01.H56\n[exchange]\ntransport = nats\n"
+	    "servers = http://x\ntrust = /t.pem\n", &cfg, &d), 0);
+	assert_diag(&d, 0, "phải bắt đầu bằng nats://");
+	diag_free(&d);
+}
+
 /* [signing]: absent, nothing signs; present, all of it; a signer's certificate and image. */
 static void test_signing(void **state)
 {
@@ -425,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_intake_rounds),
 		cmocka_unit_test(test_signing),
+		cmocka_unit_test(test_exchange),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_nfc),
 		cmocka_unit_test(test_bodies),

@@ -1060,12 +1060,46 @@ static void test_migrate_from_v11(void **state)
 	check_v12(f, doc);
 }
 
+/* A unit's report carried by a document: set, replaced, read back; refused once issued. */
+static void test_doc_report(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], *name = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int64_t doc = make_doc(f->st);
+	static const char xml[] = "<bao-cao>\0binary</bao-cao>";
+
+	assert_int_equal(store_doc_report(f->st, doc, &name, &data, &len, err, sizeof(err)),
+	    STORE_INVALID);
+	assert_int_equal(store_doc_set_report(f->st, doc, "cu.xml", "<old/>", 6, 100, "vtt-ana", err,
+	    sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_set_report(f->st, doc, "bao-cao.xml", xml, sizeof(xml) - 1, 100,
+	    "vtt-ana", err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_doc_report(f->st, doc, &name, &data, &len, err, sizeof(err)), STORE_OK);
+	assert_string_equal(name, "bao-cao.xml");
+	assert_int_equal(len, sizeof(xml) - 1);
+	assert_memory_equal(data, xml, len);
+	free(name);
+	free(data);
+	assert_int_equal(store_doc_set_report(f->st, 999999, "x.xml", "<x/>", 4, 100, "vtt-ana", err,
+	    sizeof(err)), STORE_INVALID);
+	/* once numbered, the document's attachments are what was issued */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM doc_reports"), 1);
+	raw_exec(f->db, "UPDATE documents SET number = 7 WHERE id = (SELECT max(id) FROM documents)");
+	assert_int_equal(store_doc_set_report(f->st, doc, "moi.xml", "<new/>", 6, 100, "vtt-ana", err,
+	    sizeof(err)), STORE_INVALID);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit WHERE action = 'document.report'"),
+	    2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register_numbering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_counts_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_doc_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplanned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
