@@ -275,6 +275,17 @@ void cli_show_verify(json_t *r)
 	else
 		printf("Chuỗi nhật ký kiểm tra BỊ SỬA: mục số %lld không khớp.\n",
 		    (long long)cli_jint(r, "first_bad"));
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(r, "incoming"), i, e) {
+		if (cli_jint(e, "gaps") == 0)
+			printf("Sổ văn bản đến năm %lld: %lld văn bản, số đến liên tục từ 1.\n",
+			    (long long)cli_jint(e, "year"), (long long)cli_jint(e, "count"));
+		else
+			printf("Sổ văn bản đến năm %lld: THIẾU %lld số đến (có %lld văn bản).\n",
+			    (long long)cli_jint(e, "year"), (long long)cli_jint(e, "gaps"),
+			    (long long)cli_jint(e, "count"));
+	}
 }
 
 void cli_show_backup(json_t *r)

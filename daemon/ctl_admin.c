@@ -5,6 +5,7 @@
 #include "ctl_priv.h"
 
 #include "exchange.h"
+#include "store_exchange.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -185,6 +186,28 @@ static int cmd_verify(struct conn *c, json_t *args, json_t **result, char *msg, 
 		log_err("audit chain broken at entry %lld", (long long)bad);
 	*result = json_pack("{s:b, s:I, s:I}", "intact", bad == 0, "checked", (json_int_t)checked,
 	    "first_bad", (json_int_t)bad);
+	/* the incoming register of last year and this one: gapless from 1 */
+	json_t *regs = json_array();
+	int y, m, d, gapless = 1;
+	clock_today_vn(&y, &m, &d);
+	for (int year = y - 1; regs && year <= y; year++) {
+		int64_t count = 0, gaps = 0;
+		if (store_incoming_check(c->ctl->store, year, &count, &gaps, err, sizeof(err)) !=
+		    STORE_OK) {
+			log_err("verify: %s", err);
+			continue;
+		}
+		if (gaps != 0)
+			log_err("incoming register %d: %lld numbers missing", year, (long long)gaps);
+		gapless &= gaps == 0;
+		if (count > 0 || year == y)
+			json_array_append_new(regs, json_pack("{s:i, s:I, s:I}", "year", year, "count",
+			    (json_int_t)count, "gaps", (json_int_t)gaps));
+	}
+	if (*result) {
+		json_object_set_new(*result, "incoming", regs ? regs : json_array());
+		json_object_set_new(*result, "incoming_gapless", json_boolean(gapless));
+	}
 	return 0;
 }
 

@@ -1543,10 +1543,30 @@ void exchange_set_config(struct exchange *x, const struct config *cfg)
 		x->cfg = cfg;
 }
 
+/* exchange.md: an id of another shape than ddd.dd.dd.Ldd is said, never refused. */
+static void warn_shapes(const struct config *cfg, const struct catalog *cat)
+{
+	for (size_t i = 0; i < cfg->nbodies; i++)
+		if (cfg->bodies[i].id && edxml_check_organ_id(cfg->bodies[i].id) == 0)
+			log_warn("exchange: the id %s of %s is not of the shape ddd.dd.dd.Ldd (Quyết định "
+			    "20/2020); it is used as it is", cfg->bodies[i].id, cfg->bodies[i].abbrev);
+	for (size_t i = 0; cat && cat->units && i < cat->units->nunits; i++) {
+		const struct unit *u = &cat->units->units[i];
+		int shape = u->id ? edxml_check_organ_id(u->id) : 1;
+		if (shape == 0)
+			log_warn("exchange: the id %s of unit %s is not of the shape ddd.dd.dd.Ldd; it is "
+			    "used as it is", u->id, u->code);
+		else if (shape < 0)
+			log_warn("exchange: the id %s of unit %s cannot be an address; the unit gets paper",
+			    u->id, u->code);
+	}
+}
+
 void exchange_set_catalog(struct exchange *x, struct catalog *cat)
 {
 	if (x == NULL)
 		return;
+	warn_shapes(x->cfg, cat);
 	catalog_ref(cat);
 	catalog_unref(x->cat);
 	x->cat = cat;

@@ -795,7 +795,8 @@ int main(int argc, char **argv)
 		}
 		rc = EXIT_OK;
 		/* A broken audit chain is a finding scripts must not miss. */
-		if (strcmp(cmd->name, "verify") == 0 && !json_is_true(json_object_get(result, "intact")))
+		if (strcmp(cmd->name, "verify") == 0 && (!json_is_true(json_object_get(result, "intact")) ||
+		        json_is_false(json_object_get(result, "incoming_gapless"))))
 			rc = EXIT_REFUSED;
 	} else {
 		json_t *err = json_object_get(reply, "error");

@@ -165,6 +165,40 @@ static int load_text(const char *text, struct units **u, struct diag_list *d)
 
 #define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<units xmlns=\"urn:vanthu:units:1\">\n"
 
+/* exchange.md: an id of another shape is kept (the 2025 mergers); one that is no address is not */
+static void test_unit_ids(void **state)
+{
+	const char *ok = HEAD
+	    "  <group code=\"g\" label=\"Nhóm\"/>\n"
+	    "  <unit code=\"A\" group=\"g\" id=\"UBND-XA-MOI.2025\"><name>Xã Mới</name>"
+	    "<short>Xã Mới</short></unit>\n"
+	    "</units>\n";
+	static const char *const bad[] = { ".000.00.31.H55", "000..31.H55", "000.00.31.H55.",
+		"000 00", "000.00.31.H55.000.00.31.H55.000.00.31", "" };
+	struct units *u = NULL;
+	struct diag_list d;
+	char text[1024];
+
+	(void)state;
+	if (load_text(ok, &u, &d) != 0) {
+		test_print_diags(&d);
+		fail_msg("an id of another shape was refused");
+	}
+	assert_string_equal(u->units[0].id, "UBND-XA-MOI.2025");
+	units_free(u);
+	diag_free(&d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "  <group code=\"g\" label=\"Nhóm\"/>\n"
+		    "  <unit code=\"A\" group=\"g\" id=\"%s\"><name>X</name><short>X</short></unit>\n"
+		    "</units>\n", bad[i]);
+		u = NULL;
+		if (load_text(text, &u, &d) == 0)
+			fail_msg("id \"%s\" was accepted", bad[i]);
+		units_free(u);
+		diag_free(&d);
+	}
+}
+
 static void test_small_registry_nfc(void **state)
 {
 	/* names written decomposed (as a Mac editor may save them) come out NFC */
@@ -316,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_by_name_vietnamese),
 		cmocka_unit_test(test_small_registry_nfc),
+		cmocka_unit_test(test_unit_ids),
 		cmocka_unit_test(test_refuses_missing_short),
 		cmocka_unit_test(test_refuses_other_mistakes),
 		cmocka_unit_test(test_missing_files),
