@@ -62,6 +62,7 @@ struct exchange {
 	uv_timer_t pump;
 	uv_timer_t scan;
 	unsigned looks;              /* pump wakes, for the sweep of unplanned documents */
+	int more;                    /* the last look found a full batch: look again when it is out */
 	int handles;                 /* open uv handles */
 	int64_t *inflight;           /* owned: outbox ids published, waiting for their ack */
 	size_t ninflight;
@@ -733,12 +734,19 @@ static void mark_sent(struct exchange *x, int64_t id)
 		x->sent++;
 }
 
+static void pump_wake(uv_timer_t *t);
+
 static void on_published(void *arg, int ok, int duplicate, const char *why)
 {
 	struct pub *p = arg;
 	struct exchange *x = p->x;
 
 	inflight_drop(x, p->id);
+	/* a backlog (a link back after a cut, a thousand issued at once): the next batch at once */
+	if (x->more && x->ninflight == 0 && !x->stopping) {
+		x->more = 0;
+		uv_timer_start(&x->pump, pump_wake, 0, PUMP_IDLE_MS);
+	}
 	if (ok) {
 		if (duplicate)
 			log_info("exchange: outbox %" PRId64 " was in the stream already", p->id);
@@ -868,7 +876,9 @@ static void pump_wake(uv_timer_t *t)
 	clock_iso_utc(now, sizeof(now));
 	if (store_xout_due(x->st, now, PUMP_BATCH, due_row, &list, err, sizeof(err)) != STORE_OK)
 		log_warn("exchange: outbox: %s", err);
+	size_t taken = 0;
 	for (size_t i = 0; list[i].msg_id != NULL; i++) {
+		taken++;
 		if (!inflight_has(x, list[i].id))
 			send_one(x, &list[i]);
 		free(list[i].msg_id);
@@ -877,6 +887,12 @@ static void pump_wake(uv_timer_t *t)
 		free(list[i].payload);
 	}
 	free(list);
+	if (taken == PUMP_BATCH) {
+		if (x->folder)
+			uv_timer_start(&x->pump, pump_wake, 0, PUMP_IDLE_MS);  /* written already */
+		else
+			x->more = 1;  /* when these are acknowledged */
+	}
 }
 
 static void kick(struct exchange *x)
