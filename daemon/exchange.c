@@ -181,6 +181,7 @@ struct status_msg {
 	struct store_xout_new m;
 	char *payload;       /* owned */
 	char msg_id[256];
+	char to[64];         /* m.recipient points here: the caller's string may go first */
 };
 
 static void status_msg_free(struct status_msg *s)
@@ -222,7 +223,12 @@ static int build_status(const struct config *cfg, const char *our_id, const char
 	snprintf(out->msg_id, sizeof(out->msg_id), "%s|%s|status|%02d", doc_key, our_id, status);
 	out->m.msg_id = out->msg_id;
 	out->m.kind = "status";
-	out->m.recipient = to;
+	if (snprintf(out->to, sizeof(out->to), "%s", to) >= (int)sizeof(out->to)) {
+		seterr(err, errlen, "recipient id too long");
+		status_msg_free(out);
+		return -1;
+	}
+	out->m.recipient = out->to;
 	out->m.incoming_id = incoming_id;
 	out->m.document_id = document_id;
 	out->m.code = status;
@@ -1371,7 +1377,7 @@ static void scan_wake(uv_timer_t *t)
 	DIR *dir;
 	struct dirent *de;
 	struct timespec now;
-	int n = 0;
+	int n = 0, removed = 0;
 
 	if (x->stopping)
 		return;
@@ -1431,11 +1437,18 @@ static void scan_wake(uv_timer_t *t)
 			free(buf);
 			continue;
 		}
-		if (take_message(x, "folder", buf, len) == 0 && unlinkat(dfd, de->d_name, 0) == 0)
-			fsync(dfd);
+		if (take_message(x, "folder", buf, len) == 0)
+			removed += unlinkat(dfd, de->d_name, 0) == 0;
 		free(buf);
 	}
+	/* the removals of the batch made durable at once (a crash before it: taken again, which
+	 * the store's keys make harmless) */
+	if (removed > 0)
+		fsync(dfd);
 	closedir(dir);
+	/* a full batch: more are waiting, look again at once */
+	if (n >= 256 && !x->stopping)
+		uv_timer_start(&x->scan, scan_wake, 0, FOLDER_SCAN_MS);
 }
 
 /* ---- life ---- */
