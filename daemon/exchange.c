@@ -918,14 +918,17 @@ static const char *addressed_to(const struct config *cfg, const struct edxml_doc
 	return NULL;
 }
 
-/* Keeps bytes as <dir_recv>/<year>/<sha256><ext>, durably. */
+/*
+ * Keeps bytes as <dir_recv>/<year>/<sha256><ext>, durably. sha is their SHA-256 when the caller
+ * knows it already (a parser-checked attachment's), else "" and it is filled in here.
+ */
 static int keep_file(struct exchange *x, int year, const void *buf, size_t len, const char *ext,
-    char *path, size_t pathlen, char *err, size_t errlen)
+    char sha[HASH_HEX_LEN + 1], char *path, size_t pathlen, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], sha[HASH_HEX_LEN + 1], failed[PATH_MAX];
+	char dir[PATH_MAX], failed[PATH_MAX];
 	struct stat sb;
 
-	if (hash_sha256_hex(buf, len, sha) != 0)
+	if (sha[0] == '\0' && hash_sha256_hex(buf, len, sha) != 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/%04d", x->dir_recv, year);
 	if (snprintf(path, pathlen, "%s/%s%s", dir, sha, ext) >= (int)pathlen) {
@@ -983,7 +986,9 @@ static int refuse(struct exchange *x, const char *via, const void *buf, size_t l
 	memset(&s, 0, sizeof(s));
 	clock_today_vn(&year, &month, &day);
 	clock_iso_utc(at, sizeof(at));
-	if (keep_file(x, year, buf, len, ".refused.edxml", path, sizeof(path), err, errlen) != 0)
+	char sha[HASH_HEX_LEN + 1] = "";
+	if (keep_file(x, year, buf, len, ".refused.edxml", sha, path, sizeof(path), err,
+	        errlen) != 0)
 		return STORE_ERR;
 	if (ours == NULL)
 		for (size_t i = 0; i < x->cfg->nbodies && ours == NULL; i++)
@@ -1238,10 +1243,13 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 	clock_today_vn(&year, &month, &day);
 	clock_iso_utc(at, sizeof(at));
 	rc = STORE_ERR;
-	if (keep_file(x, year, buf, len, ".edxml", pkgpath, sizeof(pkgpath), err, errlen) != 0 ||
-	    keep_file(x, year, pdf->data, pdf->len, ".pdf", pdfpath, sizeof(pdfpath), err,
+	char pkgsha[HASH_HEX_LEN + 1] = "";
+	/* edxml_parse checked the attachment against the SHA-256 it came with: no second pass */
+	memcpy(sha, pdf->sha256, sizeof(sha));
+	if (keep_file(x, year, buf, len, ".edxml", pkgsha, pkgpath, sizeof(pkgpath), err,
 	        errlen) != 0 ||
-	    hash_sha256_hex(pdf->data, pdf->len, sha) != 0)
+	    keep_file(x, year, pdf->data, pdf->len, ".pdf", sha, pdfpath, sizeof(pdfpath), err,
+	        errlen) != 0)
 		goto out;
 	/* a unit's report for a round, beside its document: into intake, its receipt in the 03 */
 	const struct edxml_attachment *rep = report_of(d);
