@@ -63,6 +63,7 @@ struct exchange {
 	uv_timer_t scan;
 	unsigned looks;              /* pump wakes, for the sweep of unplanned documents */
 	int more;                    /* the last look found a full batch: look again when it is out */
+	unsigned jobs;               /* received messages being checked on the worker pool */
 	int handles;                 /* open uv handles */
 	int64_t *inflight;           /* owned: outbox ids published, waiting for their ack */
 	size_t ninflight;
@@ -1129,11 +1130,11 @@ static const struct unit *unit_by_id(const struct catalog *cat, const char *id)
 }
 
 /* Why the PDF's signatures do not hold (Vietnamese), or "" when they do. */
-static void check_pdf(struct exchange *x, const struct edxml_attachment *a, char *why,
+static void check_pdf(const struct cms_trust *trust, const struct edxml_attachment *a, char *why,
     size_t len, json_t **verdict)
 {
 	char err[256];
-	json_t *v = pdfverify_buffer(a->data, a->len, x->trust, err, sizeof(err));
+	json_t *v = pdfverify_buffer(a->data, a->len, trust, err, sizeof(err));
 
 	why[0] = '\0';
 	*verdict = v;
@@ -1195,10 +1196,54 @@ static char *nfc(const char *in)
 	return out;
 }
 
+/*
+ * What can be judged of a received message without the store or the configuration: it is
+ * parsed and its PDF's signatures checked. Pure (the trust anchors are read-only once loaded),
+ * so it runs on the worker pool for messages from NATS: the loop goes on serving while a large
+ * package is decoded and verified, and the second core verifies while the first commits.
+ */
+struct analysis {
+	struct edxml_msg m;
+	int parsed;                  /* edxml_parse took it */
+	struct edxml_error e;
+	char err[512];               /* why it did not (English, for the log) */
+	int checked;                 /* its PDF was checked: why and verdict hold the result */
+	char why[512];               /* "" when the signatures hold, else the Vietnamese reason */
+	json_t *verdict;             /* owned: pdf verify's JSON, or NULL */
+};
+
+static const struct edxml_attachment *pdf_of(const struct edxml_doc *d);
+
+static void analyse(const struct cms_trust *trust, const void *buf, size_t len,
+    struct analysis *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (edxml_parse(buf, len, &a->m, &a->e, a->err, sizeof(a->err)) != 0)
+		return;
+	a->parsed = 1;
+	if (a->m.kind != EDXML_DOCUMENT || a->m.doc.business == EDXML_RECALL)
+		return;
+	const struct edxml_attachment *pdf = pdf_of(&a->m.doc);
+	if (pdf == NULL)
+		return;
+	check_pdf(trust, pdf, a->why, sizeof(a->why), &a->verdict);
+	a->checked = 1;
+}
+
+static void analysis_free(struct analysis *a)
+{
+	if (a->parsed)
+		edxml_msg_free(&a->m);
+	json_decref(a->verdict);
+	a->verdict = NULL;
+	a->parsed = 0;
+}
+
 /* A package received: registered (01 and 03 back), a duplicate, or refused (02 back). */
 static int take_document(struct exchange *x, const char *via, const void *buf, size_t len,
-    const struct edxml_doc *d, char *err, size_t errlen)
+    struct analysis *an, char *err, size_t errlen)
 {
+	const struct edxml_doc *d = &an->m.doc;
 	const char *ours = addressed_to(x->cfg, d);
 	char code[64], why[512], pkgpath[PATH_MAX], pdfpath[PATH_MAX], sha[HASH_HEX_LEN + 1];
 	char signer[256] = "", at[40];
@@ -1234,7 +1279,12 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 		return refuse(x, via, buf, len, d->from.id, d->document_id, code, d->date, ours,
 		    "Gói tin không có văn bản điện tử (tệp PDF đã ký số)", err, errlen);
 	}
-	check_pdf(x, pdf, why, sizeof(why), &verdict);
+	/* checked by analyse(); the verdict is ours now */
+	snprintf(why, sizeof(why), "%s", an->why);
+	verdict = an->verdict;
+	an->verdict = NULL;
+	if (!an->checked)
+		check_pdf(x->trust, pdf, why, sizeof(why), &verdict);
 	if (why[0] != '\0') {
 		json_decref(verdict);
 		return refuse(x, via, buf, len, d->from.id, d->document_id, code, d->date, ours, why,
@@ -1323,26 +1373,23 @@ out:
 }
 
 /* Any message received: 0 when it is settled (acknowledge), -1 when it must come again. */
-static int take_message(struct exchange *x, const char *via, const void *buf, size_t len)
+static int take_message(struct exchange *x, const char *via, const void *buf, size_t len,
+    struct analysis *an)
 {
-	struct edxml_msg m;
-	struct edxml_error e;
 	char err[512];
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	if (edxml_parse(buf, len, &m, &e, err, sizeof(err)) != 0) {
+	if (!an->parsed) {
 		char from[64], key[256], why[256];
 		edxml_peek(buf, len, from, sizeof(from), key, sizeof(key));
-		fault_reason(&e, why, sizeof(why));
-		log_warn("exchange: a package that is not valid edXML: %s", err);
+		fault_reason(&an->e, why, sizeof(why));
+		log_warn("exchange: a package that is not valid edXML: %s", an->err);
 		rc = refuse(x, via, buf, len, from, key, NULL, NULL, NULL, why, err, sizeof(err));
-	} else if (m.kind == EDXML_STATUS) {
-		rc = take_status(x, via, &m.st, err, sizeof(err));
+	} else if (an->m.kind == EDXML_STATUS) {
+		rc = take_status(x, via, &an->m.st, err, sizeof(err));
 	} else {
-		rc = take_document(x, via, buf, len, &m.doc, err, sizeof(err));
+		rc = take_document(x, via, buf, len, an, err, sizeof(err));
 	}
-	edxml_msg_free(&m);
 	if (rc != STORE_OK) {
 		log_warn("exchange: a received message waits: %s", err);
 		snprintf(x->last_error, sizeof(x->last_error), "%s", err);
@@ -1351,17 +1398,64 @@ static int take_message(struct exchange *x, const char *via, const void *buf, si
 	return 0;
 }
 
+/* A message from NATS being checked on the worker pool; owned by itself until after_check. */
+struct recv_job {
+	uv_work_t work;
+	struct exchange *x;          /* borrowed; x lives while jobs > 0 */
+	struct natsx_msg *m;         /* owned until acked or nak'ed */
+	const void *data;            /* borrowed from m */
+	size_t len;
+	struct analysis an;
+};
+
+static void release(struct exchange *x);
+
+static void run_check(uv_work_t *w)
+{
+	struct recv_job *j = w->data;
+
+	analyse(j->x->trust, j->data, j->len, &j->an);
+}
+
+static void after_check(uv_work_t *w, int status)
+{
+	struct recv_job *j = w->data;
+	struct exchange *x = j->x;
+
+	/* acknowledged only once its transaction committed; otherwise it comes again */
+	if (status != 0 || x->stopping || take_message(x, "nats", j->data, j->len, &j->an) != 0)
+		natsx_nak(j->m, NAK_DELAY_MS);
+	else
+		natsx_ack(j->m);
+	analysis_free(&j->an);
+	free(j);
+	x->jobs--;
+	release(x);
+}
+
 static void on_nats_message(void *arg, const char *organ_id, struct natsx_msg *m,
     const void *data, size_t len, unsigned redeliveries)
 {
 	struct exchange *x = arg;
+	struct recv_job *j = x->stopping ? NULL : calloc(1, sizeof(*j));
 
 	(void)organ_id;
 	(void)redeliveries;
-	if (x->stopping || take_message(x, "nats", data, len) != 0)
+	if (j == NULL) {
 		natsx_nak(m, NAK_DELAY_MS);
-	else
-		natsx_ack(m);
+		return;
+	}
+	j->x = x;
+	j->m = m;
+	j->data = data;
+	j->len = len;
+	j->work.data = j;
+	if (uv_queue_work(x->loop, &j->work, run_check, after_check) != 0) {
+		free(j);
+		natsx_nak(m, NAK_DELAY_MS);
+		return;
+	}
+	x->jobs++;
 }
 
 static void on_nats_state(void *arg, int up, const char *info)
@@ -1445,8 +1539,11 @@ static void scan_wake(uv_timer_t *t)
 			free(buf);
 			continue;
 		}
-		if (take_message(x, "folder", buf, len) == 0)
+		struct analysis an;
+		analyse(x->trust, buf, len, &an);
+		if (take_message(x, "folder", buf, len, &an) == 0)
 			removed += unlinkat(dfd, de->d_name, 0) == 0;
+		analysis_free(&an);
 		free(buf);
 	}
 	/* the removals of the batch made durable at once (a crash before it: taken again, which
@@ -1611,11 +1708,10 @@ void exchange_set_catalog(struct exchange *x, struct catalog *cat)
 	kick(x);
 }
 
-static void on_closed(uv_handle_t *h)
+/* Frees x once stopped, its handles closed and its last check back from the pool. */
+static void release(struct exchange *x)
 {
-	struct exchange *x = h->data;
-
-	if (--x->handles > 0)
+	if (!x->stopping || x->handles > 0 || x->jobs > 0)
 		return;
 	void (*done)(void *) = x->done;
 	void *arg = x->done_arg;
@@ -1625,6 +1721,14 @@ static void on_closed(uv_handle_t *h)
 	free(x);
 	if (done)
 		done(arg);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct exchange *x = h->data;
+
+	x->handles--;
+	release(x);
 }
 
 void exchange_stop(struct exchange *x, void (*done)(void *), void *arg)
