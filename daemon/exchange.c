@@ -64,6 +64,7 @@ struct exchange {
 	unsigned looks;              /* pump wakes, for the sweep of unplanned documents */
 	int more;                    /* the last look found a full batch: look again when it is out */
 	unsigned jobs;               /* received messages being checked on the worker pool */
+	unsigned scans;              /* looks at exchange/in: what is left alone is said once a minute */
 	int handles;                 /* open uv handles */
 	int64_t *inflight;           /* owned: outbox ids published, waiting for their ack */
 	size_t ninflight;
@@ -833,11 +834,18 @@ static void send_one(struct exchange *x, struct due *d)
 		len = strlen(d->payload);
 	}
 	if (x->folder) {
-		char name[128], path[PATH_MAX];
+		/* written under a dot-name (what the gateway leaves alone, as we do in in/), then
+		 * renamed whole into its own name */
+		char name[128], path[PATH_MAX], tmp[PATH_MAX];
 		if (out_name(d->recipient, d->msg_id, name, sizeof(name)) != 0 ||
-		    snprintf(path, sizeof(path), "%s/%s", x->dir_out, name) >= (int)sizeof(path)) {
+		    snprintf(path, sizeof(path), "%s/%s", x->dir_out, name) >= (int)sizeof(path) ||
+		    snprintf(tmp, sizeof(tmp), "%s/.%s", x->dir_out, name) >= (int)sizeof(tmp)) {
 			mark_failed(x, d->id, (int)d->attempts, "out file name too long");
-		} else if (fsutil_write_durable(path, data, len, err, sizeof(err)) != 0) {
+		} else if (fsutil_write_durable(tmp, data, len, err, sizeof(err)) != 0) {
+			mark_failed(x, d->id, (int)d->attempts, err);
+		} else if (fsutil_rename_durable(tmp, path) != 0) {
+			snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
+			unlink(tmp);
 			mark_failed(x, d->id, (int)d->attempts, err);
 		} else {
 			mark_sent(x, d->id);
@@ -1479,7 +1487,7 @@ static void scan_wake(uv_timer_t *t)
 	DIR *dir;
 	struct dirent *de;
 	struct timespec now;
-	int n = 0, removed = 0;
+	int n = 0, removed = 0, loud = x->scans++ % 60 == 0;
 
 	if (x->stopping)
 		return;
@@ -1499,11 +1507,16 @@ static void scan_wake(uv_timer_t *t)
 			continue;  /* the gateway's temporary names, and ours */
 		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 		    O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == ELOOP && loud)
+				log_warn("exchange: %s/%s is a symbolic link; left alone", x->dir_in,
+				    de->d_name);
 			continue;
+		}
 		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
 			close(fd);
-			log_warn("exchange: %s/%s is not a regular file with one link; left alone",
+			if (loud)
+				log_warn("exchange: %s/%s is not a regular file with one link; left alone",
 			    x->dir_in, de->d_name);
 			continue;
 		}
