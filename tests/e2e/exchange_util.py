@@ -108,7 +108,9 @@ class Office:
         units_path = os.path.join(self.dir, "units.xml")
         with open(units_path, "w", encoding="utf-8") as f:
             f.write(units_xml(units))
-        xlines = ["[exchange]"] + [f"{k} = {v}" for k, v in exchange.items()]
+        # exchange None: an office without [exchange] (nothing goes by the axis)
+        xlines = ["[exchange]"] + [f"{k} = {v}" for k, v in exchange.items()] \
+            if exchange is not None else []
         extra = "\n".join([
             "[signing]",
             f"module = {info['module']}",
