@@ -1041,12 +1041,22 @@ static int take_status(struct exchange *x, const char *via, const struct edxml_s
 		int agreed = 0;
 		memset(&agree, 0, sizeof(agree));
 		memset(&no, 0, sizeof(no));
-		/* ResponseFor names the document (the sender's); we answer from the body it went to */
-		for (size_t i = 0; i < x->cfg->nbodies; i++)
-			if (x->cfg->bodies[i].id) {
-				ours = x->cfg->bodies[i].id;
-				break;
-			}
+		/* ResponseFor names the document (the sender's); we answer from the body it went to,
+		 * or, for one we never registered, from our first id */
+		char to_us[64] = "";
+		int64_t in_id = 0;
+		char ferr[256];
+		if (store_incoming_find(x->st, s->from.id, s->response_for.document_id, &in_id, to_us,
+		        sizeof(to_us), ferr, sizeof(ferr)) == STORE_OK && to_us[0] &&
+		    body_by_id(x->cfg, to_us)) {
+			ours = body_by_id(x->cfg, to_us)->id;
+		} else {
+			for (size_t i = 0; i < x->cfg->nbodies; i++)
+				if (x->cfg->bodies[i].id) {
+					ours = x->cfg->bodies[i].id;
+					break;
+				}
+		}
 		if (build_status(x->cfg, ours, s->from.id, s->response_for.code ?
 		        s->response_for.code : "", s->response_for.date ? s->response_for.date : "",
 		        s->response_for.document_id, 15, "Đồng ý thu hồi", NULL, 0, 0, &agree, err,

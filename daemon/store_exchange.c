@@ -1839,3 +1839,41 @@ out:
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int store_incoming_find(struct store *st, const char *sender_id, const char *doc_key,
+    int64_t *id, char *recipient, size_t recipientlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = STORE_ERR, step;
+
+	*id = 0;
+	if (recipientlen)
+		recipient[0] = '\0';
+	if (sender_id == NULL || doc_key == NULL) {
+		store_set_err(err, errlen, "no sender or DocumentId");
+		return STORE_INVALID;
+	}
+	if (prep(st->db, &s, "SELECT id, recipient FROM incoming WHERE sender_id = ? AND doc_key = ?")
+	    != 0)
+		goto fail;
+	sqlite3_bind_text(s, 1, sender_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, doc_key, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		store_set_err(err, errlen, "no incoming entry for %s from %s", doc_key, sender_id);
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (step != SQLITE_ROW)
+		goto fail;
+	*id = sqlite3_column_int64(s, 0);
+	if (sqlite3_column_type(s, 1) == SQLITE_TEXT)
+		snprintf(recipient, recipientlen, "%s", (const char *)sqlite3_column_text(s, 1));
+	rc = STORE_OK;
+	goto out;
+fail:
+	store_db_err(st->db, "incoming find", err, errlen);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -279,6 +279,10 @@ int store_incoming_extend(struct store *st, int64_t assignment_id, const char *n
  * it yet (answer 15) — else it stays and the answer is 16 with the reason; the answer is queued
  * in the same transaction (built by the caller for each case: agree / refuse). *agreed says
  * which. STORE_INVALID: no such entry (sender_id, doc_key). */
+/* The entry registered for (sender_id, doc_key): its id and the id of ours it was addressed to
+ * (recipient, "" for none). STORE_INVALID: no such entry. */
+int store_incoming_find(struct store *st, const char *sender_id, const char *doc_key,
+    int64_t *id, char *recipient, size_t recipientlen, char *err, size_t errlen);
 int store_incoming_recall(struct store *st, const char *sender_id, const char *doc_key,
     const struct store_xout_new *agree, const struct store_xout_new *refuse, int *agreed,
     char *err, size_t errlen);

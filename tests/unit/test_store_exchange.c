@@ -1060,6 +1060,26 @@ static void test_migrate_from_v11(void **state)
 	check_v12(f, doc);
 }
 
+/* An arrival found by its sender and DocumentId, with the id of ours it was addressed to. */
+static void test_incoming_find(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], to[64];
+	int64_t id = 0, number = 0, found = 0;
+
+	assert_int_equal(reg_rc(f->st, 2026, "000.00.14.H56", "000.00.14.H56,2026/03/02,12/TB-STC",
+	    &id, &number), STORE_OK);
+	assert_int_equal(store_incoming_find(f->st, "000.00.14.H56",
+	    "000.00.14.H56,2026/03/02,12/TB-STC", &found, to, sizeof(to), err, sizeof(err)), STORE_OK);
+	assert_int_equal(found, id);
+	assert_string_equal(to, "000.00.01.H56");
+	assert_int_equal(store_incoming_find(f->st, "000.00.99.H56",
+	    "000.00.14.H56,2026/03/02,12/TB-STC", &found, to, sizeof(to), err, sizeof(err)),
+	    STORE_INVALID);
+	assert_int_equal(store_incoming_find(f->st, NULL, NULL, &found, to, sizeof(to), err,
+	    sizeof(err)), STORE_INVALID);
+}
+
 /* A unit's report carried by a document: set, replaced, read back; refused once issued. */
 static void test_doc_report(void **state)
 {
@@ -1100,6 +1120,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_counts_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doc_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incoming_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplanned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
