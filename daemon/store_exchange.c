@@ -155,19 +155,62 @@ static void bind_id(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-/* Ends the transaction the caller began: commits when rc is STORE_OK, else rolls back. */
-static int end_txn(sqlite3 *db, sqlite3_stmt *s, int rc, char *err, size_t errlen)
+/*
+ * Begins a change: its own transaction under the write lock, or, inside a batch
+ * (store_exchange_batch_begin), a savepoint of the batch's.
+ */
+static int txn_begin(struct store *st, char *err, size_t errlen)
+{
+	return store_exec_sql(st->db, st->batch ? "SAVEPOINT xch" : "BEGIN IMMEDIATE", err, errlen);
+}
+
+/* Ends the change the caller began: kept when rc is STORE_OK, else undone (its savepoint only,
+ * inside a batch). */
+static int end_txn(struct store *st, sqlite3_stmt *s, int rc, char *err, size_t errlen)
 {
 	char ignored[8];
 
 	sqlite3_finalize(s);
 	if (rc == STORE_OK) {
-		rc = store_exec_sql(db, "COMMIT", err, errlen);
+		rc = store_exec_sql(st->db, st->batch ? "RELEASE xch" : "COMMIT", err, errlen);
 		if (rc == STORE_OK)
 			return STORE_OK;
 	}
-	store_exec_sql(db, "ROLLBACK", ignored, sizeof(ignored));
+	if (st->batch) {
+		store_exec_sql(st->db, "ROLLBACK TO xch", ignored, sizeof(ignored));
+		store_exec_sql(st->db, "RELEASE xch", ignored, sizeof(ignored));
+	} else {
+		store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	}
 	return rc;
+}
+
+int store_exchange_batch_begin(struct store *st, char *err, size_t errlen)
+{
+	if (st->batch) {
+		store_set_err(err, errlen, "a batch is open already");
+		return STORE_ERR;
+	}
+	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+		return STORE_ERR;
+	st->batch = 1;
+	return STORE_OK;
+}
+
+int store_exchange_batch_end(struct store *st, int keep, char *err, size_t errlen)
+{
+	char ignored[8];
+	int rc;
+
+	if (!st->batch) {
+		store_set_err(err, errlen, "no batch is open");
+		return STORE_ERR;
+	}
+	st->batch = 0;
+	if (keep && (rc = store_exec_sql(st->db, "COMMIT", err, errlen)) == STORE_OK)
+		return STORE_OK;
+	store_exec_sql(st->db, "ROLLBACK", ignored, sizeof(ignored));
+	return keep ? STORE_ERR : STORE_OK;
 }
 
 static void object_of(char *out, size_t len, const char *kind, int64_t id)
@@ -229,14 +272,14 @@ int store_xout_add(struct store *st, const struct store_xout_new *m, size_t n, i
 		if (check_xout(&m[i], err, errlen) != 0)
 			return STORE_INVALID;
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	for (size_t i = 0; i < n; i++)
 		if (xout_insert(st->db, &m[i], 0, 0, now, &count, err, errlen) != 0)
 			goto out;
 	rc = STORE_OK;
 out:
-	rc = end_txn(st->db, NULL, rc, err, errlen);
+	rc = end_txn(st, NULL, rc, err, errlen);
 	if (rc == STORE_OK && added != NULL)
 		*added = count;
 	return rc;
@@ -285,7 +328,7 @@ int store_xout_sent(struct store *st, int64_t id, const char *at, char *err, siz
 
 	if (check_text(at, "at", CAP_SHORT, 1, err, errlen) != 0)
 		return STORE_INVALID;
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL") != 0)
 		goto fail;
@@ -320,7 +363,7 @@ fail:
 	store_db_err(st->db, "outbox sent", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_xout_failed(struct store *st, int64_t id, const char *error, const char *next_at,
@@ -333,7 +376,7 @@ int store_xout_failed(struct store *st, int64_t id, const char *error, const cha
 		return STORE_INVALID;
 	if (error != NULL && !utf8_valid(error))
 		error = "(an error message that is not UTF-8)";
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	/* substr counts characters: the error kept is at most 1000 of them */
 	if (prep(st->db, &s, "UPDATE outbox SET attempts = attempts + 1, last_error = "
@@ -358,7 +401,7 @@ fail:
 	store_db_err(st->db, "outbox failed", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_xout_pending(struct store *st, int64_t *count, char *oldest, size_t oldestlen,
@@ -424,7 +467,7 @@ int store_delivery_plan(struct store *st, int64_t document_id, const char *doc_k
 		return STORE_INVALID;
 	}
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	/* planned already; the document exists; its DocumentId is no other document's */
 	if (prep(st->db, &s, "SELECT (SELECT count(*) FROM delivery_plans WHERE document_id = ?1), "
@@ -506,18 +549,19 @@ fail:
 out:
 	json_decref(ids);
 	json_decref(paper);
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 /* The first call of unplanned: when the exchange started here, with its audit entry. */
-static int exchange_start_record(sqlite3 *db, char *err, size_t errlen)
+static int exchange_start_record(struct store *st, char *err, size_t errlen)
 {
+	sqlite3 *db = st->db;
 	sqlite3_stmt *s = NULL;
 	char now[40];
 	int rc = STORE_ERR;
 
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(db, &s, "INSERT INTO exchange_start (id, at) VALUES (1, ?) "
 	        "ON CONFLICT (id) DO NOTHING") != 0)
@@ -534,7 +578,7 @@ fail:
 	store_db_err(db, "exchange start", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_delivery_unplanned(struct store *st, int limit, store_row_cb cb, void *arg, char *err,
@@ -552,7 +596,7 @@ int store_delivery_unplanned(struct store *st, int limit, store_row_cb cb, void 
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (step == SQLITE_DONE && (rc = exchange_start_record(st->db, err, errlen)) != STORE_OK)
+	if (step == SQLITE_DONE && (rc = exchange_start_record(st, err, errlen)) != STORE_OK)
 		return rc;
 	/*
 	 * Issued (state_since: the time of the issue; exchange_issued plans only that state)
@@ -627,7 +671,7 @@ int store_delivery_status(struct store *st, const struct store_status_in *in, ch
 		return STORE_INVALID;
 	}
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "SELECT (SELECT max(document_id) FROM deliveries WHERE doc_key = ?1 "
 	        "AND recipient_id = ?2), (SELECT count(*) FROM deliveries WHERE doc_key = ?1)") != 0)
@@ -702,7 +746,7 @@ fail:
 	store_db_err(st->db, "delivery status", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_delivery_list(struct store *st, int64_t document_id, store_row_cb cb, void *arg,
@@ -762,7 +806,7 @@ int store_delivery_recall(struct store *st, int64_t document_id, const char *rea
 		if (check_xout(&m[i], err, errlen) != 0)
 			return STORE_INVALID;
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "SELECT count(*), count(recall_at) FROM deliveries WHERE "
 	        "document_id = ? AND via = 'exchange'") != 0)
@@ -811,7 +855,7 @@ fail:
 	rc = STORE_ERR;
 out:
 	json_decref(to);
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 /* ---- the incoming register ---- */
@@ -870,7 +914,7 @@ int store_incoming_register(struct store *st, const struct store_incoming_new *n
 	if (check_incoming(n, err, errlen) != 0)
 		return STORE_INVALID;
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (n->sender_id != NULL && n->doc_key != NULL) {
 		/* the same document from the same sender is one entry */
@@ -951,7 +995,7 @@ fail:
 	store_db_err(st->db, "incoming", err, errlen);
 	rc = STORE_ERR;
 out:
-	rc = end_txn(st->db, s, rc, err, errlen);
+	rc = end_txn(st, s, rc, err, errlen);
 	if (rc != STORE_OK && rc != STORE_DONE) {
 		*id = 0;
 		*number = 0;
@@ -975,7 +1019,7 @@ int store_incoming_refuse(struct store *st, const struct store_refused_new *r, c
 	    check_text(r->received_at, "received_at", CAP_SHORT, 1, err, errlen) != 0 ||
 	    (r->status != NULL && check_xout(r->status, err, errlen) != 0))
 		return STORE_INVALID;
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	/* one row per (sender, document, reason); an unreadable package is one per file */
 	if (prep(st->db, &s, keyed ?
@@ -1026,7 +1070,7 @@ fail:
 	store_db_err(st->db, "refused", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_refused(struct store *st, int limit, store_row_cb cb, void *arg, char *err,
@@ -1226,7 +1270,7 @@ int store_incoming_assign(struct store *st, const struct store_assign_new *a, ch
 		    a->parent == 0 ? "exactly" : "at most", leads);
 		return STORE_INVALID;
 	}
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if ((r = entry_state(st->db, a->incoming_id, state)) < 0)
 		goto fail;
@@ -1313,7 +1357,7 @@ fail:
 	rc = STORE_ERR;
 out:
 	json_decref(list);
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_assignments(struct store *st, int64_t incoming_id, store_row_cb cb, void *arg,
@@ -1348,7 +1392,7 @@ int store_incoming_progress(struct store *st, int64_t incoming_id, const char *t
 	    check_text(at, "at", CAP_SHORT, 1, err, errlen) != 0 ||
 	    (status != NULL && check_xout(status, err, errlen) != 0))
 		return STORE_INVALID;
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if ((r = entry_state(st->db, incoming_id, state)) < 0)
 		goto fail;
@@ -1394,7 +1438,7 @@ fail:
 	store_db_err(st->db, "progress", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_progress_list(struct store *st, int64_t incoming_id, store_row_cb cb,
@@ -1431,7 +1475,7 @@ int store_incoming_done(struct store *st, int64_t incoming_id, int64_t reply_doc
 		store_set_err(err, errlen, "reply document %" PRId64 " out of range", reply_document);
 		return STORE_INVALID;
 	}
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if ((r = entry_state(st->db, incoming_id, state)) < 0)
 		goto fail;
@@ -1482,7 +1526,7 @@ fail:
 	store_db_err(st->db, "done", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_answered_by(struct store *st, int64_t document_id, store_row_cb cb, void *arg,
@@ -1511,7 +1555,7 @@ int store_doc_set_reply_to(struct store *st, int64_t document_id, int64_t incomi
 	char state[16], object[48];
 	int rc = STORE_ERR, r, step;
 
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if ((r = entry_state(st->db, incoming_id, state)) < 0)
 		goto fail;
@@ -1549,7 +1593,7 @@ fail:
 	store_db_err(st->db, "reply_to", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_extend(struct store *st, int64_t assignment_id, const char *new_due,
@@ -1565,7 +1609,7 @@ int store_incoming_extend(struct store *st, int64_t assignment_id, const char *n
 	    check_text(login, "login", CAP_NAME, 1, err, errlen) != 0)
 		return STORE_INVALID;
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "SELECT a.due, a.incoming_id, i.state, a.who FROM assignments a "
 	        "JOIN incoming i ON i.id = a.incoming_id WHERE a.id = ?") != 0)
@@ -1624,7 +1668,7 @@ fail:
 	store_db_err(st->db, "extend", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_recall(struct store *st, const char *sender_id, const char *doc_key,
@@ -1643,7 +1687,7 @@ int store_incoming_recall(struct store *st, const char *sender_id, const char *d
 	    (refuse != NULL && check_xout(refuse, err, errlen) != 0))
 		return STORE_INVALID;
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "SELECT id, state, recall_answer FROM incoming WHERE sender_id = ? "
 	        "AND doc_key = ?") != 0)
@@ -1692,7 +1736,7 @@ fail:
 	store_db_err(st->db, "recall", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_incoming_followup(struct store *st, int year, store_row_cb cb, void *arg, char *err,
@@ -1757,7 +1801,7 @@ int store_doc_set_report(struct store *st, int64_t document_id, const char *name
 		return STORE_ERR;
 	}
 	clock_iso_utc(now, sizeof(now));
-	if (store_exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen) != STORE_OK)
+	if (txn_begin(st, err, errlen) != STORE_OK)
 		return STORE_ERR;
 	if (prep(st->db, &s, "SELECT number FROM documents WHERE id = ?") != 0)
 		goto fail;
@@ -1793,7 +1837,7 @@ fail:
 	store_db_err(st->db, "doc report", err, errlen);
 	rc = STORE_ERR;
 out:
-	return end_txn(st->db, s, rc, err, errlen);
+	return end_txn(st, s, rc, err, errlen);
 }
 
 int store_doc_report(struct store *st, int64_t document_id, char **name, unsigned char **data,

@@ -12,6 +12,18 @@
 
 #include "store.h"
 
+/*
+ * A batch: the exchange's changes between begin and end (the store_xout_*, store_delivery_*,
+ * store_incoming_* and store_doc_* functions of this header) are each a savepoint of one
+ * transaction, committed (keep 1) or rolled back (keep 0) together with one flush of the
+ * database: how a burst of arrivals is registered at the disk's pace, not one flush each. A
+ * change that fails inside it is undone alone. No other store function may be called while a
+ * batch is open. STORE_OK, or STORE_ERR with err (end with keep 1: the commit failed and
+ * everything in the batch is undone).
+ */
+int store_exchange_batch_begin(struct store *st, char *err, size_t errlen);
+int store_exchange_batch_end(struct store *st, int keep, char *err, size_t errlen);
+
 /* ---- the outbox: every message to another office, sent until its transport took it ---- */
 
 struct store_xout_new {

@@ -14,6 +14,7 @@
 struct store {
 	sqlite3 *db;   /* owned */
 	char *path;    /* owned */
+	int batch;     /* a batch of the exchange's changes is open (store_exchange_batch_begin) */
 };
 
 void store_set_err(char *err, size_t errlen, const char *fmt, ...)

@@ -1060,6 +1060,42 @@ static void test_migrate_from_v11(void **state)
 	check_v12(f, doc);
 }
 
+/* A batch: each change a savepoint; one commit keeps them, a rollback none; a refusal alone. */
+static void test_batch(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], key[64];
+	int64_t id = 0, number = 0;
+
+	assert_int_equal(store_exchange_batch_begin(f->st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_exchange_batch_begin(f->st, err, sizeof(err)), STORE_ERR);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(key, sizeof(key), "000.00.14.H56,2026/03/02,%d/TB-STC", i);
+		assert_int_equal(reg_rc(f->st, 2026, "000.00.14.H56", key, &id, &number), STORE_OK);
+		assert_int_equal(number, i);
+	}
+	/* the same again inside the batch: one entry, and the batch goes on */
+	assert_int_equal(reg_rc(f->st, 2026, "000.00.14.H56", "000.00.14.H56,2026/03/02,2/TB-STC",
+	    &id, &number), STORE_DONE);
+	assert_int_equal(number, 2);
+	assert_int_equal(store_exchange_batch_end(f->st, 1, err, sizeof(err)), STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM incoming"), 3);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM outbox"), 6);
+	/* rolled back: nothing of it stays, and the next number is 4 again */
+	assert_int_equal(store_exchange_batch_begin(f->st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(reg_rc(f->st, 2026, "000.00.14.H56", "000.00.14.H56,2026/03/02,9/TB-STC",
+	    &id, &number), STORE_OK);
+	assert_int_equal(store_exchange_batch_end(f->st, 0, err, sizeof(err)), STORE_OK);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM incoming"), 3);
+	assert_int_equal(store_exchange_batch_end(f->st, 1, err, sizeof(err)), STORE_ERR);
+	assert_int_equal(reg_rc(f->st, 2026, "000.00.14.H56", "000.00.14.H56,2026/03/02,9/TB-STC",
+	    &id, &number), STORE_OK);
+	assert_int_equal(number, 4);
+	int64_t bad = 1, checked = 0;
+	assert_int_equal(store_audit_verify(f->st, &bad, &checked, err, sizeof(err)), STORE_OK);
+	assert_int_equal(bad, 0);
+}
+
 /* An arrival found by its sender and DocumentId, with the id of ours it was addressed to. */
 static void test_incoming_find(void **state)
 {
@@ -1121,6 +1157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doc_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incoming_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unplanned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
