@@ -61,10 +61,17 @@ struct exchange {
 	int folder;                  /* transport = folder */
 	uv_timer_t pump;
 	uv_timer_t scan;
+	uv_timer_t settle;           /* settles the checked messages, and marks sends, in one batch */
+	struct recv_job *ready;      /* owned list: checked, waiting for the batch (oldest first) */
+	struct recv_job **ready_tail;
+	int64_t *sent_ids;           /* owned: outbox messages taken by the transport, to mark */
+	size_t nsent_ids;
 	unsigned looks;              /* pump wakes, for the sweep of unplanned documents */
 	int more;                    /* the last look found a full batch: look again when it is out */
 	unsigned jobs;               /* received messages being checked on the worker pool */
-	unsigned scans;              /* looks at exchange/in: what is left alone is said once a minute */
+	unsigned scans;              /* looks at exchange/in: what is left alone is said when it
+	                              * comes, then once a minute */
+	struct timespec prev_scan;   /* when the look before this one began (file clock) */
 	int handles;                 /* open uv handles */
 	int64_t *inflight;           /* owned: outbox ids published, waiting for their ack */
 	size_t ninflight;
@@ -731,10 +738,18 @@ static void mark_failed(struct exchange *x, int64_t id, int attempts, const char
 		log_warn("exchange: outbox %" PRId64 ": %s", id, err);
 }
 
+static void settle_soon(struct exchange *x);
+
 static void mark_sent(struct exchange *x, int64_t id)
 {
 	char at[40], err[512];
 
+	/* with the batch of arrivals, when there is room: one flush for many */
+	if (!x->stopping && x->nsent_ids < MAX_INFLIGHT) {
+		x->sent_ids[x->nsent_ids++] = id;
+		settle_soon(x);
+		return;
+	}
 	clock_iso_utc(at, sizeof(at));
 	if (store_xout_sent(x->st, id, at, err, sizeof(err)) != STORE_OK)
 		log_warn("exchange: outbox %" PRId64 ": %s", id, err);
@@ -1228,6 +1243,8 @@ struct analysis {
 	int checked;                 /* its PDF was checked: why and verdict hold the result */
 	char why[512];               /* "" when the signatures hold, else the Vietnamese reason */
 	json_t *verdict;             /* owned: pdf verify's JSON, or NULL */
+	int kept;                    /* a good package and its PDF are kept already, here: */
+	char pkgpath[PATH_MAX], pdfpath[PATH_MAX];
 };
 
 static const struct edxml_attachment *pdf_of(const struct edxml_doc *d);
@@ -1314,11 +1331,15 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 	char pkgsha[HASH_HEX_LEN + 1] = "";
 	/* edxml_parse checked the attachment against the SHA-256 it came with: no second pass */
 	memcpy(sha, pdf->sha256, sizeof(sha));
-	if (keep_file(x, year, buf, len, ".edxml", pkgsha, pkgpath, sizeof(pkgpath), err,
+	if (an->kept) {
+		snprintf(pkgpath, sizeof(pkgpath), "%s", an->pkgpath);
+		snprintf(pdfpath, sizeof(pdfpath), "%s", an->pdfpath);
+	} else if (keep_file(x, year, buf, len, ".edxml", pkgsha, pkgpath, sizeof(pkgpath), err,
 	        errlen) != 0 ||
 	    keep_file(x, year, pdf->data, pdf->len, ".pdf", sha, pdfpath, sizeof(pdfpath), err,
-	        errlen) != 0)
+	        errlen) != 0) {
 		goto out;
+	}
 	/* a unit's report for a round, beside its document: into intake, its receipt in the 03 */
 	const struct edxml_attachment *rep = report_of(d);
 	const struct unit *unit = rep ? unit_by_id(x->cat, d->from.id) : NULL;
@@ -1424,6 +1445,8 @@ struct recv_job {
 	const void *data;            /* borrowed from m */
 	size_t len;
 	struct analysis an;
+	int ok;                      /* settled (in the batch: if it commits) */
+	struct recv_job *next;       /* in x->ready */
 };
 
 static void release(struct exchange *x);
@@ -1431,8 +1454,35 @@ static void release(struct exchange *x);
 static void run_check(uv_work_t *w)
 {
 	struct recv_job *j = w->data;
+	struct analysis *an = &j->an;
+	int year, month, day;
+	char err[256];
 
-	analyse(j->x->trust, j->data, j->len, &j->an);
+	analyse(j->x->trust, j->data, j->len, an);
+	/* a good package and its PDF kept durably here too, off the loop (named by their hash:
+	 * the same bytes twice are one file) */
+	if (an->parsed && an->checked && an->why[0] == '\0') {
+		const struct edxml_attachment *pdf = pdf_of(&an->m.doc);
+		char pkgsha[HASH_HEX_LEN + 1] = "", sha[HASH_HEX_LEN + 1];
+		memcpy(sha, pdf->sha256, sizeof(sha));
+		clock_today_vn(&year, &month, &day);
+		an->kept = keep_file(j->x, year, j->data, j->len, ".edxml", pkgsha, an->pkgpath,
+		    sizeof(an->pkgpath), err, sizeof(err)) == 0 &&
+		    keep_file(j->x, year, pdf->data, pdf->len, ".pdf", sha, an->pdfpath,
+		    sizeof(an->pdfpath), err, sizeof(err)) == 0;
+	}
+}
+
+static void job_done(struct exchange *x, struct recv_job *j, int ok)
+{
+	/* acknowledged only once its transaction committed; otherwise it comes again */
+	if (ok)
+		natsx_ack(j->m);
+	else
+		natsx_nak(j->m, NAK_DELAY_MS);
+	analysis_free(&j->an);
+	free(j);
+	x->jobs--;
 }
 
 static void after_check(uv_work_t *w, int status)
@@ -1440,15 +1490,72 @@ static void after_check(uv_work_t *w, int status)
 	struct recv_job *j = w->data;
 	struct exchange *x = j->x;
 
-	/* acknowledged only once its transaction committed; otherwise it comes again */
-	if (status != 0 || x->stopping || take_message(x, "nats", j->data, j->len, &j->an) != 0)
-		natsx_nak(j->m, NAK_DELAY_MS);
-	else
-		natsx_ack(j->m);
-	analysis_free(&j->an);
-	free(j);
-	x->jobs--;
+	if (status != 0 || x->stopping) {
+		job_done(x, j, 0);
+		release(x);
+		return;
+	}
+	*x->ready_tail = j;
+	x->ready_tail = &j->next;
+	settle_soon(x);
+}
+
+/* A message that takes a report into intake uses the store outside the exchange's batch. */
+static int needs_alone(const struct analysis *an)
+{
+	return an->parsed && an->m.kind == EDXML_DOCUMENT && report_of(&an->m.doc) != NULL;
+}
+
+/*
+ * The batch: every checked message settled, and every send marked, as savepoints of one
+ * transaction; the messages acknowledged once it committed. A message that failed is undone
+ * alone and comes again; a failed commit undoes them all, and they all come again.
+ */
+static void settle_wake(uv_timer_t *t)
+{
+	struct exchange *x = t->data;
+	struct recv_job *list = x->ready, *j, *next;
+	char err[512], at[40];
+	int batch;
+
+	x->ready = NULL;
+	x->ready_tail = &x->ready;
+	batch = store_exchange_batch_begin(x->st, err, sizeof(err)) == STORE_OK;
+	if (!batch)
+		log_warn("exchange: %s; settling one by one", err);
+	clock_iso_utc(at, sizeof(at));
+	for (size_t i = 0; i < x->nsent_ids; i++)
+		if (store_xout_sent(x->st, x->sent_ids[i], at, err, sizeof(err)) != STORE_OK)
+			log_warn("exchange: outbox %" PRId64 ": %s", x->sent_ids[i], err);
+	size_t marked = x->nsent_ids;
+	x->nsent_ids = 0;
+	for (j = list; j; j = j->next)
+		if (!needs_alone(&j->an))
+			j->ok = take_message(x, "nats", j->data, j->len, &j->an) == 0;
+	if (batch && store_exchange_batch_end(x->st, 1, err, sizeof(err)) != STORE_OK) {
+		log_err("exchange: a batch of %zu messages could not be committed (they come again): %s",
+		    marked, err);
+		snprintf(x->last_error, sizeof(x->last_error), "%s", err);
+		for (j = list; j; j = j->next)
+			j->ok = 0;
+		marked = 0;
+	}
+	x->sent += marked;
+	/* those that use the rest of the store, each in its own transactions */
+	for (j = list; j; j = j->next)
+		if (needs_alone(&j->an))
+			j->ok = take_message(x, "nats", j->data, j->len, &j->an) == 0;
+	for (j = list; j; j = next) {
+		next = j->next;
+		job_done(x, j, j->ok);
+	}
 	release(x);
+}
+
+static void settle_soon(struct exchange *x)
+{
+	if (!x->stopping && !uv_is_active((uv_handle_t *)&x->settle))
+		uv_timer_start(&x->settle, settle_wake, 0, 0);
 }
 
 static void on_nats_message(void *arg, const char *organ_id, struct natsx_msg *m,
@@ -1508,7 +1615,9 @@ static void scan_wake(uv_timer_t *t)
 		log_warn("exchange: %s: %s", x->dir_in, strerror(errno));
 		return;
 	}
-	clock_now(&now);
+	/* file times are the real clock's, never the test clock's */
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct timespec began = now;
 	while ((de = readdir(dir)) != NULL && n < 256 && !x->stopping) {
 		struct stat sb;
 		unsigned char *buf = NULL;
@@ -1517,15 +1626,20 @@ static void scan_wake(uv_timer_t *t)
 			continue;  /* the gateway's temporary names, and ours */
 		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 		    O_CLOEXEC);
+		struct stat ls;
+		int fresh = fstatat(dfd, de->d_name, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (ls.st_ctim.tv_sec > x->prev_scan.tv_sec ||
+		    (ls.st_ctim.tv_sec == x->prev_scan.tv_sec &&
+		    ls.st_ctim.tv_nsec >= x->prev_scan.tv_nsec));
 		if (fd < 0) {
-			if (errno == ELOOP && loud)
+			if (errno == ELOOP && (loud || fresh))
 				log_warn("exchange: %s/%s is a symbolic link; left alone", x->dir_in,
 				    de->d_name);
 			continue;
 		}
 		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
 			close(fd);
-			if (loud)
+			if (loud || fresh)
 				log_warn("exchange: %s/%s is not a regular file with one link; left alone",
 			    x->dir_in, de->d_name);
 			continue;
@@ -1574,6 +1688,7 @@ static void scan_wake(uv_timer_t *t)
 	if (removed > 0)
 		fsync(dfd);
 	closedir(dir);
+	x->prev_scan = began;
 	/* a full batch: more are waiting, look again at once */
 	if (n >= 256 && !x->stopping)
 		uv_timer_start(&x->scan, scan_wake, 0, FOLDER_SCAN_MS);
@@ -1600,7 +1715,8 @@ int exchange_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	char *password = NULL, *token = NULL;
 
 	*out = NULL;
-	if (x == NULL || (x->inflight = calloc(MAX_INFLIGHT, sizeof(int64_t))) == NULL) {
+	if (x == NULL || (x->inflight = calloc(MAX_INFLIGHT, sizeof(int64_t))) == NULL ||
+	    (x->sent_ids = calloc(MAX_INFLIGHT, sizeof(int64_t))) == NULL) {
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1621,8 +1737,10 @@ int exchange_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		goto fail;
 	uv_timer_init(loop, &x->pump);
 	uv_timer_init(loop, &x->scan);
-	x->pump.data = x->scan.data = x;
-	x->handles = 2;
+	uv_timer_init(loop, &x->settle);
+	x->pump.data = x->scan.data = x->settle.data = x;
+	x->ready_tail = &x->ready;
+	x->handles = 3;
 	if (!x->folder) {
 		unsigned char *buf = NULL;
 		size_t len = 0;
@@ -1689,6 +1807,7 @@ fail:
 	if (x) {
 		cms_trust_free(x->trust);
 		free(x->inflight);
+		free(x->sent_ids);
 	}
 	free(x);
 	return -1;
@@ -1741,6 +1860,7 @@ static void release(struct exchange *x)
 	catalog_unref(x->cat);
 	cms_trust_free(x->trust);
 	free(x->inflight);
+	free(x->sent_ids);
 	free(x);
 	if (done)
 		done(arg);
@@ -1761,6 +1881,9 @@ void exchange_stop(struct exchange *x, void (*done)(void *), void *arg)
 			done(arg);
 		return;
 	}
+	/* what is checked already is settled (and acknowledged) before the link closes */
+	if (x->ready != NULL || x->nsent_ids > 0)
+		settle_wake(&x->settle);
 	x->stopping = 1;
 	x->done = done;
 	x->done_arg = arg;
@@ -1770,8 +1893,10 @@ void exchange_stop(struct exchange *x, void (*done)(void *), void *arg)
 	}
 	uv_timer_stop(&x->pump);
 	uv_timer_stop(&x->scan);
+	uv_timer_stop(&x->settle);
 	uv_close((uv_handle_t *)&x->pump, on_closed);
 	uv_close((uv_handle_t *)&x->scan, on_closed);
+	uv_close((uv_handle_t *)&x->settle, on_closed);
 }
 
 /* ---- the phiếu giải quyết and recalls ---- */
