@@ -1767,6 +1767,8 @@ int exchange_start(uv_loop_t *loop, const struct config *cfg, struct store *st,
 			.token = token, .creds_file = cfg->xch_creds, .ca_file = cfg->xch_ca,
 			.name = name, .prefix = cfg->xch_prefix, .stream = cfg->xch_stream,
 			.replicas = (int)cfg->xch_replicas,
+			/* at most this many packages held at once (each with its PDF decoded): memory */
+			.max_pending = 128,
 		};
 		int orc = natsx_open(loop, &o, on_nats_state, x, &x->nx, err, errlen);
 		if (password)

@@ -6,6 +6,7 @@
 #   VANTHU_BACKLOG=20000             a smaller backlog (default 100,000)
 #   VANTHU_BENCH_ESIGN=50            fewer signed documents (default 200)
 #   VANTHU_BENCH_ESIGN_NAIVE=20      the naive soffice + pdfsig chain on fewer of them (default all)
+#   VANTHU_BENCH_XCH_LAT=20 VANTHU_BENCH_XCH_TP=200  fewer exchanged documents (default 50, 1,000)
 set -eu
 cd "$(dirname "$0")/../.."
 out=tests/bench/results.md
@@ -25,6 +26,8 @@ echo "bench: backlog" >&2
 /usr/bin/python3 tests/bench/backlog.py > "$work/backlog"
 echo "bench: signing (sign, issue, the naive soffice + pdfsig chain, the signing step alone)" >&2
 /usr/bin/python3 tests/bench/esign.py > "$work/esign"
+echo "bench: exchange (latency between two offices, 1,000 documents at once, 3-node JetStream)" >&2
+/usr/bin/python3 tests/bench/exchange.py > "$work/exchange"
 
 {
 	echo "# vanthu benchmarks"
@@ -55,6 +58,10 @@ echo "bench: signing (sign, issue, the naive soffice + pdfsig chain, the signing
 	echo "## Signing"
 	echo
 	cat "$work/esign"
+	echo
+	echo "## Exchange"
+	echo
+	cat "$work/exchange"
 	if [ -f tests/bench/notes.md ]; then
 		echo
 		cat tests/bench/notes.md
