@@ -237,17 +237,6 @@ static void register_cells(json_t *e, char (*cells)[REGISTER_CELL])
 		cells[7][0] = '\0';
 }
 
-static void csv_cell(const char *s, int last)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	fputs(last ? "\r\n" : ",", stdout);
-}
 
 /*
  * register --csv: the same columns, for a spreadsheet, after a UTF-8 byte
@@ -265,11 +254,11 @@ static void show_register_csv_as(json_t *r, int bom)
 	if (bom)
 		fputs("\xEF\xBB\xBF", stdout);
 	for (int k = 0; k < REGISTER_COLUMNS; k++)
-		csv_cell(register_head[k], k == REGISTER_COLUMNS - 1);
+		cli_csv_cell(register_head[k], k == REGISTER_COLUMNS - 1);
 	json_array_foreach(list, i, e) {
 		register_cells(e, cells);
 		for (int k = 0; k < REGISTER_COLUMNS; k++)
-			csv_cell(cells[k], k == REGISTER_COLUMNS - 1);
+			cli_csv_cell(cells[k], k == REGISTER_COLUMNS - 1);
 	}
 	free(cells);
 }

@@ -293,17 +293,6 @@ static void in_cells(json_t *e, char cells[IN_COLS][1024])
 	    cli_jint(e, "priority") > 0 ? priority_label(cli_jint(e, "priority")) : "");
 }
 
-static void csv_cell(const char *s, int last)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-	fputs(last ? "\r\n" : ",", stdout);
-}
 
 static void show_in_register_csv(json_t *r)
 {
@@ -315,11 +304,11 @@ static void show_in_register_csv(json_t *r)
 		return;
 	fputs("\xEF\xBB\xBF", stdout);
 	for (int k = 0; k < IN_COLS; k++)
-		csv_cell(in_heads[k], k == IN_COLS - 1);
+		cli_csv_cell(in_heads[k], k == IN_COLS - 1);
 	json_array_foreach(list, i, e) {
 		in_cells(e, cells);
 		for (int k = 0; k < IN_COLS; k++)
-			csv_cell(cells[k], k == IN_COLS - 1);
+			cli_csv_cell(cells[k], k == IN_COLS - 1);
 	}
 	free(cells);
 }
@@ -504,39 +493,10 @@ static int build_incoming(int argc, char **argv, struct call *c)
 int cli_fetch_incoming_pdf(int fd, json_int_t id, const char *path, int json_out,
     int timeout_ms)
 {
-	char fallback[64], final[4096], sha[HASH_HEX_LEN + 1] = "";
-	json_t *meta = NULL;
-	json_int_t total = 0;
-	unsigned char *buf = NULL;
-	int rc;
+	char fallback[64];
 
 	snprintf(fallback, sizeof(fallback), "van-ban-den-%lld.pdf", (long long)id);
-	rc = cli_fetch_to_file(fd, "incoming.pdf", id, NULL, path, fallback, json_out, timeout_ms,
-	    &meta, &total, final, sizeof(final));
-	if (rc == EXIT_OK) {
-		FILE *fp = fopen(final, "rb");
-		buf = malloc((size_t)total + 1);
-		if (fp == NULL || buf == NULL || fread(buf, 1, (size_t)total, fp) != (size_t)total ||
-		    hash_sha256_hex(buf, (size_t)total, sha) != 0 ||
-		    strcmp(sha, cli_jstr(meta, "sha256")) != 0) {
-			fprintf(stderr, "vanthuctl: %s không khớp với mã SHA-256 vanthud đã ghi; đã xóa\n",
-			    final);
-			unlink(final);
-			rc = EXIT_REFUSED;
-		}
-		if (fp)
-			fclose(fp);
-	}
-	if (rc == EXIT_OK) {
-		if (json_out)
-			cli_print_json(json_pack("{s:b, s:{s:I, s:s, s:I, s:s}}", "ok", 1, "result", "id", id,
-			    "path", final, "bytes", total, "sha256", sha));
-		else
-			printf("Đã lưu %s (%lld byte).\n", final, (long long)total);
-	}
-	free(buf);
-	json_decref(meta);
-	return rc;
+	return cli_fetch_checked(fd, "incoming.pdf", id, NULL, path, fallback, json_out, timeout_ms);
 }
 
 /* ---- assign, progress, extend, followup ---- */

@@ -76,6 +76,8 @@ size_t cli_term_width(void);
 void cli_print_field(const char *label, const char *value);
 /* A table fitted to the terminal, printed and freed; rows were added by the caller. */
 void cli_print_table(struct table *t);
+/* One CSV cell on stdout, quoted ("" inside), then "," or, for the last of a row, CRLF. */
+void cli_csv_cell(const char *s, int last);
 /* Prints o as the JSON reply vanthuctl gives with --json, and frees it. */
 void cli_print_json(json_t *o);
 /* obj[key] as a string ("" when absent) or an integer (0 when absent). */
@@ -137,6 +139,10 @@ int cli_fetch_docx(int fd, json_int_t id, const char *path, int json_out, int ti
 int cli_build_pdf(int argc, char **argv, struct call *c);
 int cli_fetch_pdf(int fd, json_int_t id, json_int_t copy, const char *path, int json_out,
     int timeout_ms);
+/* cmd's file for id (pdf, incoming.pdf) into path, checked against the SHA-256 the daemon sends
+ * with it (removed when it differs); says where it went. An exit code. */
+int cli_fetch_checked(int fd, const char *cmd, json_int_t id, json_t *extra, const char *path,
+    const char *fallback, int json_out, int timeout_ms);
 int cli_verify_pdf(struct call *c, const char *socket_path, int json_out);
 int cli_sign_with_token(struct call *c, const char *socket_path, int json_out);
 int cli_build_copy(int argc, char **argv, struct call *c);

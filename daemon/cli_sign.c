@@ -272,16 +272,27 @@ out:
 int cli_fetch_pdf(int fd, json_int_t id, json_int_t copy, const char *path, int json_out,
     int timeout_ms)
 {
-	char fallback[64], final[PATH_MAX], sha[HASH_HEX_LEN + 1] = "";
-	json_t *meta = NULL, *extra = copy > 0 ? json_pack("{s:I}", "copy", copy) : NULL;
+	char fallback[64];
+	json_t *extra = copy > 0 ? json_pack("{s:I}", "copy", copy) : NULL;
+	int rc;
+
+	snprintf(fallback, sizeof(fallback), "van-ban-%lld.pdf", (long long)id);
+	rc = cli_fetch_checked(fd, "pdf", id, extra, path, fallback, json_out, timeout_ms);
+	json_decref(extra);
+	return rc;
+}
+
+int cli_fetch_checked(int fd, const char *cmd, json_int_t id, json_t *extra, const char *path,
+    const char *fallback, int json_out, int timeout_ms)
+{
+	char final[PATH_MAX], sha[HASH_HEX_LEN + 1] = "";
+	json_t *meta = NULL;
 	json_int_t total;
 	unsigned char *buf = NULL;
 	int rc;
 
-	snprintf(fallback, sizeof(fallback), "van-ban-%lld.pdf", (long long)id);
-	rc = cli_fetch_to_file(fd, "pdf", id, extra, path, fallback, json_out, timeout_ms, &meta, &total,
+	rc = cli_fetch_to_file(fd, cmd, id, extra, path, fallback, json_out, timeout_ms, &meta, &total,
 	    final, sizeof(final));
-	json_decref(extra);
 	if (rc == EXIT_OK) {
 		FILE *fp = fopen(final, "rb");
 		buf = malloc((size_t)total + 1);

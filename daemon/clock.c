@@ -58,6 +58,18 @@ void clock_iso_utc(char *out, size_t len)
 	snprintf(out, len, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+void clock_vn_stamp(char *out, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	time_t t;
+
+	clock_now(&ts);
+	t = ts.tv_sec + CLOCK_VN_OFFSET;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 void clock_today_vn(int *year, int *month, int *day)
 {
 	struct timespec ts;

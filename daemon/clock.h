@@ -19,6 +19,8 @@ int clock_init(void);
 void clock_now(struct timespec *ts);
 /* "2026-11-22T08:36:26.123Z" */
 void clock_iso_utc(char *out, size_t len);
+/* Now in Vietnam's local time: "2026-12-05 09:30:00" (the edXML timestamps). */
+void clock_vn_stamp(char *out, size_t len);
 /* Today in Vietnam: year, month (1-12), day. */
 void clock_today_vn(int *year, int *month, int *day);
 /* The UTC instant of midnight, Vietnam time, of a day (for file timestamps). */

@@ -105,19 +105,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- small helpers ---- */
 
-/* Vietnam local time "YYYY-MM-DD HH:MM:SS" of now (the edXML timestamps are local). */
-static void now_vn(char *out, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	time_t t;
-
-	clock_now(&ts);
-	t = ts.tv_sec + CLOCK_VN_OFFSET;
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 /* ISO 8601 UTC of now + secs, second precision with ".000Z" (the store's text order). */
 static void utc_after(long secs, char *out, size_t len)
 {
@@ -215,7 +202,7 @@ static int build_status(const struct config *cfg, const char *our_id, const char
 
 	memset(out, 0, sizeof(*out));
 	memset(&s, 0, sizeof(s));
-	now_vn(ts, sizeof(ts));
+	clock_vn_stamp(ts, sizeof(ts));
 	s.from.id = (char *)our_id;
 	s.from.name = b ? b->name : (char *)our_id;
 	s.response_for.organ_id = (char *)to;
@@ -544,7 +531,7 @@ static int plan_document(struct exchange *x, const struct store_doc *d, const st
 		e.response_for = ans && ans->n ? (struct edxml_ref *)ans->ref : NULL;
 		e.nresponse_for = ans ? ans->n : 0;
 		char tsnow[32];
-		now_vn(tsnow, sizeof(tsnow));
+		clock_vn_stamp(tsnow, sizeof(tsnow));
 		struct edxml_trace tr = { .organ_id = b->id, .timestamp = tsnow };
 		e.traces = &tr;
 		e.ntraces = 1;

@@ -328,6 +328,18 @@ void cli_print_table(struct table *t)
 	table_free(t);
 }
 
+void cli_csv_cell(const char *s, int last)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
 const char *cli_jstr(json_t *obj, const char *key)
 {
 	const char *v = json_string_value(json_object_get(obj, key));
