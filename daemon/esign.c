@@ -236,11 +236,16 @@ static void sweep(const char *dir)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		const char *n = e->d_name, *dot = strrchr(n, '.');
-		size_t digits = strspn(n, "0123456789-");
-		if (n[0] == '.' || dot == NULL)
+		size_t digits = strspn(n, "0123456789-"), len = strlen(n);
+		/* a converter killed with its parent: "<id>-<rev>.pdf.<pid>.part", and LibreOffice's
+		 * lock ".~lock.<that>#" */
+		int part = digits > 0 && len > 5 && strcmp(n + len - 5, ".part") == 0 &&
+		    strncmp(n + digits, ".pdf.", 5) == 0;
+		int lock = strncmp(n, ".~lock.", 7) == 0 && len > 8 && n[len - 1] == '#';
+		if ((n[0] == '.' && !lock) || dot == NULL)
 			continue;
-		if (strcmp(dot, ".tmp") == 0 || (digits > 0 && (strcmp(n + digits, ".docx") == 0 ||
-		        strcmp(n + digits, ".pdf") == 0))) {
+		if (part || lock || strcmp(dot, ".tmp") == 0 || (digits > 0 &&
+		        (strcmp(n + digits, ".docx") == 0 || strcmp(n + digits, ".pdf") == 0))) {
 			if (unlinkat(dirfd(d), n, 0) == 0)
 				log_info("signing: removed %s/%s, left by a stopped run", dir, n);
 		}
