@@ -745,6 +745,7 @@ static void mark_sent(struct exchange *x, int64_t id)
 }
 
 static void pump_wake(uv_timer_t *t);
+static void settle_wake(uv_timer_t *t);
 
 static void on_published(void *arg, int ok, int duplicate, const char *why)
 {
@@ -752,11 +753,6 @@ static void on_published(void *arg, int ok, int duplicate, const char *why)
 	struct exchange *x = p->x;
 
 	inflight_drop(x, p->id);
-	/* a backlog (a link back after a cut, a thousand issued at once): the next batch at once */
-	if (x->more && x->ninflight == 0 && !x->stopping) {
-		x->more = 0;
-		uv_timer_start(&x->pump, pump_wake, 0, PUMP_IDLE_MS);
-	}
 	if (ok) {
 		if (duplicate)
 			log_info("exchange: outbox %" PRId64 " was in the stream already", p->id);
@@ -764,6 +760,12 @@ static void on_published(void *arg, int ok, int duplicate, const char *why)
 	} else {
 		log_warn("exchange: outbox %" PRId64 ": not sent: %s", p->id, why ? why : "?");
 		mark_failed(x, p->id, p->attempts, why ? why : "not sent");
+	}
+	/* a backlog (a link back after a cut, a thousand issued at once): the next batch while
+	 * half of this one is still in flight, so the stream never waits for us */
+	if (x->more && x->ninflight <= PUMP_BATCH / 2 && !x->stopping) {
+		x->more = 0;
+		uv_timer_start(&x->pump, pump_wake, 0, PUMP_IDLE_MS);
 	}
 	free(p);
 }
@@ -783,16 +785,19 @@ struct due {
 	char *msg_id, *recipient, *path, *payload;
 };
 
+struct due_list {
+	struct due *d;   /* owned */
+	size_t n, cap;
+};
+
 static int due_row(const struct store_col *cols, int ncols, void *arg)
 {
-	struct due **list = arg, *d;
-	size_t n = 0;
+	struct due_list *list = arg;
+	struct due *d;
 
-	while ((*list)[n].msg_id != NULL)
-		n++;
-	if (n >= PUMP_BATCH)
+	if (list->n >= list->cap)
 		return 0;
-	d = &(*list)[n];
+	d = &list->d[list->n++];
 	for (int i = 0; i < ncols; i++) {
 		const char *s = cols[i].type == 2 ? cols[i].s : NULL;
 		if (strcmp(cols[i].name, "id") == 0)
@@ -878,7 +883,6 @@ static void send_one(struct exchange *x, struct due *d)
 static void pump_wake(uv_timer_t *t)
 {
 	struct exchange *x = t->data;
-	struct due *list;
 	char now[40], err[512];
 
 	if (x->stopping)
@@ -888,27 +892,33 @@ static void pump_wake(uv_timer_t *t)
 		sweep_unplanned(x);
 	if (x->nx != NULL && !natsx_is_up(x->nx))
 		return;  /* the repeat comes back; the link's up callback kicks */
-	if ((list = calloc(PUMP_BATCH + 1, sizeof(*list))) == NULL)
+	/* what the transport took is marked first, so that it is not taken again now */
+	if (x->nsent_ids > 0 || x->ready != NULL)
+		settle_wake(&x->settle);
+	/* the messages in flight come first in the outbox's order: look past them */
+	struct due_list list = { .cap = x->ninflight + PUMP_BATCH };
+	if ((list.d = calloc(list.cap, sizeof(*list.d))) == NULL)
 		return;
 	clock_iso_utc(now, sizeof(now));
-	if (store_xout_due(x->st, now, PUMP_BATCH, due_row, &list, err, sizeof(err)) != STORE_OK)
+	if (store_xout_due(x->st, now, (int)list.cap, due_row, &list, err, sizeof(err)) != STORE_OK)
 		log_warn("exchange: outbox: %s", err);
-	size_t taken = 0;
-	for (size_t i = 0; list[i].msg_id != NULL; i++) {
-		taken++;
-		if (!inflight_has(x, list[i].id))
-			send_one(x, &list[i]);
-		free(list[i].msg_id);
-		free(list[i].recipient);
-		free(list[i].path);
-		free(list[i].payload);
+	size_t sent = 0;
+	for (size_t i = 0; i < list.n; i++) {
+		if (sent < PUMP_BATCH && x->ninflight < MAX_INFLIGHT && !inflight_has(x, list.d[i].id)) {
+			send_one(x, &list.d[i]);
+			sent++;
+		}
+		free(list.d[i].msg_id);
+		free(list.d[i].recipient);
+		free(list.d[i].path);
+		free(list.d[i].payload);
 	}
-	free(list);
-	if (taken == PUMP_BATCH) {
+	free(list.d);
+	if (list.n == list.cap) {
 		if (x->folder)
 			uv_timer_start(&x->pump, pump_wake, 0, PUMP_IDLE_MS);  /* written already */
 		else
-			x->more = 1;  /* when these are acknowledged */
+			x->more = 1;  /* when half of these are acknowledged */
 	}
 }
 
