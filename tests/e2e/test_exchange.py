@@ -833,3 +833,37 @@ class WithoutExchange(unittest.TestCase):
         finally:
             P.cleanup()
             shutil.rmtree(top, ignore_errors=True)
+
+
+class LateRecipient(unittest.TestCase):
+    """A recipient that never says "đã đến" is shown late after [exchange] late_after minutes."""
+
+    def test_late_after(self):
+        top = tempfile.mkdtemp(prefix="vanthu-xlate-")
+        os.chmod(top, 0o755)
+        infos, trust = make_pkis(top, ["P"])
+        # the folder transport with no gateway: the package waits in out/ and nobody answers
+        P = Office(top, "P", org_name=P_NAME, abbrev="UBND", org_id=PROVINCE_ID,
+                   units=["XA-PHUOC-HOI", "SO-NV"], info=infos["P"], trust=trust,
+                   exchange={"transport": "folder", "late_after": 1})
+        try:
+            P.start()
+            doc, sym = P.issue("Về việc một nơi nhận chưa báo đã đến", ["XA-PHUOC-HOI", "SO-NV"])
+            rows = {d["name"]: d for d in P.delivery(doc)["deliveries"]}
+            xa = rows["Ủy ban nhân dân xã Phước Hội"]
+            self.assertEqual(xa["via"], "exchange")
+            self.assertFalse(xa["late"])
+            self.assertNotIn("CHẬM", txt(P, "delivery", str(doc)))
+            time.sleep(62)
+            d = P.delivery(doc)
+            self.assertEqual(d["late_after"], 1)
+            rows = {x["name"]: x for x in d["deliveries"]}
+            self.assertTrue(rows["Ủy ban nhân dân xã Phước Hội"]["late"])
+            self.assertFalse(rows["Sở Nội vụ"]["late"])  # paper is never late by exchange
+            out = txt(P, "delivery", str(doc))
+            self.assertIn("CHẬM", out)
+            self.assertIn("1 nơi nhận chưa báo \"đã đến\" sau 1 phút", out)
+            P.stop()
+        finally:
+            P.cleanup()
+            shutil.rmtree(top, ignore_errors=True)
