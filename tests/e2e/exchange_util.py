@@ -175,10 +175,11 @@ class Office:
         os.chmod(path, 0o644)
         return path
 
-    def issue(self, summary, recipients, answers=None, report=None):
-        """Drafts, reviews, signs with the leader's token and issues; (id, symbol)."""
-        path = self.doc_file(summary, recipients)
-        args = ["new", "thong-bao", path]
+    def issue(self, summary, recipients, answers=None, report=None, kind="thong-bao", path=None):
+        """Drafts, reviews, signs with the leader's token and issues; (id, symbol). path: an
+        input of kind of one's own instead of the example thông báo."""
+        path = path or self.doc_file(summary, recipients)
+        args = ["new", kind, path]
         if answers:
             args += ["--answers", str(answers)]
         if report:

@@ -863,6 +863,32 @@ class LateRecipient(unittest.TestCase):
             out = txt(P, "delivery", str(doc))
             self.assertIn("CHẬM", out)
             self.assertIn("1 nơi nhận chưa báo \"đã đến\" sau 1 phút", out)
+            # exchange.md's Priority from a công văn's urgency mark: THƯỢNG KHẨN is 2
+            cv = open(os.path.join(REPO, "workflows", "cong-van", "examples", "cv-bao-cao-nq02.xml"),
+                      encoding="utf-8").read()
+            cv = cv.replace("</drafting-unit>", "</drafting-unit>\n  <urgency>THƯỢNG KHẨN</urgency>")
+            cv = re.sub(r'(  <to unit="[^"]*"/>\n)+', '  <to unit="XA-PHUOC-HOI"/>\n', cv)
+            cv = re.sub(r"<recipients>.*</recipients>",
+                        '<recipients><recipient unit="XA-PHUOC-HOI"/></recipients>', cv, flags=re.S)
+            path = os.path.join(P.out, "cv-thuong-khan.xml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(cv)
+            os.chmod(path, 0o644)
+            cdoc, csym = P.issue(None, None, kind="cong-van", path=path)
+            key = P.delivery(cdoc)["key"]
+            pkgs = []
+            for name in os.listdir(spool_dir(P, "out")):
+                if name.endswith(".edxml") and not name.startswith("."):
+                    with open(os.path.join(spool_dir(P, "out"), name), encoding="utf-8") as f:
+                        text = f.read()
+                    if key in text:
+                        pkgs.append(ET.fromstring(text))
+            self.assertEqual(len(pkgs), 1)
+            ns = "{http://www.mic.gov.vn/TBT/QCVN_102_2016}"
+            prio = pkgs[0].find(f".//{ns}OtherInfo/{ns}Priority")
+            self.assertIsNotNone(prio)
+            self.assertEqual(prio.text, "2")
+            self.assertEqual(pkgs[0].find(f".//{ns}DocumentType/{ns}TypeName").text, "Công văn")
             P.stop()
         finally:
             P.cleanup()
