@@ -155,6 +155,23 @@ static void bind_id(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
+/* The rows of sql, whose one parameter is v, into cb (what names it in an error). */
+static int rows_by_int(struct store *st, const char *sql, const char *what, int64_t v,
+    store_row_cb cb, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_db_err(st->db, what, err, errlen);
+		return STORE_ERR;
+	}
+	sqlite3_bind_int64(s, 1, v);
+	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /*
  * Begins a change: its own transaction under the write lock, or, inside a batch
  * (store_exchange_batch_begin), a savepoint of the batch's.
@@ -602,18 +619,12 @@ int store_delivery_unplanned(struct store *st, int limit, store_row_cb cb, void 
 	 * Issued (state_since: the time of the issue; exchange_issued plans only that state)
 	 * at or after the start, not voided, and never planned.
 	 */
-	if (sqlite3_prepare_v2(st->db, "SELECT d.id AS id FROM documents d WHERE d.state = 'issued' "
+	return rows_by_int(st, "SELECT d.id AS id FROM documents d WHERE d.state = 'issued' "
 	        "AND d.state_since >= (SELECT at FROM exchange_start WHERE id = 1) AND NOT EXISTS "
 	        "(SELECT 1 FROM delivery_plans p WHERE p.document_id = d.id) AND NOT EXISTS "
 	        "(SELECT 1 FROM register r WHERE r.document_id = d.id AND r.voided_at IS NOT NULL) "
-	        "ORDER BY d.state_since, d.id LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "unplanned", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int(s, 1, limit > 0 && limit <= CAP_LIST ? limit : CAP_LIST);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	        "ORDER BY d.state_since, d.id LIMIT ?",
+	    "unplanned", limit > 0 && limit <= CAP_LIST ? limit : CAP_LIST, cb, arg, err, errlen);
 }
 
 int store_delivery_key(struct store *st, int64_t document_id, char *out, size_t outlen,
@@ -752,38 +763,18 @@ out:
 int store_delivery_list(struct store *st, int64_t document_id, store_row_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT recipient_id, name, via, planned_at, sent_at, "
+	return rows_by_int(st, "SELECT recipient_id, name, via, planned_at, sent_at, "
 	        "status, status_text, status_at, arrived_at, recall_at AS recall, recall_answer, "
-	        "recall_text FROM deliveries WHERE document_id = ? ORDER BY position", -1, &s,
-	        NULL) != SQLITE_OK) {
-		store_db_err(st->db, "deliveries", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, document_id);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	        "recall_text FROM deliveries WHERE document_id = ? ORDER BY position",
+	    "deliveries", document_id, cb, arg, err, errlen);
 }
 
 int store_delivery_history(struct store *st, int64_t document_id, store_row_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT recipient_id, code, description, at, received_at, "
-	        "staff, via FROM delivery_status WHERE document_id = ? ORDER BY id", -1, &s,
-	        NULL) != SQLITE_OK) {
-		store_db_err(st->db, "delivery status", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, document_id);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	return rows_by_int(st, "SELECT recipient_id, code, description, at, received_at, "
+	        "staff, via FROM delivery_status WHERE document_id = ? ORDER BY id",
+	    "delivery status", document_id, cb, arg, err, errlen);
 }
 
 int store_delivery_recall(struct store *st, int64_t document_id, const char *reason,
@@ -1076,18 +1067,10 @@ out:
 int store_incoming_refused(struct store *st, int limit, store_row_cb cb, void *arg, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, received_at, via, sender_id, doc_key, reason, "
-	        "package_path FROM refused ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "refused", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int(s, 1, limit > 0 && limit <= CAP_LIST ? limit : CAP_LIST);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	return rows_by_int(st, "SELECT id, received_at, via, sender_id, doc_key, reason, "
+	        "package_path FROM refused ORDER BY id DESC LIMIT ?",
+	    "refused", limit > 0 && limit <= CAP_LIST ? limit : CAP_LIST, cb, arg, err, errlen);
 }
 
 /* The chủ trì: the office leader's (top-level) lead assignment of entry i. */
@@ -1180,22 +1163,12 @@ int store_incoming_row(struct store *st, int64_t id, store_row_cb cb, void *arg,
 int store_incoming_register_list(struct store *st, int year, store_row_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT " LIST_COLUMNS ", (SELECT group_concat(name, '; ') "
+	return rows_by_int(st, "SELECT " LIST_COLUMNS ", (SELECT group_concat(name, '; ') "
 	        "FROM (SELECT a.name AS name FROM assignments a WHERE a.incoming_id = i.id ORDER BY "
 	        "(a.parent IS NULL AND a.role = 'lead') DESC, a.id)) AS assigned_to, "
 	        "(SELECT min(a.at) FROM assignments a WHERE a.incoming_id = i.id AND "
 	        "a.parent IS NULL) AS assigned_at FROM incoming i WHERE i.year = ? ORDER BY i.number",
-	        -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "incoming", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int(s, 1, year);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	    "incoming", year, cb, arg, err, errlen);
 }
 
 /*
@@ -1363,20 +1336,11 @@ out:
 int store_incoming_assignments(struct store *st, int64_t incoming_id, store_row_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT id, parent, who, name, role, due, opinion, "
+	return rows_by_int(st, "SELECT id, parent, who, name, role, due, opinion, "
 	        "by_login AS \"by\", at, (SELECT count(*) FROM extensions e WHERE "
 	        "e.assignment_id = a.id) AS extended FROM assignments a WHERE incoming_id = ? "
-	        "ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "assignments", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, incoming_id);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	        "ORDER BY id",
+	    "assignments", incoming_id, cb, arg, err, errlen);
 }
 
 int store_incoming_progress(struct store *st, int64_t incoming_id, const char *text, int64_t uid,
@@ -1444,18 +1408,10 @@ out:
 int store_incoming_progress_list(struct store *st, int64_t incoming_id, store_row_cb cb,
     void *arg, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT at, login, text FROM progress WHERE incoming_id = ? "
-	        "ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "progress", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, incoming_id);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	return rows_by_int(st, "SELECT at, login, text FROM progress WHERE incoming_id = ? "
+	        "ORDER BY id",
+	    "progress", incoming_id, cb, arg, err, errlen);
 }
 
 int store_incoming_done(struct store *st, int64_t incoming_id, int64_t reply_document,
@@ -1532,20 +1488,12 @@ out:
 int store_incoming_answered_by(struct store *st, int64_t document_id, store_row_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
 
 	/* the entry the draft was marked to answer, and every entry closed with it as reply */
-	if (sqlite3_prepare_v2(st->db, "SELECT id, sender_id, doc_key, code, issued_on FROM "
+	return rows_by_int(st, "SELECT id, sender_id, doc_key, code, issued_on FROM "
 	        "incoming WHERE id = (SELECT reply_to FROM documents WHERE id = ?1) OR "
-	        "reply_document = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "incoming", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int64(s, 1, document_id);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	        "reply_document = ?1 ORDER BY id",
+	    "incoming", document_id, cb, arg, err, errlen);
 }
 
 int store_doc_set_reply_to(struct store *st, int64_t document_id, int64_t incoming_id,
@@ -1742,24 +1690,16 @@ out:
 int store_incoming_followup(struct store *st, int year, store_row_cb cb, void *arg, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rc;
 
 	/* open with a deadline (the chủ trì's, or the sender's DueDate before it is assigned) */
-	if (sqlite3_prepare_v2(st->db, "SELECT " LIST_COLUMNS ", (SELECT p.text FROM progress p "
+	return rows_by_int(st, "SELECT " LIST_COLUMNS ", (SELECT p.text FROM progress p "
 	        "WHERE p.incoming_id = i.id ORDER BY p.id DESC LIMIT 1) AS progress, (SELECT p.at "
 	        "FROM progress p WHERE p.incoming_id = i.id ORDER BY p.id DESC LIMIT 1) AS "
 	        "progress_at FROM incoming i WHERE (" OPEN_I " AND (i.due_date IS NOT NULL OR "
 	        "EXISTS (SELECT 1 FROM assignments a WHERE a.incoming_id = i.id AND a.parent IS NULL "
 	        "AND a.role = 'lead' AND a.due IS NOT NULL))) OR (i.state = 'done' AND i.year = ?) "
-	        "ORDER BY i.year, i.number", -1, &s, NULL) != SQLITE_OK) {
-		store_db_err(st->db, "incoming", err, errlen);
-		return STORE_ERR;
-	}
-	sqlite3_bind_int(s, 1, year);
-	rc = store_emit_rows(st->db, s, cb, arg, err, errlen, NULL);
-	sqlite3_finalize(s);
-	return rc;
+	        "ORDER BY i.year, i.number",
+	    "incoming", year, cb, arg, err, errlen);
 }
 
 int store_incoming_check(struct store *st, int year, int64_t *count, int64_t *gaps, char *err,
