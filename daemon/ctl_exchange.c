@@ -438,6 +438,9 @@ static json_t *callers_assignment(struct conn *c, json_t *list, int any_role)
 	return NULL;
 }
 
+static int refused_change(struct conn *c, json_int_t id, const char *what, const char *err,
+    char *msg, size_t msglen);
+
 static int cmd_assign(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	json_int_t id = 0, parent = 0;
@@ -543,10 +546,8 @@ static int cmd_assign(struct conn *c, json_t *args, json_t **result, char *msg, 
 	struct store_assign_new a = { .incoming_id = id, .parent = parent, .who = who, .n = n,
 		.opinion = opinion, .uid = c->peer.uid, .login = c->peer.login, .at = at };
 	rc = exchange_assign(c->ctl->xch, c->ctl->store, c->ctl->cfg, &a, err, sizeof(err));
-	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không phân công được văn bản đến %lld: %s", (long long)id, err);
-		return E_STATE;
-	}
+	if (rc == STORE_INVALID)
+		return refused_change(c, id, "assign", err, msg, msglen);
 	if (rc != STORE_OK)
 		return internal("assign", err, msg, msglen);
 	*result = json_pack("{s:I, s:I}", "id", (json_int_t)id, "assignees", (json_int_t)n);
@@ -579,32 +580,71 @@ static int may_handle(struct conn *c, json_int_t id, int leader_too, char *msg, 
 	return none ? E_STATE : E_DENIED;
 }
 
+/*
+ * Why the store refused a change of arrival id, in Vietnamese, from the arrival's state (the
+ * store's own sentence, English, goes to the log).
+ */
+static int refused_change(struct conn *c, json_int_t id, const char *what, const char *err,
+    char *msg, size_t msglen)
+{
+	json_t *row = NULL;
+	char e2[256];
+	const char *st = NULL;
+
+	log_info("%s %lld by %s refused: %s", what, (long long)id, c->peer.login, err);
+	if (store_incoming_row(c->ctl->store, id, take_row, &row, e2, sizeof(e2)) == STORE_OK)
+		st = json_string_value(json_object_get(row, "state"));
+	if (st && strcmp(st, "done") == 0)
+		snprintf(msg, msglen, "văn bản đến %lld đã giải quyết xong", (long long)id);
+	else if (st && strcmp(st, "recalled") == 0)
+		snprintf(msg, msglen, "văn bản đến %lld đã bị bên gửi thu hồi", (long long)id);
+	else if (st && strcmp(st, "registered") == 0)
+		snprintf(msg, msglen, "văn bản đến %lld chưa được phân công", (long long)id);
+	else if (strcmp(what, "assign") == 0)
+		snprintf(msg, msglen, "văn bản đến %lld đã có phiếu giải quyết của lãnh đạo; giao tiếp "
+		    "phần việc của một đơn vị bằng --parent PHÂN-CÔNG (một người chủ trì)", (long long)id);
+	else
+		snprintf(msg, msglen, "văn bản đến %lld không nhận thao tác này khi %s", (long long)id,
+		    exchange_state_label(st));
+	json_decref(row);
+	return E_STATE;
+}
+
+/* The start of progress and done: the arrival, the text required (what to say when it is
+ * missing) and the caller one who may act on it. */
+static int handling_args(struct conn *c, json_t *args, const char *key, const char *missing,
+    int leader_too, json_int_t *id, const char **text, char *msg, size_t msglen)
+{
+	json_t *row = NULL;
+	int rc;
+
+	if ((rc = ctl_int_arg(args, "id", 1, INT64_MAX, id, msg, msglen)) ||
+	    (rc = ctl_str_arg(args, key, MAX_TEXT, text, msg, msglen)))
+		return rc;
+	if (*text == NULL || (*text)[0] == '\0') {
+		snprintf(msg, msglen, "%s", missing);
+		return E_INVALID;
+	}
+	if ((rc = incoming_row(c, *id, &row, msg, msglen)))
+		return rc;
+	json_decref(row);
+	return may_handle(c, *id, leader_too, msg, msglen);
+}
+
 static int cmd_progress(struct conn *c, json_t *args, json_t **result, char *msg, size_t msglen)
 {
 	json_int_t id = 0;
 	const char *text = NULL;
-	json_t *row = NULL;
 	char err[512];
 	int rc;
 
-	if ((rc = ctl_int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
-	    (rc = ctl_str_arg(args, "text", MAX_TEXT, &text, msg, msglen)))
-		return rc;
-	if (text == NULL || text[0] == '\0') {
-		snprintf(msg, msglen, "báo cáo tiến độ cần nội dung (-m NỘI DUNG)");
-		return E_INVALID;
-	}
-	if ((rc = incoming_row(c, id, &row, msg, msglen)))
-		return rc;
-	json_decref(row);
-	if ((rc = may_handle(c, id, 0, msg, msglen)))
+	if ((rc = handling_args(c, args, "text", "báo cáo tiến độ cần nội dung (-m NỘI DUNG)", 0, &id,
+	        &text, msg, msglen)))
 		return rc;
 	rc = exchange_progress(c->ctl->xch, c->ctl->store, c->ctl->cfg, id, text, c->peer.uid,
 	    c->peer.login, err, sizeof(err));
-	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "văn bản đến %lld: %s", (long long)id, err);
-		return E_STATE;
-	}
+	if (rc == STORE_INVALID)
+		return refused_change(c, id, "progress", err, msg, msglen);
 	if (rc != STORE_OK)
 		return internal("progress", err, msg, msglen);
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
@@ -616,21 +656,11 @@ static int cmd_incoming_done(struct conn *c, json_t *args, json_t **result, char
 {
 	json_int_t id = 0;
 	const char *note = NULL;
-	json_t *row = NULL;
 	char err[512];
 	int rc;
 
-	if ((rc = ctl_int_arg(args, "id", 1, INT64_MAX, &id, msg, msglen)) ||
-	    (rc = ctl_str_arg(args, "note", MAX_TEXT, &note, msg, msglen)))
-		return rc;
-	if (note == NULL || note[0] == '\0') {
-		snprintf(msg, msglen, "kết thúc không có văn bản trả lời cần lý do (-m LÝ DO)");
-		return E_INVALID;
-	}
-	if ((rc = incoming_row(c, id, &row, msg, msglen)))
-		return rc;
-	json_decref(row);
-	if ((rc = may_handle(c, id, 1, msg, msglen)))
+	if ((rc = handling_args(c, args, "note", "kết thúc không có văn bản trả lời cần lý do (-m LÝ "
+	        "DO)", 1, &id, &note, msg, msglen)))
 		return rc;
 	rc = exchange_done(c->ctl->xch, c->ctl->store, c->ctl->cfg, id, 0, note, c->peer.uid,
 	    c->peer.login, err, sizeof(err));
@@ -638,10 +668,8 @@ static int cmd_incoming_done(struct conn *c, json_t *args, json_t **result, char
 		snprintf(msg, msglen, "văn bản đến %lld đã giải quyết xong trước đó", (long long)id);
 		return E_STATE;
 	}
-	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "văn bản đến %lld: %s", (long long)id, err);
-		return E_STATE;
-	}
+	if (rc == STORE_INVALID)
+		return refused_change(c, id, "incoming.done", err, msg, msglen);
 	if (rc != STORE_OK)
 		return internal("incoming.done", err, msg, msglen);
 	*result = json_pack("{s:I}", "id", (json_int_t)id);
@@ -666,7 +694,9 @@ static int cmd_extend(struct conn *c, json_t *args, json_t **result, char *msg, 
 	rc = store_incoming_extend(c->ctl->store, id, due, reason, c->peer.uid, c->peer.login, err,
 	    sizeof(err));
 	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không gia hạn được phân công %lld: %s", (long long)id, err);
+		log_info("extend %lld by %s refused: %s", (long long)id, c->peer.login, err);
+		snprintf(msg, msglen, "không gia hạn được phân công %lld: phân công phải có, văn bản "
+		    "đến còn đang giải quyết, và thời hạn mới muộn hơn thời hạn đang có", (long long)id);
 		return E_STATE;
 	}
 	if (rc != STORE_OK)
@@ -713,7 +743,9 @@ static int cmd_incoming_add(struct conn *c, json_t *args, json_t **result, char 
 		.uid = c->peer.uid, .login = c->peer.login };
 	rc = store_incoming_register(c->ctl->store, &n, &id, &number, err, sizeof(err));
 	if (rc == STORE_INVALID) {
-		snprintf(msg, msglen, "không vào sổ được: %s", err);
+		log_info("incoming.add by %s refused: %s", c->peer.login, err);
+		snprintf(msg, msglen, "không vào sổ được: một trường dài quá mức (tác giả 200, số và ký "
+		    "hiệu 42, tên loại 100, trích yếu 500 ký tự) hoặc không phải chữ UTF-8 hợp lệ");
 		return E_INVALID;
 	}
 	if (rc != STORE_OK)

@@ -427,6 +427,10 @@ class FolderExchange(unittest.TestCase):
         self.assertEqual(C.j("incoming", "show", e2)["incoming"]["state"], "done")
         self.assertEqual(fail_json(self, C, "incoming", "done", e2, "-m", "lần nữa",
                                    user="vtt-chi")["code"], "E_STATE")
+        # progress on a closed entry: refused, said in Vietnamese from its state
+        err = fail_json(self, C, "progress", e2, "-m", "Báo cáo thêm", user="vtt-hai")
+        self.assertEqual(err["code"], "E_STATE")
+        self.assertEqual(err["message"], f"văn bản đến {e2} đã giải quyết xong")
         pump(self.both, "06 of the second at P", lambda: "06" in self.codes(doc2))
         st6 = [s for s in P.delivery(doc2)["statuses"] if int(s["code"]) == 6]
         self.assertEqual(st6[0]["description"], note)
