@@ -169,20 +169,26 @@ void ctl_actor_of(const struct conn *c, struct wf_actor *a)
 /* The input XML, sent base64 so that any encoding survives; *out is owned by the caller. */
 int ctl_content_arg(json_t *args, char **out, size_t *len, char *msg, size_t msglen)
 {
-	json_t *v = json_object_get(args, "content");
+	return ctl_base64_arg(args, "content", "nội dung tệp XML", out, len, msg, msglen);
+}
+
+int ctl_base64_arg(json_t *args, const char *key, const char *what, char **out, size_t *len,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(args, key);
 	const char *b64;
 	size_t n;
 	int dec, pad = 0;
 
 	*out = NULL;
 	if (!json_is_string(v) || json_string_length(v) == 0) {
-		snprintf(msg, msglen, "thiếu \"content\": nội dung tệp XML (base64)");
+		snprintf(msg, msglen, "thiếu \"%s\": %s (base64)", key, what);
 		return E_INVALID;
 	}
 	b64 = json_string_value(v);
 	n = json_string_length(v);
 	if (n % 4 != 0) {
-		snprintf(msg, msglen, "\"content\" không phải base64 hợp lệ");
+		snprintf(msg, msglen, "\"%s\" không phải base64 hợp lệ", key);
 		return E_INVALID;
 	}
 	pad = (n >= 1 && b64[n - 1] == '=') + (n >= 2 && b64[n - 2] == '=');
@@ -195,7 +201,7 @@ int ctl_content_arg(json_t *args, char **out, size_t *len, char *msg, size_t msg
 	if (dec < 0) {
 		free(*out);
 		*out = NULL;
-		snprintf(msg, msglen, "\"content\" không phải base64 hợp lệ");
+		snprintf(msg, msglen, "\"%s\" không phải base64 hợp lệ", key);
 		return E_INVALID;
 	}
 	*len = (size_t)dec - (size_t)pad;

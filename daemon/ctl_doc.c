@@ -8,7 +8,6 @@
 #include "exchange.h"
 #include "store_exchange.h"
 
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,36 +60,21 @@ static int cmd_new(struct conn *c, json_t *args, json_t **result, char *msg, siz
 		return E_INVALID;
 	}
 	/* a unit's report for a round, sent with the document as its second attachment */
-	unsigned char *report = NULL;
+	char *report = NULL;
 	size_t report_len = 0;
-	const char *report_name = NULL, *report_b64 = NULL;
+	const char *report_name = NULL;
 	if ((rc = ctl_str_arg(args, "report_name", 200, &report_name, msg, msglen)) ||
-	    (rc = ctl_str_arg(args, "report", 64 * 1024, &report_b64, msg, msglen))) {
+	    (json_object_get(args, "report") != NULL &&
+	    (rc = ctl_base64_arg(args, "report", "báo cáo gửi kèm", &report, &report_len, msg,
+	        msglen)))) {
 		free(xml);
 		return rc;
 	}
-	if (report_b64 != NULL) {
-		size_t bl = strlen(report_b64);
-		report = malloc(bl / 4 * 3 + 4);
-		int n = report ? EVP_DecodeBlock(report, (const unsigned char *)report_b64, (int)bl) : -1;
-		if (n < 0 || bl % 4 != 0) {
-			free(report);
-			free(xml);
-			snprintf(msg, msglen, "report: không phải base64");
-			return E_INVALID;
-		}
-		/* EVP_DecodeBlock counts the padding's bytes too */
-		if (bl >= 1 && report_b64[bl - 1] == '=')
-			n--;
-		if (bl >= 2 && report_b64[bl - 2] == '=')
-			n--;
-		report_len = (size_t)n;
-		if (report_name && (strchr(report_name, '/') || report_name[0] == '.')) {
-			free(report);
-			free(xml);
-			snprintf(msg, msglen, "report_name: tên tệp không hợp lệ");
-			return E_INVALID;
-		}
+	if (report_name && (strchr(report_name, '/') || report_name[0] == '.')) {
+		free(report);
+		free(xml);
+		snprintf(msg, msglen, "report_name: tên tệp không hợp lệ");
+		return E_INVALID;
 	}
 	if (answers > 0) {
 		/* the incoming document it answers must be there and still open */

@@ -134,6 +134,9 @@ int ctl_wf_code(int rc);
 void ctl_actor_of(const struct conn *c, struct wf_actor *a);
 /* The input XML, sent base64 so that any encoding survives; *out is owned by the caller. */
 int ctl_content_arg(json_t *args, char **out, size_t *len, char *msg, size_t msglen);
+/* The same for any base64 argument key (what says what it is, in a refusal). */
+int ctl_base64_arg(json_t *args, const char *key, const char *what, char **out, size_t *len,
+    char *msg, size_t msglen);
 /* A refusal of an input: the sentence already in msg, then every problem of it (errs freed). */
 int ctl_refuse_input(int rc, char *msg, size_t msglen, struct diag_list *errs);
 
