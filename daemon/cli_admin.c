@@ -118,8 +118,12 @@ void cli_show_status(json_t *r)
 		    (long long)cli_jint(xs, "sent"), (long long)cli_jint(xs, "received"),
 		    (long long)cli_jint(xs, "refused"));
 		cli_print_field("Hàng đợi liên thông", buf);
-		if (*cli_jstr(xs, "last_error"))
-			cli_print_field("Lỗi liên thông gần nhất", cli_jstr(xs, "last_error"));
+		if (*cli_jstr(xs, "last_error")) {
+			char when[40], line[400];
+			cli_local_time(cli_jstr(xs, "last_error_at"), when, sizeof(when));
+			snprintf(line, sizeof(line), "%s (lúc %s)", cli_jstr(xs, "last_error"), when);
+			cli_print_field("Lỗi liên thông gần nhất", line);
+		}
 	} else if (xs != NULL) {
 		cli_print_field("Liên thông", "chưa cấu hình ([exchange] trong vanthu.conf)");
 	}

@@ -80,7 +80,8 @@ struct exchange {
 	void *done_arg;
 	char dir_out[PATH_MAX], dir_in[PATH_MAX], dir_sent[PATH_MAX], dir_recv[PATH_MAX];
 	uint64_t sent, received, refused;
-	char last_error[256];
+	char last_error[256];        /* the last failure, for status; "" when none */
+	char last_error_at[40];      /* when it happened (UTC) */
 };
 
 /* A publish waiting for its ack; owned by itself until on_published. */
@@ -101,6 +102,13 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/* Remembers a failure for status, with its time. */
+static void set_last_error(struct exchange *x, const char *why)
+{
+	snprintf(x->last_error, sizeof(x->last_error), "%s", why);
+	clock_iso_utc(x->last_error_at, sizeof(x->last_error_at));
 }
 
 /* ---- small helpers ---- */
@@ -720,7 +728,7 @@ static void mark_failed(struct exchange *x, int64_t id, int attempts, const char
 	char next[40], err[512];
 
 	utc_after(backoff(x, attempts), next, sizeof(next));
-	snprintf(x->last_error, sizeof(x->last_error), "%s", why);
+	set_last_error(x, why);
 	if (store_xout_failed(x->st, id, why, next, err, sizeof(err)) != STORE_OK)
 		log_warn("exchange: outbox %" PRId64 ": %s", id, err);
 }
@@ -875,7 +883,7 @@ static void send_one(struct exchange *x, struct due *d)
 		inflight_drop(x, d->id);
 		free(p);
 		/* not even queued (disconnected): not an attempt, it stays due */
-		snprintf(x->last_error, sizeof(x->last_error), "%s", err);
+		set_last_error(x, err);
 	}
 	free(file);
 }
@@ -1428,7 +1436,7 @@ static int take_message(struct exchange *x, const char *via, const void *buf, si
 	}
 	if (rc != STORE_OK) {
 		log_warn("exchange: a received message waits: %s", err);
-		snprintf(x->last_error, sizeof(x->last_error), "%s", err);
+		set_last_error(x, err);
 		return -1;
 	}
 	return 0;
@@ -1532,7 +1540,7 @@ static void settle_wake(uv_timer_t *t)
 	if (batch && store_exchange_batch_end(x->st, 1, err, sizeof(err)) != STORE_OK) {
 		log_err("exchange: a batch of %zu messages could not be committed (they come again): %s",
 		    marked, err);
-		snprintf(x->last_error, sizeof(x->last_error), "%s", err);
+		set_last_error(x, err);
 		for (j = list; j; j = j->next)
 			j->ok = 0;
 		marked = 0;
@@ -1589,7 +1597,7 @@ static void on_nats_state(void *arg, int up, const char *info)
 		kick(x);
 	} else {
 		log_warn("exchange: disconnected: %s", info ? info : "");
-		snprintf(x->last_error, sizeof(x->last_error), "%s", info ? info : "disconnected");
+		set_last_error(x, info ? info : "disconnected");
 	}
 }
 
@@ -2056,6 +2064,8 @@ json_t *exchange_state(struct exchange *x)
 	    "ids", ids, "outbox", (json_int_t)count, "outbox_oldest", oldest,
 	    "sent", (json_int_t)x->sent, "received", (json_int_t)x->received,
 	    "refused", (json_int_t)x->refused, "last_error", x->last_error);
+	if (o && x->last_error_at[0])
+		json_object_set_new(o, "last_error_at", json_string(x->last_error_at));
 	return o;
 }
 
