@@ -767,6 +767,74 @@ done:
 	return rc;
 }
 
+/* The bytes of the SignedData cms_assemble makes from this certificate and chain, for any
+ * content and signature: the same encoding with a signature as long as its key can give. */
+int cms_reserve(const unsigned char *cert, size_t certlen,
+    const unsigned char *const *chain, const size_t *chainlen, size_t nchain, size_t *out,
+    char *err, size_t errlen)
+{
+	static const unsigned char zero[32];
+	X509 *x = NULL;
+	STACK_OF(X509) *extra = NULL;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si = NULL;
+	unsigned char *sig = NULL;
+	int siglen, len, rc = CMS_ERR;
+	char eb[160];
+
+	*out = 0;
+	if (nchain > MAX_CHAIN) {
+		seterr(err, errlen, "more than %d chain certificates", MAX_CHAIN);
+		return CMS_ERR;
+	}
+	x = parse_cert(cert, certlen, "the signer's certificate", err, errlen);
+	if (x == NULL)
+		return CMS_ERR;
+	extra = sk_X509_new_null();
+	if (extra == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < nchain; i++) {
+		X509 *c = parse_cert(chain[i], chainlen[i], "a chain certificate", err, errlen);
+
+		if (c == NULL)
+			goto done;
+		if (!sk_X509_push(extra, c)) {
+			X509_free(c);
+			seterr(err, errlen, "out of memory");
+			goto done;
+		}
+	}
+	if (build(x, extra, zero, &cms, &si, err, errlen) != CMS_OK)
+		goto done;
+	/* EVP_PKEY_size: the modulus for RSA, the longest DER ECDSA-Sig-Value for EC */
+	siglen = EVP_PKEY_size(X509_get0_pubkey(x));
+	if (siglen <= 0 || siglen > MAX_SIG || (sig = malloc((size_t)siglen)) == NULL) {
+		seterr(err, errlen, "the certificate's key gives no usable signature size");
+		goto done;
+	}
+	memset(sig, 0xff, (size_t)siglen);
+	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, siglen) != 1) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	len = i2d_CMS_ContentInfo(cms, NULL);
+	if (len <= 0) {
+		seterr(err, errlen, "cannot encode the SignedData: %s", ossl_reason(eb));
+		goto done;
+	}
+	*out = (size_t)len;
+	rc = CMS_OK;
+done:
+	free(sig);
+	CMS_ContentInfo_free(cms);
+	sk_X509_pop_free(extra, X509_free);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
 /* ---- verifying ---- */
 
 static const char *digest_name(int nid)

@@ -72,6 +72,16 @@ int cms_assemble(const unsigned char *cert, size_t certlen,
     const unsigned char content_sha256[32], const unsigned char *sig, size_t siglen,
     unsigned char **out, size_t *outlen, char *err, size_t errlen);
 
+/*
+ * The length of the SignedData cms_assemble will make from this certificate
+ * and chain, whatever the content and the signature: what a PDF reserves for
+ * it (its longest signature counted: RSA's modulus, EC's longest DER). CMS_OK
+ * with *out, or CMS_ERR with err.
+ */
+int cms_reserve(const unsigned char *cert, size_t certlen,
+    const unsigned char *const *chain, const size_t *chainlen, size_t nchain, size_t *out,
+    char *err, size_t errlen);
+
 /* A part of the signed content (a PDF's byte ranges). */
 struct cms_part {
 	const unsigned char *data;

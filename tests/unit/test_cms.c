@@ -679,6 +679,60 @@ static void test_chain_intermediates(void **state)
 	cms_trust_free(all);
 }
 
+/* cms_reserve is what pdf_prepare keeps for the SignedData: never less than what
+ * cms_assemble makes, exactly that for RSA (a fixed-length signature), at most the few bytes
+ * an ECDSA signature's DER can vary by for EC; with and without a chain. */
+static void test_reserve(void **state)
+{
+	struct fx *fx = *state;
+	struct cms_trust *all = NULL;
+	unsigned char **chain = NULL, *cert, *der = NULL;
+	size_t *lens = NULL, n = 0, certlen, len = 0, want = 0, plain = 0;
+	char err[256] = "";
+
+	cert = cert_der(fx, "leader", &certlen);
+	assert_int_equal(cms_reserve(cert, certlen, NULL, NULL, 0, &want, err, sizeof(err)), CMS_OK);
+	der = sign_on_token(fx, "leader", fx->content, sizeof(fx->content), 0, &len);
+	assert_int_equal(want, len);
+	free(der);
+	plain = want;
+	free(cert);
+	/* an EC key: 70 to 72 bytes of signature; twenty signatures, none over */
+	cert = cert_der(fx, "leader_ec", &certlen);
+	assert_int_equal(cms_reserve(cert, certlen, NULL, NULL, 0, &want, err, sizeof(err)), CMS_OK);
+	for (int i = 0; i < 20; i++) {
+		sign_with_chain(fx, "leader_ec", NULL, NULL, 0, &der, &len);
+		assert_true(len <= want);
+		assert_true(want - len <= 4);
+		free(der);
+	}
+	free(cert);
+	/* under an intermediate CA: the chain is counted */
+	assert_int_equal(cms_trust_load(json_string_value(json_object_get(fx->pki, "trust_all")),
+	    &all, err, sizeof(err)), CMS_OK);
+	cert = cert_der(fx, "leader_sub", &certlen);
+	assert_int_equal(cms_cert_chain(all, cert, certlen, time(NULL), &chain, &lens, &n, err,
+	    sizeof(err)), CMS_OK);
+	assert_int_equal(cms_reserve(cert, certlen, (const unsigned char *const *)chain, lens, n,
+	    &want, err, sizeof(err)), CMS_OK);
+	sign_with_chain(fx, "leader_sub", (const unsigned char *const *)chain, lens, n, &der, &len);
+	assert_int_equal(want, len);
+	assert_true(want > plain);
+	free(der);
+	/* far below the 16 KB a fixed reservation kept */
+	assert_true(want < 4096);
+	/* refusals: a cut certificate, too long a chain */
+	assert_int_equal(cms_reserve(cert, certlen / 2, NULL, NULL, 0, &want, err, sizeof(err)),
+	    CMS_ERR);
+	assert_int_equal(want, 0);
+	assert_true(err[0] != '\0');
+	assert_int_equal(cms_reserve(cert, certlen, (const unsigned char *const *)chain, lens, 17,
+	    &want, err, sizeof(err)), CMS_ERR);
+	cms_chain_free(chain, lens, n);
+	free(cert);
+	cms_trust_free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_verify_no_attributes),
 		cmocka_unit_test(test_verify_malformed),
 		cmocka_unit_test(test_chain_intermediates),
+		cmocka_unit_test(test_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
