@@ -40,7 +40,12 @@
 
 #define MAX_PDF (64u * 1024 * 1024)
 #define MAX_IMAGE (8u * 1024 * 1024)
-#define CMS_RESERVE 16384
+/* Room for the leader's SignedData beyond its length at prepare time: its chain is built
+ * again from the trust anchors when it is assembled, and may then hold one more CA. */
+#define LEADER_SLACK 2048
+/* What is reserved when the signer's chain cannot be built at prepare time (the assembly
+ * refuses such a certificate with its reason anyway) */
+#define RESERVE_UNKNOWN 16384
 #define LEADER_FIELD "Lãnh đạo ký"
 #define ORG_FIELD "Cơ quan ban hành ký"
 /* Liberation Serif's ascent (the top of a line to its baseline), per point of size */
@@ -547,6 +552,31 @@ static void natural_size(const struct pdfdraw_image *img, double *w, double *h)
 }
 
 /*
+ * The bytes a PDF reserves for a signature by cert: its SignedData's own length (cms_reserve,
+ * with the chain the trust anchors give now) plus slack, not a fixed 16 KB of zeros: an
+ * original carries two signatures, and every byte of it is stored and sent to each recipient.
+ */
+static size_t reserve_for(const struct esign *es, const unsigned char *cert, size_t certlen,
+    size_t slack)
+{
+	unsigned char **chain = NULL;
+	size_t *chainlen = NULL, nchain = 0, n = 0;
+	char err[256];
+
+	if (cms_cert_chain(es->trust, cert, certlen, now_s(), &chain, &chainlen, &nchain, err,
+	        sizeof(err)) != CMS_OK ||
+	    cms_reserve(cert, certlen, (const unsigned char *const *)chain, chainlen, nchain, &n,
+	        err, sizeof(err)) != CMS_OK) {
+		log_warn("esign: the signature's size is not known (%s): %d bytes reserved", err,
+		    RESERVE_UNKNOWN);
+		n = RESERVE_UNKNOWN;
+		slack = 0;
+	}
+	cms_chain_free(chain, chainlen, nchain);
+	return n + slack;
+}
+
+/*
  * The leader's signature image: centred between the title lines and the
  * name (Phụ lục I, II.7.d), at its own size when it fits, else scaled down.
  */
@@ -612,7 +642,7 @@ int esign_prepare_end(struct esign_job *job, struct store *st, char tbs[65], cha
 	spec.reason = "Ký phê duyệt";
 	spec.location = job->place;
 	spec.when = now;
-	spec.reserve = CMS_RESERVE;
+	spec.reserve = reserve_for(es, job->cert, job->certlen, LEADER_SLACK);
 	if (pdf_prepare(pdf, len, &spec, &pp, err, sizeof(err)) != PDF_OK ||
 	    pdf_prepared_digest(&pp, digest) != 0 ||
 	    cms_signed_attrs(job->cert, job->certlen, digest, tbsbin, err, sizeof(err)) != CMS_OK) {
@@ -813,9 +843,14 @@ static int org_sign(struct esign *es, const unsigned char *pdf, size_t len,
 {
 	unsigned char digest[32], tbs[32], *sig = NULL, *cms = NULL;
 	size_t siglen = 0, cmslen = 0;
+	struct pdf_sig_spec sp = *spec;
 	int rc = -1;
 
-	if (pdf_prepare(pdf, len, spec, pp, err, errlen) != PDF_OK ||
+	/* the organisation's chain is the one assembled below: its length is exact */
+	if (cms_reserve(es->org_cert, es->org_certlen, (const unsigned char *const *)es->org_chain,
+	        es->org_chainlen, es->org_nchain, &sp.reserve, err, errlen) != CMS_OK)
+		goto out;
+	if (pdf_prepare(pdf, len, &sp, pp, err, errlen) != PDF_OK ||
 	    pdf_prepared_digest(pp, digest) != 0 ||
 	    cms_signed_attrs(es->org_cert, es->org_certlen, digest, tbs, err, errlen) != CMS_OK)
 		goto out;
@@ -970,7 +1005,6 @@ int esign_seal(struct esign *es, struct store *st, const struct config *cfg, int
 	spec.reason = "Phát hành";
 	spec.location = body && body->place ? body->place : "";
 	spec.when = now;
-	spec.reserve = CMS_RESERVE;
 	if (org_sign(es, pdf, len, &spec, &pp, err, errlen) != 0)
 		goto out;
 	/* beside the DOCX, the same name */
@@ -1096,7 +1130,6 @@ int esign_copy(struct esign *es, struct store *st, const struct config *cfg, int
 	spec.reason = form;
 	spec.location = body->place;
 	spec.when = now;
-	spec.reserve = CMS_RESERVE;
 	if (org_sign(es, pdf, len, &spec, &pp, err, errlen) != 0)
 		goto out;
 	/* beside the originals of the year, in ban-sao/; a number a crash left unrecorded is
