@@ -44,8 +44,14 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- reading with qpdf ---- */
 
+struct page_ref {
+	int id, gen;  /* the page object's number and generation */
+};
+
 struct rd {
-	qpdf_data q;  /* owned */
+	qpdf_data q;            /* owned */
+	struct page_ref *pages; /* owned: the page list, built by page_index on first use */
+	int npages;             /* its length, -1 before it is built */
 };
 
 static int discard(char const *data, size_t len, void *udata)
@@ -70,6 +76,9 @@ static int rd_failed(struct rd *r, char *err, size_t errlen)
 /* Drains the error slot first: qpdf_cleanup would print an unretrieved error to stderr. */
 static void rd_close(struct rd *r)
 {
+	free(r->pages);
+	r->pages = NULL;
+	r->npages = -1;
 	if (r->q == NULL)
 		return;
 	for (int i = 0; i < 8 && qpdf_has_error(r->q); i++)
@@ -83,6 +92,8 @@ static int rd_open(struct rd *r, const void *pdf, size_t len, int recover, char 
 	qpdflogger_handle log;
 
 	r->q = NULL;
+	r->pages = NULL;
+	r->npages = -1;
 	if (pdf == NULL || len < 16 || len > PDF_MAX_LEN) {
 		set_err(err, errlen, "not a PDF of a size we read (%zu bytes)", len);
 		return PDF_ERR;
@@ -189,17 +200,40 @@ static int read_box(struct rd *r, qpdf_oh page, double box[4])
 	return 0;
 }
 
-/* The 0-based index of a page object, -1 if it is not a page of the file. */
+/*
+ * The 0-based index of a page object, -1 if it is not a page of the file. Looked up in the
+ * file's page list, made once per file (object number and generation of each page):
+ * qpdf_find_page_by_oh would answer the same, but each call first walks every object of the
+ * file to fix dangling references (with two signatures, a third of `pdf verify`'s time on a
+ * one-page notice), and asking qpdf_get_page_n for each page at each call would make a handle
+ * per page per signature.
+ */
 static int page_index(struct rd *r, qpdf_oh page)
 {
-	int i;
+	int id, gen;
 
 	if (page == 0 || !qpdf_oh_is_indirect(r->q, page))
 		return -1;
-	i = qpdf_find_page_by_oh(r->q, page);
-	if (rd_failed(r, NULL, 0))
-		return -1;
-	return i;
+	if (r->npages < 0) {
+		int n = qpdf_get_num_pages(r->q);
+		if (rd_failed(r, NULL, 0) || n < 0)
+			return -1;
+		if (n > 0 && (r->pages = calloc((size_t)n, sizeof(*r->pages))) == NULL)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			qpdf_oh p = qpdf_get_page_n(r->q, (size_t)i);
+			r->pages[i].id = qpdf_oh_get_object_id(r->q, p);
+			r->pages[i].gen = qpdf_oh_get_generation(r->q, p);
+			qpdf_oh_release(r->q, p);
+		}
+		r->npages = n;
+	}
+	id = qpdf_oh_get_object_id(r->q, page);
+	gen = qpdf_oh_get_generation(r->q, page);
+	for (int i = 0; i < r->npages; i++)
+		if (r->pages[i].id == id && r->pages[i].gen == gen)
+			return i;
+	return -1;
 }
 
 int pdf_page_box(const void *pdf, size_t len, int page, double box[4], int *npages, char *err,

@@ -419,6 +419,14 @@ static void test_named_dest_tree(void **state)
 	struct pdf_sig_spec s = {.field = "x", .page = 1, .when = WHEN};
 	struct pdf_prepared pp;
 	assert_int_equal(pdf_prepare(pdf, len, &s, &pp, err, sizeof(err)), PDF_OK);
+	/* its field is read back on the second page of the tree (its widget's /P, by the page
+	 * list: object number and generation) */
+	struct pdf_sig *sigs;
+	size_t nsigs;
+	assert_int_equal(pdf_signatures(pp.buf, pp.len, &sigs, &nsigs, err, sizeof(err)), PDF_OK);
+	assert_int_equal(nsigs, 1);
+	assert_int_equal(sigs[0].page, 1);
+	pdf_signatures_free(sigs, nsigs);
 	char path[] = "/tmp/vanthu-test-pdf-tree-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
