@@ -270,22 +270,23 @@ static int cmd_incoming_pdf(struct conn *c, json_t *args, json_t **result, char 
 	    (rc = incoming_row(c, id, &row, msg, msglen)))
 		return rc;
 	const char *path = json_string_value(json_object_get(row, "pdf_path"));
+	const char *pkg = json_string_value(json_object_get(row, "package_path"));
 	const char *want = json_string_value(json_object_get(row, "pdf_sha256"));
-	if (path == NULL) {
+	char why[512];
+	if ((path == NULL && pkg == NULL) || want == NULL) {
 		json_decref(row);
 		snprintf(msg, msglen, "văn bản đến %lld không có tệp điện tử (văn bản giấy)",
 		    (long long)id);
 		return E_STATE;
 	}
-	if (fsutil_read_file(path, 256u * 1024 * 1024, &buf, &len) != 0 ||
-	    hash_sha256_hex(buf, len, sha) != 0 || (want && strcmp(sha, want) != 0)) {
-		log_err("incoming.pdf %lld: %s is missing or not the file received", (long long)id, path);
-		free(buf);
+	if (exchange_incoming_pdf(pkg, path, want, &buf, &len, why, sizeof(why)) != 0) {
+		log_err("incoming.pdf %lld: %s", (long long)id, why);
 		json_decref(row);
 		snprintf(msg, msglen, "tệp của văn bản đến %lld không còn nguyên vẹn (xem nhật ký)",
 		    (long long)id);
 		return E_INTERNAL;
 	}
+	snprintf(sha, sizeof(sha), "%s", want);
 	json_decref(row);
 	if ((size_t)offset > len) {
 		free(buf);

@@ -1248,8 +1248,8 @@ struct analysis {
 	int checked;                 /* its PDF was checked: why and verdict hold the result */
 	char why[512];               /* "" when the signatures hold, else the Vietnamese reason */
 	json_t *verdict;             /* owned: pdf verify's JSON, or NULL */
-	int kept;                    /* a good package and its PDF are kept already, here: */
-	char pkgpath[PATH_MAX], pdfpath[PATH_MAX];
+	int kept;                    /* a good package is kept already, here: */
+	char pkgpath[PATH_MAX];
 };
 
 static const struct edxml_attachment *pdf_of(const struct edxml_doc *d);
@@ -1285,7 +1285,7 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 {
 	const struct edxml_doc *d = &an->m.doc;
 	const char *ours = addressed_to(x->cfg, d);
-	char code[64], why[512], pkgpath[PATH_MAX], pdfpath[PATH_MAX], sha[HASH_HEX_LEN + 1];
+	char code[64], why[512], pkgpath[PATH_MAX], sha[HASH_HEX_LEN + 1];
 	char signer[256] = "", at[40];
 	struct status_msg s[2];
 	json_t *verdict = NULL;
@@ -1336,15 +1336,12 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 	char pkgsha[HASH_HEX_LEN + 1] = "";
 	/* edxml_parse checked the attachment against the SHA-256 it came with: no second pass */
 	memcpy(sha, pdf->sha256, sizeof(sha));
-	if (an->kept) {
+	/* the package alone: its PDF is in it (exchange_incoming_pdf reads it back) */
+	if (an->kept)
 		snprintf(pkgpath, sizeof(pkgpath), "%s", an->pkgpath);
-		snprintf(pdfpath, sizeof(pdfpath), "%s", an->pdfpath);
-	} else if (keep_file(x, year, buf, len, ".edxml", pkgsha, pkgpath, sizeof(pkgpath), err,
-	        errlen) != 0 ||
-	    keep_file(x, year, pdf->data, pdf->len, ".pdf", sha, pdfpath, sizeof(pdfpath), err,
-	        errlen) != 0) {
+	else if (keep_file(x, year, buf, len, ".edxml", pkgsha, pkgpath, sizeof(pkgpath), err,
+	        errlen) != 0)
 		goto out;
-	}
 	/* a unit's report for a round, beside its document: into intake, its receipt in the 03 */
 	const struct edxml_attachment *rep = report_of(d);
 	const struct unit *unit = rep ? unit_by_id(x->cat, d->from.id) : NULL;
@@ -1385,7 +1382,7 @@ static int take_document(struct exchange *x, const char *via, const void *buf, s
 		.signer = signer[0] ? n_signer : NULL, .to_places = places && places[0] ? n_places : NULL,
 		.pages = d->pages, .business = d->business,
 		.response_for = d->nresponse_for ? d->response_for[0].document_id : NULL,
-		.package_path = pkgpath, .pdf_path = pdfpath, .pdf_sha256 = sha,
+		.package_path = pkgpath, .pdf_path = NULL, .pdf_sha256 = sha,
 		.verify = verdict_text, .arrived_at = at, .year = year, .uid = -1, .login = "vanthud",
 		.statuses = st2, .nstatuses = 2,
 	};
@@ -1413,6 +1410,61 @@ out:
 	json_decref(verdict);
 	free(verdict_text);
 	free(places);
+	return rc;
+}
+
+int exchange_incoming_pdf(const char *package_path, const char *pdf_path, const char *want,
+    unsigned char **out, size_t *len, char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	size_t n = 0;
+	char sha[HASH_HEX_LEN + 1];
+	struct edxml_msg m;
+	struct edxml_error e;
+	int rc = -1, parsed = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (want == NULL || (pdf_path == NULL && package_path == NULL)) {
+		seterr(err, errlen, "the entry has no electronic file");
+		return -1;
+	}
+	if (pdf_path != NULL) {
+		if (fsutil_read_file(pdf_path, EDXML_MAX_PACKAGE, &buf, &n) != 0) {
+			seterr(err, errlen, "%s: %s", pdf_path, strerror(errno));
+			goto out;
+		}
+		if (hash_sha256_hex(buf, n, sha) != 0 || strcmp(sha, want) != 0) {
+			seterr(err, errlen, "%s is not the PDF received (its SHA-256 differs)", pdf_path);
+			goto out;
+		}
+		*out = buf;
+		*len = n;
+		return 0;
+	}
+	if (fsutil_read_file(package_path, EDXML_MAX_PACKAGE, &buf, &n) != 0) {
+		seterr(err, errlen, "%s: %s", package_path, strerror(errno));
+		goto out;
+	}
+	if (edxml_parse(buf, n, &m, &e, err, errlen) != 0)
+		goto out;
+	parsed = 1;
+	for (size_t i = 0; m.kind == EDXML_DOCUMENT && i < m.doc.natt; i++) {
+		struct edxml_attachment *a = &m.doc.att[i];
+		if (hash_sha256_hex(a->data, a->len, sha) != 0 || strcmp(sha, want) != 0)
+			continue;
+		*out = a->data;  /* taken from the message: edxml_msg_free leaves a NULL alone */
+		*len = a->len;
+		a->data = NULL;
+		a->len = 0;
+		rc = 0;
+		goto out;
+	}
+	seterr(err, errlen, "%s holds no attachment with the SHA-256 registered", package_path);
+out:
+	if (parsed)
+		edxml_msg_free(&m);
+	free(buf);
 	return rc;
 }
 
@@ -1464,17 +1516,13 @@ static void run_check(uv_work_t *w)
 	char err[256];
 
 	analyse(j->x->trust, j->data, j->len, an);
-	/* a good package and its PDF kept durably here too, off the loop (named by their hash:
-	 * the same bytes twice are one file) */
+	/* a good package kept durably here too, off the loop (named by its hash: the same bytes
+	 * twice are one file) */
 	if (an->parsed && an->checked && an->why[0] == '\0') {
-		const struct edxml_attachment *pdf = pdf_of(&an->m.doc);
-		char pkgsha[HASH_HEX_LEN + 1] = "", sha[HASH_HEX_LEN + 1];
-		memcpy(sha, pdf->sha256, sizeof(sha));
+		char pkgsha[HASH_HEX_LEN + 1] = "";
 		clock_today_vn(&year, &month, &day);
 		an->kept = keep_file(j->x, year, j->data, j->len, ".edxml", pkgsha, an->pkgpath,
-		    sizeof(an->pkgpath), err, sizeof(err)) == 0 &&
-		    keep_file(j->x, year, pdf->data, pdf->len, ".pdf", sha, an->pdfpath,
-		    sizeof(an->pdfpath), err, sizeof(err)) == 0;
+		    sizeof(an->pkgpath), err, sizeof(err)) == 0;
 	}
 }
 

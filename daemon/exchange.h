@@ -60,6 +60,15 @@ int exchange_recall(struct exchange *x, struct store *st, const struct config *c
     const char *reason, int64_t uid, const char *login, char *err, size_t errlen);
 
 /*
+ * The PDF of a registered arrival (malloc'd into *out, *len), read from what was kept:
+ * pdf_path when an entry has one (arrivals before the PDF was kept only inside its package),
+ * else the attachment of the package at package_path whose SHA-256 is want (lowercase hex).
+ * The bytes given are checked against want. 0, or -1 with err (English, for the log).
+ */
+int exchange_incoming_pdf(const char *package_path, const char *pdf_path, const char *want,
+    unsigned char **out, size_t *len, char *err, size_t errlen);
+
+/*
  * {transport, up, server, ids: [...], outbox: n, outbox_oldest, sent, received, refused,
  * last_error} for `status`. x NULL: NULL.
  */

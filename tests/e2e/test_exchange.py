@@ -323,6 +323,27 @@ class FolderExchange(unittest.TestCase):
         r = C.ctl("incoming", "pdf", str(e["id"]), "-o", pdf_c, user="vtt-dung")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(open(pdf_c, "rb").read(), sent)
+        # kept once: the package as it came, named by its SHA-256; the PDF is read from it
+        self.assertIsNone(js.get("pdf_path"))
+        pkg = js["package_path"]
+        with open(pkg, "rb") as f:
+            kept = f.read()
+        self.assertEqual(os.path.basename(pkg), hashlib.sha256(kept).hexdigest() + ".edxml")
+        self.assertEqual([n for n in os.listdir(os.path.dirname(pkg)) if n.endswith(".pdf")], [])
+        # a package changed on disk gives no PDF, and says so
+        i = kept.index(b"AttachmentEncoded>")
+        i = kept.index(b"ContentTransferEncoded>", i) + 200
+        bad = kept[:i] + (b"A" if kept[i:i + 1] != b"A" else b"B") + kept[i + 1:]
+        try:
+            with open(pkg, "wb") as f:
+                f.write(bad)
+            r = C.ctl("incoming", "pdf", str(e["id"]), "-o", pdf_c + ".bad", user="vtt-dung")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("không còn nguyên vẹn", r.stderr)
+            self.assertFalse(os.path.exists(pdf_c + ".bad"))
+        finally:
+            with open(pkg, "wb") as f:
+                f.write(kept)
         # the sender's view
         out = txt(P, "delivery", str(doc))
         self.assertIn("03 đã tiếp nhận", out)
