@@ -149,7 +149,9 @@ static int one_round(const unsigned char *pdf, size_t len, const struct cms_trus
 	spec.reason = "Phát hành";
 	spec.location = "Bà Rịa - Vũng Tàu";
 	spec.when = time(NULL);
-	spec.reserve = 16384;
+	/* what esign's org_sign reserves: the SignedData's own length (no chain here) */
+	if (cms_reserve(cert, certlen, NULL, NULL, 0, &spec.reserve, err, errlen) != CMS_OK)
+		goto out;
 	if (pdf_prepare(pdf, len, &spec, pp, err, errlen) != PDF_OK)
 		goto out;
 	t2 = now_ms();
