@@ -695,7 +695,7 @@ int pdf_prepare(const void *in, size_t inlen, const struct pdf_sig_spec *spec,
     struct pdf_prepared *out, char *err, size_t errlen)
 {
 	const unsigned char *src = in;
-	struct rd r = {NULL};
+	struct rd r = {.q = NULL, .pages = NULL, .npages = -1};
 	struct writer w;
 	struct pdfdraw_font *font = NULL;
 	struct touched *pages = NULL;
