@@ -441,7 +441,7 @@ def main():
         if os.environ.get("VANTHU_BENCH_ESIGN_KEEP"):
             sys.stderr.write(f"esign.py: kept {tmp}\n")
         else:
-            shutil.rmtree(tmp, ignore_errors=True)
+            summary.discard(tmp)
 
 
 if __name__ == "__main__":

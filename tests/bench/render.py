@@ -185,7 +185,7 @@ def main():
             print()
             print(line if line else "Both outputs hold the same text.")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        summary.discard(tmp)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ out=tests/bench/results.md
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 VANTHU_BENCH_SUMMARY=$work/summary
-export VANTHU_BENCH_SUMMARY
+# each benchmark's folder is moved here when it is done and removed at exit, so that no
+# benchmark pays for the files the one before it freed (summary.discard says why)
+VANTHU_BENCH_TRASH=$work/trash
+export VANTHU_BENCH_SUMMARY VANTHU_BENCH_TRASH
 : > "$VANTHU_BENCH_SUMMARY"
 
 echo "bench: render (vanthu and docxtemplater)" >&2
