@@ -44,10 +44,20 @@ DOMAIN = "hub"  # the hub's JetStream domain
 SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free ports: each socket stays bound until all are chosen (one at a time,
+    the kernel may hand the same ephemeral port out twice: a node once got its client and
+    monitoring ports equal, and exited)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def http_json(port, path, timeout=1.0):
@@ -144,11 +154,12 @@ class Cluster:
     def start(self, timeout=30):
         os.makedirs(self.base, exist_ok=True)
         self._procs = {}
+        ports = iter(free_ports(4 * len(self.hub_names()) + 2 * len(self.leaf_names())))
         for name in self.hub_names():
-            self.nodes[name] = {"kind": "hub", "port": free_port(), "http": free_port(),
-                                "cport": free_port(), "lport": free_port(), "pid": 0}
+            self.nodes[name] = {"kind": "hub", "port": next(ports), "http": next(ports),
+                                "cport": next(ports), "lport": next(ports), "pid": 0}
         for name in self.leaf_names():
-            self.nodes[name] = {"kind": "leaf", "port": free_port(), "http": free_port(),
+            self.nodes[name] = {"kind": "leaf", "port": next(ports), "http": next(ports),
                                 "pid": 0}
         if not self._registered:
             atexit.register(self.stop)
