@@ -664,6 +664,49 @@ int cms_signed_attrs(const unsigned char *cert, size_t certlen,
 	return rc;
 }
 
+/*
+ * The signer's certificate and the chain certificates cms_assemble and cms_reserve put in the
+ * SignedData, parsed (at most MAX_CHAIN). CMS_OK with *x and *extra (the caller frees both),
+ * or CMS_ERR with err and nothing to free.
+ */
+static int parse_signer(const unsigned char *cert, size_t certlen,
+    const unsigned char *const *chain, const size_t *chainlen, size_t nchain, X509 **x,
+    STACK_OF(X509) **extra, char *err, size_t errlen)
+{
+	*x = NULL;
+	*extra = NULL;
+	if (nchain > MAX_CHAIN) {
+		seterr(err, errlen, "more than %d chain certificates", MAX_CHAIN);
+		return CMS_ERR;
+	}
+	*x = parse_cert(cert, certlen, "the signer's certificate", err, errlen);
+	if (*x == NULL)
+		return CMS_ERR;
+	*extra = sk_X509_new_null();
+	if (*extra == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < nchain; i++) {
+		X509 *c = parse_cert(chain[i], chainlen[i], "a chain certificate", err, errlen);
+
+		if (c == NULL)
+			goto fail;
+		if (!sk_X509_push(*extra, c)) {
+			X509_free(c);
+			seterr(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	return CMS_OK;
+fail:
+	sk_X509_pop_free(*extra, X509_free);
+	X509_free(*x);
+	*x = NULL;
+	*extra = NULL;
+	return CMS_ERR;
+}
+
 /* Verifies sig over the SHA-256 digest tbs with pub (RSA PKCS#1 v1.5 or ECDSA): 1 if it does. */
 static int verify_digest(EVP_PKEY *pub, const EVP_MD *md, const unsigned char *tbs,
     size_t tbslen, const unsigned char *sig, size_t siglen)
@@ -701,29 +744,8 @@ int cms_assemble(const unsigned char *cert, size_t certlen,
 		seterr(err, errlen, "no signature, or larger than %d bytes", MAX_SIG);
 		return CMS_ERR;
 	}
-	if (nchain > MAX_CHAIN) {
-		seterr(err, errlen, "more than %d chain certificates", MAX_CHAIN);
+	if (parse_signer(cert, certlen, chain, chainlen, nchain, &x, &extra, err, errlen) != CMS_OK)
 		return CMS_ERR;
-	}
-	x = parse_cert(cert, certlen, "the signer's certificate", err, errlen);
-	if (x == NULL)
-		return CMS_ERR;
-	extra = sk_X509_new_null();
-	if (extra == NULL) {
-		seterr(err, errlen, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < nchain; i++) {
-		X509 *c = parse_cert(chain[i], chainlen[i], "a chain certificate", err, errlen);
-
-		if (c == NULL)
-			goto done;
-		if (!sk_X509_push(extra, c)) {
-			X509_free(c);
-			seterr(err, errlen, "out of memory");
-			goto done;
-		}
-	}
 	rc = build(x, extra, content_sha256, &cms, &si, err, errlen);
 	if (rc != CMS_OK)
 		goto done;
@@ -783,29 +805,8 @@ int cms_reserve(const unsigned char *cert, size_t certlen,
 	char eb[160];
 
 	*out = 0;
-	if (nchain > MAX_CHAIN) {
-		seterr(err, errlen, "more than %d chain certificates", MAX_CHAIN);
+	if (parse_signer(cert, certlen, chain, chainlen, nchain, &x, &extra, err, errlen) != CMS_OK)
 		return CMS_ERR;
-	}
-	x = parse_cert(cert, certlen, "the signer's certificate", err, errlen);
-	if (x == NULL)
-		return CMS_ERR;
-	extra = sk_X509_new_null();
-	if (extra == NULL) {
-		seterr(err, errlen, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < nchain; i++) {
-		X509 *c = parse_cert(chain[i], chainlen[i], "a chain certificate", err, errlen);
-
-		if (c == NULL)
-			goto done;
-		if (!sk_X509_push(extra, c)) {
-			X509_free(c);
-			seterr(err, errlen, "out of memory");
-			goto done;
-		}
-	}
 	if (build(x, extra, zero, &cms, &si, err, errlen) != CMS_OK)
 		goto done;
 	/* EVP_PKEY_size: the modulus for RSA, the longest DER ECDSA-Sig-Value for EC */
