@@ -1451,7 +1451,11 @@ int exchange_incoming_pdf(const char *package_path, const char *pdf_path, const 
 	parsed = 1;
 	for (size_t i = 0; m.kind == EDXML_DOCUMENT && i < m.doc.natt; i++) {
 		struct edxml_attachment *a = &m.doc.att[i];
-		if (hash_sha256_hex(a->data, a->len, sha) != 0 || strcmp(sha, want) != 0)
+		/* edxml_parse checked the bytes against the SHA-256 the package gives; only an
+		 * attachment without one is hashed here */
+		const char *has = a->sha256[0] ? a->sha256 : sha;
+		if ((a->sha256[0] == '\0' && hash_sha256_hex(a->data, a->len, sha) != 0) ||
+		    strcmp(has, want) != 0)
 			continue;
 		*out = a->data;  /* taken from the message: edxml_msg_free leaves a NULL alone */
 		*len = a->len;
